@@ -1,0 +1,92 @@
+#pragma once
+/// Why the core refuses or cancels: values, never exceptions. Mapped to OUCH 4.2 codes at the edge
+/// with to_ouch_reject_reason() / to_ouch_cancel_reason(). Any thread.
+
+#include <cstdint>
+#include <string_view>
+
+namespace peregrine {
+
+/// Why a command was refused. Grouped by subsystem; a refused command changes no state.
+enum class RejectCode : std::uint8_t {
+  None = 0,
+  // reference data and validation (1..)
+  UnknownSymbol = 1,    ///< symbol not configured                       OUCH 'S'
+  UnknownFirm,          ///< firm id not configured                       OUCH 'O'
+  InvalidSide,          ///< side is neither buy nor sell                 OUCH 'O'
+  InvalidOrderType,     ///< unknown order type / TIF, or a bad combination OUCH 'O'
+  InvalidQuantity,      ///< zero shares                                  OUCH 'Z'
+  QuantityAboveMax,     ///< above the instrument's max order quantity    OUCH 'Z'
+  InvalidLot,           ///< not a valid board lot                        OUCH 'e'
+  InvalidMinQty,        ///< minimum quantity above the order quantity    OUCH 'N'
+  InvalidPrice,         ///< zero, negative, too large or off tick        OUCH 'X'
+  PriceOutsideLimits,   ///< outside the daily price limits               OUCH 'X'
+  PriceOutsideCage,     ///< outside the price cage (STAR)                OUCH 'X'
+  PostOnlyWouldCross,   ///< a post-only order would take liquidity       OUCH 'O'
+  // trading state (32..)
+  Halted = 32,          ///< instrument halted                            OUCH 'H'
+  // broker controls (48..)
+  KillSwitch = 48,      ///< firm kill switch engaged                     OUCH 'a'
+  FirmQuantityAboveMax, ///< above the firm's max order quantity          OUCH 'Z'
+  FirmNotional,         ///< above the firm's max order notional          OUCH 'n'
+  FirmOpenShares,       ///< would exceed the firm's max open shares      OUCH 'm'
+  // order identity (64..)
+  DuplicateToken = 64,  ///< token already used today by this owner       OUCH 'O'
+  UnknownOrder,         ///< no live order with that token                (Cancel Reject)
+  NothingToCancel,      ///< cancel target not below the open quantity    (Cancel Reject)
+  // capacity (80..)
+  OrderPoolFull = 80,   ///< no free order slot                           OUCH 'O'
+  TokenTableFull,       ///< the day's token table is full                OUCH 'O'
+};
+
+/// Why a live order (or part of it) was cancelled.
+enum class CancelReason : std::uint8_t {
+  UserRequested = 1,  ///< OUCH 'U'
+  Immediate,          ///< IOC/FOK/market remainder, or minimum quantity not met: OUCH 'I'
+  SelfMatch,          ///< self-trade prevention: OUCH 'Q'
+  Supervisory,        ///< kill switch / admin mass cancel: OUCH 'S'
+  Halted,             ///< OUCH 'H'
+  Disconnected,       ///< cancel-on-disconnect: OUCH 'U' (user logged off)
+  System,             ///< OUCH 'Z'
+};
+
+/// OUCH 4.2 Rejected "Reject Reason" for a code ('O' "Other" where OUCH has nothing closer).
+[[nodiscard]] constexpr char to_ouch_reject_reason(RejectCode c) noexcept {
+  switch (c) {
+    case RejectCode::UnknownSymbol: return 'S';
+    case RejectCode::InvalidQuantity:
+    case RejectCode::QuantityAboveMax:
+    case RejectCode::FirmQuantityAboveMax: return 'Z';
+    case RejectCode::InvalidLot: return 'e';
+    case RejectCode::InvalidMinQty: return 'N';
+    case RejectCode::InvalidPrice:
+    case RejectCode::PriceOutsideLimits:
+    case RejectCode::PriceOutsideCage: return 'X';
+    case RejectCode::Halted: return 'H';
+    case RejectCode::KillSwitch: return 'a';
+    case RejectCode::FirmNotional: return 'n';
+    case RejectCode::FirmOpenShares: return 'm';
+    default: return 'O';
+  }
+}
+
+/// OUCH 4.2 Canceled "Reason".
+[[nodiscard]] constexpr char to_ouch_cancel_reason(CancelReason r) noexcept {
+  switch (r) {
+    case CancelReason::UserRequested: return 'U';
+    case CancelReason::Immediate: return 'I';
+    case CancelReason::SelfMatch: return 'Q';
+    case CancelReason::Supervisory: return 'S';
+    case CancelReason::Halted: return 'H';
+    case CancelReason::Disconnected: return 'U';
+    case CancelReason::System: return 'Z';
+  }
+  return 'Z';
+}
+
+/// A short stable name for logs and metrics labels.
+[[nodiscard]] std::string_view to_string(RejectCode c) noexcept;
+/// A short stable name for logs and metrics labels.
+[[nodiscard]] std::string_view to_string(CancelReason r) noexcept;
+
+}  // namespace peregrine

@@ -1,0 +1,79 @@
+#pragma once
+/// The matching core: every instrument's book, the matching rules and the broker controls.
+/// No I/O, no threads, no clocks, no exceptions, no allocation after construction.
+/// Not thread-safe: one thread (the core thread, replay, a test) owns an Engine.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "peregrine/core/command.hpp"
+#include "peregrine/core/config.hpp"
+#include "peregrine/core/event.hpp"
+#include "peregrine/core/types.hpp"
+
+namespace peregrine {
+
+/// One aggregated price level of a depth snapshot.
+struct DepthLevel {
+  Price price;
+  std::uint64_t qty;
+  std::uint32_t orders;
+};
+
+/// Engine-wide counts, for metrics and tests.
+struct EngineStats {
+  std::uint64_t live_orders;
+  std::uint64_t tokens_used;
+  std::uint32_t max_orders;
+  std::uint32_t max_tokens;
+};
+
+namespace detail {
+struct EngineState;
+}
+
+class Engine {
+ public:
+  /// Builds books and pools for `cfg`, which must pass check_config(). All memory the engine
+  /// will use is allocated here.
+  explicit Engine(const EngineConfig& cfg);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Applies one command and writes its events to `sink`. Never fails: a refused command
+  /// produces a Rejected or CancelRejected event and changes nothing else.
+  void process(const Command& cmd, EventSink& sink) noexcept;
+
+  /// The instrument with this symbol, or InstrumentId{0}.
+  [[nodiscard]] InstrumentId find_instrument(const Symbol& s) const noexcept;
+  /// The firm with this name, or nothing.
+  [[nodiscard]] std::optional<FirmId> find_firm(const FirmName& n) const noexcept;
+
+  /// Best price on `side`, or nothing when that side is empty.
+  [[nodiscard]] std::optional<Price> best(InstrumentId id, Side side) const noexcept;
+  /// Up to `max_levels` levels of `side`, best first; returns how many were written.
+  std::size_t depth(InstrumentId id, Side side, DepthLevel* out, std::size_t max_levels) const noexcept;
+  /// Daily price limits of an instrument (zero for an unknown id).
+  [[nodiscard]] PriceLimits limits(InstrumentId id) const noexcept;
+  [[nodiscard]] TradingStatus status(InstrumentId id) const noexcept;
+  /// Sum of open shares of the firm's live orders.
+  [[nodiscard]] std::uint64_t firm_open_shares(FirmId id) const noexcept;
+  [[nodiscard]] bool kill_switch(FirmId id) const noexcept;
+  [[nodiscard]] EngineStats stats() const noexcept;
+
+  /// Canonical hash of books, firms, tokens and counters (see state_hash.hpp).
+  [[nodiscard]] std::uint64_t state_hash() const noexcept;
+  /// Walks every structure and checks its invariants (links, level totals, bitmaps, firm
+  /// exposures, token index). For tests; O(state).
+  [[nodiscard]] bool validate_internal_state() const noexcept;
+
+  [[nodiscard]] const EngineConfig& config() const noexcept;
+
+ private:
+  std::unique_ptr<detail::EngineState> s_;
+};
+
+}  // namespace peregrine

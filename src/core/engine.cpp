@@ -1,0 +1,889 @@
+// The matching core. Rules: docs/market-rules.md. Layout:
+//   - orders live in one preallocated pool of 64-byte slots, linked into their price level's
+//     FIFO and into their firm's list (ascending order id, for mass cancel);
+//   - each book side is an array of levels indexed by (price - limit down) / tick, with a
+//     hierarchical bitmap of non-empty levels and a cached best index;
+//   - tokens map to slots through TokenIndex.
+// Nothing here allocates, throws, blocks or reads a clock once the Engine is constructed.
+
+#include "peregrine/core/engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "level_bitmap.hpp"
+#include "peregrine/core/state_hash.hpp"
+#include "token_index.hpp"
+
+namespace peregrine {
+namespace detail {
+
+namespace {
+constexpr std::int64_t kMaxPrice = std::numeric_limits<std::int32_t>::max();
+
+std::uint64_t symbol_key(const Symbol& s) noexcept {
+  std::uint64_t k = 0;
+  std::memcpy(&k, s.c.data(), 8);
+  return k;
+}
+}  // namespace
+
+struct alignas(64) OrderSlot {
+  std::uint32_t next;       // level FIFO
+  std::uint32_t prev;
+  std::uint32_t firm_next;  // firm list, ascending order id
+  std::uint32_t firm_prev;
+  std::uint32_t owner;
+  std::uint32_t token_entry;
+  std::uint64_t id;
+  std::int64_t price;
+  std::uint32_t open;
+  std::uint16_t book;  // instrument index (0-based)
+  FirmId firm;
+  Side side;
+  Token token;
+};
+static_assert(sizeof(OrderSlot) == 64, "an order is one cache line");
+
+struct Level {
+  std::uint32_t head = kNone;
+  std::uint32_t tail = kNone;
+  std::uint32_t count = 0;
+  std::uint64_t qty = 0;
+};
+
+struct BookSide {
+  std::vector<Level> levels;
+  LevelBitmap bits;
+  std::uint32_t best = kNone;  // level index
+};
+
+struct Book {
+  InstrumentConfig cfg;
+  InstrumentId id;
+  std::int64_t tick = 0;
+  std::int64_t down = 0;
+  std::int64_t up = 0;
+  std::uint32_t nlevels = 0;
+  BookSide bids;
+  BookSide asks;
+  TradingStatus status = TradingStatus::Trading;
+  std::int64_t last_trade = 0;
+
+  BookSide& side(Side s) noexcept { return s == Side::Buy ? bids : asks; }
+  const BookSide& side(Side s) const noexcept { return s == Side::Buy ? bids : asks; }
+  std::uint32_t index_of(std::int64_t price) const noexcept {
+    return static_cast<std::uint32_t>((price - down) / tick);
+  }
+  std::int64_t price_of(std::uint32_t idx) const noexcept { return down + std::int64_t{idx} * tick; }
+};
+
+struct FirmState {
+  FirmConfig cfg;
+  std::uint64_t open_shares = 0;
+  bool kill = false;
+  std::uint32_t head = kNone;
+  std::uint32_t tail = kNone;
+};
+
+struct EngineState {
+  explicit EngineState(const EngineConfig& c) : cfg(c), tokens(c.max_tokens) {}
+
+  EngineConfig cfg;
+  std::vector<Book> books;
+  std::vector<FirmState> firms;
+  std::vector<OrderSlot> pool;
+  std::uint32_t free_head = kNone;
+  std::uint64_t live = 0;
+  TokenIndex tokens;
+  std::uint64_t token_sum = 0;
+  std::uint64_t next_order_id = 1;
+  std::uint64_t next_match = 1;
+  std::vector<std::uint64_t> symbol_keys;   // open addressing: symbol key -> book index + 1
+  std::vector<std::uint16_t> symbol_books;
+  std::uint64_t symbol_mask = 0;
+
+  // ---- lookups ----
+  std::uint32_t find_book(const Symbol& s) const noexcept {
+    const std::uint64_t k = symbol_key(s);
+    for (std::uint64_t i = (k * 0x9E3779B97F4A7C15ULL >> 20) & symbol_mask;; i = (i + 1) & symbol_mask) {
+      if (symbol_books[i] == 0) return kNone;
+      if (symbol_keys[i] == k) return symbol_books[i] - 1u;
+    }
+  }
+  bool valid_book(InstrumentId id) const noexcept { return id.value() >= 1 && id.value() <= books.size(); }
+
+  // ---- pool ----
+  std::uint32_t alloc_slot() noexcept {
+    const std::uint32_t s = free_head;
+    free_head = pool[s].next;
+    ++live;
+    return s;
+  }
+  void free_slot(std::uint32_t s) noexcept {
+    tokens.at(pool[s].token_entry).slot = kDeadEntry;
+    pool[s].next = free_head;
+    free_head = s;
+    --live;
+  }
+
+  // ---- firm lists ----
+  void firm_append(std::uint32_t s) noexcept {
+    OrderSlot& o = pool[s];
+    FirmState& f = firms[o.firm.value()];
+    o.firm_next = kNone;
+    o.firm_prev = f.tail;
+    if (f.tail != kNone) pool[f.tail].firm_next = s; else f.head = s;
+    f.tail = s;
+  }
+  void firm_unlink(std::uint32_t s) noexcept {
+    OrderSlot& o = pool[s];
+    FirmState& f = firms[o.firm.value()];
+    if (o.firm_prev != kNone) pool[o.firm_prev].firm_next = o.firm_next; else f.head = o.firm_next;
+    if (o.firm_next != kNone) pool[o.firm_next].firm_prev = o.firm_prev; else f.tail = o.firm_prev;
+  }
+
+  // ---- levels ----
+  void level_append(Book& b, std::uint32_t s) noexcept {
+    OrderSlot& o = pool[s];
+    BookSide& bs = b.side(o.side);
+    const std::uint32_t idx = b.index_of(o.price);
+    Level& l = bs.levels[idx];
+    o.next = kNone;
+    o.prev = l.tail;
+    if (l.tail != kNone) pool[l.tail].next = s; else l.head = s;
+    l.tail = s;
+    ++l.count;
+    l.qty += o.open;
+    if (l.count == 1) {
+      bs.bits.set(idx);
+      if (bs.best == kNone || (o.side == Side::Buy ? idx > bs.best : idx < bs.best)) bs.best = idx;
+    }
+  }
+  // Removes the order from its level; `open_in_level` is the quantity still counted there.
+  void level_unlink(Book& b, std::uint32_t s, std::uint32_t open_in_level) noexcept {
+    OrderSlot& o = pool[s];
+    BookSide& bs = b.side(o.side);
+    const std::uint32_t idx = b.index_of(o.price);
+    Level& l = bs.levels[idx];
+    if (o.prev != kNone) pool[o.prev].next = o.next; else l.head = o.next;
+    if (o.next != kNone) pool[o.next].prev = o.prev; else l.tail = o.prev;
+    --l.count;
+    l.qty -= open_in_level;
+    if (l.count == 0) {
+      bs.bits.clear(idx);
+      if (bs.best == idx) bs.best = o.side == Side::Buy ? (idx == 0 ? kNone : bs.bits.prev_le(idx - 1))
+                                                        : bs.bits.next_ge(idx + 1);
+    }
+  }
+  // Opposite-side best price that an order on `side` at `limit` can trade with, or kNone.
+  static bool crosses(Side side, std::int64_t limit, std::int64_t opposite_price) noexcept {
+    return side == Side::Buy ? opposite_price <= limit : opposite_price >= limit;
+  }
+  // Next level index after `idx` going away from the touch on the opposite side of `side`.
+  std::uint32_t next_level_away(const BookSide& opp, Side side, std::uint32_t idx) const noexcept {
+    if (side == Side::Buy) return opp.bits.next_ge(idx + 1);  // asks: upward
+    return idx == 0 ? kNone : opp.bits.prev_le(idx - 1);     // bids: downward
+  }
+
+  // ---- events ----
+  static Event order_event(EventType t, Timestamp ts, const OrderSlot& o, InstrumentId id) noexcept {
+    Event e = Event::make(t, ts);
+    e.side = o.side;
+    e.instrument = id;
+    e.owner = OwnerId{o.owner};
+    e.firm = o.firm;
+    e.order_id = OrderId{o.id};
+    e.token = o.token;
+    return e;
+  }
+  void emit_canceled(EventSink& sink, Timestamp ts, const Book& b, const OrderSlot& o, std::uint32_t dec,
+                     CancelReason why) noexcept {
+    Event e = order_event(EventType::Canceled, ts, o, b.id);
+    e.qty = Qty{dec};
+    e.leaves = Qty{o.open};
+    e.code = static_cast<std::uint8_t>(why);
+    sink.push(e);
+  }
+  static void emit_book(EventSink& sink, EventType t, Timestamp ts, const Book& b, const OrderSlot& o,
+                        std::uint32_t qty, std::uint32_t leaves) noexcept {
+    Event e = Event::make(t, ts);
+    e.instrument = b.id;
+    e.side = o.side;
+    e.order_id = OrderId{o.id};
+    e.qty = Qty{qty};
+    e.leaves = Qty{leaves};
+    sink.push(e);
+  }
+  static void emit_reject(EventSink& sink, Timestamp ts, OwnerId owner, FirmId firm, InstrumentId id,
+                          RejectCode code, const Token& token, const Token* token2 = nullptr) noexcept {
+    Event e = Event::make(EventType::Rejected, ts);
+    e.owner = owner;
+    e.firm = firm;
+    e.instrument = id;
+    e.code = static_cast<std::uint8_t>(code);
+    e.token = token;
+    if (token2 != nullptr) e.token2 = *token2;
+    sink.push(e);
+  }
+
+  // Cancels `dec` shares of a resting order (all of it when dec == open).
+  void reduce_resting(EventSink& sink, Timestamp ts, Book& b, std::uint32_t s, std::uint32_t dec,
+                      CancelReason why) noexcept {
+    OrderSlot& o = pool[s];
+    firms[o.firm.value()].open_shares -= dec;
+    if (dec == o.open) {
+      level_unlink(b, s, o.open);
+      o.open = 0;
+      emit_canceled(sink, ts, b, o, dec, why);
+      emit_book(sink, EventType::BookDelete, ts, b, o, 0, 0);
+      firm_unlink(s);
+      free_slot(s);
+    } else {
+      o.open -= dec;
+      b.side(o.side).levels[b.index_of(o.price)].qty -= dec;
+      emit_canceled(sink, ts, b, o, dec, why);
+      emit_book(sink, EventType::BookCancel, ts, b, o, dec, o.open);
+    }
+  }
+
+  // Cancels what is left of an incoming order that is not on the book and frees it.
+  void finish_incoming(EventSink& sink, Timestamp ts, Book& b, std::uint32_t s, CancelReason why) noexcept {
+    OrderSlot& o = pool[s];
+    if (o.open > 0) {
+      const std::uint32_t dec = o.open;
+      firms[o.firm.value()].open_shares -= dec;
+      o.open = 0;
+      emit_canceled(sink, ts, b, o, dec, why);
+    }
+    firm_unlink(s);
+    free_slot(s);
+  }
+
+  // Price of the worst of the opposite side's five best levels, or 0 when it is empty.
+  std::int64_t protection_price(const Book& b, Side side) const noexcept {
+    const BookSide& opp = b.side(opposite(side));
+    std::uint32_t idx = opp.best;
+    if (idx == kNone) return 0;
+    for (int n = 1; n < 5; ++n) {
+      const std::uint32_t nx = next_level_away(opp, side, idx);
+      if (nx == kNone) break;
+      idx = nx;
+    }
+    return b.price_of(idx);
+  }
+
+  // How much an incoming order would fill now (see "Minimum quantity"); stops at `need`.
+  std::uint64_t simulate_fill(const Book& b, Side side, std::int64_t limit, std::uint32_t open, FirmId firm,
+                              std::uint64_t need) const noexcept {
+    const BookSide& opp = b.side(opposite(side));
+    const StpMode stp = firms[firm.value()].cfg.stp;
+    std::uint64_t fill = 0;
+    std::uint64_t rem = open;
+    for (std::uint32_t idx = opp.best; idx != kNone && rem > 0; idx = next_level_away(opp, side, idx)) {
+      if (!crosses(side, limit, b.price_of(idx))) break;
+      const Level& l = opp.levels[idx];
+      if (stp == StpMode::None) {
+        const std::uint64_t take = std::min<std::uint64_t>(rem, l.qty);
+        fill += take;
+        rem -= take;
+      } else {
+        for (std::uint32_t s = l.head; s != kNone && rem > 0; s = pool[s].next) {
+          const OrderSlot& r = pool[s];
+          if (r.firm == firm) {
+            if (stp == StpMode::CancelNewest || stp == StpMode::CancelBoth) return fill;
+            if (stp == StpMode::Decrement) rem -= std::min<std::uint64_t>(rem, r.open);
+            continue;  // CancelOldest: skipped
+          }
+          const std::uint64_t take = std::min<std::uint64_t>(rem, r.open);
+          fill += take;
+          rem -= take;
+        }
+      }
+      if (fill >= need) return fill;
+    }
+    return fill;
+  }
+
+  // Matches incoming slot `s` against the opposite side up to `limit`. Returns false when the
+  // order was finished by self-trade prevention (already freed), true otherwise.
+  bool match(EventSink& sink, Timestamp ts, Book& b, std::uint32_t s, std::int64_t limit,
+             std::int64_t& last_fill) noexcept {
+    OrderSlot& o = pool[s];
+    BookSide& opp = b.side(opposite(o.side));
+    FirmState& my_firm = firms[o.firm.value()];
+    const StpMode stp = my_firm.cfg.stp;
+    while (o.open > 0 && opp.best != kNone) {
+      const std::uint32_t idx = opp.best;
+      const std::int64_t px = b.price_of(idx);
+      if (!crosses(o.side, limit, px)) break;
+      const std::uint32_t rs = opp.levels[idx].head;
+      OrderSlot& r = pool[rs];
+      if (stp != StpMode::None && r.firm == o.firm) {
+        switch (stp) {
+          case StpMode::CancelNewest:
+            finish_incoming(sink, ts, b, s, CancelReason::SelfMatch);
+            return false;
+          case StpMode::CancelOldest:
+            reduce_resting(sink, ts, b, rs, r.open, CancelReason::SelfMatch);
+            continue;
+          case StpMode::CancelBoth:
+            reduce_resting(sink, ts, b, rs, r.open, CancelReason::SelfMatch);
+            finish_incoming(sink, ts, b, s, CancelReason::SelfMatch);
+            return false;
+          case StpMode::Decrement: {
+            const std::uint32_t d = std::min(o.open, r.open);
+            reduce_resting(sink, ts, b, rs, d, CancelReason::SelfMatch);
+            o.open -= d;
+            my_firm.open_shares -= d;
+            emit_canceled(sink, ts, b, o, d, CancelReason::SelfMatch);
+            if (o.open == 0) {
+              firm_unlink(s);
+              free_slot(s);
+              return false;
+            }
+            continue;
+          }
+          case StpMode::None: break;
+        }
+      }
+      const std::uint32_t q = std::min(o.open, r.open);
+      const std::uint64_t match_no = next_match++;
+      r.open -= q;
+      o.open -= q;
+      opp.levels[idx].qty -= q;
+      firms[r.firm.value()].open_shares -= q;
+      my_firm.open_shares -= q;
+      b.last_trade = px;
+      last_fill = px;
+
+      Event er = order_event(EventType::Executed, ts, r, b.id);
+      er.price = Price{px};
+      er.qty = Qty{q};
+      er.leaves = Qty{r.open};
+      er.ref = match_no;
+      er.code = static_cast<std::uint8_t>(Liquidity::Added);
+      sink.push(er);
+      Event ei = order_event(EventType::Executed, ts, o, b.id);
+      ei.price = Price{px};
+      ei.qty = Qty{q};
+      ei.leaves = Qty{o.open};
+      ei.ref = match_no;
+      ei.code = static_cast<std::uint8_t>(Liquidity::Removed);
+      sink.push(ei);
+      Event eb = Event::make(EventType::BookExecute, ts);
+      eb.instrument = b.id;
+      eb.side = r.side;
+      eb.order_id = OrderId{r.id};
+      eb.price = Price{px};
+      eb.qty = Qty{q};
+      eb.leaves = Qty{r.open};
+      eb.ref = match_no;
+      sink.push(eb);
+
+      if (r.open == 0) {
+        level_unlink(b, rs, 0);
+        firm_unlink(rs);
+        free_slot(rs);
+      }
+    }
+    return true;
+  }
+
+  void rest(EventSink& sink, Timestamp ts, Book& b, std::uint32_t s) noexcept {
+    OrderSlot& o = pool[s];
+    level_append(b, s);
+    Event e = Event::make(EventType::BookAdd, ts);
+    e.instrument = b.id;
+    e.side = o.side;
+    e.order_id = OrderId{o.id};
+    e.price = Price{o.price};
+    e.qty = Qty{o.open};
+    e.firm = o.firm;
+    sink.push(e);
+  }
+
+  // ---- checks shared by new orders and replaces ----
+  static bool lot_ok(const Book& b, Side side, std::uint32_t qty) noexcept {
+    if (side == Side::Sell && b.cfg.odd_lot_sell) return true;
+    return qty >= b.cfg.min_qty.value() && qty % b.cfg.lot_size.value() == 0;
+  }
+  RejectCode check_qty(const Book& b, const FirmState& f, Side side, std::uint32_t qty) const noexcept {
+    if (qty == 0) return RejectCode::InvalidQuantity;
+    if (qty > b.cfg.max_order_qty.value()) return RejectCode::QuantityAboveMax;
+    if (f.cfg.max_order_qty.value() != 0 && qty > f.cfg.max_order_qty.value()) return RejectCode::FirmQuantityAboveMax;
+    if (!lot_ok(b, side, qty)) return RejectCode::InvalidLot;
+    return RejectCode::None;
+  }
+  RejectCode check_price(const Book& b, Side side, std::int64_t price) const noexcept {
+    if (price <= 0 || price > kMaxPrice || price % b.tick != 0) return RejectCode::InvalidPrice;
+    if (price < b.down || price > b.up) return RejectCode::PriceOutsideLimits;
+    if (b.cfg.cage_bps != 0 && b.status == TradingStatus::Trading) {
+      const std::int64_t bps = b.cfg.cage_bps;
+      if (side == Side::Buy) {
+        const std::int64_t base = cage_base(b, b.asks, b.bids);
+        if (price * 10000 > base * (10000 + bps)) return RejectCode::PriceOutsideCage;
+      } else {
+        const std::int64_t base = cage_base(b, b.bids, b.asks);
+        if (price * 10000 < base * (10000 - bps)) return RejectCode::PriceOutsideCage;
+      }
+    }
+    return RejectCode::None;
+  }
+  static std::int64_t cage_base(const Book& b, const BookSide& first, const BookSide& second) noexcept {
+    if (first.best != kNone) return b.price_of(first.best);
+    if (second.best != kNone) return b.price_of(second.best);
+    if (b.last_trade != 0) return b.last_trade;
+    return b.cfg.reference_price.value();
+  }
+  bool would_cross(const Book& b, Side side, std::int64_t price) const noexcept {
+    const BookSide& opp = b.side(opposite(side));
+    return opp.best != kNone && crosses(side, price, b.price_of(opp.best));
+  }
+  static RejectCode check_exposure(const FirmState& f, std::int64_t price, std::uint32_t qty,
+                                   std::int64_t open_change) noexcept {
+    if (f.cfg.max_order_notional != 0 && price * std::int64_t{qty} > f.cfg.max_order_notional)
+      return RejectCode::FirmNotional;
+    if (f.cfg.max_open_shares != 0 &&
+        static_cast<std::int64_t>(f.open_shares) + open_change > static_cast<std::int64_t>(f.cfg.max_open_shares))
+      return RejectCode::FirmOpenShares;
+    return RejectCode::None;
+  }
+
+  // ---- commands ----
+  void on_new_order(const NewOrderCmd& c, Timestamp ts, EventSink& sink) noexcept {
+    const OwnerId owner = c.owner;
+    auto reject = [&](InstrumentId id, RejectCode code) { emit_reject(sink, ts, owner, c.firm, id, code, c.token); };
+    if (c.firm.value() >= firms.size()) return reject(InstrumentId{0}, RejectCode::UnknownFirm);
+    const std::uint32_t bi = find_book(c.symbol);
+    if (bi == kNone) return reject(InstrumentId{0}, RejectCode::UnknownSymbol);
+    Book& b = books[bi];
+    FirmState& f = firms[c.firm.value()];
+    if (tokens.find(owner, c.token) != kEmptyEntry) return reject(b.id, RejectCode::DuplicateToken);
+    if (f.kill) return reject(b.id, RejectCode::KillSwitch);
+    if (b.status == TradingStatus::Halted) return reject(b.id, RejectCode::Halted);
+    if (c.side != Side::Buy && c.side != Side::Sell) return reject(b.id, RejectCode::InvalidSide);
+    const bool market = c.type == OrderType::MarketBestFiveIoc || c.type == OrderType::MarketBestFiveToLimit;
+    if ((!market && c.type != OrderType::Limit) ||
+        (c.tif != TimeInForce::Day && c.tif != TimeInForce::Ioc && c.tif != TimeInForce::Fok) ||
+        c.post_only > 1 || (c.post_only != 0 && (market || c.tif != TimeInForce::Day)))
+      return reject(b.id, RejectCode::InvalidOrderType);
+    const std::uint32_t qty = c.qty.value();
+    if (const RejectCode r = check_qty(b, f, c.side, qty); r != RejectCode::None) return reject(b.id, r);
+    const std::uint32_t min_qty = c.tif == TimeInForce::Fok ? qty : c.min_qty.value();
+    if (min_qty > qty) return reject(b.id, RejectCode::InvalidMinQty);
+    std::int64_t limit = 0;
+    if (!market) {
+      limit = c.price.value();
+      if (const RejectCode r = check_price(b, c.side, limit); r != RejectCode::None) return reject(b.id, r);
+      if (c.post_only != 0 && would_cross(b, c.side, limit)) return reject(b.id, RejectCode::PostOnlyWouldCross);
+    } else {
+      limit = protection_price(b, c.side);
+    }
+    if (const RejectCode r = check_exposure(f, limit, qty, qty); r != RejectCode::None) return reject(b.id, r);
+    if (free_head == kNone) return reject(b.id, RejectCode::OrderPoolFull);
+    if (tokens.full()) return reject(b.id, RejectCode::TokenTableFull);
+
+    // Accepted: from here the order consumes an id, a slot and its token.
+    const std::uint32_t s = alloc_slot();
+    OrderSlot& o = pool[s];
+    o.owner = owner.value();
+    o.id = next_order_id++;
+    o.price = market ? 0 : limit;
+    o.open = qty;
+    o.book = static_cast<std::uint16_t>(bi);
+    o.firm = c.firm;
+    o.side = c.side;
+    o.token = c.token;
+    o.token_entry = tokens.insert(owner, c.token, s);
+    token_sum += StateHasher::token_hash(owner, c.token);
+    f.open_shares += qty;
+    firm_append(s);
+
+    Event a = order_event(EventType::Accepted, ts, o, b.id);
+    a.order_type = c.type;
+    a.tif = c.tif;
+    a.post_only = c.post_only;
+    a.price = Price{o.price};
+    a.qty = Qty{qty};
+    a.leaves = Qty{qty};
+    a.min_qty = c.min_qty;
+    sink.push(a);
+
+    if (market && limit == 0) return finish_incoming(sink, ts, b, s, CancelReason::Immediate);
+    if (min_qty > 0 && simulate_fill(b, c.side, limit, qty, c.firm, min_qty) < min_qty)
+      return finish_incoming(sink, ts, b, s, CancelReason::Immediate);
+    std::int64_t last_fill = 0;
+    if (!match(sink, ts, b, s, limit, last_fill)) return;
+    if (o.open == 0) {
+      firm_unlink(s);
+      free_slot(s);
+      return;
+    }
+    if (c.type == OrderType::MarketBestFiveToLimit && last_fill != 0) {
+      o.price = last_fill;
+      return rest(sink, ts, b, s);
+    }
+    if (market || c.tif != TimeInForce::Day) return finish_incoming(sink, ts, b, s, CancelReason::Immediate);
+    rest(sink, ts, b, s);
+  }
+
+  void on_cancel(const CancelCmd& c, Timestamp ts, EventSink& sink) noexcept {
+    const std::uint32_t te = tokens.find(c.owner, c.token);
+    const std::uint32_t s = te == kEmptyEntry ? kDeadEntry : tokens.at(te).slot;
+    RejectCode code = RejectCode::None;
+    if (s == kDeadEntry) code = RejectCode::UnknownOrder;
+    else if (c.target_qty.value() >= pool[s].open) code = RejectCode::NothingToCancel;
+    if (code != RejectCode::None) {
+      Event e = Event::make(EventType::CancelRejected, ts);
+      e.owner = c.owner;
+      e.code = static_cast<std::uint8_t>(code);
+      e.qty = c.target_qty;
+      e.token = c.token;
+      sink.push(e);
+      return;
+    }
+    OrderSlot& o = pool[s];
+    reduce_resting(sink, ts, books[o.book], s, o.open - c.target_qty.value(), CancelReason::UserRequested);
+  }
+
+  void on_replace(const ReplaceCmd& c, Timestamp ts, EventSink& sink) noexcept {
+    const std::uint32_t te = tokens.find(c.owner, c.existing);
+    const std::uint32_t s = te == kEmptyEntry ? kDeadEntry : tokens.at(te).slot;
+    if (s == kDeadEntry) {
+      return emit_reject(sink, ts, c.owner, FirmId{0}, InstrumentId{0}, RejectCode::UnknownOrder, c.replacement,
+                         &c.existing);
+    }
+    OrderSlot& o = pool[s];
+    Book& b = books[o.book];
+    FirmState& f = firms[o.firm.value()];
+    auto reject = [&](RejectCode code) {
+      emit_reject(sink, ts, c.owner, o.firm, b.id, code, c.replacement, &c.existing);
+    };
+    if (tokens.find(c.owner, c.replacement) != kEmptyEntry) return reject(RejectCode::DuplicateToken);
+    if (f.kill) return reject(RejectCode::KillSwitch);
+    if (b.status == TradingStatus::Halted) return reject(RejectCode::Halted);
+    if (c.tif != TimeInForce::Day || c.post_only > 1) return reject(RejectCode::InvalidOrderType);
+    const std::uint32_t qty = c.qty.value();
+    if (const RejectCode r = check_qty(b, f, o.side, qty); r != RejectCode::None) return reject(r);
+    const std::int64_t price = c.price.value();
+    if (const RejectCode r = check_price(b, o.side, price); r != RejectCode::None) return reject(r);
+    const bool cross = would_cross(b, o.side, price);
+    if (c.post_only != 0 && cross) return reject(RejectCode::PostOnlyWouldCross);
+    const std::int64_t change = std::int64_t{qty} - std::int64_t{o.open};
+    if (const RejectCode r = check_exposure(f, price, qty, change); r != RejectCode::None) return reject(r);
+    if (tokens.full()) return reject(RejectCode::TokenTableFull);
+
+    const std::uint64_t old_id = o.id;
+    const Token old_token = o.token;
+    tokens.at(o.token_entry).slot = kDeadEntry;
+    o.token = c.replacement;
+    o.token_entry = tokens.insert(c.owner, c.replacement, s);
+    token_sum += StateHasher::token_hash(c.owner, c.replacement);
+    auto replaced = [&] {
+      Event e = order_event(EventType::Replaced, ts, o, b.id);
+      e.order_type = OrderType::Limit;
+      e.tif = c.tif;
+      e.post_only = c.post_only;
+      e.ref = old_id;
+      e.price = Price{o.price};
+      e.qty = Qty{o.open};
+      e.leaves = Qty{o.open};
+      e.token2 = old_token;
+      sink.push(e);
+    };
+
+    if (price == o.price && qty <= o.open) {  // keeps time priority and its order id
+      const std::uint32_t dec = o.open - qty;
+      o.open = qty;
+      b.side(o.side).levels[b.index_of(o.price)].qty -= dec;
+      f.open_shares -= dec;
+      replaced();
+      if (dec > 0) emit_book(sink, EventType::BookCancel, ts, b, o, dec, o.open);
+      return;
+    }
+    level_unlink(b, s, o.open);
+    firm_unlink(s);
+    f.open_shares = static_cast<std::uint64_t>(static_cast<std::int64_t>(f.open_shares) + change);
+    o.id = next_order_id++;
+    o.price = price;
+    o.open = qty;
+    firm_append(s);
+    replaced();
+    if (!cross) {
+      level_append(b, s);
+      Event e = Event::make(EventType::BookReplace, ts);
+      e.instrument = b.id;
+      e.side = o.side;
+      e.order_id = OrderId{o.id};
+      e.ref = old_id;
+      e.price = Price{price};
+      e.qty = Qty{qty};
+      sink.push(e);
+      return;
+    }
+    Event del = Event::make(EventType::BookDelete, ts);
+    del.instrument = b.id;
+    del.side = o.side;
+    del.order_id = OrderId{old_id};
+    sink.push(del);
+    std::int64_t last_fill = 0;
+    if (!match(sink, ts, b, s, price, last_fill)) return;
+    if (o.open == 0) {
+      firm_unlink(s);
+      free_slot(s);
+      return;
+    }
+    rest(sink, ts, b, s);
+  }
+
+  void mass_cancel(EventSink& sink, Timestamp ts, FirmId firm, InstrumentId instrument, OwnerId owner,
+                   CancelReason why) noexcept {
+    for (std::uint32_t s = firms[firm.value()].head; s != kNone;) {
+      const std::uint32_t next = pool[s].firm_next;
+      const OrderSlot& o = pool[s];
+      if ((owner.value() == 0 || o.owner == owner.value()) &&
+          (instrument.value() == 0 || o.book + 1u == instrument.value())) {
+        reduce_resting(sink, ts, books[o.book], s, o.open, why);
+      }
+      s = next;
+    }
+  }
+
+  void reject_admin(EventSink& sink, Timestamp ts, RejectCode code) noexcept {
+    Event e = Event::make(EventType::CancelRejected, ts);
+    e.code = static_cast<std::uint8_t>(code);
+    sink.push(e);
+  }
+
+  void on_mass_cancel(const MassCancelCmd& c, Timestamp ts, EventSink& sink) noexcept {
+    if (c.firm.value() >= firms.size()) return reject_admin(sink, ts, RejectCode::UnknownFirm);
+    if (c.instrument.value() != 0 && !valid_book(c.instrument)) return reject_admin(sink, ts, RejectCode::UnknownSymbol);
+    mass_cancel(sink, ts, c.firm, c.instrument, c.owner, c.reason);
+  }
+
+  void on_kill_switch(const SetKillSwitchCmd& c, Timestamp ts, EventSink& sink) noexcept {
+    if (c.firm.value() >= firms.size()) return reject_admin(sink, ts, RejectCode::UnknownFirm);
+    FirmState& f = firms[c.firm.value()];
+    f.kill = c.engaged != 0;
+    if (f.kill && c.cancel_open != 0) mass_cancel(sink, ts, c.firm, InstrumentId{0}, OwnerId{0}, CancelReason::Supervisory);
+    Event e = Event::make(EventType::KillSwitchChanged, ts);
+    e.firm = c.firm;
+    e.code = f.kill ? 1 : 0;
+    sink.push(e);
+  }
+
+  void on_trading_status(const SetTradingStatusCmd& c, Timestamp ts, EventSink& sink) noexcept {
+    if (!valid_book(c.instrument) || (c.status != TradingStatus::Trading && c.status != TradingStatus::Halted)) {
+      Event e = Event::make(EventType::Rejected, ts);
+      e.instrument = c.instrument;
+      e.code = static_cast<std::uint8_t>(valid_book(c.instrument) ? RejectCode::InvalidOrderType : RejectCode::UnknownSymbol);
+      sink.push(e);
+      return;
+    }
+    Book& b = books[c.instrument.value() - 1u];
+    b.status = c.status;
+    Event e = Event::make(EventType::TradingStatusChanged, ts);
+    e.instrument = b.id;
+    e.code = static_cast<std::uint8_t>(c.status);
+    sink.push(e);
+  }
+};
+
+}  // namespace detail
+
+using detail::kNone;
+
+Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineState>(cfg)) {
+  detail::EngineState& s = *s_;
+  s.books.resize(cfg.instruments.size());
+  for (std::size_t i = 0; i < cfg.instruments.size(); ++i) {
+    detail::Book& b = s.books[i];
+    b.cfg = cfg.instruments[i];
+    b.id = InstrumentId{static_cast<std::uint16_t>(i + 1)};
+    b.tick = b.cfg.tick.value();
+    const PriceLimits lim = compute_price_limits(b.cfg.reference_price, b.cfg.limit_bps, b.cfg.tick);
+    b.down = lim.down.value();
+    b.up = lim.up.value();
+    b.nlevels = static_cast<std::uint32_t>((b.up - b.down) / b.tick + 1);
+    for (detail::BookSide* side : {&b.bids, &b.asks}) {
+      side->levels.assign(b.nlevels, detail::Level{});
+      side->bits = detail::LevelBitmap(b.nlevels);
+    }
+    b.status = b.cfg.initial_status;
+  }
+  s.firms.resize(cfg.firms.size());
+  for (std::size_t i = 0; i < cfg.firms.size(); ++i) s.firms[i].cfg = cfg.firms[i];
+
+  s.pool.resize(cfg.max_orders);
+  for (std::uint32_t i = 0; i < cfg.max_orders; ++i) s.pool[i].next = i + 1 < cfg.max_orders ? i + 1 : kNone;
+  s.free_head = cfg.max_orders > 0 ? 0 : kNone;
+
+  std::uint64_t cap = 16;
+  while (cap < cfg.instruments.size() * 4) cap <<= 1;
+  s.symbol_keys.assign(cap, 0);
+  s.symbol_books.assign(cap, 0);
+  s.symbol_mask = cap - 1;
+  for (std::size_t i = 0; i < cfg.instruments.size(); ++i) {
+    const std::uint64_t k = detail::symbol_key(cfg.instruments[i].symbol);
+    std::uint64_t j = (k * 0x9E3779B97F4A7C15ULL >> 20) & s.symbol_mask;
+    while (s.symbol_books[j] != 0) j = (j + 1) & s.symbol_mask;
+    s.symbol_keys[j] = k;
+    s.symbol_books[j] = static_cast<std::uint16_t>(i + 1);
+  }
+}
+
+Engine::~Engine() = default;
+
+void Engine::process(const Command& cmd, EventSink& sink) noexcept {
+  switch (cmd.type) {
+    case CommandType::NewOrder: s_->on_new_order(cmd.new_order, cmd.ts, sink); break;
+    case CommandType::Cancel: s_->on_cancel(cmd.cancel, cmd.ts, sink); break;
+    case CommandType::Replace: s_->on_replace(cmd.replace, cmd.ts, sink); break;
+    case CommandType::MassCancel: s_->on_mass_cancel(cmd.mass_cancel, cmd.ts, sink); break;
+    case CommandType::SetKillSwitch: s_->on_kill_switch(cmd.kill_switch, cmd.ts, sink); break;
+    case CommandType::SetTradingStatus: s_->on_trading_status(cmd.trading_status, cmd.ts, sink); break;
+    default: s_->reject_admin(sink, cmd.ts, RejectCode::InvalidOrderType); break;
+  }
+}
+
+InstrumentId Engine::find_instrument(const Symbol& sym) const noexcept {
+  const std::uint32_t bi = s_->find_book(sym);
+  return bi == kNone ? InstrumentId{0} : InstrumentId{static_cast<std::uint16_t>(bi + 1)};
+}
+
+std::optional<FirmId> Engine::find_firm(const FirmName& n) const noexcept {
+  for (std::size_t i = 0; i < s_->firms.size(); ++i)
+    if (s_->firms[i].cfg.name == n) return FirmId{static_cast<std::uint16_t>(i)};
+  return std::nullopt;
+}
+
+std::optional<Price> Engine::best(InstrumentId id, Side side) const noexcept {
+  if (!s_->valid_book(id)) return std::nullopt;
+  const detail::Book& b = s_->books[id.value() - 1u];
+  const detail::BookSide& bs = b.side(side);
+  if (bs.best == kNone) return std::nullopt;
+  return Price{b.price_of(bs.best)};
+}
+
+std::size_t Engine::depth(InstrumentId id, Side side, DepthLevel* out, std::size_t max_levels) const noexcept {
+  if (!s_->valid_book(id)) return 0;
+  const detail::Book& b = s_->books[id.value() - 1u];
+  const detail::BookSide& bs = b.side(side);
+  std::size_t n = 0;
+  for (std::uint32_t idx = bs.best; idx != kNone && n < max_levels;
+       idx = s_->next_level_away(bs, opposite(side), idx)) {
+    const detail::Level& l = bs.levels[idx];
+    out[n++] = DepthLevel{Price{b.price_of(idx)}, l.qty, l.count};
+  }
+  return n;
+}
+
+PriceLimits Engine::limits(InstrumentId id) const noexcept {
+  if (!s_->valid_book(id)) return PriceLimits{};
+  const detail::Book& b = s_->books[id.value() - 1u];
+  return PriceLimits{Price{b.down}, Price{b.up}};
+}
+
+TradingStatus Engine::status(InstrumentId id) const noexcept {
+  return s_->valid_book(id) ? s_->books[id.value() - 1u].status : TradingStatus::Halted;
+}
+
+std::uint64_t Engine::firm_open_shares(FirmId id) const noexcept {
+  return id.value() < s_->firms.size() ? s_->firms[id.value()].open_shares : 0;
+}
+
+bool Engine::kill_switch(FirmId id) const noexcept {
+  return id.value() < s_->firms.size() && s_->firms[id.value()].kill;
+}
+
+EngineStats Engine::stats() const noexcept {
+  return EngineStats{s_->live, s_->tokens.count(), s_->cfg.max_orders, s_->tokens.limit()};
+}
+
+const EngineConfig& Engine::config() const noexcept { return s_->cfg; }
+
+std::uint64_t Engine::state_hash() const noexcept {
+  StateHasher h;
+  for (const detail::Book& b : s_->books) {
+    h.instrument(b.id, b.status, Price{b.last_trade});
+    for (Side side : {Side::Buy, Side::Sell}) {
+      const detail::BookSide& bs = b.side(side);
+      for (std::uint32_t idx = bs.best; idx != kNone; idx = s_->next_level_away(bs, opposite(side), idx)) {
+        for (std::uint32_t s = bs.levels[idx].head; s != kNone; s = s_->pool[s].next) {
+          const detail::OrderSlot& o = s_->pool[s];
+          h.order(OrderId{o.id}, OwnerId{o.owner}, o.firm, o.side, Price{o.price}, Qty{o.open}, o.token);
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < s_->firms.size(); ++i)
+    h.firm(FirmId{static_cast<std::uint16_t>(i)}, s_->firms[i].open_shares, s_->firms[i].kill);
+  h.tokens(s_->tokens.count(), s_->token_sum);
+  h.counters(OrderId{s_->next_order_id}, MatchNumber{s_->next_match});
+  return h.value();
+}
+
+bool Engine::validate_internal_state() const noexcept {
+  const detail::EngineState& s = *s_;
+  std::vector<std::uint64_t> firm_open(s.firms.size(), 0);
+  std::uint64_t on_book = 0;
+  for (const detail::Book& b : s.books) {
+    for (Side side : {Side::Buy, Side::Sell}) {
+      const detail::BookSide& bs = b.side(side);
+      std::uint32_t best = kNone;
+      for (std::uint32_t idx = 0; idx < b.nlevels; ++idx) {
+        const detail::Level& l = bs.levels[idx];
+        if ((l.count != 0) != bs.bits.test(idx)) return false;
+        if (l.count == 0) {
+          if (l.head != kNone || l.tail != kNone || l.qty != 0) return false;
+          continue;
+        }
+        if (side == Side::Buy || best == kNone) best = side == Side::Buy ? idx : (best == kNone ? idx : best);
+        std::uint32_t n = 0;
+        std::uint64_t qty = 0;
+        std::uint32_t prev = kNone;
+        for (std::uint32_t x = l.head; x != kNone; x = s.pool[x].next) {
+          const detail::OrderSlot& o = s.pool[x];
+          if (o.prev != prev || o.side != side || o.price != b.price_of(idx) || o.open == 0) return false;
+          if (&s.books[o.book] != &b) return false;
+          const detail::TokenEntry& te = s.tokens.at(o.token_entry);
+          if (te.slot != x || te.owner != o.owner || !(te.token == o.token)) return false;
+          firm_open[o.firm.value()] += o.open;
+          qty += o.open;
+          ++n;
+          prev = x;
+          if (n > s.pool.size()) return false;
+        }
+        if (prev != l.tail || n != l.count || qty != l.qty) return false;
+        on_book += n;
+      }
+      if (best != bs.best) return false;
+    }
+    if (b.bids.best != kNone && b.asks.best != kNone && b.bids.best >= b.asks.best) return false;  // crossed
+  }
+  if (on_book != s.live) return false;
+  for (std::size_t i = 0; i < s.firms.size(); ++i) {
+    const detail::FirmState& f = s.firms[i];
+    if (f.open_shares != firm_open[i]) return false;
+    std::uint64_t last_id = 0;
+    std::uint32_t prev = kNone;
+    std::uint64_t n = 0;
+    for (std::uint32_t x = f.head; x != kNone; x = s.pool[x].firm_next) {
+      const detail::OrderSlot& o = s.pool[x];
+      if (o.firm_prev != prev || o.id <= last_id || o.firm.value() != i) return false;
+      last_id = o.id;
+      prev = x;
+      if (++n > s.pool.size()) return false;
+    }
+    if (prev != f.tail) return false;
+  }
+  std::uint64_t free_n = 0;
+  for (std::uint32_t x = s.free_head; x != kNone; x = s.pool[x].next)
+    if (++free_n > s.pool.size()) return false;
+  return free_n + s.live == s.pool.size();
+}
+
+}  // namespace peregrine

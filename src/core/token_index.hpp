@@ -1,0 +1,78 @@
+#pragma once
+// The day's order tokens: (owner, token) -> order slot, open addressing with linear probing.
+// Tokens are never removed during a day (OUCH tokens are day-unique), so there are no
+// tombstones; a finished order's entry is marked dead and still refuses the token. Sized at
+// construction to twice the token limit (load factor <= 0.5). Core-internal.
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "peregrine/core/types.hpp"
+
+namespace peregrine::detail {
+
+inline constexpr std::uint32_t kEmptyEntry = 0xFFFFFFFFu;
+inline constexpr std::uint32_t kDeadEntry = 0xFFFFFFFEu;
+
+struct TokenEntry {
+  std::uint32_t slot = kEmptyEntry;  // order slot, kDeadEntry, or kEmptyEntry
+  std::uint32_t owner = 0;
+  Token token;
+};
+
+class TokenIndex {
+ public:
+  explicit TokenIndex(std::uint32_t max_tokens) : limit_(max_tokens) {
+    std::uint64_t cap = 16;
+    while (cap < std::uint64_t{max_tokens} * 2) cap <<= 1;
+    entries_.resize(cap);
+    mask_ = cap - 1;
+  }
+
+  /// Entry index of (owner, token), or kEmptyEntry when the token was never accepted.
+  [[nodiscard]] std::uint32_t find(OwnerId owner, const Token& t) const noexcept {
+    for (std::uint64_t i = hash(owner, t) & mask_;; i = (i + 1) & mask_) {
+      const TokenEntry& e = entries_[i];
+      if (e.slot == kEmptyEntry) return kEmptyEntry;
+      if (e.owner == owner.value() && e.token == t) return static_cast<std::uint32_t>(i);
+    }
+  }
+
+  /// Records a new token for `slot`; the caller checked find() and full().
+  std::uint32_t insert(OwnerId owner, const Token& t, std::uint32_t slot) noexcept {
+    std::uint64_t i = hash(owner, t) & mask_;
+    while (entries_[i].slot != kEmptyEntry) i = (i + 1) & mask_;
+    entries_[i].slot = slot;
+    entries_[i].owner = owner.value();
+    entries_[i].token = t;
+    ++count_;
+    return static_cast<std::uint32_t>(i);
+  }
+
+  [[nodiscard]] bool full() const noexcept { return count_ >= limit_; }
+  [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
+  [[nodiscard]] std::uint32_t limit() const noexcept { return limit_; }
+  TokenEntry& at(std::uint32_t i) noexcept { return entries_[i]; }
+  [[nodiscard]] const TokenEntry& at(std::uint32_t i) const noexcept { return entries_[i]; }
+
+ private:
+  static std::uint64_t hash(OwnerId owner, const Token& t) noexcept {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    std::memcpy(&a, t.c.data(), 8);
+    std::memcpy(&b, t.c.data() + 8, 6);
+    std::uint64_t h = a * 0x9E3779B97F4A7C15ULL ^ (b + owner.value()) * 0xC2B2AE3D27D4EB4FULL;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    return h;
+  }
+
+  std::vector<TokenEntry> entries_;
+  std::uint64_t mask_ = 0;
+  std::uint64_t count_ = 0;
+  std::uint32_t limit_;
+};
+
+}  // namespace peregrine::detail
