@@ -38,11 +38,14 @@ std::optional<ConfigIssue> check_config(const EngineConfig& cfg) {
     if (sym.empty()) return issue("instruments", i, "symbol", "must not be blank");
     if (!symbols.insert(sym).second) return issue("instruments", i, "symbol", "duplicate symbol " + sym);
     if (in.tick.value() <= 0) return issue("instruments", i, "tick", "must be positive");
+    if (in.tick.value() > kMaxWirePrice) return issue("instruments", i, "tick", "does not fit OUCH's price field");
     if (in.lot_size.value() == 0) return issue("instruments", i, "lot_size", "must be at least 1");
     if (in.min_qty.value() == 0) return issue("instruments", i, "min_qty", "must be at least 1");
     if (in.max_order_qty.value() < in.min_qty.value())
       return issue("instruments", i, "max_order_qty", "must be at least min_qty");
     if (in.reference_price.value() <= 0) return issue("instruments", i, "reference_price", "must be positive");
+    if (in.reference_price.value() > kMaxWirePrice)
+      return issue("instruments", i, "reference_price", "does not fit OUCH's price field");
     if (in.reference_price.value() % in.tick.value() != 0)
       return issue("instruments", i, "reference_price", "must be a multiple of the tick");
     if (in.limit_bps == 0 || in.limit_bps >= 10000)

@@ -52,6 +52,8 @@ struct PriceLimits {
 [[nodiscard]] PriceLimits compute_price_limits(Price reference, std::uint32_t bps, Price tick) noexcept;
 
 /// What is wrong with a configuration: which list, which entry, which field, and why.
+/// A problem with a whole list has `field` equal to `section` and index 0. Field names are the
+/// configuration file's keys (`limit_pct`, `cage_pct`), not the member names.
 struct ConfigIssue {
   std::string section;  ///< "instruments", "firms" or "engine"
   std::size_t index;    ///< entry in that list (0 for "engine")

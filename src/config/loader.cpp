@@ -1,0 +1,747 @@
+// Loads an EngineConfig from YAML. See docs/configuration.md for the file format.
+//
+// Numbers are read from the YAML text itself, never through floating point: "12.34" is 1234
+// hundredths, scaled to 123400. Every key is checked against the keys allowed where it appears,
+// so a typo is an error rather than a silently ignored default.
+
+#include "peregrine/config/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace peregrine::config {
+
+namespace {
+
+std::string format_what(const std::string& file, int line, const std::string& field,
+                        const std::string& reason) {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!field.empty()) out += field + ": ";
+  out += reason;
+  return out;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string file, int line, std::string field, std::string reason)
+    : std::runtime_error(format_what(file, line, field, reason)),
+      file_(std::move(file)),
+      line_(line),
+      field_(std::move(field)),
+      reason_(std::move(reason)) {}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Exact decimal numbers.
+
+enum class NumberError : std::uint8_t { None, Syntax, Negative, TooManyPlaces, TooLarge };
+
+struct Number {
+  std::uint64_t scaled = 0;  ///< the value × 10^places
+  NumberError error = NumberError::None;
+};
+
+bool all_digits(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// Multiplies `v` by ten and adds `digit`; false on overflow.
+bool push_digit(std::uint64_t& v, unsigned digit) noexcept {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  if (v > (kMax - digit) / 10) return false;
+  v = v * 10 + digit;
+  return true;
+}
+
+/// Parses "123" or "12.34" (digits, optionally a point and more digits) into value × 10^places,
+/// exactly. No sign, exponent, separators or spaces; a leading '-' is reported as Negative.
+Number parse_fixed(std::string_view s, unsigned places) {
+  Number n;
+  if (!s.empty() && s.front() == '-') {
+    n.error = parse_fixed(s.substr(1), places).error == NumberError::Syntax ? NumberError::Syntax
+                                                                             : NumberError::Negative;
+    return n;
+  }
+  const std::size_t dot = s.find('.');
+  const std::string_view whole = s.substr(0, dot);
+  const std::string_view frac = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
+  if (whole.empty() || (dot != std::string_view::npos && frac.empty()) || !all_digits(whole) ||
+      !all_digits(frac)) {
+    n.error = NumberError::Syntax;
+    return n;
+  }
+  if (frac.size() > places) {
+    n.error = NumberError::TooManyPlaces;
+    return n;
+  }
+  for (const char c : whole) {
+    if (!push_digit(n.scaled, static_cast<unsigned>(c - '0'))) {
+      n.error = NumberError::TooLarge;
+      return n;
+    }
+  }
+  for (std::size_t i = 0; i < places; ++i) {
+    const unsigned digit = i < frac.size() ? static_cast<unsigned>(frac[i] - '0') : 0u;
+    if (!push_digit(n.scaled, digit)) {
+      n.error = NumberError::TooLarge;
+      return n;
+    }
+  }
+  return n;
+}
+
+/// `scaled` / 10^places as decimal text without trailing zeros: (123400, 4) -> "12.34".
+std::string format_fixed(std::uint64_t scaled, unsigned places) {
+  std::uint64_t unit = 1;
+  for (unsigned i = 0; i < places; ++i) unit *= 10;
+  std::string out = std::to_string(scaled / unit);
+  std::uint64_t frac = scaled % unit;
+  if (frac == 0) return out;
+  std::string digits(places, '0');
+  for (unsigned i = places; i > 0; --i) {
+    digits[i - 1] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  while (!digits.empty() && digits.back() == '0') digits.pop_back();
+  return out + "." + digits;
+}
+
+/// How a numeric field is written and what it may hold.
+struct NumberSpec {
+  unsigned places;         ///< decimal places kept (4 for CNY, 2 for percent, 0 for counts)
+  std::uint64_t max;       ///< largest scaled value
+  const char* zero;        ///< message for 0, or nullptr when 0 is allowed
+  const char* what;        ///< "must be <what>" for text that is not a number
+  const char* off_step;    ///< message for too many decimal places
+};
+
+constexpr std::uint64_t kInt64Max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+constexpr std::uint64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint64_t kUint64Max = std::numeric_limits<std::uint64_t>::max();
+
+/// OUCH's price field is a signed 32-bit integer; no price above it can be traded or quoted.
+constexpr std::uint64_t kMaxWirePrice = static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max());
+
+constexpr NumberSpec kPrice{4, kMaxWirePrice, "must be a positive multiple of 0.0001",
+                            "a price in CNY such as \"12.34\"", "must be a positive multiple of 0.0001"};
+constexpr NumberSpec kShares{0, kUint32Max, "must be positive", "a whole number of shares",
+                             "must be a whole number of shares"};
+constexpr NumberSpec kSharesOrNone{0, kUint32Max, nullptr, "a whole number of shares (0 = no limit)",
+                                   "must be a whole number of shares"};
+constexpr NumberSpec kShares64OrNone{0, kUint64Max, nullptr, "a whole number of shares (0 = no limit)",
+                                     "must be a whole number of shares"};
+constexpr NumberSpec kAmountOrNone{4, kInt64Max, nullptr,
+                                   "an amount in CNY such as \"50000000\" or \"1234.56\" (0 = no limit)",
+                                   "must be a multiple of 0.0001 CNY"};
+constexpr NumberSpec kPercent{2, 10000, nullptr, "a percentage such as 10 or \"2.5\"",
+                              "must be a multiple of 0.01 (a whole number of basis points)"};
+constexpr NumberSpec kCount{0, kUint32Max, "must be positive", "a whole number", "must be a whole number"};
+
+// ---------------------------------------------------------------------------------------------
+// Locations, so that check_config() issues can be reported at a line.
+
+int line_of(const YAML::Mark& m) noexcept { return m.is_null() ? 0 : m.line + 1; }
+
+/// A key: value pair of a YAML map and the 1-based line of its key.
+struct Entry {
+  std::string key;
+  int line;
+  YAML::Node value;
+};
+
+const Entry* find_entry(const std::vector<Entry>& entries, std::string_view key) noexcept {
+  for (const Entry& e : entries) {
+    if (e.key == key) return &e;
+  }
+  return nullptr;
+}
+
+/// Where one entry of a section (one instrument, one firm, the engine map) was written.
+struct EntryPlace {
+  int line = 0;                                      ///< first line of the entry
+  std::vector<std::pair<std::string, int>> fields;  ///< key and line of each field given
+  std::string board;                                 ///< board preset, if any
+  int board_line = 0;
+
+  [[nodiscard]] int field_line(std::string_view key) const noexcept {
+    for (const auto& [k, l] : fields) {
+      if (k == key) return l;
+    }
+    return 0;
+  }
+};
+
+/// Where a top-level section was written.
+struct SectionPlace {
+  int line = 0;                          ///< line of the section's key
+  bool list = false;                     ///< a list of entries (else a single map, entries[0])
+  std::span<const std::string_view> keys;  ///< the keys allowed in each entry
+  std::vector<EntryPlace> entries;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Choices.
+
+struct BoardPreset {
+  std::string_view name;
+  Qty lot_size;
+  Qty min_qty;
+  Qty max_order_qty;
+  std::uint32_t limit_bps;
+  std::uint32_t cage_bps;
+};
+
+/// docs/market-rules.md, "Instruments (reference data)". Tick and odd-lot sells are the same on
+/// every board (0.01, true) and come from InstrumentConfig's defaults.
+constexpr std::array<BoardPreset, 4> kBoards{{
+    {"main", Qty{100}, Qty{100}, Qty{1000000}, 1000, 0},
+    {"star", Qty{1}, Qty{200}, Qty{100000}, 2000, 200},
+    {"chinext", Qty{100}, Qty{100}, Qty{300000}, 2000, 200},
+    {"risk_warning", Qty{100}, Qty{100}, Qty{1000000}, 500, 0},
+}};
+
+/// Fields a board preset fills in.
+constexpr std::array<std::string_view, 5> kBoardFields{"lot_size", "min_qty", "max_order_qty", "limit_pct",
+                                                       "cage_pct"};
+
+template <typename T>
+struct Choice {
+  std::string_view name;
+  T value;
+};
+
+constexpr std::array<Choice<StpMode>, 5> kStpModes{{
+    {"none", StpMode::None},
+    {"cancel_newest", StpMode::CancelNewest},
+    {"cancel_oldest", StpMode::CancelOldest},
+    {"cancel_both", StpMode::CancelBoth},
+    {"decrement", StpMode::Decrement},
+}};
+
+constexpr std::array<Choice<TradingStatus>, 2> kStatuses{{
+    {"trading", TradingStatus::Trading},
+    {"halted", TradingStatus::Halted},
+}};
+
+constexpr std::array<Choice<bool>, 2> kBools{{{"true", true}, {"false", false}}};
+
+/// The YAML key for a field name check_config() may use (InstrumentConfig member names).
+std::string_view yaml_key(std::string_view field) noexcept {
+  if (field == "limit_bps") return "limit_pct";
+  if (field == "cage_bps") return "cage_pct";
+  return field;
+}
+
+std::string join(std::string_view path, std::string_view key) {
+  if (path.empty()) return std::string(key);
+  if (key.empty()) return std::string(path);
+  return std::string(path) + "." + std::string(key);
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+/// A short description of a node, for "got ..." in messages.
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return in_quotes(node.Scalar());
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string list_words(std::span<const std::string_view> words) {
+  std::string out;
+  for (const std::string_view w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+template <typename Rule, std::size_t N>
+constexpr std::array<std::string_view, N> keys_of(const std::array<Rule, N>& rules) {
+  std::array<std::string_view, N> keys{};
+  for (std::size_t i = 0; i < N; ++i) keys[i] = rules[i].key;
+  return keys;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class Parser {
+ public:
+  explicit Parser(const std::string& file) : file_(file) {}
+
+  EngineConfig parse(std::string_view text);
+
+ private:
+  /// A top-level section: its key, whether it must be present, and how to read it.
+  struct Section {
+    std::string_view key;
+    bool required;
+    void (Parser::*read)(const Entry&, EngineConfig&);
+  };
+
+  /// A field of an entry: its key and how to store it.
+  template <typename Target>
+  struct Field {
+    std::string_view key;
+    void (*read)(const Parser&, const Entry&, const std::string& path, Target&);
+  };
+
+  [[noreturn]] void fail(int line, std::string field, std::string reason) const {
+    throw ConfigError(file_, line, std::move(field), std::move(reason));
+  }
+
+  std::vector<Entry> read_map(const YAML::Node& node, int line, const std::string& path,
+                              std::span<const std::string_view> keys, std::string_view what) const;
+  std::string read_text(const Entry& e, const std::string& path, std::string_view what) const;
+  std::uint64_t read_number(const Entry& e, const std::string& path, const NumberSpec& spec) const;
+  template <typename T, std::size_t N>
+  T read_choice(const Entry& e, const std::string& path, const std::array<Choice<T>, N>& choices) const;
+
+  void read_engine(const Entry& section, EngineConfig& cfg);
+  void read_instruments(const Entry& section, EngineConfig& cfg);
+  void read_firms(const Entry& section, EngineConfig& cfg);
+
+  [[noreturn]] void fail_issue(const ConfigIssue& issue) const;
+
+  static const std::array<Field<InstrumentConfig>, 12> kInstrumentFields;
+  static const std::array<std::string_view, 12> kInstrumentKeys;
+  static const std::array<Field<FirmConfig>, 5> kFirmFields;
+  static const std::array<std::string_view, 5> kFirmKeys;
+  static const std::array<Field<EngineConfig>, 2> kEngineFields;
+  static const std::array<std::string_view, 2> kEngineKeys;
+
+  const std::string& file_;
+  std::map<std::string, SectionPlace, std::less<>> places_;
+};
+
+std::vector<Entry> Parser::read_map(const YAML::Node& node, int line, const std::string& path,
+                                    std::span<const std::string_view> keys, std::string_view what) const {
+  if (!node.IsMap()) {
+    fail(line, path, "must be " + std::string(what) + " (keys: " + list_words(keys) + "), got " + describe(node));
+  }
+  std::vector<Entry> entries;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key_node = it->first;
+    const int key_line = line_of(key_node.Mark());
+    if (!key_node.IsScalar()) fail(key_line, path, "keys must be plain words, got " + describe(key_node));
+    std::string key = key_node.Scalar();
+    const std::string key_path = join(path, key);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      // Suggest a close match: a typo ("refrence_price") or a longer spelling ("tick_size").
+      std::string_view best;
+      std::size_t best_distance = 3;
+      for (const std::string_view k : keys) {
+        const std::size_t d = edit_distance(key, k);
+        if (d < best_distance) {
+          best = k;
+          best_distance = d;
+        }
+      }
+      if (best.empty() && key.size() >= 3) {
+        for (const std::string_view k : keys) {
+          if (k.find(key) != std::string_view::npos || key.find(k) != std::string::npos) {
+            best = k;
+            break;
+          }
+        }
+      }
+      if (!best.empty()) fail(key_line, key_path, "unknown key; did you mean '" + std::string(best) + "'?");
+      fail(key_line, key_path, "unknown key; expected one of: " + list_words(keys));
+    }
+    if (const Entry* first = find_entry(entries, key)) {
+      fail(key_line, key_path, "given twice (first at line " + std::to_string(first->line) + ")");
+    }
+    entries.push_back(Entry{std::move(key), key_line, it->second});
+  }
+  return entries;
+}
+
+std::string Parser::read_text(const Entry& e, const std::string& path, std::string_view what) const {
+  if (!e.value.IsScalar()) fail(e.line, path, "must be " + std::string(what) + ", got " + describe(e.value));
+  return e.value.Scalar();
+}
+
+std::uint64_t Parser::read_number(const Entry& e, const std::string& path, const NumberSpec& spec) const {
+  const std::string text = read_text(e, path, spec.what);
+  const Number n = parse_fixed(text, spec.places);
+  const std::string got = ", got " + in_quotes(text);
+  switch (n.error) {
+    case NumberError::None:
+      break;
+    case NumberError::Syntax:
+      fail(e.line, path, std::string("must be ") + spec.what + got);
+    case NumberError::Negative:
+      fail(e.line, path, "must not be negative" + got);
+    case NumberError::TooManyPlaces:
+      fail(e.line, path, spec.off_step + got);
+    case NumberError::TooLarge:
+      fail(e.line, path, "must be at most " + format_fixed(spec.max, spec.places) + got);
+  }
+  if (n.scaled > spec.max) fail(e.line, path, "must be at most " + format_fixed(spec.max, spec.places) + got);
+  if (n.scaled == 0 && spec.zero != nullptr) fail(e.line, path, spec.zero + got);
+  return n.scaled;
+}
+
+template <typename T, std::size_t N>
+T Parser::read_choice(const Entry& e, const std::string& path, const std::array<Choice<T>, N>& choices) const {
+  std::array<std::string_view, N> names{};
+  for (std::size_t i = 0; i < N; ++i) names[i] = choices[i].name;
+  const std::string what = "one of " + list_words(names);
+  const std::string text = read_text(e, path, what);
+  for (const Choice<T>& c : choices) {
+    if (c.name == text) return c.value;
+  }
+  fail(e.line, path, "must be " + what + "; got " + in_quotes(text));
+}
+
+// --- engine ----------------------------------------------------------------------------------
+
+const std::array<Parser::Field<EngineConfig>, 2> Parser::kEngineFields{{
+    {"max_orders",
+     [](const Parser& p, const Entry& e, const std::string& path, EngineConfig& c) {
+       c.max_orders = static_cast<std::uint32_t>(p.read_number(e, path, kCount));
+     }},
+    {"max_tokens",
+     [](const Parser& p, const Entry& e, const std::string& path, EngineConfig& c) {
+       c.max_tokens = static_cast<std::uint32_t>(p.read_number(e, path, kCount));
+     }},
+}};
+const std::array<std::string_view, 2> Parser::kEngineKeys = keys_of(kEngineFields);
+
+void Parser::read_engine(const Entry& section, EngineConfig& cfg) {
+  SectionPlace& place = places_["engine"];
+  place.line = section.line;
+  place.keys = kEngineKeys;
+  const std::vector<Entry> fields = read_map(section.value, section.line, "engine", kEngineKeys, "a map");
+  EntryPlace& ep = place.entries.emplace_back();
+  ep.line = section.line;
+  for (const Entry& e : fields) {
+    ep.fields.emplace_back(e.key, e.line);
+    for (const auto& f : kEngineFields) {
+      if (f.key == e.key) f.read(*this, e, join("engine", e.key), cfg);
+    }
+  }
+}
+
+// --- instruments -----------------------------------------------------------------------------
+
+const std::array<Parser::Field<InstrumentConfig>, 12> Parser::kInstrumentFields{{
+    {"symbol",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       const std::string s = p.read_text(e, path, "six digits such as \"600519\"");
+       if (s.size() != 6 || !all_digits(s)) p.fail(e.line, path, "must be exactly six digits, got " + in_quotes(s));
+       c.symbol = Symbol::from(s);
+     }},
+    {"name",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.name = p.read_text(e, path, "text");
+     }},
+    {"board", [](const Parser&, const Entry&, const std::string&, InstrumentConfig&) {}},  // applied first
+    {"reference_price",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.reference_price = Price{static_cast<std::int64_t>(p.read_number(e, path, kPrice))};
+     }},
+    {"tick",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.tick = Price{static_cast<std::int64_t>(p.read_number(e, path, kPrice))};
+     }},
+    {"lot_size",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.lot_size = Qty{static_cast<std::uint32_t>(p.read_number(e, path, kShares))};
+     }},
+    {"min_qty",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.min_qty = Qty{static_cast<std::uint32_t>(p.read_number(e, path, kShares))};
+     }},
+    {"max_order_qty",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.max_order_qty = Qty{static_cast<std::uint32_t>(p.read_number(e, path, kShares))};
+     }},
+    {"odd_lot_sell",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.odd_lot_sell = p.read_choice(e, path, kBools);
+     }},
+    {"limit_pct",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.limit_bps = static_cast<std::uint32_t>(p.read_number(e, path, kPercent));
+     }},
+    {"cage_pct",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.cage_bps = static_cast<std::uint32_t>(p.read_number(e, path, kPercent));
+     }},
+    {"initial_status",
+     [](const Parser& p, const Entry& e, const std::string& path, InstrumentConfig& c) {
+       c.initial_status = p.read_choice(e, path, kStatuses);
+     }},
+}};
+const std::array<std::string_view, 12> Parser::kInstrumentKeys = keys_of(kInstrumentFields);
+
+void Parser::read_instruments(const Entry& section, EngineConfig& cfg) {
+  SectionPlace& place = places_["instruments"];
+  place.line = section.line;
+  place.list = true;
+  place.keys = kInstrumentKeys;
+  if (!section.value.IsSequence()) {
+    fail(section.line, "instruments", "must be a list of instruments, got " + describe(section.value));
+  }
+  std::size_t index = 0;
+  for (auto it = section.value.begin(); it != section.value.end(); ++it, ++index) {
+    const YAML::Node item = *it;
+    const std::string path = "instruments[" + std::to_string(index) + "]";
+    const int line = line_of(item.Mark());
+    const std::vector<Entry> fields = read_map(item, line, path, kInstrumentKeys, "an instrument");
+    EntryPlace& ep = place.entries.emplace_back();
+    ep.line = line;
+    for (const Entry& e : fields) ep.fields.emplace_back(e.key, e.line);
+
+    InstrumentConfig inst;
+    if (const Entry* b = find_entry(fields, "board")) {
+      std::array<Choice<const BoardPreset*>, kBoards.size()> boards{};
+      for (std::size_t i = 0; i < kBoards.size(); ++i) boards[i] = {kBoards[i].name, &kBoards[i]};
+      const BoardPreset* preset = read_choice(*b, join(path, "board"), boards);
+      inst.lot_size = preset->lot_size;
+      inst.min_qty = preset->min_qty;
+      inst.max_order_qty = preset->max_order_qty;
+      inst.limit_bps = preset->limit_bps;
+      inst.cage_bps = preset->cage_bps;
+      ep.board = preset->name;
+      ep.board_line = b->line;
+    }
+    for (const Entry& e : fields) {
+      for (const auto& f : kInstrumentFields) {
+        if (f.key == e.key) f.read(*this, e, join(path, e.key), inst);
+      }
+    }
+    if (find_entry(fields, "symbol") == nullptr) {
+      fail(line, join(path, "symbol"), "is required (six digits such as \"600519\")");
+    }
+    if (find_entry(fields, "reference_price") == nullptr) {
+      fail(line, join(path, "reference_price"), "is required (the previous close in CNY, such as \"12.34\")");
+    }
+    for (std::size_t j = 0; j < cfg.instruments.size(); ++j) {
+      if (cfg.instruments[j].symbol == inst.symbol) {
+        fail(ep.field_line("symbol"), join(path, "symbol"),
+             "duplicate symbol " + in_quotes(inst.symbol.view()) + ", already used by instruments[" +
+                 std::to_string(j) + "] at line " + std::to_string(place.entries[j].field_line("symbol")));
+      }
+    }
+    cfg.instruments.push_back(std::move(inst));
+  }
+}
+
+// --- firms -----------------------------------------------------------------------------------
+
+const std::array<Parser::Field<FirmConfig>, 5> Parser::kFirmFields{{
+    {"name",
+     [](const Parser& p, const Entry& e, const std::string& path, FirmConfig& c) {
+       const std::string s = p.read_text(e, path, "1 to 4 uppercase letters or digits");
+       const bool ok = !s.empty() && s.size() <= 4 && std::all_of(s.begin(), s.end(), [](char ch) {
+         return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+       });
+       if (!ok) p.fail(e.line, path, "must be 1 to 4 uppercase letters or digits, got " + in_quotes(s));
+       c.name = FirmName::from(s);
+     }},
+    {"stp",
+     [](const Parser& p, const Entry& e, const std::string& path, FirmConfig& c) {
+       c.stp = p.read_choice(e, path, kStpModes);
+     }},
+    {"max_order_qty",
+     [](const Parser& p, const Entry& e, const std::string& path, FirmConfig& c) {
+       c.max_order_qty = Qty{static_cast<std::uint32_t>(p.read_number(e, path, kSharesOrNone))};
+     }},
+    {"max_order_notional",
+     [](const Parser& p, const Entry& e, const std::string& path, FirmConfig& c) {
+       c.max_order_notional = static_cast<std::int64_t>(p.read_number(e, path, kAmountOrNone));
+     }},
+    {"max_open_shares",
+     [](const Parser& p, const Entry& e, const std::string& path, FirmConfig& c) {
+       c.max_open_shares = p.read_number(e, path, kShares64OrNone);
+     }},
+}};
+const std::array<std::string_view, 5> Parser::kFirmKeys = keys_of(kFirmFields);
+
+void Parser::read_firms(const Entry& section, EngineConfig& cfg) {
+  SectionPlace& place = places_["firms"];
+  place.line = section.line;
+  place.list = true;
+  place.keys = kFirmKeys;
+  if (!section.value.IsSequence()) {
+    fail(section.line, "firms", "must be a list of firms, got " + describe(section.value));
+  }
+  std::size_t index = 0;
+  for (auto it = section.value.begin(); it != section.value.end(); ++it, ++index) {
+    const YAML::Node item = *it;
+    const std::string path = "firms[" + std::to_string(index) + "]";
+    const int line = line_of(item.Mark());
+    const std::vector<Entry> fields = read_map(item, line, path, kFirmKeys, "a firm");
+    EntryPlace& ep = place.entries.emplace_back();
+    ep.line = line;
+    for (const Entry& e : fields) ep.fields.emplace_back(e.key, e.line);
+
+    FirmConfig firm;
+    for (const Entry& e : fields) {
+      for (const auto& f : kFirmFields) {
+        if (f.key == e.key) f.read(*this, e, join(path, e.key), firm);
+      }
+    }
+    if (find_entry(fields, "name") == nullptr) {
+      fail(line, join(path, "name"), "is required (1 to 4 uppercase letters or digits, such as \"FRMA\")");
+    }
+    for (std::size_t j = 0; j < cfg.firms.size(); ++j) {
+      if (cfg.firms[j].name == firm.name) {
+        fail(ep.field_line("name"), join(path, "name"),
+             "duplicate firm name " + in_quotes(firm.name.view()) + ", already used by firms[" + std::to_string(j) +
+                 "] at line " + std::to_string(place.entries[j].field_line("name")));
+      }
+    }
+    cfg.firms.push_back(firm);
+  }
+}
+
+// --- the whole file --------------------------------------------------------------------------
+
+void Parser::fail_issue(const ConfigIssue& issue) const {
+  // A field named like its section ("instruments", index 0) is about the whole list.
+  const std::string_view key = issue.field == issue.section ? std::string_view{} : yaml_key(issue.field);
+  const auto section = places_.find(issue.section);
+  if (section == places_.end()) {
+    // The section was left out: its defaults are at fault.
+    fail(1, join(issue.section, key), issue.message + (key.empty() ? "" : " (default value)"));
+  }
+  const SectionPlace& place = section->second;
+  if (issue.index >= place.entries.size()) fail(place.line, join(issue.section, key), issue.message);
+
+  const EntryPlace& ep = place.entries[issue.index];
+  const std::string path =
+      place.list ? issue.section + "[" + std::to_string(issue.index) + "]" : std::string(issue.section);
+  int line = ep.field_line(key);
+  std::string note;
+  if (line == 0 && !key.empty()) {
+    const bool from_board =
+        !ep.board.empty() && std::find(kBoardFields.begin(), kBoardFields.end(), key) != kBoardFields.end();
+    if (from_board) {
+      line = ep.board_line;
+      note = " (value from board: " + ep.board + ")";
+    } else {
+      line = ep.line;
+      if (std::find(place.keys.begin(), place.keys.end(), key) != place.keys.end()) note = " (default value)";
+    }
+  }
+  if (line == 0) line = ep.line;
+  fail(line, join(path, key), issue.message + note);
+}
+
+EngineConfig Parser::parse(std::string_view text) {
+  // Sections are read in this order whatever their order in the file, so a later section may
+  // refer to an earlier one. To add a section: a key, whether it is required, a reader.
+  static constexpr std::array<Section, 3> kSections{{
+      {"engine", false, &Parser::read_engine},
+      {"instruments", true, &Parser::read_instruments},
+      {"firms", true, &Parser::read_firms},
+  }};
+  static constexpr std::array<std::string_view, kSections.size()> kSectionKeys = keys_of(kSections);
+
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    fail(line_of(e.mark), "", "YAML syntax error: " + e.msg);
+  }
+  if (docs.empty() || docs.front().IsNull()) {
+    std::vector<std::string_view> required;
+    for (const Section& s : kSections) {
+      if (s.required) required.push_back(s.key);
+    }
+    fail(1, "", "the file is empty; it needs at least the sections " + list_words(required));
+  }
+  if (docs.size() > 1) {
+    fail(line_of(docs[1].Mark()), "", "more than one YAML document ('---'); a configuration is one document");
+  }
+  const YAML::Node root = docs.front();
+  const int root_line = std::max(1, line_of(root.Mark()));
+
+  EngineConfig cfg;
+  try {
+    const std::vector<Entry> sections = read_map(root, root_line, "", kSectionKeys, "a map of sections");
+    for (const Section& s : kSections) {
+      if (const Entry* e = find_entry(sections, s.key)) {
+        (this->*s.read)(*e, cfg);
+      } else if (s.required) {
+        fail(root_line, std::string(s.key), "section is missing");
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    fail(line_of(e.mark), "", e.msg);
+  }
+
+  if (const std::optional<ConfigIssue> issue = check_config(cfg)) fail_issue(*issue);
+  return cfg;
+}
+
+}  // namespace
+
+EngineConfig load_engine_config_from_string(std::string_view text, const std::string& name) {
+  return Parser(name).parse(text);
+}
+
+EngineConfig load_engine_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path, 0, "", "is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    const std::string why = err != 0 ? std::generic_category().message(err) : "unknown error";
+    throw ConfigError(path, 0, "", "cannot open: " + why);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path, 0, "", "cannot read the file");
+  return Parser(path).parse(text.str());
+}
+
+}  // namespace peregrine::config
