@@ -103,12 +103,13 @@ struct EngineState {
   std::uint64_t next_match = 1;
   std::vector<std::uint64_t> symbol_keys;   // open addressing: symbol key -> book index + 1
   std::vector<std::uint16_t> symbol_books;
-  std::uint64_t symbol_mask = 0;
+  std::size_t symbol_mask = 0;
 
   // ---- lookups ----
   std::uint32_t find_book(const Symbol& s) const noexcept {
     const std::uint64_t k = symbol_key(s);
-    for (std::uint64_t i = (k * 0x9E3779B97F4A7C15ULL >> 20) & symbol_mask;; i = (i + 1) & symbol_mask) {
+    for (std::size_t i = static_cast<std::size_t>(k * 0x9E3779B97F4A7C15ULL >> 20) & symbol_mask;;
+         i = (i + 1) & symbol_mask) {
       if (symbol_books[i] == 0) return kNone;
       if (symbol_keys[i] == k) return symbol_books[i] - 1u;
     }
@@ -721,14 +722,14 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
   for (std::uint32_t i = 0; i < cfg.max_orders; ++i) s.pool[i].next = i + 1 < cfg.max_orders ? i + 1 : kNone;
   s.free_head = cfg.max_orders > 0 ? 0 : kNone;
 
-  std::uint64_t cap = 16;
+  std::size_t cap = 16;
   while (cap < cfg.instruments.size() * 4) cap <<= 1;
   s.symbol_keys.assign(cap, 0);
   s.symbol_books.assign(cap, 0);
   s.symbol_mask = cap - 1;
   for (std::size_t i = 0; i < cfg.instruments.size(); ++i) {
     const std::uint64_t k = detail::symbol_key(cfg.instruments[i].symbol);
-    std::uint64_t j = (k * 0x9E3779B97F4A7C15ULL >> 20) & s.symbol_mask;
+    std::size_t j = static_cast<std::size_t>(k * 0x9E3779B97F4A7C15ULL >> 20) & s.symbol_mask;
     while (s.symbol_books[j] != 0) j = (j + 1) & s.symbol_mask;
     s.symbol_keys[j] = k;
     s.symbol_books[j] = static_cast<std::uint16_t>(i + 1);

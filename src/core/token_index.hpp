@@ -4,6 +4,7 @@
 // tombstones; a finished order's entry is marked dead and still refuses the token. Sized at
 // construction to twice the token limit (load factor <= 0.5). Core-internal.
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -24,15 +25,15 @@ struct TokenEntry {
 class TokenIndex {
  public:
   explicit TokenIndex(std::uint32_t max_tokens) : limit_(max_tokens) {
-    std::uint64_t cap = 16;
-    while (cap < std::uint64_t{max_tokens} * 2) cap <<= 1;
+    std::size_t cap = 16;
+    while (cap < std::size_t{max_tokens} * 2) cap <<= 1;
     entries_.resize(cap);
     mask_ = cap - 1;
   }
 
   /// Entry index of (owner, token), or kEmptyEntry when the token was never accepted.
   [[nodiscard]] std::uint32_t find(OwnerId owner, const Token& t) const noexcept {
-    for (std::uint64_t i = hash(owner, t) & mask_;; i = (i + 1) & mask_) {
+    for (std::size_t i = static_cast<std::size_t>(hash(owner, t)) & mask_;; i = (i + 1) & mask_) {
       const TokenEntry& e = entries_[i];
       if (e.slot == kEmptyEntry) return kEmptyEntry;
       if (e.owner == owner.value() && e.token == t) return static_cast<std::uint32_t>(i);
@@ -41,7 +42,7 @@ class TokenIndex {
 
   /// Records a new token for `slot`; the caller checked find() and full().
   std::uint32_t insert(OwnerId owner, const Token& t, std::uint32_t slot) noexcept {
-    std::uint64_t i = hash(owner, t) & mask_;
+    std::size_t i = static_cast<std::size_t>(hash(owner, t)) & mask_;
     while (entries_[i].slot != kEmptyEntry) i = (i + 1) & mask_;
     entries_[i].slot = slot;
     entries_[i].owner = owner.value();
@@ -70,7 +71,7 @@ class TokenIndex {
   }
 
   std::vector<TokenEntry> entries_;
-  std::uint64_t mask_ = 0;
+  std::size_t mask_ = 0;
   std::uint64_t count_ = 0;
   std::uint32_t limit_;
 };
