@@ -473,7 +473,8 @@ struct EngineState {
       return reject(b.id, RejectCode::InvalidOrderType);
     const std::uint32_t qty = c.qty.value();
     if (const RejectCode r = check_qty(b, f, c.side, qty); r != RejectCode::None) return reject(b.id, r);
-    const std::uint32_t min_qty = c.tif == TimeInForce::Fok ? qty : c.min_qty.value();
+    // A market order's TIF is ignored (its type says what happens to the rest).
+    const std::uint32_t min_qty = !market && c.tif == TimeInForce::Fok ? qty : c.min_qty.value();
     if (min_qty > qty) return reject(b.id, RejectCode::InvalidMinQty);
     std::int64_t limit = 0;
     if (!market) {
