@@ -20,6 +20,11 @@ if [[ $# -lt 6 ]]; then
   exit 2
 fi
 node=$1 runner=$2 module=$3 native=$4 count=$5
+# node:wasi needs a flag before Node 20 (Debian 12's own nodejs is 18).
+node_flags=()
+if [[ $("$node" -p 'process.versions.node.split(".")[0]') -lt 20 ]]; then
+  node_flags=(--experimental-wasi-unstable-preview1)
+fi
 shift 5
 
 for f in "$module" "$native"; do
@@ -41,7 +46,7 @@ for seed in "$@"; do
     echo "FAIL: native run exited with $? (seed $seed)" >&2
     exit 1
   }
-  wasm_line=$("$node" --no-warnings "$runner" "$module" "$seed" "$count") || {
+  wasm_line=$("$node" --no-warnings "${node_flags[@]}" "$runner" "$module" "$seed" "$count") || {
     echo "FAIL: wasm run exited with $? (seed $seed)" >&2
     exit 1
   }
