@@ -34,12 +34,13 @@ enum class EventType : std::uint8_t {
   KillSwitchChanged = 33,
 };
 
-/// One event. Fields a kind does not list are zero.
+/// One event. Fields a kind does not list are zero. `a=b` means field a holds b; `qty=leaves`
+/// means both fields hold the open quantity.
 ///
 /// | type | fields |
 /// |---|---|
 /// | Accepted | owner firm instrument side order_type tif post_only order_id price(0 for market) qty=leaves min_qty token |
-/// | Rejected | owner firm instrument(0 if unresolved) code=RejectCode token (replace: token=replacement, token2=existing) |
+/// | Rejected | owner firm instrument(0 if unresolved; a trading-status command's id as given) code=RejectCode token (replace: token=replacement, token2=existing) |
 /// | Executed | owner firm instrument side order_id price qty leaves ref=match number code=Liquidity token |
 /// | Canceled | owner firm instrument side order_id qty(decrement) leaves code=CancelReason token |
 /// | Replaced | owner firm instrument side order_type tif post_only order_id ref=previous order id price qty=leaves token token2=previous token |
