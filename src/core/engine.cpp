@@ -124,10 +124,18 @@ struct EngineState {
     return s;
   }
   void free_slot(std::uint32_t s) noexcept {
-    tokens.at(pool[s].token_entry).slot = kDeadEntry;
+    pool[s].token_entry = kNone;  // the token's entry now reads as dead (see live_slot)
     pool[s].next = free_head;
     free_head = s;
     --live;
+  }
+
+  // The live order holding token entry `te`, or kNone. An entry is live while its slot points
+  // back at it; a finished or replaced order's slot no longer does.
+  std::uint32_t live_slot(std::uint32_t te) const noexcept {
+    if (te == kEmptyEntry) return kNone;
+    const std::uint32_t s = tokens.at(te).slot;
+    return pool[s].token_entry == te ? s : kNone;
   }
 
   // ---- firm lists ----
@@ -190,8 +198,9 @@ struct EngineState {
   }
 
   // ---- events ----
-  static Event order_event(EventType t, Timestamp ts, const OrderSlot& o, InstrumentId id) noexcept {
-    Event e = Event::make(t, ts);
+  static Event& order_event(EventSink& sink, EventType t, Timestamp ts, const OrderSlot& o,
+                            InstrumentId id) noexcept {
+    Event& e = sink.emplace(t, ts);
     e.side = o.side;
     e.instrument = id;
     e.owner = OwnerId{o.owner};
@@ -202,32 +211,29 @@ struct EngineState {
   }
   void emit_canceled(EventSink& sink, Timestamp ts, const Book& b, const OrderSlot& o, std::uint32_t dec,
                      CancelReason why) noexcept {
-    Event e = order_event(EventType::Canceled, ts, o, b.id);
+    Event& e = order_event(sink, EventType::Canceled, ts, o, b.id);
     e.qty = Qty{dec};
     e.leaves = Qty{o.open};
     e.code = static_cast<std::uint8_t>(why);
-    sink.push(e);
   }
   static void emit_book(EventSink& sink, EventType t, Timestamp ts, const Book& b, const OrderSlot& o,
                         std::uint32_t qty, std::uint32_t leaves) noexcept {
-    Event e = Event::make(t, ts);
+    Event& e = sink.emplace(t, ts);
     e.instrument = b.id;
     e.side = o.side;
     e.order_id = OrderId{o.id};
     e.qty = Qty{qty};
     e.leaves = Qty{leaves};
-    sink.push(e);
   }
   static void emit_reject(EventSink& sink, Timestamp ts, OwnerId owner, FirmId firm, InstrumentId id,
                           RejectCode code, const Token& token, const Token* token2 = nullptr) noexcept {
-    Event e = Event::make(EventType::Rejected, ts);
+    Event& e = sink.emplace(EventType::Rejected, ts);
     e.owner = owner;
     e.firm = firm;
     e.instrument = id;
     e.code = static_cast<std::uint8_t>(code);
     e.token = token;
     if (token2 != nullptr) e.token2 = *token2;
-    sink.push(e);
   }
 
   // Cancels `dec` shares of a resting order (all of it when dec == open).
@@ -360,29 +366,32 @@ struct EngineState {
       b.last_trade = px;
       last_fill = px;
 
-      Event er = order_event(EventType::Executed, ts, r, b.id);
-      er.price = Price{px};
-      er.qty = Qty{q};
-      er.leaves = Qty{r.open};
-      er.ref = match_no;
-      er.code = static_cast<std::uint8_t>(Liquidity::Added);
-      sink.push(er);
-      Event ei = order_event(EventType::Executed, ts, o, b.id);
-      ei.price = Price{px};
-      ei.qty = Qty{q};
-      ei.leaves = Qty{o.open};
-      ei.ref = match_no;
-      ei.code = static_cast<std::uint8_t>(Liquidity::Removed);
-      sink.push(ei);
-      Event eb = Event::make(EventType::BookExecute, ts);
-      eb.instrument = b.id;
-      eb.side = r.side;
-      eb.order_id = OrderId{r.id};
-      eb.price = Price{px};
-      eb.qty = Qty{q};
-      eb.leaves = Qty{r.open};
-      eb.ref = match_no;
-      sink.push(eb);
+      {
+        Event& er = order_event(sink, EventType::Executed, ts, r, b.id);
+        er.price = Price{px};
+        er.qty = Qty{q};
+        er.leaves = Qty{r.open};
+        er.ref = match_no;
+        er.code = static_cast<std::uint8_t>(Liquidity::Added);
+      }
+      {
+        Event& ei = order_event(sink, EventType::Executed, ts, o, b.id);
+        ei.price = Price{px};
+        ei.qty = Qty{q};
+        ei.leaves = Qty{o.open};
+        ei.ref = match_no;
+        ei.code = static_cast<std::uint8_t>(Liquidity::Removed);
+      }
+      {
+        Event& eb = sink.emplace(EventType::BookExecute, ts);
+        eb.instrument = b.id;
+        eb.side = r.side;
+        eb.order_id = OrderId{r.id};
+        eb.price = Price{px};
+        eb.qty = Qty{q};
+        eb.leaves = Qty{r.open};
+        eb.ref = match_no;
+      }
 
       if (r.open == 0) {
         level_unlink(b, rs, 0);
@@ -396,14 +405,13 @@ struct EngineState {
   void rest(EventSink& sink, Timestamp ts, Book& b, std::uint32_t s) noexcept {
     OrderSlot& o = pool[s];
     level_append(b, s);
-    Event e = Event::make(EventType::BookAdd, ts);
+    Event& e = sink.emplace(EventType::BookAdd, ts);
     e.instrument = b.id;
     e.side = o.side;
     e.order_id = OrderId{o.id};
     e.price = Price{o.price};
     e.qty = Qty{o.open};
     e.firm = o.firm;
-    sink.push(e);
   }
 
   // ---- checks shared by new orders and replaces ----
@@ -504,7 +512,7 @@ struct EngineState {
     f.open_shares += qty;
     firm_append(s);
 
-    Event a = order_event(EventType::Accepted, ts, o, b.id);
+    Event& a = order_event(sink, EventType::Accepted, ts, o, b.id);
     a.order_type = c.type;
     a.tif = c.tif;
     a.post_only = c.post_only;
@@ -512,7 +520,6 @@ struct EngineState {
     a.qty = Qty{qty};
     a.leaves = Qty{qty};
     a.min_qty = c.min_qty;
-    sink.push(a);
 
     if (market && limit == 0) return finish_incoming(sink, ts, b, s, CancelReason::Immediate);
     if (min_qty > 0 && simulate_fill(b, c.side, limit, qty, c.firm, min_qty) < min_qty)
@@ -533,18 +540,16 @@ struct EngineState {
   }
 
   void on_cancel(const CancelCmd& c, Timestamp ts, EventSink& sink) noexcept {
-    const std::uint32_t te = tokens.find(c.owner, c.token);
-    const std::uint32_t s = te == kEmptyEntry ? kDeadEntry : tokens.at(te).slot;
+    const std::uint32_t s = live_slot(tokens.find(c.owner, c.token));
     RejectCode code = RejectCode::None;
-    if (s == kDeadEntry) code = RejectCode::UnknownOrder;
+    if (s == kNone) code = RejectCode::UnknownOrder;
     else if (c.target_qty.value() >= pool[s].open) code = RejectCode::NothingToCancel;
     if (code != RejectCode::None) {
-      Event e = Event::make(EventType::CancelRejected, ts);
+      Event& e = sink.emplace(EventType::CancelRejected, ts);
       e.owner = c.owner;
       e.code = static_cast<std::uint8_t>(code);
       e.qty = c.target_qty;
       e.token = c.token;
-      sink.push(e);
       return;
     }
     OrderSlot& o = pool[s];
@@ -552,9 +557,8 @@ struct EngineState {
   }
 
   void on_replace(const ReplaceCmd& c, Timestamp ts, EventSink& sink) noexcept {
-    const std::uint32_t te = tokens.find(c.owner, c.existing);
-    const std::uint32_t s = te == kEmptyEntry ? kDeadEntry : tokens.at(te).slot;
-    if (s == kDeadEntry) {
+    const std::uint32_t s = live_slot(tokens.find(c.owner, c.existing));
+    if (s == kNone) {
       return emit_reject(sink, ts, c.owner, FirmId{0}, InstrumentId{0}, RejectCode::UnknownOrder, c.replacement,
                          &c.existing);
     }
@@ -580,12 +584,11 @@ struct EngineState {
 
     const std::uint64_t old_id = o.id;
     const Token old_token = o.token;
-    tokens.at(o.token_entry).slot = kDeadEntry;
     o.token = c.replacement;
     o.token_entry = tokens.insert(c.owner, c.replacement, s);
     token_sum += StateHasher::token_hash(c.owner, c.replacement);
     auto replaced = [&] {
-      Event e = order_event(EventType::Replaced, ts, o, b.id);
+      Event& e = order_event(sink, EventType::Replaced, ts, o, b.id);
       e.order_type = OrderType::Limit;
       e.tif = c.tif;
       e.post_only = c.post_only;
@@ -594,7 +597,6 @@ struct EngineState {
       e.qty = Qty{o.open};
       e.leaves = Qty{o.open};
       e.token2 = old_token;
-      sink.push(e);
     };
 
     if (price == o.price && qty <= o.open) {  // keeps time priority and its order id
@@ -616,21 +618,21 @@ struct EngineState {
     replaced();
     if (!cross) {
       level_append(b, s);
-      Event e = Event::make(EventType::BookReplace, ts);
+      Event& e = sink.emplace(EventType::BookReplace, ts);
       e.instrument = b.id;
       e.side = o.side;
       e.order_id = OrderId{o.id};
       e.ref = old_id;
       e.price = Price{price};
       e.qty = Qty{qty};
-      sink.push(e);
       return;
     }
-    Event del = Event::make(EventType::BookDelete, ts);
-    del.instrument = b.id;
-    del.side = o.side;
-    del.order_id = OrderId{old_id};
-    sink.push(del);
+    {
+      Event& del = sink.emplace(EventType::BookDelete, ts);
+      del.instrument = b.id;
+      del.side = o.side;
+      del.order_id = OrderId{old_id};
+    }
     std::int64_t last_fill = 0;
     if (!match(sink, ts, b, s, price, last_fill)) return;
     if (o.open == 0) {
@@ -655,9 +657,8 @@ struct EngineState {
   }
 
   void reject_admin(EventSink& sink, Timestamp ts, RejectCode code) noexcept {
-    Event e = Event::make(EventType::CancelRejected, ts);
+    Event& e = sink.emplace(EventType::CancelRejected, ts);
     e.code = static_cast<std::uint8_t>(code);
-    sink.push(e);
   }
 
   void on_mass_cancel(const MassCancelCmd& c, Timestamp ts, EventSink& sink) noexcept {
@@ -671,26 +672,23 @@ struct EngineState {
     FirmState& f = firms[c.firm.value()];
     f.kill = c.engaged != 0;
     if (f.kill && c.cancel_open != 0) mass_cancel(sink, ts, c.firm, InstrumentId{0}, OwnerId{0}, CancelReason::Supervisory);
-    Event e = Event::make(EventType::KillSwitchChanged, ts);
+    Event& e = sink.emplace(EventType::KillSwitchChanged, ts);
     e.firm = c.firm;
     e.code = f.kill ? 1 : 0;
-    sink.push(e);
   }
 
   void on_trading_status(const SetTradingStatusCmd& c, Timestamp ts, EventSink& sink) noexcept {
     if (!valid_book(c.instrument) || (c.status != TradingStatus::Trading && c.status != TradingStatus::Halted)) {
-      Event e = Event::make(EventType::Rejected, ts);
+      Event& e = sink.emplace(EventType::Rejected, ts);
       e.instrument = c.instrument;
       e.code = static_cast<std::uint8_t>(valid_book(c.instrument) ? RejectCode::InvalidOrderType : RejectCode::UnknownSymbol);
-      sink.push(e);
       return;
     }
     Book& b = books[c.instrument.value() - 1u];
     b.status = c.status;
-    Event e = Event::make(EventType::TradingStatusChanged, ts);
+    Event& e = sink.emplace(EventType::TradingStatusChanged, ts);
     e.instrument = b.id;
     e.code = static_cast<std::uint8_t>(c.status);
-    sink.push(e);
   }
 };
 
@@ -748,6 +746,18 @@ void Engine::process(const Command& cmd, EventSink& sink) noexcept {
     case CommandType::SetKillSwitch: s_->on_kill_switch(cmd.kill_switch, cmd.ts, sink); break;
     case CommandType::SetTradingStatus: s_->on_trading_status(cmd.trading_status, cmd.ts, sink); break;
     default: s_->reject_admin(sink, cmd.ts, RejectCode::InvalidOrderType); break;
+  }
+}
+
+void Engine::prefetch(const Command& cmd) const noexcept {
+  switch (cmd.type) {
+    case CommandType::NewOrder: s_->tokens.prefetch(cmd.new_order.owner, cmd.new_order.token); break;
+    case CommandType::Cancel: s_->tokens.prefetch(cmd.cancel.owner, cmd.cancel.token); break;
+    case CommandType::Replace:
+      s_->tokens.prefetch(cmd.replace.owner, cmd.replace.existing);
+      s_->tokens.prefetch(cmd.replace.owner, cmd.replace.replacement);
+      break;
+    default: break;
   }
 }
 

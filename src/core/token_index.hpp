@@ -1,8 +1,10 @@
 #pragma once
 // The day's order tokens: (owner, token) -> order slot, open addressing with linear probing.
 // Tokens are never removed during a day (OUCH tokens are day-unique), so there are no
-// tombstones; a finished order's entry is marked dead and still refuses the token. Sized at
-// construction to twice the token limit (load factor <= 0.5). Core-internal.
+// tombstones; a finished order's entry stays and still refuses the token. Whether the entry's
+// order is live is the engine's business (its slot points back at the entry), so finishing an
+// order writes nothing here. Sized at construction to twice the token limit (load factor
+// <= 0.5). Core-internal.
 
 #include <cstddef>
 #include <cstdint>
@@ -14,10 +16,9 @@
 namespace peregrine::detail {
 
 inline constexpr std::uint32_t kEmptyEntry = 0xFFFFFFFFu;
-inline constexpr std::uint32_t kDeadEntry = 0xFFFFFFFEu;
 
 struct TokenEntry {
-  std::uint32_t slot = kEmptyEntry;  // order slot, kDeadEntry, or kEmptyEntry
+  std::uint32_t slot = kEmptyEntry;  // the order slot it was last given to, or kEmptyEntry
   std::uint32_t owner = 0;
   Token token;
 };
@@ -38,6 +39,11 @@ class TokenIndex {
       if (e.slot == kEmptyEntry) return kEmptyEntry;
       if (e.owner == owner.value() && e.token == t) return static_cast<std::uint32_t>(i);
     }
+  }
+
+  /// Starts loading the cache line where (owner, token) would be found.
+  void prefetch(OwnerId owner, const Token& t) const noexcept {
+    __builtin_prefetch(&entries_[static_cast<std::size_t>(hash(owner, t)) & mask_]);
   }
 
   /// Records a new token for `slot`; the caller checked find() and full().

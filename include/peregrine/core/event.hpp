@@ -106,6 +106,16 @@ class EventSink {
     if (n_ == cap_) flush();
     buf_[n_++] = e;
   }
+  /// Starts a new zeroed event of `t` at `ts` in place and returns it for the caller to fill
+  /// in; the reference is valid until the next push(), emplace() or flush().
+  Event& emplace(EventType t, Timestamp ts) noexcept {
+    if (n_ == cap_) flush();
+    Event& e = buf_[n_++];
+    std::memset(static_cast<void*>(&e), 0, sizeof e);
+    e.type = t;
+    e.ts = ts;
+    return e;
+  }
   /// Hands the buffered events to the flush function and empties the buffer.
   void flush() noexcept {
     if (n_ != 0) fn_(ctx_, buf_, n_);
