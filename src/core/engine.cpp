@@ -13,6 +13,7 @@
 #include <limits>
 #include <vector>
 
+#include "large_array.hpp"
 #include "level_bitmap.hpp"
 #include "peregrine/core/state_hash.hpp"
 #include "token_index.hpp"
@@ -94,7 +95,7 @@ struct EngineState {
   EngineConfig cfg;
   std::vector<Book> books;
   std::vector<FirmState> firms;
-  std::vector<OrderSlot> pool;
+  LargeArray<OrderSlot> pool;
   std::uint32_t free_head = kNone;
   std::uint64_t live = 0;
   TokenIndex tokens;
@@ -717,7 +718,7 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
   s.firms.resize(cfg.firms.size());
   for (std::size_t i = 0; i < cfg.firms.size(); ++i) s.firms[i].cfg = cfg.firms[i];
 
-  s.pool.resize(cfg.max_orders);
+  s.pool = detail::LargeArray<detail::OrderSlot>(cfg.max_orders, detail::OrderSlot{});
   for (std::uint32_t i = 0; i < cfg.max_orders; ++i) s.pool[i].next = i + 1 < cfg.max_orders ? i + 1 : kNone;
   s.free_head = cfg.max_orders > 0 ? 0 : kNone;
 

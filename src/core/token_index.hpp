@@ -9,8 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
+#include "large_array.hpp"
 #include "peregrine/core/types.hpp"
 
 namespace peregrine::detail {
@@ -28,7 +28,7 @@ class TokenIndex {
   explicit TokenIndex(std::uint32_t max_tokens) : limit_(max_tokens) {
     std::size_t cap = 16;
     while (cap < std::size_t{max_tokens} * 2) cap <<= 1;
-    entries_.resize(cap);
+    entries_ = LargeArray<TokenEntry>(cap, TokenEntry{});
     mask_ = cap - 1;
   }
 
@@ -76,7 +76,7 @@ class TokenIndex {
     return h;
   }
 
-  std::vector<TokenEntry> entries_;
+  LargeArray<TokenEntry> entries_;
   std::size_t mask_ = 0;
   std::uint64_t count_ = 0;
   std::uint32_t limit_;
