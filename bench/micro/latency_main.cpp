@@ -1,0 +1,408 @@
+/// peregrine_core_latency: the latency of each Engine::process call under the realistic mix.
+///
+/// The mix (workload.hpp, MixGenerator) is generated in chunks against a shadow engine, then
+/// the measured engine, built from the same configuration and seed, processes each chunk with
+/// every call timed on its own: a serialised TSC read (lfence; rdtsc / rdtscp; lfence) or
+/// clock_gettime(CLOCK_MONOTONIC) before and after. The median cost of an empty timed region is
+/// measured at start and subtracted from every sample (and printed). Samples go into
+/// log-linear histograms (histogram.hpp, <= 0.78 % relative error, 1 ns resolution) per
+/// operation kind and overall. The thread is pinned with sched_setaffinity (--cpu).
+///
+/// The engine has the default capacities (--max-tokens to change the token table), so the run
+/// is split into segments, each a trading day: a fresh shadow and engine, --warmup commands
+/// processed but not recorded, then measured commands until the day's tokens are (almost) used
+/// up. At the end of each segment the measured engine's state hash and event count are checked
+/// against the shadow's.
+///
+/// Usage: peregrine_core_latency [--cpu N] [--ops N] [--warmup N] [--instruments N]
+///                               [--max-tokens N] [--clock tsc|monotonic] [--seed N] [--json FILE]
+
+#include <sched.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define PEREGRINE_HAVE_TSC 1
+#endif
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "histogram.hpp"
+#include "peregrine/core/engine.hpp"
+#include "peregrine/core/event.hpp"
+#include "workload.hpp"
+
+namespace {
+
+using namespace peregrine;
+using namespace peregrine::bench;
+
+struct Options {
+  int cpu = -1;
+  std::uint64_t ops = 10'000'000;
+  std::uint64_t warmup = 500'000;
+  std::uint32_t max_tokens = EngineConfig{}.max_tokens;
+  std::uint32_t instruments = 1;
+  std::uint64_t seed = MixParams{}.seed;
+  bool tsc = true;
+  std::string json;
+};
+
+[[noreturn]] void usage(int rc) {
+  std::fprintf(rc == 0 ? stdout : stderr,
+               "usage: peregrine_core_latency [--cpu N] [--ops N] [--warmup N] [--instruments N]\n"
+               "                              [--max-tokens N] [--clock tsc|monotonic] [--seed N] [--json FILE]\n");
+  std::exit(rc);
+}
+
+std::uint64_t parse_u64(const char* s) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0') {
+    std::fprintf(stderr, "not a number: %s\n", s);
+    usage(2);
+  }
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    const auto value = [&]() -> const char* {
+      if (i + 1 >= argc) usage(2);
+      return argv[++i];
+    };
+    if (a == "--cpu") {
+      o.cpu = static_cast<int>(parse_u64(value()));
+    } else if (a == "--ops") {
+      o.ops = parse_u64(value());
+    } else if (a == "--warmup") {
+      o.warmup = parse_u64(value());
+    } else if (a == "--instruments") {
+      o.instruments = static_cast<std::uint32_t>(parse_u64(value()));
+    } else if (a == "--max-tokens") {
+      o.max_tokens = static_cast<std::uint32_t>(std::min<std::uint64_t>(parse_u64(value()), 0x7FFFFFFFu));
+    } else if (a == "--seed") {
+      o.seed = parse_u64(value());
+    } else if (a == "--clock") {
+      const std::string_view c = value();
+      if (c == "tsc") {
+        o.tsc = true;
+      } else if (c == "monotonic") {
+        o.tsc = false;
+      } else {
+        usage(2);
+      }
+    } else if (a == "--json") {
+      o.json = value();
+    } else if (a == "--help" || a == "-h") {
+      usage(0);
+    } else {
+      std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
+      usage(2);
+    }
+  }
+#if !defined(PEREGRINE_HAVE_TSC)
+  o.tsc = false;
+#endif
+  if (o.ops == 0 || o.instruments == 0 || o.instruments > 1000 || o.max_tokens < 65536) usage(2);
+  return o;
+}
+
+std::uint64_t mono_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+/// Start and stop of a timed region, in ticks of the chosen clock.
+struct Clock {
+  bool tsc = true;
+  double ns_per_tick = 1.0;
+
+  [[nodiscard]] std::uint64_t start() const noexcept {
+#if defined(PEREGRINE_HAVE_TSC)
+    if (tsc) {
+      _mm_lfence();
+      const std::uint64_t t = __rdtsc();
+      _mm_lfence();
+      return t;
+    }
+#endif
+    return mono_ns();
+  }
+  [[nodiscard]] std::uint64_t stop() const noexcept {
+#if defined(PEREGRINE_HAVE_TSC)
+    if (tsc) {
+      unsigned aux = 0;
+      const std::uint64_t t = __rdtscp(&aux);
+      _mm_lfence();
+      return t;
+    }
+#endif
+    return mono_ns();
+  }
+};
+
+/// TSC ticks per ns from CLOCK_MONOTONIC over ~200 ms.
+Clock make_clock(bool tsc) {
+  Clock c;
+  c.tsc = tsc;
+  if (!tsc) return c;
+  const std::uint64_t m0 = mono_ns();
+  const std::uint64_t t0 = c.start();
+  while (mono_ns() - m0 < 200'000'000) {
+  }
+  const std::uint64_t m1 = mono_ns();
+  const std::uint64_t t1 = c.stop();
+  c.ns_per_tick = static_cast<double>(m1 - m0) / static_cast<double>(t1 - t0);
+  return c;
+}
+
+void pin(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(static_cast<unsigned>(cpu), &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) {
+    std::fprintf(stderr, "sched_setaffinity(cpu %d): %s\n", cpu, std::strerror(errno));
+    std::exit(1);
+  }
+}
+
+/// Interruptions of a thread that only reads the clock: how often the machine takes the CPU
+/// away (timer ticks, interrupts, the hypervisor) and for how long. An operation is hit with
+/// probability ~ rate x its duration, which is what sets the far tail of the latencies.
+struct Hiccups {
+  double per_sec = 0;
+  LatencyHistogram gaps_ns;
+};
+
+Hiccups measure_hiccups(const Clock& clock, double seconds, double threshold_ns) {
+  Hiccups h;
+  const auto threshold = static_cast<std::uint64_t>(threshold_ns / clock.ns_per_tick);
+  const auto span = static_cast<std::uint64_t>(seconds * 1e9 / clock.ns_per_tick);
+  const std::uint64_t start = clock.stop();
+  std::uint64_t prev = start;
+  for (;;) {
+    const std::uint64_t t = clock.stop();
+    if (t - prev > threshold) {
+      h.gaps_ns.record(static_cast<std::uint64_t>(static_cast<double>(t - prev) * clock.ns_per_tick));
+    }
+    prev = t;
+    if (t - start > span) break;
+  }
+  h.per_sec = static_cast<double>(h.gaps_ns.count()) / seconds;
+  return h;
+}
+
+/// The sink of the measured engine: counts events, nothing else.
+void count_events(void* ctx, const Event* /*events*/, std::size_t n) noexcept {
+  *static_cast<std::uint64_t*>(ctx) += n;
+}
+
+struct Report {
+  std::string name;
+  const LatencyHistogram* h;
+};
+
+constexpr std::array<double, 5> kPercentiles{50.0, 90.0, 99.0, 99.9, 99.99};
+constexpr std::array<const char*, 5> kPercentileNames{"p50", "p90", "p99", "p99.9", "p99.99"};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse(argc, argv);
+  pin(opt.cpu);
+  const Clock clock = make_clock(opt.tsc);
+
+  // Timer overhead: the cost of an empty timed region, in ticks.
+  LatencyHistogram empty;
+  for (int i = 0; i < 1'000'000; ++i) {
+    const std::uint64_t t0 = clock.start();
+    const std::uint64_t t1 = clock.stop();
+    empty.record(t1 - t0);
+  }
+  const std::uint64_t overhead_ticks = empty.percentile(50);
+  const auto hiccups = std::make_unique<Hiccups>(measure_hiccups(clock, 1.0, 1000.0));
+  const auto to_ns = [&](std::uint64_t ticks) {
+    return static_cast<double>(ticks) * clock.ns_per_tick;
+  };
+
+  MixParams params;
+  params.instruments = opt.instruments;
+  const EngineConfig cfg = make_config(opt.instruments, opt.max_tokens);
+
+  std::array<LatencyHistogram, kOpKinds> per_kind{};
+  auto discard = std::make_unique<LatencyHistogram>();
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  std::vector<Command> cmds(kChunk);
+  std::vector<OpKind> kinds(kChunk);
+  std::uint64_t recorded = 0;
+  std::uint64_t measured_wall_ns = 0;
+  double busy_ns = 0;
+  std::uint32_t segments = 0;
+  bool hash_ok = true;
+  bool events_ok = true;
+  MixStats st;
+
+  // One segment = one trading day: a fresh shadow and engine, warm-up, then measured commands
+  // until the day's token table is (almost) full. Every command uses at most one token.
+  while (recorded < opt.ops) {
+    params.seed = opt.seed + segments;
+    MixGenerator gen(params, cfg);
+    Engine engine(cfg);
+    std::array<Event, 256> buf{};
+    std::uint64_t events = 0;
+    EventSink sink(buf.data(), buf.size(), &count_events, &events);
+    for (const Command& c : gen.seed_commands()) engine.process(c, sink);
+    sink.flush();
+    const std::uint64_t seed_events = events;
+    const std::uint64_t capacity = cfg.max_tokens - gen.shadow().tokens_issued() - 1024;
+    if (opt.warmup >= capacity) {
+      std::fprintf(stderr, "--warmup must be below the token table's capacity (%llu)\n",
+                   static_cast<unsigned long long>(capacity));
+      return 2;
+    }
+    const std::uint64_t measured = std::min(opt.ops - recorded, capacity - opt.warmup);
+    const std::uint64_t total = opt.warmup + measured;
+    std::uint64_t done = 0;
+    while (done < total) {
+      const bool warm = done < opt.warmup;
+      const std::uint64_t left = warm ? opt.warmup - done : total - done;
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, left));
+      for (std::size_t i = 0; i < n; ++i) cmds[i] = gen.next(kinds[i]);
+
+      const std::uint64_t w0 = mono_ns();
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t t0 = clock.start();
+        // As the core thread does with a drained batch: hint the command two ahead (timed).
+        if (i + 2 < n) engine.prefetch(cmds[i + 2]);
+        engine.process(cmds[i], sink);
+        const std::uint64_t t1 = clock.stop();
+        const std::uint64_t ticks = t1 - t0 > overhead_ticks ? t1 - t0 - overhead_ticks : 0;
+        const double ns = to_ns(ticks);
+        LatencyHistogram& h = warm ? *discard : per_kind[static_cast<std::size_t>(kinds[i])];
+        h.record(static_cast<std::uint64_t>(ns + 0.5));
+        busy_ns += warm ? 0.0 : ns;
+      }
+      const std::uint64_t w1 = mono_ns();
+      if (!warm) measured_wall_ns += w1 - w0;
+      done += n;
+    }
+    sink.flush();
+    recorded += measured;
+    ++segments;
+    hash_ok = hash_ok && engine.state_hash() == gen.shadow().engine().state_hash();
+    // The generator counts the events of generated commands only, not of the seed.
+    events_ok = events_ok && events - seed_events == gen.stats().events;
+    const MixStats& g = gen.stats();
+    for (std::size_t k = 0; k < kOpKinds; ++k) st.ops[k] += g.ops[k];
+    st.commands += g.commands;
+    st.events += g.events;
+    st.fills += g.fills;
+    st.partial_cancels += g.partial_cancels;
+    st.depth_sum += g.depth_sum;
+    st.depth_samples += g.depth_samples;
+  }
+
+  LatencyHistogram all;
+  for (const auto& h : per_kind) all.merge(h);
+  std::vector<Report> reports;
+  for (std::size_t k = 0; k < kOpKinds; ++k) {
+    reports.push_back({std::string(to_string(static_cast<OpKind>(k))), &per_kind[k]});
+  }
+  reports.push_back({"all", &all});
+
+  const double wall_ops = static_cast<double>(opt.ops) / (static_cast<double>(measured_wall_ns) * 1e-9);
+  const double busy_ops = static_cast<double>(opt.ops) / (busy_ns * 1e-9);
+
+  std::printf("peregrine_core_latency: %llu ops measured in %u segment(s) of one engine each (max_tokens %u, "
+              "%llu warm-up ops per segment), %u instrument(s), cpu %d\n",
+              static_cast<unsigned long long>(opt.ops), segments, opt.max_tokens,
+              static_cast<unsigned long long>(opt.warmup), opt.instruments, opt.cpu);
+  std::printf("clock: %s, %.4f ns/tick; empty timed region p50 %.1f ns (subtracted), p99 %.1f ns, "
+              "p99.99 %.1f ns, max %.1f ns (of 1M)\n",
+              clock.tsc ? "tsc (lfence;rdtsc / rdtscp;lfence)" : "clock_gettime(CLOCK_MONOTONIC)",
+              clock.ns_per_tick, to_ns(overhead_ticks), to_ns(empty.percentile(99)),
+              to_ns(empty.percentile(99.99)), to_ns(empty.max()));
+  std::printf("machine noise: %.0f interruptions/s longer than 1 us while spinning on the clock for 1 s; "
+              "duration p50 %.1f us, p99 %.1f us, max %.1f us\n",
+              hiccups->per_sec, static_cast<double>(hiccups->gaps_ns.percentile(50)) / 1e3,
+              static_cast<double>(hiccups->gaps_ns.percentile(99)) / 1e3,
+              static_cast<double>(hiccups->gaps_ns.max()) / 1e3);
+  std::printf("mix: mean depth %.0f orders/side, %.3f fills/op, %.2f events/op, %.1f%% partial cancels\n",
+              st.mean_depth(), static_cast<double>(st.fills) / static_cast<double>(st.commands),
+              static_cast<double>(st.events) / static_cast<double>(st.commands),
+              100.0 * static_cast<double>(st.partial_cancels) /
+                  static_cast<double>(std::max<std::uint64_t>(1, st.ops[static_cast<std::size_t>(OpKind::Cancel)])));
+  std::printf("check: state hash %s, event count %s\n", hash_ok ? "ok" : "MISMATCH", events_ok ? "ok" : "MISMATCH");
+  std::printf("\n%-22s %10s %7s", "op (latency ns)", "count", "share");
+  for (const char* name : kPercentileNames) std::printf(" %8s", name);
+  std::printf(" %8s %8s\n", "max", "mean");
+  for (const Report& r : reports) {
+    std::printf("%-22s %10llu %6.2f%%", r.name.c_str(), static_cast<unsigned long long>(r.h->count()),
+                100.0 * static_cast<double>(r.h->count()) / static_cast<double>(all.count()));
+    for (const double p : kPercentiles) std::printf(" %8llu", static_cast<unsigned long long>(r.h->percentile(p)));
+    std::printf(" %8llu %8.1f\n", static_cast<unsigned long long>(r.h->max()), r.h->mean());
+  }
+  std::printf("\nthroughput: %.2f M ops/s wall (timed loop incl. timer and histogram), %.2f M ops/s from "
+              "the sum of per-op latencies\n",
+              wall_ops / 1e6, busy_ops / 1e6);
+
+  if (!opt.json.empty()) {
+    std::FILE* f = std::fopen(opt.json.c_str(), "w");
+    if (f == nullptr) {
+      std::fprintf(stderr, "cannot write %s: %s\n", opt.json.c_str(), std::strerror(errno));
+      return 1;
+    }
+    std::fprintf(f,
+                 "{\n  \"ops\": %llu,\n  \"warmup\": %llu,\n  \"segments\": %u,\n  \"max_tokens\": %u,\n"
+                 "  \"instruments\": %u,\n  \"cpu\": %d,\n",
+                 static_cast<unsigned long long>(opt.ops), static_cast<unsigned long long>(opt.warmup), segments,
+                 opt.max_tokens, opt.instruments, opt.cpu);
+    std::fprintf(f, "  \"clock\": \"%s\",\n  \"ns_per_tick\": %.6f,\n", clock.tsc ? "tsc" : "monotonic",
+                 clock.ns_per_tick);
+    std::fprintf(f,
+                 "  \"timer_overhead_ns\": {\"p50_subtracted\": %.2f, \"p99\": %.2f, \"p99.99\": %.2f, "
+                 "\"max\": %.2f},\n",
+                 to_ns(overhead_ticks), to_ns(empty.percentile(99)), to_ns(empty.percentile(99.99)),
+                 to_ns(empty.max()));
+    std::fprintf(f, "  \"hiccups\": {\"per_sec\": %.1f, \"p50_ns\": %llu, \"p99_ns\": %llu, \"max_ns\": %llu},\n",
+                 hiccups->per_sec, static_cast<unsigned long long>(hiccups->gaps_ns.percentile(50)),
+                 static_cast<unsigned long long>(hiccups->gaps_ns.percentile(99)),
+                 static_cast<unsigned long long>(hiccups->gaps_ns.max()));
+    std::fprintf(f, "  \"ops_per_sec_wall\": %.0f,\n  \"ops_per_sec_busy\": %.0f,\n", wall_ops, busy_ops);
+    std::fprintf(f, "  \"mean_depth\": %.1f,\n  \"fills_per_op\": %.4f,\n  \"events_per_op\": %.4f,\n",
+                 st.mean_depth(), static_cast<double>(st.fills) / static_cast<double>(st.commands),
+                 static_cast<double>(st.events) / static_cast<double>(st.commands));
+    std::fprintf(f, "  \"check\": {\"state_hash\": %s, \"events\": %s},\n", hash_ok ? "true" : "false",
+                 events_ok ? "true" : "false");
+    std::fprintf(f, "  \"latency_ns\": {\n");
+    for (std::size_t r = 0; r < reports.size(); ++r) {
+      const LatencyHistogram& h = *reports[r].h;
+      std::fprintf(f, "    \"%s\": {\"count\": %llu", reports[r].name.c_str(),
+                   static_cast<unsigned long long>(h.count()));
+      for (std::size_t p = 0; p < kPercentiles.size(); ++p) {
+        std::fprintf(f, ", \"%s\": %llu", kPercentileNames[p],
+                     static_cast<unsigned long long>(h.percentile(kPercentiles[p])));
+      }
+      std::fprintf(f, ", \"max\": %llu, \"mean\": %.2f}%s\n", static_cast<unsigned long long>(h.max()), h.mean(),
+                   r + 1 < reports.size() ? "," : "");
+    }
+    std::fprintf(f, "  }\n}\n");
+    std::fclose(f);
+  }
+  return hash_ok && events_ok ? 0 : 1;
+}
