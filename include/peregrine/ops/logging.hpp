@@ -1,0 +1,40 @@
+#pragma once
+/// Loggers for the ops side of the service (HTTP, admin audit lines). Asynchronous: a call
+/// formats the message and queues it; spdlog's shared worker thread writes it. Never log from
+/// the core thread, not even through these loggers: the hot path does no logging at all.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spdlog {
+class logger;
+namespace sinks {
+class sink;
+}  // namespace sinks
+}  // namespace spdlog
+
+namespace peregrine::ops {
+
+/// What make_logger builds.
+struct LoggerOptions {
+  /// The logger's name, shown in each line.
+  std::string name = "ops";
+  /// Where lines go; empty means standard error (what a container runtime collects).
+  std::vector<std::shared_ptr<spdlog::sinks::sink>> sinks;
+  /// Lowest level written: trace, debug, info, warn, error, critical or off.
+  std::string level = "info";
+  /// Queue length of spdlog's shared worker thread, used only if make_logger creates it (the
+  /// first async logger in the process does). When the queue is full the oldest line is dropped:
+  /// a caller never blocks on logging.
+  std::size_t queue_size = 8192;
+};
+
+/// Builds an spdlog::async_logger on spdlog's process-wide worker thread (creating the worker if
+/// no async logger exists yet). The logger is not put in spdlog's global registry, so names may
+/// repeat. Startup only, any thread except the core thread. Throws std::invalid_argument on an
+/// unknown level.
+[[nodiscard]] std::shared_ptr<spdlog::logger> make_logger(const LoggerOptions& options = {});
+
+}  // namespace peregrine::ops

@@ -1,0 +1,54 @@
+#include "peregrine/ops/logging.hpp"
+
+#include <mutex>
+#include <stdexcept>
+
+#include <spdlog/async.h>
+#include <spdlog/async_logger.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace peregrine::ops {
+
+namespace {
+
+spdlog::level::level_enum parse_level(const std::string& name) {
+  static constexpr std::pair<const char*, spdlog::level::level_enum> kLevels[] = {
+      {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+      {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"critical", spdlog::level::critical},
+      {"off", spdlog::level::off},
+  };
+  for (const auto& [n, l] : kLevels) {
+    if (name == n) return l;
+  }
+  throw std::invalid_argument("log level '" + name + "': expected trace, debug, info, warn, error, critical or off");
+}
+
+}  // namespace
+
+std::shared_ptr<spdlog::logger> make_logger(const LoggerOptions& options) {
+  const spdlog::level::level_enum level = parse_level(options.level);
+  std::vector<spdlog::sink_ptr> sinks = options.sinks;
+  if (sinks.empty()) {
+    sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  }
+  std::shared_ptr<spdlog::details::thread_pool> pool;
+  {
+    // The same lock and pool spdlog's own async factory uses, so loggers made here and by
+    // spdlog::create_async share one worker.
+    auto& registry = spdlog::details::registry::instance();
+    std::lock_guard<std::recursive_mutex> lock(registry.tp_mutex());
+    pool = registry.get_tp();
+    if (pool == nullptr) {
+      pool = std::make_shared<spdlog::details::thread_pool>(options.queue_size == 0 ? 1 : options.queue_size, 1U);
+      registry.set_tp(pool);
+    }
+  }
+  auto logger = std::make_shared<spdlog::async_logger>(options.name, sinks.begin(), sinks.end(), std::move(pool),
+                                                       spdlog::async_overflow_policy::overrun_oldest);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l [%n] %v");
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::warn);
+  return logger;
+}
+
+}  // namespace peregrine::ops
