@@ -1,0 +1,88 @@
+#pragma once
+/// The matching thread. Stage 2 of the pipeline in docs/architecture.md: it drains the command
+/// rings that ingress fills, runs each command through the Engine, and writes every event to the
+/// event ring that egress drains. On its own thread it never blocks on I/O, never allocates,
+/// never logs and never throws; it counts what it does in CoreCounters for the metrics thread.
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "peregrine/core/command.hpp"
+#include "peregrine/core/engine.hpp"
+#include "peregrine/core/event.hpp"
+#include "peregrine/ops/metrics.hpp"
+#include "peregrine/ring/idle_strategy.hpp"
+#include "peregrine/ring/spsc_ring.hpp"
+
+namespace peregrine::app {
+
+using ring::AnyIdleStrategy;
+using ring::IdleStrategyKind;
+using ring::PushResult;
+using ring::SpscRing;
+
+inline constexpr std::size_t kCommandRingCapacity = std::size_t{1} << 16;
+inline constexpr std::size_t kEventRingCapacity = std::size_t{1} << 16;
+/// One producer (a gateway or ingress thread) to the core.
+using CommandRing = SpscRing<Command, kCommandRingCapacity>;
+/// The core to egress.
+using EventRing = SpscRing<Event, kEventRingCapacity>;
+
+struct CoreLoopOptions {
+  int cpu = -1;  ///< CPU to pin the thread to (pthread_setaffinity_np); -1 = not pinned
+  IdleStrategyKind idle = IdleStrategyKind::BackOff;
+  std::size_t batch = 256;  ///< commands taken from one ring before looking at the next
+};
+
+/// Runs an Engine over commands from `inputs` (round robin, in order within each ring).
+///
+/// Full event ring policy: the core does not drop events. When egress is a whole ring behind,
+/// the core counts `event_ring_full` and spins (with a pause) until egress frees room; egress
+/// itself never waits for a slow TCP consumer (it cuts it off), so this wait is bounded by
+/// egress's own progress, never by the network.
+class CoreLoop {
+ public:
+  /// The engine, rings and counters must outlive the loop. Not started.
+  CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& output, ops::CoreCounters& counters,
+           CoreLoopOptions options);
+  ~CoreLoop();
+  CoreLoop(const CoreLoop&) = delete;
+  CoreLoop& operator=(const CoreLoop&) = delete;
+
+  /// Starts the core thread, pinned if asked. Throws std::system_error if the CPU cannot be
+  /// used (it names the CPU). Control thread.
+  void start();
+  /// Asks the thread to finish: it drains every command already in the rings, hands over the
+  /// events, and exits; then joins. Safe to call twice. Control thread.
+  void stop();
+  /// One pass over the inputs: processes up to `batch` commands per ring and returns how many
+  /// commands it processed. The thread calls it in a loop; tests may call it directly (without
+  /// start()) from the one thread that then owns the engine.
+  int do_work() noexcept;
+  /// True while the thread runs.
+  [[nodiscard]] bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+
+ private:
+  static void flush_events(void* self, const Event* events, std::size_t n) noexcept;
+  void run() noexcept;
+
+  Engine& engine_;
+  std::vector<CommandRing*> inputs_;
+  EventRing& output_;
+  ops::CoreCounters& counters_;
+  CoreLoopOptions options_;
+  std::unique_ptr<Event[]> event_buffer_;
+  EventSink sink_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+};
+
+/// Pins the calling thread to `cpu`; an empty string on success, else the reason.
+[[nodiscard]] std::string pin_current_thread(int cpu);
+
+}  // namespace peregrine::app

@@ -1,0 +1,132 @@
+#include "peregrine/app/core_loop.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstring>
+#include <system_error>
+#include <variant>
+
+namespace peregrine::app {
+
+namespace {
+constexpr std::size_t kSinkEvents = 256;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
+std::string pin_current_thread(int cpu) {
+  if (cpu < 0) return {};
+  if (cpu >= CPU_SETSIZE) return "cpu " + std::to_string(cpu) + " is out of range";
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(static_cast<std::size_t>(cpu), &set);
+  const int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  if (rc != 0) return "cannot pin to cpu " + std::to_string(cpu) + ": " + std::strerror(rc);
+  return {};
+}
+
+CoreLoop::CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& output,
+                   ops::CoreCounters& counters, CoreLoopOptions options)
+    : engine_(engine),
+      inputs_(std::move(inputs)),
+      output_(output),
+      counters_(counters),
+      options_(options),
+      event_buffer_(std::make_unique<Event[]>(kSinkEvents)),
+      sink_(event_buffer_.get(), kSinkEvents, &CoreLoop::flush_events, this) {
+  if (options_.batch == 0) options_.batch = 1;
+}
+
+CoreLoop::~CoreLoop() { stop(); }
+
+void CoreLoop::flush_events(void* self, const Event* events, std::size_t n) noexcept {
+  auto* loop = static_cast<CoreLoop*>(self);
+  for (std::size_t i = 0; i < n; ++i) {
+    loop->counters_.on_event(events[i]);
+    if (loop->output_.try_push(events[i]) == PushResult::Ok) continue;
+    loop->counters_.note_event_ring_full();
+    while (loop->output_.try_push(events[i]) != PushResult::Ok) cpu_relax();
+  }
+}
+
+int CoreLoop::do_work() noexcept {
+  int work = 0;
+  for (CommandRing* ring : inputs_) {
+    // Process one command behind the one just taken, so the engine can prefetch the next
+    // command's token entry while it works on the current one.
+    bool held = false;
+    Command pending;
+    const std::size_t n = ring->drain(
+        [&](Command& cmd) noexcept {
+          engine_.prefetch(cmd);
+          if (held) {
+            counters_.on_command(pending);
+            engine_.process(pending, sink_);
+          }
+          pending = cmd;
+          held = true;
+        },
+        options_.batch);
+    if (held) {
+      counters_.on_command(pending);
+      engine_.process(pending, sink_);
+    }
+    work += static_cast<int>(n);
+  }
+  counters_.note_poll();
+  if (work > 0) {
+    sink_.flush();
+    counters_.set_live_orders(engine_.stats().live_orders);
+  }
+  return work;
+}
+
+void CoreLoop::run() noexcept {
+  AnyIdleStrategy idle = make_idle_strategy(options_.idle);
+  for (;;) {
+    const int work = do_work();
+    if (work == 0 && stop_requested_.load(std::memory_order_acquire)) {
+      // Producers stop before the core; one more pass takes anything pushed meanwhile.
+      if (do_work() == 0) break;
+      continue;
+    }
+    std::visit([work](auto& s) noexcept { s.idle(work); }, idle);
+  }
+  running_.store(false, std::memory_order_release);
+}
+
+void CoreLoop::start() {
+  if (thread_.joinable()) return;
+  stop_requested_.store(false, std::memory_order_release);
+  std::string pin_error;
+  std::atomic<int> started{0};
+  running_.store(true, std::memory_order_release);
+  thread_ = std::thread([this, &pin_error, &started] {
+    pin_error = pin_current_thread(options_.cpu);
+    const bool ok = pin_error.empty();
+    started.store(ok ? 1 : 2, std::memory_order_release);
+    if (ok) {
+      run();
+    } else {
+      running_.store(false, std::memory_order_release);
+    }
+  });
+  while (started.load(std::memory_order_acquire) == 0) std::this_thread::yield();
+  if (started.load(std::memory_order_acquire) == 2) {
+    thread_.join();
+    throw std::system_error(std::make_error_code(std::errc::invalid_argument), "core thread: " + pin_error);
+  }
+}
+
+void CoreLoop::stop() {
+  if (!thread_.joinable()) return;
+  stop_requested_.store(true, std::memory_order_release);
+  thread_.join();
+}
+
+}  // namespace peregrine::app
