@@ -193,22 +193,8 @@ struct Message {
   };
 };
 
-enum class Status : std::uint8_t {
-  Ok = 0,
-  Empty,
-  UnknownType,  ///< not one of the types above
-  BadLength,    ///< size differs from the type's fixed size
-};
-
-[[nodiscard]] constexpr std::string_view to_string(Status s) noexcept {
-  switch (s) {
-    case Status::Ok: return "ok";
-    case Status::Empty: return "empty";
-    case Status::UnknownType: return "unknown_type";
-    case Status::BadLength: return "bad_length";
-  }
-  return "unknown";
-}
+/// Decoder result (shared with the other fixed-size codecs; to_string() is found by ADL).
+using Status = wire::MessageStatus;
 
 /// Size of a message type, or 0 if it is not one Peregrine uses.
 [[nodiscard]] constexpr std::size_t message_size(std::uint8_t type) noexcept {

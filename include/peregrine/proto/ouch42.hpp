@@ -227,22 +227,8 @@ struct Outbound {
 };
 
 /// What a decoder found.
-enum class Status : std::uint8_t {
-  Ok = 0,
-  Empty,        ///< no bytes
-  UnknownType,  ///< type byte is not a message of this direction
-  BadLength,    ///< size differs from the type's fixed size
-};
-
-[[nodiscard]] constexpr std::string_view to_string(Status s) noexcept {
-  switch (s) {
-    case Status::Ok: return "ok";
-    case Status::Empty: return "empty";
-    case Status::UnknownType: return "unknown_type";
-    case Status::BadLength: return "bad_length";
-  }
-  return "unknown";
-}
+/// Decoder result (shared with the other fixed-size codecs; to_string() is found by ADL).
+using Status = wire::MessageStatus;
 
 /// Size of an inbound message type, or 0 if unknown.
 [[nodiscard]] constexpr std::size_t inbound_size(std::uint8_t type) noexcept {

@@ -175,4 +175,23 @@ constexpr void put_u16(std::uint8_t* p, std::uint16_t v) noexcept {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+/// What a fixed-size message decoder (OUCH 4.2, ITCH 5.0) found.
+enum class MessageStatus : std::uint8_t {
+  Ok = 0,
+  Empty,        ///< no bytes
+  UnknownType,  ///< the type byte is not a message of this protocol and direction
+  BadLength,    ///< size differs from the type's fixed size
+};
+
+/// A short stable name, for logs and metrics labels.
+[[nodiscard]] constexpr std::string_view to_string(MessageStatus s) noexcept {
+  switch (s) {
+    case MessageStatus::Ok: return "ok";
+    case MessageStatus::Empty: return "empty";
+    case MessageStatus::UnknownType: return "unknown_type";
+    case MessageStatus::BadLength: return "bad_length";
+  }
+  return "unknown";
+}
+
 }  // namespace peregrine::proto::wire
