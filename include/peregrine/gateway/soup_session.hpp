@@ -1,0 +1,195 @@
+#pragma once
+/// SoupBinTCP 3.00 server sessions carrying OUCH 4.2, without I/O: bytes in, bytes and core
+/// commands out. The Asio gateway owns the sockets and timers and calls these classes from its
+/// io_context thread; tests drive them directly. All classes here belong to that one thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "peregrine/core/command.hpp"
+#include "peregrine/core/types.hpp"
+#include "peregrine/proto/ouch42.hpp"
+#include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/proto/soupbintcp.hpp"
+
+namespace peregrine::gateway {
+
+/// A user who may log in, bound to one firm.
+struct UserAccount {
+  proto::soup::Username username;
+  proto::soup::Password password;
+  OwnerId owner;  ///< the core's owner id for this user's orders (unique, not 0)
+  FirmId firm;
+  FirmName firm_name;
+  bool cancel_on_disconnect = true;
+  std::uint32_t throttle_per_second = 0;  ///< inbound messages per second; 0 = unlimited
+};
+
+/// One user's outbound OUCH messages for the day, numbered from 1 and kept for replay: the most
+/// recent `retention` of them. Survives the user's connections (a re-login replays from here).
+class OutboundJournal {
+ public:
+  explicit OutboundJournal(std::size_t retention) : retention_(retention == 0 ? 1 : retention) {}
+  /// Appends one encoded OUCH message (at most proto::ouch::kMaxMessageSize bytes); returns its
+  /// sequence number.
+  std::uint64_t append(std::span<const std::uint8_t> message);
+  /// Sequence number the next message will get.
+  [[nodiscard]] std::uint64_t next_seq() const noexcept { return first_ + records_.size(); }
+  /// Oldest sequence number still kept.
+  [[nodiscard]] std::uint64_t first_retained() const noexcept { return first_; }
+  /// The message numbered `seq`; precondition first_retained() <= seq < next_seq().
+  [[nodiscard]] std::span<const std::uint8_t> get(std::uint64_t seq) const noexcept;
+
+ private:
+  struct Record {
+    std::uint8_t size;
+    std::array<std::uint8_t, proto::ouch::kMaxMessageSize> bytes;
+  };
+  std::size_t retention_;
+  std::uint64_t first_ = 1;
+  std::deque<Record> records_;
+};
+
+class SoupServerSession;
+
+/// Per-user state shared by that user's successive connections.
+struct UserState {
+  UserAccount account;
+  OutboundJournal journal;
+  SoupServerSession* active = nullptr;  ///< the logged-in session, if any (one at a time)
+};
+
+/// The users who may log in, by username and by owner id. Built at start-up.
+class UserDirectory {
+ public:
+  explicit UserDirectory(std::size_t retention) : retention_(retention) {}
+  /// Start-up only. Throws std::invalid_argument on a duplicate username or owner.
+  void add(const UserAccount& account);
+  [[nodiscard]] UserState* find(const proto::soup::Username& username) noexcept;
+  [[nodiscard]] UserState* find(OwnerId owner) noexcept;
+  [[nodiscard]] std::size_t size() const noexcept { return users_.size(); }
+
+ private:
+  std::size_t retention_;
+  std::vector<std::unique_ptr<UserState>> users_;
+  std::unordered_map<std::string, UserState*> by_name_;
+  std::unordered_map<std::uint32_t, UserState*> by_owner_;
+};
+
+/// Why a session ended.
+enum class CloseReason : std::uint8_t {
+  Logout = 1,          ///< the client sent Logout Request
+  BadLogin,            ///< Login Rejected sent
+  ProtocolError,       ///< unframeable bytes, unknown or unexpected packet, bad field
+  BadMessage,          ///< an OUCH message that does not decode
+  NotLoggedIn,         ///< data before a login
+  Timeout,             ///< no packet from the client within the timeout
+  Throttled,           ///< over the per-second message limit
+  SlowConsumer,        ///< outbound queue over its limit (the host decides this)
+  EndOfSession,        ///< the server ended the day
+  PeerClosed,          ///< the connection closed under us
+};
+
+[[nodiscard]] std::string_view to_string(CloseReason r) noexcept;
+
+/// What a session needs from the connection that carries it.
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  /// Queues bytes for the socket. Never blocks.
+  virtual void send(std::span<const std::uint8_t> bytes) = 0;
+  /// Hands a client's command to the core; false when the ring is full (the session then
+  /// refuses the message).
+  virtual bool submit(const Command& cmd) = 0;
+  /// Hands a command the session itself generates (cancel-on-disconnect) to the core. It must
+  /// not be lost: when the ring is full the host keeps it and retries before anything else.
+  virtual void submit_control(const Command& cmd) = 0;
+  /// Closes the connection after the queued bytes; the session has already finished itself.
+  virtual void close(CloseReason why) = 0;
+};
+
+struct SessionLimits {
+  proto::soup::SessionId session_name = Alpha<10>::from("PEREGRINE1");
+  std::uint64_t heartbeat_interval_ns = 1'000'000'000;  ///< server heartbeat after 1 s quiet
+  std::uint64_t timeout_ns = 15'000'000'000;            ///< client silent this long: gone
+  std::size_t max_packet_length = 1024;                 ///< inbound SoupBinTCP length bound
+};
+
+/// Counts kept by the gateway thread for metrics.
+struct SessionCounters {
+  std::uint64_t logins = 0;
+  std::uint64_t login_rejects = 0;
+  std::uint64_t messages_in = 0;
+  std::uint64_t edge_rejects = 0;      ///< OUCH messages refused before the core
+  std::uint64_t ring_full_rejects = 0; ///< refused because the core's ring was full
+  std::uint64_t throttled = 0;
+  std::uint64_t protocol_errors = 0;
+  std::uint64_t replayed = 0;          ///< sequenced messages re-sent on login
+  std::uint64_t cancel_on_disconnect = 0;
+};
+
+/// One TCP connection's SoupBinTCP server session.
+class SoupServerSession {
+ public:
+  enum class State : std::uint8_t { AwaitingLogin, LoggedIn, Closed };
+
+  SoupServerSession(UserDirectory& users, SessionHost& host, const SessionLimits& limits,
+                    SessionCounters& counters, std::uint64_t now_ns);
+  ~SoupServerSession();
+  SoupServerSession(const SoupServerSession&) = delete;
+  SoupServerSession& operator=(const SoupServerSession&) = delete;
+
+  /// Bytes read from the socket at `now_ns` (a monotonic clock, also used for timestamps of
+  /// commands: the core reads no clock).
+  void on_bytes(std::span<const std::uint8_t> bytes, std::uint64_t now_ns);
+  /// Timer tick: sends heartbeats, ends a silent session.
+  void on_tick(std::uint64_t now_ns);
+  /// Egress appended messages to this session's user journal: send what is not sent yet.
+  void deliver(std::uint64_t now_ns);
+  /// The server ends the day: End of Session, then close.
+  void end_session();
+  /// The connection went away (read error, EOF): finish without sending.
+  void on_disconnect();
+
+  [[nodiscard]] State state() const noexcept { return state_; }
+  [[nodiscard]] const UserState* user() const noexcept { return user_; }
+  /// Sequence number of the next sequenced message this session will send.
+  [[nodiscard]] std::uint64_t next_to_send() const noexcept { return next_to_send_; }
+
+  /// Timestamps for commands: nanoseconds since the session's clock origin, which the host
+  /// sets to local midnight so that OUCH/ITCH timestamps read as time of day.
+  void set_clock_origin(std::uint64_t midnight_ns) noexcept { origin_ns_ = midnight_ns; }
+
+ private:
+  void handle(const proto::soup::Packet& p, std::uint64_t now_ns);
+  void handle_login(const proto::soup::Packet& p, std::uint64_t now_ns);
+  void handle_data(const proto::soup::Packet& p, std::uint64_t now_ns);
+  void reject_at_edge(const proto::ouch::Rejected& r, std::uint64_t now_ns);
+  void send_packet(proto::soup::PacketType type, std::span<const std::uint8_t> payload, std::uint64_t now_ns);
+  void finish(CloseReason why, bool tell_host);
+  [[nodiscard]] bool over_throttle(std::uint64_t now_ns) noexcept;
+
+  UserDirectory& users_;
+  SessionHost& host_;
+  SessionLimits limits_;
+  SessionCounters& counters_;
+  proto::soup::StreamDecoder decoder_;
+  State state_ = State::AwaitingLogin;
+  UserState* user_ = nullptr;
+  proto::OuchSession ouch_{};
+  std::uint64_t next_to_send_ = 1;
+  std::uint64_t last_rx_ns_;
+  std::uint64_t last_tx_ns_;
+  std::uint64_t origin_ns_ = 0;
+  std::uint64_t throttle_window_start_ns_ = 0;
+  std::uint32_t throttle_count_ = 0;
+};
+
+}  // namespace peregrine::gateway

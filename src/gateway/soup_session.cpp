@@ -1,0 +1,277 @@
+#include "peregrine/gateway/soup_session.hpp"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+namespace peregrine::gateway {
+
+namespace soup = proto::soup;
+namespace ouch = proto::ouch;
+
+// ---- OutboundJournal ----
+
+std::uint64_t OutboundJournal::append(std::span<const std::uint8_t> message) {
+  Record r{};
+  r.size = static_cast<std::uint8_t>(std::min(message.size(), r.bytes.size()));
+  std::copy_n(message.begin(), r.size, r.bytes.begin());
+  records_.push_back(r);
+  if (records_.size() > retention_) {
+    records_.pop_front();
+    ++first_;
+  }
+  return next_seq() - 1;
+}
+
+std::span<const std::uint8_t> OutboundJournal::get(std::uint64_t seq) const noexcept {
+  const Record& r = records_[static_cast<std::size_t>(seq - first_)];
+  return {r.bytes.data(), r.size};
+}
+
+// ---- UserDirectory ----
+
+void UserDirectory::add(const UserAccount& account) {
+  const std::string name(account.username.view());
+  if (name.empty()) throw std::invalid_argument("user with a blank username");
+  if (by_name_.contains(name)) throw std::invalid_argument("duplicate user " + name);
+  if (by_owner_.contains(account.owner.value()))
+    throw std::invalid_argument("duplicate owner id " + std::to_string(account.owner.value()));
+  users_.push_back(std::make_unique<UserState>(UserState{account, OutboundJournal(retention_), nullptr}));
+  by_name_[name] = users_.back().get();
+  by_owner_[account.owner.value()] = users_.back().get();
+}
+
+UserState* UserDirectory::find(const soup::Username& username) noexcept {
+  const auto it = by_name_.find(std::string(username.view()));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+UserState* UserDirectory::find(OwnerId owner) noexcept {
+  const auto it = by_owner_.find(owner.value());
+  return it == by_owner_.end() ? nullptr : it->second;
+}
+
+std::string_view to_string(CloseReason r) noexcept {
+  switch (r) {
+    case CloseReason::Logout: return "logout";
+    case CloseReason::BadLogin: return "bad_login";
+    case CloseReason::ProtocolError: return "protocol_error";
+    case CloseReason::BadMessage: return "bad_message";
+    case CloseReason::NotLoggedIn: return "not_logged_in";
+    case CloseReason::Timeout: return "timeout";
+    case CloseReason::Throttled: return "throttled";
+    case CloseReason::SlowConsumer: return "slow_consumer";
+    case CloseReason::EndOfSession: return "end_of_session";
+    case CloseReason::PeerClosed: return "peer_closed";
+  }
+  return "unknown";
+}
+
+// ---- SoupServerSession ----
+
+namespace {
+// Constant-time comparison of two fixed-size fields, so a wrong password's timing says nothing.
+template <std::size_t N>
+bool same(const Alpha<N>& a, const Alpha<N>& b) noexcept {
+  unsigned diff = 0;
+  for (std::size_t i = 0; i < N; ++i) diff |= static_cast<unsigned>(a.c[i] ^ b.c[i]);
+  return diff == 0;
+}
+constexpr std::uint64_t kSecondNs = 1'000'000'000;
+}  // namespace
+
+SoupServerSession::SoupServerSession(UserDirectory& users, SessionHost& host, const SessionLimits& limits,
+                                     SessionCounters& counters, std::uint64_t now_ns)
+    : users_(users),
+      host_(host),
+      limits_(limits),
+      counters_(counters),
+      decoder_(soup::Role::Server, limits.max_packet_length),
+      last_rx_ns_(now_ns),
+      last_tx_ns_(now_ns) {}
+
+SoupServerSession::~SoupServerSession() {
+  if (state_ != State::Closed) finish(CloseReason::PeerClosed, false);
+}
+
+void SoupServerSession::on_bytes(std::span<const std::uint8_t> bytes, std::uint64_t now_ns) {
+  if (state_ == State::Closed) return;
+  last_rx_ns_ = now_ns;
+  if (!decoder_.feed(bytes)) {  // cannot happen if we always drain; treat as a framing fault
+    ++counters_.protocol_errors;
+    return finish(CloseReason::ProtocolError, true);
+  }
+  soup::Packet p;
+  for (;;) {
+    const soup::DecodeStatus st = decoder_.poll(p);
+    if (st == soup::DecodeStatus::NeedMore) return;
+    if (st != soup::DecodeStatus::Ok) {
+      ++counters_.protocol_errors;
+      return finish(CloseReason::ProtocolError, true);
+    }
+    handle(p, now_ns);
+    if (state_ == State::Closed) return;
+  }
+}
+
+void SoupServerSession::handle(const soup::Packet& p, std::uint64_t now_ns) {
+  switch (p.type) {
+    case soup::PacketType::Debug: return;  // free text, ignored
+    case soup::PacketType::LoginRequest:
+      if (state_ != State::AwaitingLogin) {
+        ++counters_.protocol_errors;
+        return finish(CloseReason::ProtocolError, true);
+      }
+      return handle_login(p, now_ns);
+    case soup::PacketType::ClientHeartbeat:
+      if (state_ != State::LoggedIn) return finish(CloseReason::NotLoggedIn, true);
+      return;
+    case soup::PacketType::LogoutRequest:
+      return finish(CloseReason::Logout, true);
+    case soup::PacketType::UnsequencedData:
+      if (state_ != State::LoggedIn) return finish(CloseReason::NotLoggedIn, true);
+      return handle_data(p, now_ns);
+    default:
+      ++counters_.protocol_errors;
+      return finish(CloseReason::ProtocolError, true);
+  }
+}
+
+void SoupServerSession::handle_login(const soup::Packet& p, std::uint64_t now_ns) {
+  soup::LoginRequest req{};
+  if (soup::decode_login_request(p, req) != soup::DecodeStatus::Ok) {
+    ++counters_.protocol_errors;
+    return finish(CloseReason::ProtocolError, true);
+  }
+  auto reject = [&](soup::LoginRejectReason why) {
+    std::array<std::uint8_t, soup::kLoginRejectedSize> buf{};
+    const std::size_t n = soup::encode_login_rejected(why, buf);
+    host_.send({buf.data(), n});
+    ++counters_.login_rejects;
+    finish(CloseReason::BadLogin, true);
+  };
+  UserState* u = users_.find(req.username);
+  if (u == nullptr || !same(u->account.password, req.password)) return reject(soup::LoginRejectReason::NotAuthorized);
+  const bool any_session = req.session.view().empty();
+  if (!any_session && !(req.session == limits_.session_name)) return reject(soup::LoginRejectReason::SessionNotAvailable);
+  if (u->active != nullptr) return reject(soup::LoginRejectReason::SessionNotAvailable);
+  const OutboundJournal& j = u->journal;
+  std::uint64_t start = req.sequence == 0 ? j.next_seq() : std::min(req.sequence, j.next_seq());
+  // Messages older than the retention window are gone: refuse rather than silently skip them.
+  if (start < j.first_retained()) return reject(soup::LoginRejectReason::SessionNotAvailable);
+
+  user_ = u;
+  u->active = this;
+  ouch_ = proto::OuchSession{u->account.owner, u->account.firm, u->account.firm_name};
+  state_ = State::LoggedIn;
+  ++counters_.logins;
+  next_to_send_ = start;
+  std::array<std::uint8_t, soup::kLoginAcceptedSize> buf{};
+  const std::size_t n = soup::encode_login_accepted(soup::LoginAccepted{limits_.session_name, start}, buf);
+  host_.send({buf.data(), n});
+  last_tx_ns_ = now_ns;
+  const std::uint64_t before = next_to_send_;
+  deliver(now_ns);
+  counters_.replayed += next_to_send_ - before;
+}
+
+bool SoupServerSession::over_throttle(std::uint64_t now_ns) noexcept {
+  const std::uint32_t limit = user_->account.throttle_per_second;
+  if (limit == 0) return false;
+  if (now_ns - throttle_window_start_ns_ >= kSecondNs) {
+    throttle_window_start_ns_ = now_ns;
+    throttle_count_ = 0;
+  }
+  return ++throttle_count_ > limit;
+}
+
+void SoupServerSession::handle_data(const soup::Packet& p, std::uint64_t now_ns) {
+  ++counters_.messages_in;
+  ouch::Inbound m{};
+  if (ouch::decode_inbound(p.payload, m) != ouch::Status::Ok) {
+    ++counters_.protocol_errors;
+    return finish(CloseReason::BadMessage, true);
+  }
+  const Timestamp ts{now_ns - origin_ns_};
+  const Token& token = m.type == ouch::InboundType::EnterOrder     ? m.enter.token
+                       : m.type == ouch::InboundType::ReplaceOrder ? m.replace.replacement
+                                                                   : m.cancel.token;
+  if (over_throttle(now_ns)) {
+    // Over the limit: this message is refused, then the session is logged out.
+    ++counters_.throttled;
+    reject_at_edge(ouch::Rejected{ts.value(), token, ouch::reject::kOther}, now_ns);
+    return finish(CloseReason::Throttled, true);
+  }
+  const proto::InboundTranslation t = proto::translate(m, ouch_, ts);
+  if (!t.is_command()) {
+    ++counters_.edge_rejects;
+    return reject_at_edge(t.reject, now_ns);
+  }
+  if (!host_.submit(t.command)) {
+    ++counters_.ring_full_rejects;
+    reject_at_edge(ouch::Rejected{ts.value(), token, ouch::reject::kOther}, now_ns);
+  }
+}
+
+void SoupServerSession::reject_at_edge(const ouch::Rejected& r, std::uint64_t now_ns) {
+  // Sequenced like every other outbound message, so a replay shows it too.
+  std::array<std::uint8_t, ouch::kMaxMessageSize> msg{};
+  const std::size_t n = ouch::encode(r, msg);
+  user_->journal.append({msg.data(), n});
+  deliver(now_ns);
+}
+
+void SoupServerSession::send_packet(soup::PacketType type, std::span<const std::uint8_t> payload,
+                                    std::uint64_t now_ns) {
+  std::array<std::uint8_t, soup::kHeaderSize + ouch::kMaxMessageSize> buf{};
+  const std::size_t n = soup::encode_with_payload(type, payload, buf);
+  host_.send({buf.data(), n});
+  last_tx_ns_ = now_ns;
+}
+
+void SoupServerSession::deliver(std::uint64_t now_ns) {
+  if (state_ != State::LoggedIn) return;
+  const OutboundJournal& j = user_->journal;
+  while (next_to_send_ < j.next_seq()) {
+    send_packet(soup::PacketType::SequencedData, j.get(next_to_send_), now_ns);
+    ++next_to_send_;
+  }
+}
+
+void SoupServerSession::on_tick(std::uint64_t now_ns) {
+  if (state_ == State::Closed) return;
+  if (now_ns - last_rx_ns_ >= limits_.timeout_ns) return finish(CloseReason::Timeout, true);
+  if (state_ == State::LoggedIn && now_ns - last_tx_ns_ >= limits_.heartbeat_interval_ns)
+    send_packet(soup::PacketType::ServerHeartbeat, {}, now_ns);
+}
+
+void SoupServerSession::end_session() {
+  if (state_ == State::Closed) return;
+  std::array<std::uint8_t, soup::kEmptyPacketSize> buf{};
+  const std::size_t n = soup::encode_empty(soup::PacketType::EndOfSession, buf);
+  host_.send({buf.data(), n});
+  finish(CloseReason::EndOfSession, true);
+}
+
+void SoupServerSession::on_disconnect() {
+  if (state_ != State::Closed) finish(CloseReason::PeerClosed, false);
+}
+
+void SoupServerSession::finish(CloseReason why, bool tell_host) {
+  if (state_ == State::Closed) return;
+  const bool was_logged_in = state_ == State::LoggedIn;
+  state_ = State::Closed;
+  if (was_logged_in && user_ != nullptr) {
+    if (user_->active == this) user_->active = nullptr;
+    // Cancel-on-disconnect: however the session ended, this user's live orders go.
+    if (user_->account.cancel_on_disconnect) {
+      ++counters_.cancel_on_disconnect;
+      host_.submit_control(make_mass_cancel(Timestamp{last_rx_ns_ - origin_ns_}, user_->account.firm,
+                                          InstrumentId{0}, user_->account.owner,
+                                          CancelReason::Disconnected));
+    }
+  }
+  if (tell_host) host_.close(why);
+}
+
+}  // namespace peregrine::gateway
