@@ -6,6 +6,8 @@
 
 #include "peregrine/config/loader.hpp"
 
+#include "peregrine/config/service.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -157,6 +159,12 @@ constexpr NumberSpec kAmountOrNone{4, kInt64Max, nullptr,
 constexpr NumberSpec kPercent{2, 10000, nullptr, "a percentage such as 10 or \"2.5\"",
                               "must be a multiple of 0.01 (a whole number of basis points)"};
 constexpr NumberSpec kCount{0, kUint32Max, "must be positive", "a whole number", "must be a whole number"};
+constexpr NumberSpec kCountOrNone{0, kUint32Max, nullptr, "a whole number (0 = no limit)", "must be a whole number"};
+constexpr NumberSpec kBytes{0, kUint64Max, "must be positive", "a whole number of bytes",
+                            "must be a whole number of bytes"};
+
+/// Smallest gateway.max_outbound_queue_bytes: room for a few of the largest messages.
+constexpr std::uint64_t kMinOutboundQueueBytes = 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Locations, so that check_config() issues can be reported at a line.
@@ -312,16 +320,17 @@ constexpr std::array<std::string_view, N> keys_of(const std::array<Rule, N>& rul
 
 class Parser {
  public:
-  explicit Parser(const std::string& file) : file_(file) {}
+  /// `base_dir`: where relative paths in the file are taken from.
+  Parser(const std::string& file, std::string base_dir) : file_(file), base_dir_(std::move(base_dir)) {}
 
-  EngineConfig parse(std::string_view text);
+  ServiceConfig parse(std::string_view text);
 
  private:
   /// A top-level section: its key, whether it must be present, and how to read it.
   struct Section {
     std::string_view key;
     bool required;
-    void (Parser::*read)(const Entry&, EngineConfig&);
+    void (Parser::*read)(const Entry&, ServiceConfig&);
   };
 
   /// A field of an entry: its key and how to store it.
@@ -342,9 +351,24 @@ class Parser {
   template <typename T, std::size_t N>
   T read_choice(const Entry& e, const std::string& path, const std::array<Choice<T>, N>& choices) const;
 
-  void read_engine(const Entry& section, EngineConfig& cfg);
-  void read_instruments(const Entry& section, EngineConfig& cfg);
-  void read_firms(const Entry& section, EngineConfig& cfg);
+  std::string read_path(const Entry& e, const std::string& path) const;
+  /// A `host:port` field into `out`; `allow_zero` as in parse_listen().
+  void read_listen(const Entry& e, const std::string& path, bool allow_zero, ListenAddress& out) const;
+  std::vector<Entry> read_single(const Entry& section, std::string_view name,
+                                 std::span<const std::string_view> keys);
+
+  void read_engine(const Entry& section, ServiceConfig& svc);
+  void read_instruments(const Entry& section, ServiceConfig& svc);
+  void read_firms(const Entry& section, ServiceConfig& svc);
+  void read_users(const Entry& section, ServiceConfig& svc);
+  void read_credentials_file(const Entry& section, ServiceConfig& svc);
+  void read_gateway(const Entry& section, ServiceConfig& svc);
+  void read_core(const Entry& section, ServiceConfig& svc);
+  void read_admin(const Entry& section, ServiceConfig& svc);
+  void read_tuning(const Entry& section, ServiceConfig& svc);
+
+  /// Line of `key` in the single-map section `section`, else the section's line, else 1.
+  [[nodiscard]] int line_in(std::string_view section, std::string_view key) const;
 
   [[noreturn]] void fail_issue(const ConfigIssue& issue) const;
 
@@ -354,8 +378,19 @@ class Parser {
   static const std::array<std::string_view, 5> kFirmKeys;
   static const std::array<Field<EngineConfig>, 2> kEngineFields;
   static const std::array<std::string_view, 2> kEngineKeys;
+  static const std::array<Field<UserConfig>, 4> kUserFields;
+  static const std::array<std::string_view, 4> kUserKeys;
+  static const std::array<Field<GatewayConfig>, 9> kGatewayFields;
+  static const std::array<std::string_view, 9> kGatewayKeys;
+  static const std::array<Field<CoreConfig>, 2> kCoreFields;
+  static const std::array<std::string_view, 2> kCoreKeys;
+  static const std::array<Field<AdminConfig>, 1> kAdminFields;
+  static const std::array<std::string_view, 1> kAdminKeys;
+  static const std::array<Field<TuningConfig>, 4> kTuningFields;
+  static const std::array<std::string_view, 4> kTuningKeys;
 
   const std::string& file_;
+  std::string base_dir_;
   std::map<std::string, SectionPlace, std::less<>> places_;
 };
 
@@ -453,7 +488,8 @@ const std::array<Parser::Field<EngineConfig>, 2> Parser::kEngineFields{{
 }};
 const std::array<std::string_view, 2> Parser::kEngineKeys = keys_of(kEngineFields);
 
-void Parser::read_engine(const Entry& section, EngineConfig& cfg) {
+void Parser::read_engine(const Entry& section, ServiceConfig& svc) {
+  EngineConfig& cfg = svc.engine;
   SectionPlace& place = places_["engine"];
   place.line = section.line;
   place.keys = kEngineKeys;
@@ -521,7 +557,8 @@ const std::array<Parser::Field<InstrumentConfig>, 12> Parser::kInstrumentFields{
 }};
 const std::array<std::string_view, 12> Parser::kInstrumentKeys = keys_of(kInstrumentFields);
 
-void Parser::read_instruments(const Entry& section, EngineConfig& cfg) {
+void Parser::read_instruments(const Entry& section, ServiceConfig& svc) {
+  EngineConfig& cfg = svc.engine;
   SectionPlace& place = places_["instruments"];
   place.line = section.line;
   place.list = true;
@@ -605,7 +642,8 @@ const std::array<Parser::Field<FirmConfig>, 5> Parser::kFirmFields{{
 }};
 const std::array<std::string_view, 5> Parser::kFirmKeys = keys_of(kFirmFields);
 
-void Parser::read_firms(const Entry& section, EngineConfig& cfg) {
+void Parser::read_firms(const Entry& section, ServiceConfig& svc) {
+  EngineConfig& cfg = svc.engine;
   SectionPlace& place = places_["firms"];
   place.line = section.line;
   place.list = true;
@@ -643,6 +681,252 @@ void Parser::read_firms(const Entry& section, EngineConfig& cfg) {
   }
 }
 
+// --- service sections: users, credentials_file, gateway, core, admin, tuning --------------------
+
+std::string Parser::read_path(const Entry& e, const std::string& path) const {
+  const std::string text = read_text(e, path, "a file path");
+  if (text.empty()) fail(e.line, path, "must not be empty");
+  const std::filesystem::path p(text);
+  if (p.is_absolute() || base_dir_.empty() || base_dir_ == ".") return text;
+  return (std::filesystem::path(base_dir_) / p).lexically_normal().string();
+}
+
+std::vector<Entry> Parser::read_single(const Entry& section, std::string_view name,
+                                       std::span<const std::string_view> keys) {
+  SectionPlace& place = places_[std::string(name)];
+  place.line = section.line;
+  place.keys = keys;
+  std::vector<Entry> fields = read_map(section.value, section.line, std::string(name), keys, "a map");
+  EntryPlace& ep = place.entries.emplace_back();
+  ep.line = section.line;
+  for (const Entry& e : fields) ep.fields.emplace_back(e.key, e.line);
+  return fields;
+}
+
+void Parser::read_listen(const Entry& e, const std::string& path, bool allow_zero, ListenAddress& out) const {
+  const Parsed<ListenAddress> a = parse_listen(read_text(e, path, "host:port"), allow_zero);
+  if (!a) fail(e.line, path, a.error);
+  out = *a.value;
+}
+
+int Parser::line_in(std::string_view section, std::string_view key) const {
+  const auto it = places_.find(section);
+  if (it == places_.end()) return 1;
+  if (!it->second.entries.empty()) {
+    if (const int l = it->second.entries.front().field_line(key); l > 0) return l;
+  }
+  return std::max(1, it->second.line);
+}
+
+bool is_alnum(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+  });
+}
+
+const std::array<Parser::Field<UserConfig>, 4> Parser::kUserFields{{
+    {"username",
+     [](const Parser& p, const Entry& e, const std::string& path, UserConfig& c) {
+       const std::string s = p.read_text(e, path, "1 to 6 letters or digits");
+       if (s.empty() || s.size() > 6 || !is_alnum(s)) {
+         p.fail(e.line, path, "must be 1 to 6 letters or digits (SoupBinTCP Username), got " + in_quotes(s));
+       }
+       c.username = s;
+     }},
+    {"firm",
+     [](const Parser& p, const Entry& e, const std::string& path, UserConfig& c) {
+       c.firm = p.read_text(e, path, "a firm name");  // checked against the firms by read_users
+     }},
+    {"cancel_on_disconnect",
+     [](const Parser& p, const Entry& e, const std::string& path, UserConfig& c) {
+       c.cancel_on_disconnect = p.read_choice(e, path, kBools);
+     }},
+    {"throttle_per_second",
+     [](const Parser& p, const Entry& e, const std::string& path, UserConfig& c) {
+       c.throttle_per_second = static_cast<std::uint32_t>(p.read_number(e, path, kCountOrNone));
+     }},
+}};
+const std::array<std::string_view, 4> Parser::kUserKeys = keys_of(kUserFields);
+
+void Parser::read_users(const Entry& section, ServiceConfig& svc) {
+  SectionPlace& place = places_["users"];
+  place.line = section.line;
+  place.list = true;
+  place.keys = kUserKeys;
+  if (!section.value.IsSequence()) {
+    fail(section.line, "users", "must be a list of users, got " + describe(section.value));
+  }
+  std::size_t index = 0;
+  for (auto it = section.value.begin(); it != section.value.end(); ++it, ++index) {
+    const YAML::Node item = *it;
+    const std::string path = "users[" + std::to_string(index) + "]";
+    const int line = line_of(item.Mark());
+    const std::vector<Entry> fields = read_map(item, line, path, kUserKeys, "a user");
+    EntryPlace& ep = place.entries.emplace_back();
+    ep.line = line;
+    for (const Entry& e : fields) ep.fields.emplace_back(e.key, e.line);
+
+    UserConfig user;
+    user.line = line;
+    for (const Entry& e : fields) {
+      for (const auto& f : kUserFields) {
+        if (f.key == e.key) f.read(*this, e, join(path, e.key), user);
+      }
+    }
+    if (find_entry(fields, "username") == nullptr) {
+      fail(line, join(path, "username"), "is required (1 to 6 letters or digits, such as \"DEMO1\")");
+    }
+    if (find_entry(fields, "firm") == nullptr) {
+      fail(line, join(path, "firm"), "is required (the name of one of the firms)");
+    }
+    const bool known_firm = std::any_of(svc.engine.firms.begin(), svc.engine.firms.end(),
+                                        [&](const FirmConfig& f) { return f.name.view() == user.firm; });
+    if (!known_firm) {
+      std::vector<std::string_view> names;
+      for (const FirmConfig& f : svc.engine.firms) names.push_back(f.name.view());
+      fail(ep.field_line("firm"), join(path, "firm"),
+           "no firm named " + in_quotes(user.firm) + " in firms (" + list_words(names) + ")");
+    }
+    for (std::size_t j = 0; j < svc.users.size(); ++j) {
+      if (svc.users[j].username == user.username) {
+        fail(ep.field_line("username"), join(path, "username"),
+             "duplicate username " + in_quotes(user.username) + ", already used by users[" + std::to_string(j) +
+                 "] at line " + std::to_string(place.entries[j].field_line("username")));
+      }
+    }
+    svc.users.push_back(user);
+  }
+}
+
+void Parser::read_credentials_file(const Entry& section, ServiceConfig& svc) {
+  places_["credentials_file"].line = section.line;
+  svc.credentials_file = read_path(section, "credentials_file");
+}
+
+const std::array<Parser::Field<GatewayConfig>, 9> Parser::kGatewayFields{{
+    {"ouch_listen",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       p.read_listen(e, path, true, c.ouch_listen);
+     }},
+    {"itch_listen",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       p.read_listen(e, path, true, c.itch_listen);
+     }},
+    {"mold_destination",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       p.read_listen(e, path, false, c.mold_destination);
+     }},
+    {"http_listen",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       p.read_listen(e, path, true, c.http_listen);
+     }},
+    {"session_name",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       const std::string s = p.read_text(e, path, "1 to 10 letters or digits");
+       if (s.empty() || s.size() > 10 || !is_alnum(s)) {
+         p.fail(e.line, path, "must be 1 to 10 letters or digits (SoupBinTCP Session), got " + in_quotes(s));
+       }
+       c.session_name = s;
+     }},
+    {"heartbeat_interval_ms",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       c.heartbeat_interval_ms = static_cast<std::uint32_t>(p.read_number(e, path, kCount));
+     }},
+    {"session_timeout_ms",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       c.session_timeout_ms = static_cast<std::uint32_t>(p.read_number(e, path, kCount));
+     }},
+    {"retention_messages",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       c.retention_messages = static_cast<std::uint32_t>(p.read_number(e, path, kCount));
+     }},
+    {"max_outbound_queue_bytes",
+     [](const Parser& p, const Entry& e, const std::string& path, GatewayConfig& c) {
+       c.max_outbound_queue_bytes = p.read_number(e, path, kBytes);
+       if (c.max_outbound_queue_bytes < kMinOutboundQueueBytes) {
+         p.fail(e.line, path,
+                "must be at least " + std::to_string(kMinOutboundQueueBytes) + ", got " + in_quotes(e.value.Scalar()));
+       }
+     }},
+}};
+const std::array<std::string_view, 9> Parser::kGatewayKeys = keys_of(kGatewayFields);
+
+void Parser::read_gateway(const Entry& section, ServiceConfig& svc) {
+  for (const Entry& e : read_single(section, "gateway", kGatewayKeys)) {
+    for (const auto& f : kGatewayFields) {
+      if (f.key == e.key) f.read(*this, e, join("gateway", e.key), svc.gateway);
+    }
+  }
+}
+
+const std::array<Parser::Field<CoreConfig>, 2> Parser::kCoreFields{{
+    {"cpu",
+     [](const Parser& p, const Entry& e, const std::string& path, CoreConfig& c) {
+       const Parsed<int> cpu = parse_cpu(p.read_text(e, path, "a CPU number or -1"));
+       if (!cpu) p.fail(e.line, path, cpu.error);
+       c.cpu = cpu.value;
+     }},
+    {"idle_strategy",
+     [](const Parser& p, const Entry& e, const std::string& path, CoreConfig& c) {
+       const Parsed<ring::IdleStrategyKind> idle = parse_idle(p.read_text(e, path, "busy-spin, yield or backoff"));
+       if (!idle) p.fail(e.line, path, idle.error);
+       c.idle_strategy = idle.value;
+     }},
+}};
+const std::array<std::string_view, 2> Parser::kCoreKeys = keys_of(kCoreFields);
+
+void Parser::read_core(const Entry& section, ServiceConfig& svc) {
+  for (const Entry& e : read_single(section, "core", kCoreKeys)) {
+    for (const auto& f : kCoreFields) {
+      if (f.key == e.key) f.read(*this, e, join("core", e.key), svc.core);
+    }
+  }
+}
+
+const std::array<Parser::Field<AdminConfig>, 1> Parser::kAdminFields{{
+    {"token_file",
+     [](const Parser& p, const Entry& e, const std::string& path, AdminConfig& c) {
+       c.token_file = p.read_path(e, path);
+     }},
+}};
+const std::array<std::string_view, 1> Parser::kAdminKeys = keys_of(kAdminFields);
+
+void Parser::read_admin(const Entry& section, ServiceConfig& svc) {
+  for (const Entry& e : read_single(section, "admin", kAdminKeys)) {
+    for (const auto& f : kAdminFields) {
+      if (f.key == e.key) f.read(*this, e, join("admin", e.key), svc.admin);
+    }
+  }
+}
+
+const std::array<Parser::Field<TuningConfig>, 4> Parser::kTuningFields{{
+    {"low_latency_mode",
+     [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
+       c.low_latency_mode = p.read_choice(e, path, kBools);
+     }},
+    {"cpu_affinity",
+     [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
+       c.cpu_affinity = p.read_choice(e, path, kBools);
+     }},
+    {"network_optimization",
+     [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
+       c.network_optimization = p.read_choice(e, path, kBools);
+     }},
+    {"cache_enabled",
+     [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
+       c.cache_enabled = p.read_choice(e, path, kBools);
+     }},
+}};
+const std::array<std::string_view, 4> Parser::kTuningKeys = keys_of(kTuningFields);
+
+void Parser::read_tuning(const Entry& section, ServiceConfig& svc) {
+  for (const Entry& e : read_single(section, "tuning", kTuningKeys)) {
+    for (const auto& f : kTuningFields) {
+      if (f.key == e.key) f.read(*this, e, join("tuning", e.key), svc.tuning);
+    }
+  }
+}
+
 // --- the whole file --------------------------------------------------------------------------
 
 void Parser::fail_issue(const ConfigIssue& issue) const {
@@ -676,13 +960,19 @@ void Parser::fail_issue(const ConfigIssue& issue) const {
   fail(line, join(path, key), issue.message + note);
 }
 
-EngineConfig Parser::parse(std::string_view text) {
+ServiceConfig Parser::parse(std::string_view text) {
   // Sections are read in this order whatever their order in the file, so a later section may
   // refer to an earlier one. To add a section: a key, whether it is required, a reader.
-  static constexpr std::array<Section, 3> kSections{{
+  static constexpr std::array<Section, 9> kSections{{
       {"engine", false, &Parser::read_engine},
       {"instruments", true, &Parser::read_instruments},
       {"firms", true, &Parser::read_firms},
+      {"users", false, &Parser::read_users},  // after firms: a user names its firm
+      {"credentials_file", false, &Parser::read_credentials_file},
+      {"gateway", false, &Parser::read_gateway},
+      {"core", false, &Parser::read_core},
+      {"admin", false, &Parser::read_admin},
+      {"tuning", false, &Parser::read_tuning},
   }};
   static constexpr std::array<std::string_view, kSections.size()> kSectionKeys = keys_of(kSections);
 
@@ -705,12 +995,14 @@ EngineConfig Parser::parse(std::string_view text) {
   const YAML::Node root = docs.front();
   const int root_line = std::max(1, line_of(root.Mark()));
 
-  EngineConfig cfg;
+  ServiceConfig svc;
+  svc.source = file_;
+  EngineConfig& cfg = svc.engine;
   try {
     const std::vector<Entry> sections = read_map(root, root_line, "", kSectionKeys, "a map of sections");
     for (const Section& s : kSections) {
       if (const Entry* e = find_entry(sections, s.key)) {
-        (this->*s.read)(*e, cfg);
+        (this->*s.read)(*e, svc);
       } else if (s.required) {
         fail(root_line, std::string(s.key), "section is missing");
       }
@@ -720,16 +1012,38 @@ EngineConfig Parser::parse(std::string_view text) {
   }
 
   if (const std::optional<ConfigIssue> issue = check_config(cfg)) fail_issue(*issue);
-  return cfg;
+
+  if (!svc.users.empty() && svc.credentials_file.empty()) {
+    fail(line_in("users", ""), "credentials_file",
+         "is required when there are users (a file of username:password lines)");
+  }
+  const GatewayConfig& gw = svc.gateway;
+  if (gw.session_timeout_ms <= gw.heartbeat_interval_ms) {
+    fail(line_in("gateway", "session_timeout_ms"), "gateway.session_timeout_ms",
+         "must be longer than heartbeat_interval_ms (" + std::to_string(gw.heartbeat_interval_ms) + "), got " +
+             std::to_string(gw.session_timeout_ms));
+  }
+  if (const std::optional<GatewayConflict> clash = gateway_conflict(gw)) {
+    const std::string key = clash->field.substr(clash->field.find('.') + 1);
+    fail(line_in("gateway", key), clash->field, clash->reason);
+  }
+  return svc;
 }
 
 }  // namespace
 
 EngineConfig load_engine_config_from_string(std::string_view text, const std::string& name) {
-  return Parser(name).parse(text);
+  return Parser(name, ".").parse(text).engine;
 }
 
-EngineConfig load_engine_config(const std::string& path) {
+ServiceConfig load_service_config_from_string(std::string_view text, const std::string& name,
+                                              const std::string& base_dir) {
+  return Parser(name, base_dir).parse(text);
+}
+
+namespace {
+
+std::string read_config_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw ConfigError(path, 0, "", "is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
@@ -741,7 +1055,27 @@ EngineConfig load_engine_config(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(path, 0, "", "cannot read the file");
-  return Parser(path).parse(text.str());
+  return text.str();
+}
+
+std::string directory_of(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return dir.empty() ? std::string(".") : dir;
+}
+
+}  // namespace
+
+EngineConfig load_engine_config(const std::string& path) {
+  return Parser(path, directory_of(path)).parse(read_config_file(path)).engine;
+}
+
+ServiceConfig load_service_config(const std::string& path) {
+  ServiceConfig svc = Parser(path, directory_of(path)).parse(read_config_file(path));
+  if (!svc.credentials_file.empty()) {
+    svc.credentials = load_credentials(svc.credentials_file);
+    check_credentials(svc, svc.credentials);
+  }
+  return svc;
 }
 
 }  // namespace peregrine::config

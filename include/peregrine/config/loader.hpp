@@ -38,7 +38,9 @@ class ConfigError : public std::runtime_error {
 };
 
 /// Reads and checks the YAML file at `path`: parses it, fills in defaults and board presets, then
-/// runs peregrine::check_config(). Throws ConfigError on the first problem found.
+/// runs peregrine::check_config(). Throws ConfigError on the first problem found. The service
+/// sections (users, gateway, core, admin, tuning; peregrine/config/service.hpp) are read and
+/// checked too, but only the engine part is returned and the credentials file is not read.
 [[nodiscard]] EngineConfig load_engine_config(const std::string& path);
 
 /// As load_engine_config(), from YAML text in memory; `name` stands for the file name in errors.

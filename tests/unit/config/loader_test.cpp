@@ -330,8 +330,9 @@ TEST(ConfigLoaderTest, RefusesATopLevelThatIsNotAMap) {
 // --- unknown and repeated keys -----------------------------------------------------------------
 
 TEST(ConfigLoaderTest, RefusesAnUnknownTopLevelSectionListingTheKnownOnes) {
-  EXPECT_TRUE(refused(one_firm("name: FRMA") + "gateway: {port: 1}\n", 5, "gateway",
-                      "unknown key; expected one of: engine, instruments, firms"));
+  EXPECT_TRUE(refused(one_firm("name: FRMA") + "dpdk: {port: 1}\n", 5, "dpdk",
+                      "unknown key; expected one of: engine, instruments, firms, users, credentials_file, "
+                      "gateway, core, admin, tuning"));
 }
 
 TEST(ConfigLoaderTest, RefusesAMisspelledInstrumentKeySuggestingTheRightOne) {

@@ -1,0 +1,241 @@
+#pragma once
+/// The whole service's configuration: the engine's reference data (EngineConfig) plus users,
+/// gateway addresses and sessions, the matching core's thread, the admin API and the customer's
+/// four tuning switches. Loaded from one YAML file (docs/configuration.md), overridden by
+/// environment variables and command-line flags (precedence: flag > env > file > default), then
+/// turned into concrete thread/socket/memory settings by resolve(). Native builds only; startup
+/// code, so errors are ConfigError exceptions. Thread-safe: no shared state.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peregrine/config/loader.hpp"
+#include "peregrine/core/config.hpp"
+#include "peregrine/ring/idle_strategy.hpp"
+
+namespace peregrine::config {
+
+// --- values ------------------------------------------------------------------------------------
+
+/// A `host:port` pair. `host` is an IPv4 address, a bracketed IPv6 address's inside (`::1`, the
+/// brackets dropped) or a host name; port 0 means "any free port" (tests).
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+
+  /// `host:port`, with brackets around an IPv6 host: parse_listen(to_string()) gives it back.
+  [[nodiscard]] std::string to_string() const;
+  friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+
+/// One SoupBinTCP login and the OUCH firm its orders are entered for.
+struct UserConfig {
+  std::string username;              ///< 1-6 letters or digits (SoupBinTCP Username, case-sensitive)
+  std::string firm;                  ///< a configured firm's name; every order of the user is this firm's
+  bool cancel_on_disconnect = true;  ///< cancel the user's open orders when its last session ends
+  std::uint32_t throttle_per_second = 10000;  ///< inbound OUCH messages per second per session; 0 = none
+  int line = 0;  ///< 1-based line of the entry in the config file; 0 when not from a file
+};
+
+/// One line of the credentials file.
+struct Credential {
+  std::string username;
+  std::string password;  ///< 1-10 printable characters, no spaces (SoupBinTCP Password)
+  int line = 0;          ///< 1-based line in the file
+};
+
+/// The credentials file, as read by load_credentials().
+struct Credentials {
+  std::string file;                  ///< path as given
+  std::vector<Credential> entries;   ///< in file order; usernames are unique
+
+  /// The entry for `username`, or nullptr.
+  [[nodiscard]] const Credential* find(std::string_view username) const noexcept;
+};
+
+/// Network endpoints and SoupBinTCP session parameters.
+struct GatewayConfig {
+  ListenAddress ouch_listen{"127.0.0.1", 9001};       ///< OUCH 4.2 over SoupBinTCP (TCP)
+  ListenAddress itch_listen{"127.0.0.1", 9002};       ///< ITCH 5.0 over SoupBinTCP (TCP)
+  ListenAddress mold_destination{"127.0.0.1", 9003};  ///< ITCH 5.0 over MoldUDP64 (UDP, sent here)
+  ListenAddress http_listen{"127.0.0.1", 8080};       ///< /metrics, /healthz, /readyz, admin API
+  std::string session_name = "PEREGRINE1";            ///< SoupBinTCP session, 1-10 letters or digits
+  std::uint32_t heartbeat_interval_ms = 1000;         ///< server heartbeat when otherwise silent
+  std::uint32_t session_timeout_ms = 15000;           ///< client silent this long: session ends
+  std::uint32_t retention_messages = 1000000;         ///< outbound messages kept per user for replay
+  std::uint64_t max_outbound_queue_bytes = 8u << 20;  ///< a session queueing more is cut off (slow consumer)
+};
+
+/// The matching core's thread. Absent fields are decided by resolve() from the tuning switches.
+struct CoreConfig {
+  /// CPU for the core thread: a CPU number, -1 for "never pin", or absent for "auto" (pinned to
+  /// the last allowed CPU when tuning.cpu_affinity is true, else not pinned).
+  std::optional<int> cpu;
+  /// What the core thread does when idle; absent: busy-spin with tuning.low_latency_mode, else backoff.
+  std::optional<ring::IdleStrategyKind> idle_strategy;
+};
+
+/// The HTTP admin API.
+struct AdminConfig {
+  /// File holding the bearer token for mutating admin calls (resolved against the config file's
+  /// directory). Empty: no token, and every mutating admin call is refused with 401.
+  std::string token_file;
+};
+
+/// The customer's four ConfigMap switches; resolve() says what each does. All default to false.
+struct TuningConfig {
+  bool low_latency_mode = false;      ///< busy-spin core, TCP_NODELAY
+  bool cpu_affinity = false;          ///< pin the core and gateway threads
+  bool network_optimization = false;  ///< TCP_NODELAY, 4 MiB socket buffers, SO_BUSY_POLL
+  bool cache_enabled = false;         ///< mlockall + pre-touch the engine's tables
+};
+
+/// Everything the service reads at startup.
+struct ServiceConfig {
+  std::string source;               ///< the file it was read from (or the name given with the text)
+  EngineConfig engine;              ///< instruments, firms, capacities
+  std::vector<UserConfig> users;    ///< in file order
+  std::string credentials_file;     ///< resolved path; empty when the file names none
+  Credentials credentials;          ///< filled by load_service_config(), not by the _from_string form
+  GatewayConfig gateway;
+  CoreConfig core;
+  AdminConfig admin;
+  TuningConfig tuning;
+
+  /// The user called `username`, or nullptr.
+  [[nodiscard]] const UserConfig* find_user(std::string_view username) const noexcept;
+};
+
+// --- loading -----------------------------------------------------------------------------------
+
+/// Reads the YAML file at `path` (all sections), then the credentials file it names, and checks
+/// that every user has a credential and every credential a user. Relative paths in the file are
+/// taken from the file's directory. Throws ConfigError on the first problem.
+[[nodiscard]] ServiceConfig load_service_config(const std::string& path);
+
+/// As load_service_config() from text, but does not read the credentials file: `credentials`
+/// stays empty and `credentials_file` is resolved against `base_dir`. `name` stands for the file
+/// name in errors.
+[[nodiscard]] ServiceConfig load_service_config_from_string(std::string_view text,
+                                                            const std::string& name = "<string>",
+                                                            const std::string& base_dir = ".");
+
+/// Reads a credentials file: one `username:password` per line; blank lines and lines starting
+/// with `#` (after leading spaces) are skipped; a CR before the newline is ignored. Errors read
+/// `<path>:<line>: <reason>` and never quote a password.
+[[nodiscard]] Credentials load_credentials(const std::string& path);
+
+/// As load_credentials(), from text; `name` stands for the file name in errors.
+[[nodiscard]] Credentials load_credentials_from_string(std::string_view text, const std::string& name);
+
+/// Throws ConfigError unless `users` and `credentials` name exactly the same usernames. The
+/// error is at the credential's line (a credential without a user) or the config file's
+/// (`source`, user not credentialed).
+void check_credentials(const ServiceConfig& cfg, const Credentials& credentials);
+
+// --- parsing single values (shared by the file, the environment and the command line) -----------
+
+/// A parsed value, or why the text is not one.
+template <typename T>
+struct Parsed {
+  std::optional<T> value;
+  std::string error;  ///< empty when `value` is set; else "must be ..., got \"...\""
+
+  explicit operator bool() const noexcept { return value.has_value(); }
+};
+
+/// `true`/`1` or `false`/`0`, exactly.
+[[nodiscard]] Parsed<bool> parse_bool(std::string_view text);
+
+/// `host:port`: an IPv4 address, `[IPv6]` or a host name, a colon, and a port 0-65535 in
+/// decimal. `allow_port_zero` false refuses port 0 (a destination, not a listener).
+[[nodiscard]] Parsed<ListenAddress> parse_listen(std::string_view text, bool allow_port_zero = true);
+
+/// A CPU number 0-1023, or -1 for "not pinned".
+[[nodiscard]] Parsed<int> parse_cpu(std::string_view text);
+
+/// `busy-spin`, `yield` or `backoff`.
+[[nodiscard]] Parsed<ring::IdleStrategyKind> parse_idle(std::string_view text);
+
+/// Two gateway sockets that cannot both be opened.
+struct GatewayConflict {
+  std::string field;   ///< the second of the two, e.g. `gateway.itch_listen`
+  std::string reason;  ///< e.g. `port 9001 is also gateway.ouch_listen's`
+};
+
+/// The first clash between the TCP listeners (ouch, itch, http): the same non-zero port on the
+/// same host, or on any host when either is a wildcard (`0.0.0.0`, `::`). Port 0 never clashes.
+[[nodiscard]] std::optional<GatewayConflict> gateway_conflict(const GatewayConfig& gw);
+
+// --- overrides ---------------------------------------------------------------------------------
+
+/// Environment variables, name to value. Only the names in kEnvironmentVariables are read.
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+/// The environment variables apply_overrides() reads.
+inline constexpr std::string_view kEnvironmentVariables[] = {
+    "PEREGRINE_OUCH_LISTEN", "PEREGRINE_ITCH_LISTEN", "PEREGRINE_HTTP_LISTEN", "PEREGRINE_CORE_CPU",
+    "PEREGRINE_IDLE_STRATEGY", "LOW_LATENCY_MODE", "CPU_AFFINITY", "NETWORK_OPTIMIZATION", "CACHE_ENABLED",
+};
+
+/// The process's values of kEnvironmentVariables (unset ones left out). Reads getenv(): call
+/// before starting threads.
+[[nodiscard]] Environment read_environment();
+
+/// Values given on the command line (the main parses them, e.g. with parse_listen()); unset
+/// fields leave the configuration alone.
+struct FlagOverrides {
+  std::optional<ListenAddress> ouch_listen;
+  std::optional<ListenAddress> itch_listen;
+  std::optional<ListenAddress> http_listen;
+  std::optional<int> core_cpu;
+  std::optional<ring::IdleStrategyKind> idle_strategy;
+  std::optional<bool> low_latency_mode;
+  std::optional<bool> cpu_affinity;
+  std::optional<bool> network_optimization;
+  std::optional<bool> cache_enabled;
+};
+
+/// Applies `env`, then `flags`, over `cfg` (so flag > env > file > default), then re-checks the
+/// gateway ports. A bad environment value throws ConfigError with file "environment", the
+/// variable as field and the reason, e.g. `environment: LOW_LATENCY_MODE: must be true, false,
+/// 1 or 0, got "yes"`. Unknown variables in `env` are ignored.
+void apply_overrides(ServiceConfig& cfg, const Environment& env, const FlagOverrides& flags = {});
+
+// --- effective settings --------------------------------------------------------------------------
+
+/// Default socket buffer size under tuning.network_optimization (SO_SNDBUF and SO_RCVBUF).
+inline constexpr int kOptimizedSocketBuffer = 4 << 20;
+/// SO_BUSY_POLL under tuning.network_optimization, in microseconds (the kernel docs' suggested 50).
+inline constexpr int kBusyPollMicros = 50;
+
+/// What the app does at startup, decided from the tuning switches and the explicit fields.
+/// Pure values: the app applies them (and logs `notes`), nothing here touches the system.
+struct EffectiveSettings {
+  ring::IdleStrategyKind core_idle = ring::IdleStrategyKind::BackOff;  ///< the core thread's idle strategy
+  int core_cpu = -1;      ///< sched_setaffinity for the core thread; -1 = not pinned
+  int gateway_cpu = -1;   ///< sched_setaffinity for the gateway (Asio) thread; -1 = not pinned
+  bool tcp_nodelay = false;   ///< TCP_NODELAY on every accepted OUCH and ITCH (SoupBinTCP) connection
+  int socket_send_buffer = 0;  ///< SO_SNDBUF in bytes on those connections; 0 = leave the OS default
+  int socket_recv_buffer = 0;  ///< SO_RCVBUF in bytes on those connections; 0 = leave the OS default
+  int busy_poll_us = 0;        ///< SO_BUSY_POLL in microseconds; 0 = not set. Failure (EPERM) is a warning
+  bool mlock_all = false;      ///< mlockall(MCL_CURRENT | MCL_FUTURE); failure is a warning
+  bool pretouch = false;       ///< write every page of the order pool, token table and rings at startup
+  std::vector<std::string> notes;  ///< one line per decision, why it was made (for the startup log)
+
+  friend bool operator==(const EffectiveSettings&, const EffectiveSettings&) = default;
+};
+
+/// Decides the effective settings. `allowed_cpus` is the CPUs the process may run on (sorted or
+/// not; see allowed_cpus()). Throws ConfigError (field `core.cpu`) when pinning is asked for a
+/// CPU not in `allowed_cpus`. Pure: same inputs, same result.
+[[nodiscard]] EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allowed_cpus);
+
+/// The CPUs this process may run on (sched_getaffinity), ascending. Any thread.
+[[nodiscard]] std::vector<int> allowed_cpus();
+
+}  // namespace peregrine::config
