@@ -244,7 +244,8 @@ void OpsServer::start() {
   Impl& s = *impl_;
   if (s.started) throw std::logic_error("OpsServer::start() called twice");
   s.started = true;
-  std::string token = read_token_file(s.config.admin_token_file);
+  // No token file configured: every mutating admin call is refused (401); reads still work.
+  std::string token = s.config.admin_token_file.empty() ? std::string() : read_token_file(s.config.admin_token_file);
 
   beast::error_code ec;
   const auto address = asio::ip::make_address(s.config.address, ec);

@@ -286,7 +286,8 @@ bool Router::authorized(const Request& req, const Route& route, std::string_view
   const auto header = req.find(http::field::authorization);
   const std::optional<std::string_view> token =
       header == req.end() ? std::nullopt : bearer_token(std::string_view(header->value()));
-  if (token && constant_time_equal(token_, *token)) return true;
+  // An empty configured token (no token file) matches nothing, not even an empty bearer.
+  if (!token_.empty() && token && constant_time_equal(token_, *token)) return true;
   // One line per refusal; never the presented credential.
   const bool missing = !token.has_value();
   (missing ? unauthorized_missing_ : unauthorized_invalid_).Increment();

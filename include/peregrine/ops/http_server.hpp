@@ -41,7 +41,7 @@ struct OpsServerConfig {
   /// TCP port; 0 picks a free one (see OpsServer::port()).
   std::uint16_t port = 8080;
   /// File holding the bearer token for the mutating admin routes (a mounted Kubernetes Secret).
-  /// Read once by start(); required.
+  /// Read once by start(). Empty: no token, and every mutating admin call is refused (401).
   std::filesystem::path admin_token_file;
   /// Largest request line plus headers; more gets 431 and the connection is closed.
   std::size_t max_header_bytes = 8 * 1024;

@@ -157,13 +157,14 @@ class OpsServerTest : public ::testing::Test {
     logger_ = make_logger(lo);
     cfg.address = "127.0.0.1";
     cfg.port = 0;
-    cfg.admin_token_file = token_file_.path();
+    if (with_token_file_) cfg.admin_token_file = token_file_.path();
     server_ = std::make_unique<OpsServer>(cfg, backend_, logger_);
     server_->start();
     ASSERT_NE(server_->port(), 0);
   }
 
   std::optional<Reply> get(const std::string& target) { return fetch(server_->port(), Verb::get, target); }
+  bool with_token_file_ = true;
 
   std::optional<Reply> post(const std::string& target, const std::string& body, const char* token = kToken) {
     std::map<std::string, std::string> headers;
@@ -325,6 +326,20 @@ TEST_F(OpsServerTest, AdminWithoutTokenGets401ChangesNothingCountsAndLogsOnce) {
   EXPECT_EQ(sample(m, "peregrine_admin_unauthorized_total{reason=\"missing\"}"), 1.0);
   EXPECT_EQ(sample(m, "peregrine_admin_unauthorized_total{reason=\"invalid\"}"), 0.0);
   EXPECT_EQ(log_lines_containing("refused"), 1U);
+}
+
+TEST_F(OpsServerTest, WithoutATokenFileEveryMutatingCallIsRefusedButReadsWork) {
+  with_token_file_ = false;
+  start_server(OpsServerConfig{});
+  for (const char* token : {kToken, ""}) {
+    const auto r = post("/admin/halt", R"({"symbol":"600519"})", token);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401U);
+  }
+  EXPECT_TRUE(backend_.calls().empty());
+  const auto health = get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200U);
 }
 
 TEST_F(OpsServerTest, AdminWithWrongTokenGets401ChangesNothingCountsAndLogsOnce) {
