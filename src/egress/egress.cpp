@@ -1,0 +1,148 @@
+#include "peregrine/egress/egress.hpp"
+
+#include <array>
+#include <utility>
+
+namespace peregrine::egress {
+
+namespace itch = proto::itch;
+namespace ouch = proto::ouch;
+
+Egress::Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, gateway::UserDirectory& users,
+               const EgressConfig& ecfg, MoldUdpPacketizer::DatagramFn send_datagram)
+    : cfg_(cfg),
+      ref_(ref),
+      users_(users),
+      itch_(ecfg.itch_retention),
+      mold_(itch_, ecfg.mold, std::move(send_datagram)),
+      feeds_(itch_),
+      books_(cfg.instruments.size()) {
+  dirty_.reserve(users.size());
+}
+
+void Egress::publish(const itch::Message& m) {
+  std::array<std::uint8_t, itch::kMaxMessageSize> buf{};
+  const std::size_t n = itch::encode(m, buf);
+  const std::span<const std::uint8_t> bytes{buf.data(), n};
+  const std::uint64_t seq = itch_.append(bytes);
+  mold_.add(seq, bytes);
+  ++counters_.itch_messages;
+}
+
+void Egress::on_event(const Event& ev) {
+  ++counters_.events;
+  switch (ev.type) {
+    case EventType::Accepted:
+    case EventType::Rejected:
+    case EventType::Executed:
+    case EventType::Canceled:
+    case EventType::Replaced:
+    case EventType::CancelRejected: {
+      gateway::UserState* u = users_.find(ev.owner);
+      if (u == nullptr) {
+        ++counters_.unknown_owner_dropped;
+        return;
+      }
+      ouch::Outbound out{};
+      if (!proto::to_ouch(ev, ref_, out)) {
+        ++counters_.untranslated;
+        return;
+      }
+      std::array<std::uint8_t, ouch::kMaxMessageSize> buf{};
+      const std::size_t n = ouch::encode(out, buf);
+      u->journal.append({buf.data(), n});
+      ++counters_.ouch_messages;
+      if (dirty_set_.insert(u).second) dirty_.push_back(u);
+      return;
+    }
+    case EventType::BookAdd:
+    case EventType::BookExecute:
+    case EventType::BookCancel:
+    case EventType::BookDelete:
+    case EventType::BookReplace: {
+      const std::size_t i = static_cast<std::size_t>(ev.instrument.value()) - 1;
+      if (ev.instrument.value() == 0 || i >= books_.size()) {
+        ++counters_.depth_inconsistencies;
+      } else {
+        const std::lock_guard<std::mutex> lock(depth_mutex_);
+        if (!books_[i].apply(ev)) ++counters_.depth_inconsistencies;
+      }
+      [[fallthrough]];
+    }
+    case EventType::TradingStatusChanged:
+    case EventType::KillSwitchChanged: {
+      itch::Message m{};
+      if (proto::to_itch(ev, ref_, m)) publish(m);
+      return;
+    }
+  }
+}
+
+void Egress::on_events(std::span<const Event> events) {
+  for (const Event& ev : events) on_event(ev);
+}
+
+void Egress::flush(std::uint64_t now_ns) {
+  for (gateway::UserState* u : dirty_) {
+    if (u->active != nullptr) {
+      u->active->deliver(now_ns);
+      ++counters_.session_deliveries;
+    }
+  }
+  dirty_.clear();
+  dirty_set_.clear();
+  mold_.flush(now_ns);
+  feeds_.deliver_all(now_ns);
+}
+
+void Egress::on_tick(std::uint64_t now_ns) {
+  mold_.on_tick(now_ns);
+  feeds_.tick_all(now_ns);
+}
+
+void Egress::system_event(Timestamp ts, char code) {
+  itch::Message m{};
+  m.type = itch::MessageType::SystemEvent;
+  m.system_event = itch::SystemEvent{itch::Header{0, 0, ts.value() & itch::kTimestampMask}, code};
+  publish(m);
+}
+
+void Egress::start_of_day(Timestamp ts) {
+  system_event(ts, itch::event::kStartOfMessages);
+  system_event(ts, itch::event::kStartOfSystemHours);
+  for (std::size_t i = 0; i < cfg_.instruments.size(); ++i) {
+    const InstrumentId id{static_cast<std::uint16_t>(i + 1)};
+    itch::Message m{};
+    m.type = itch::MessageType::StockDirectory;
+    m.stock_directory = proto::make_stock_directory(id, cfg_.instruments[i], ts);
+    publish(m);
+  }
+  for (std::size_t i = 0; i < cfg_.instruments.size(); ++i) {
+    const InstrumentId id{static_cast<std::uint16_t>(i + 1)};
+    // The same message a TradingStatusChanged event publishes.
+    Event ev = Event::make(EventType::TradingStatusChanged, ts);
+    ev.instrument = id;
+    ev.code = static_cast<std::uint8_t>(cfg_.instruments[i].initial_status);
+    itch::Message m{};
+    if (proto::to_itch(ev, ref_, m)) publish(m);
+  }
+  system_event(ts, itch::event::kStartOfMarketHours);
+}
+
+void Egress::end_of_day(Timestamp ts, std::uint64_t now_ns) {
+  system_event(ts, itch::event::kEndOfMarketHours);
+  system_event(ts, itch::event::kEndOfSystemHours);
+  system_event(ts, itch::event::kEndOfMessages);
+  flush(now_ns);
+  mold_.end_of_session(now_ns);
+  feeds_.end_all(now_ns);
+}
+
+std::vector<DepthLevel> Egress::depth(InstrumentId id, Side side, std::size_t max_levels) const {
+  const std::size_t i = static_cast<std::size_t>(id.value()) - 1;
+  if (id.value() == 0 || i >= books_.size()) return {};
+  const std::lock_guard<std::mutex> lock(depth_mutex_);
+  return books_[i].depth(side, max_levels);
+}
+
+}  // namespace peregrine::egress
