@@ -1,0 +1,118 @@
+// peregrine: the matching engine service. `peregrine --help` says how to run it.
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "peregrine/config/service.hpp"
+#include "server.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: peregrine [--config FILE] [options]
+
+Runs the Peregrine matching engine: OUCH 4.2 over SoupBinTCP for order entry, ITCH 5.0 over
+SoupBinTCP and MoldUDP64 for market data, HTTP for /metrics, /healthz, /readyz and the admin API.
+
+  --config FILE              service configuration (default: config/demo.yaml); see
+                             docs/configuration.md
+  --ouch-listen HOST:PORT    OUCH/SoupBinTCP listener (file: gateway.ouch_listen)
+  --itch-listen HOST:PORT    ITCH/SoupBinTCP listener (file: gateway.itch_listen)
+  --http-listen HOST:PORT    HTTP listener (file: gateway.http_listen)
+  --core-cpu N               pin the matching thread to CPU N; -1: do not pin (file: core.cpu)
+  --idle-strategy NAME       busy-spin, yield or backoff (file: core.idle_strategy)
+  --low-latency-mode BOOL    the customer's tuning switches (true/false/1/0); see the
+  --cpu-affinity BOOL          table in docs/configuration.md
+  --network-optimization BOOL
+  --cache-enabled BOOL
+  --check                    load and check the configuration, print the effective settings,
+                             and exit (0 when it is good)
+  --help                     this text
+
+Precedence: flag > environment (PEREGRINE_OUCH_LISTEN, PEREGRINE_ITCH_LISTEN,
+PEREGRINE_HTTP_LISTEN, PEREGRINE_CORE_CPU, PEREGRINE_IDLE_STRATEGY, LOW_LATENCY_MODE,
+CPU_AFFINITY, NETWORK_OPTIMIZATION, CACHE_ENABLED) > file > default.
+Port 0 in a listen address picks a free port; the chosen ports are printed at start.
+SIGTERM or SIGINT: stop taking orders, drain, send End of Session, exit 0.
+)";
+
+int usage_error(const std::string& what) {
+  std::fprintf(stderr, "peregrine: %s\n(see peregrine --help)\n", what.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace peregrine;
+  std::string config_path = "config/demo.yaml";
+  config::FlagOverrides flags;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&](std::string_view name) -> const char* {
+      if (i + 1 >= argc) return nullptr;
+      (void)name;
+      return argv[++i];
+    };
+    auto need = [&](std::string_view name, const char*& out) {
+      out = value(name);
+      return out != nullptr;
+    };
+    const char* v = nullptr;
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--check") {
+      check_only = true;
+    } else if (arg == "--config") {
+      if (!need(arg, v)) return usage_error("--config needs a file");
+      config_path = v;
+    } else if (arg == "--ouch-listen" || arg == "--itch-listen" || arg == "--http-listen") {
+      if (!need(arg, v)) return usage_error(std::string(arg) + " needs HOST:PORT");
+      const auto p = config::parse_listen(v);
+      if (!p) return usage_error(std::string(arg) + ": " + p.error);
+      (arg == "--ouch-listen" ? flags.ouch_listen : arg == "--itch-listen" ? flags.itch_listen : flags.http_listen) = *p.value;
+    } else if (arg == "--core-cpu") {
+      if (!need(arg, v)) return usage_error("--core-cpu needs a CPU number");
+      const auto p = config::parse_cpu(v);
+      if (!p) return usage_error(std::string(arg) + ": " + p.error);
+      flags.core_cpu = *p.value;
+    } else if (arg == "--idle-strategy") {
+      if (!need(arg, v)) return usage_error("--idle-strategy needs busy-spin, yield or backoff");
+      const auto p = config::parse_idle(v);
+      if (!p) return usage_error(std::string(arg) + ": " + p.error);
+      flags.idle_strategy = *p.value;
+    } else if (arg == "--low-latency-mode" || arg == "--cpu-affinity" || arg == "--network-optimization" ||
+               arg == "--cache-enabled") {
+      if (!need(arg, v)) return usage_error(std::string(arg) + " needs true or false");
+      const auto p = config::parse_bool(v);
+      if (!p) return usage_error(std::string(arg) + ": " + p.error);
+      (arg == "--low-latency-mode"   ? flags.low_latency_mode
+       : arg == "--cpu-affinity"     ? flags.cpu_affinity
+       : arg == "--network-optimization" ? flags.network_optimization
+                                         : flags.cache_enabled) = *p.value;
+    } else {
+      return usage_error("unknown option " + std::string(arg));
+    }
+  }
+
+  try {
+    config::ServiceConfig cfg = config::load_service_config(config_path);
+    config::apply_overrides(cfg, config::read_environment(), flags);
+    const config::EffectiveSettings eff = config::resolve(cfg, config::allowed_cpus());
+    if (check_only) {
+      std::printf("%s: ok (%zu instruments, %zu firms, %zu users)\n", config_path.c_str(), cfg.engine.instruments.size(),
+                  cfg.engine.firms.size(), cfg.users.size());
+      for (const std::string& note : eff.notes) std::printf("  %s\n", note.c_str());
+      return 0;
+    }
+    return app::run_server(cfg, eff);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "peregrine: %s\n", e.what());
+    return 1;
+  }
+}

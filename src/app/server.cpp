@@ -1,0 +1,417 @@
+// The service topology, in stages (as exchange-core's ExchangeCore constructor lays it out):
+//   1. reference data: the Engine, the user directory (owner ids), the wire lookup;
+//   2. rings: gateway -> core (commands), ops -> core (admin commands), core -> egress (events);
+//   3. matching: the CoreLoop on its own pinned thread;
+//   4. ingress + egress: one Asio io thread (this one) runs the OUCH and ITCH listeners, the
+//      sessions, the MoldUDP64 sender, and drains the event ring into Egress;
+//   5. ops: the HTTP thread (/metrics, /healthz, /readyz, admin API);
+//   6. lifecycle: ready once everything listens; SIGTERM/SIGINT drain and stop.
+
+#include "server.hpp"
+
+#include <sys/mman.h>
+
+#include <boost/asio.hpp>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <span>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "peregrine/app/core_loop.hpp"
+#include "peregrine/egress/egress.hpp"
+#include "peregrine/egress/feed_session.hpp"
+#include "peregrine/gateway/soup_session.hpp"
+#include "peregrine/ops/http_server.hpp"
+#include "peregrine/ops/logging.hpp"
+#include <spdlog/spdlog.h>
+#include "peregrine/ops/metrics.hpp"
+#include "peregrine/proto/ouch_translate.hpp"
+#include "tcp_session_host.hpp"
+
+namespace peregrine::app {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+std::atomic<int> g_signal{0};
+
+extern "C" void on_signal(int sig) { g_signal.store(sig, std::memory_order_relaxed); }
+
+std::uint64_t mono_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+// The monotonic clock reading at local midnight, so that (mono - origin) is the time of day in
+// ns: OUCH and ITCH timestamps are "nanoseconds since midnight".
+std::uint64_t midnight_origin_ns() {
+  const auto wall = std::chrono::system_clock::now();
+  const std::uint64_t mono = mono_ns();
+  const std::time_t t = std::chrono::system_clock::to_time_t(wall);
+  std::tm local{};
+  localtime_r(&t, &local);
+  local.tm_hour = 0;
+  local.tm_min = 0;
+  local.tm_sec = 0;
+  const auto midnight = std::chrono::system_clock::from_time_t(std::mktime(&local));
+  const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(wall - midnight).count();
+  return mono - static_cast<std::uint64_t>(since);
+}
+
+tcp::endpoint endpoint_of(asio::io_context& io, const config::ListenAddress& a) {
+  tcp::resolver resolver(io);
+  boost::system::error_code ec;
+  const auto results = resolver.resolve(a.host, std::to_string(a.port), ec);
+  if (ec || results.empty()) throw std::runtime_error("cannot resolve " + a.to_string() + ": " + ec.message());
+  return results.begin()->endpoint();
+}
+
+gateway::UserAccount account_of(const config::ServiceConfig& cfg, const config::UserConfig& u, std::uint32_t owner) {
+  gateway::UserAccount a;
+  a.username = Alpha<6>::from(u.username);
+  const config::Credential* cred = cfg.credentials.find(u.username);
+  if (cred == nullptr) throw std::runtime_error("user " + u.username + " has no credential");
+  a.password = Alpha<10>::from(cred->password);
+  a.owner = OwnerId{owner};
+  bool found = false;
+  for (std::size_t i = 0; i < cfg.engine.firms.size(); ++i) {
+    if (cfg.engine.firms[i].name.view() == u.firm) {
+      a.firm = FirmId{static_cast<std::uint16_t>(i)};
+      a.firm_name = cfg.engine.firms[i].name;
+      found = true;
+    }
+  }
+  if (!found) throw std::runtime_error("user " + u.username + " names unknown firm " + u.firm);
+  a.cancel_on_disconnect = u.cancel_on_disconnect;
+  a.throttle_per_second = u.throttle_per_second;
+  return a;
+}
+
+using OuchHost = TcpSessionHost<gateway::SoupServerSession>;
+using FeedHost = TcpSessionHost<egress::FeedSession>;
+
+class Server final : public ConnectionOwner, public ops::AdminBackend {
+ public:
+  Server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff)
+      : cfg_(cfg),
+        eff_(eff),
+        log_(ops::make_logger(ops::LoggerOptions{"peregrine", {}, "info", 8192})),
+        // 1. reference data
+        engine_(cfg.engine),
+        users_(cfg.gateway.retention_messages),
+        lookup_(cfg.engine),
+        // 2. rings
+        gateway_ring_(std::make_unique<CommandRing>()),
+        admin_ring_(std::make_unique<CommandRing>()),
+        event_ring_(std::make_unique<EventRing>()),
+        counters_(std::make_unique<ops::CoreCounters>()),
+        // 3. matching
+        core_(engine_, {gateway_ring_.get(), admin_ring_.get()}, *event_ring_, *counters_,
+              CoreLoopOptions{eff.core_cpu, eff.core_idle, 256}),
+        origin_ns_(midnight_origin_ns()),
+        ouch_acceptor_(io_),
+        itch_acceptor_(io_),
+        mold_socket_(io_) {
+    std::uint32_t owner = 1;
+    for (const config::UserConfig& u : cfg.users) users_.add(account_of(cfg, u, owner++));
+    limits_.session_name = Alpha<10>::from(cfg.gateway.session_name);
+    limits_.heartbeat_interval_ns = std::uint64_t{cfg.gateway.heartbeat_interval_ms} * 1'000'000;
+    limits_.timeout_ns = std::uint64_t{cfg.gateway.session_timeout_ms} * 1'000'000;
+    conn_.max_outbound_bytes = cfg.gateway.max_outbound_queue_bytes;
+    conn_.tcp_nodelay = eff.tcp_nodelay;
+    conn_.send_buffer = eff.socket_send_buffer;
+    conn_.recv_buffer = eff.socket_recv_buffer;
+    feed_limits_.session_name = limits_.session_name;
+    feed_limits_.heartbeat_interval_ns = limits_.heartbeat_interval_ns;
+    feed_limits_.timeout_ns = limits_.timeout_ns;
+    egress::EgressConfig ecfg;
+    ecfg.mold.session = limits_.session_name;
+    egress_ = std::make_unique<egress::Egress>(cfg.engine, lookup_, users_, ecfg,
+                                               [this](std::span<const std::uint8_t> d) { send_datagram(d); });
+    statuses_ = std::make_unique<std::atomic<std::uint8_t>[]>(cfg.engine.instruments.size() + 1);
+    for (std::size_t i = 0; i < cfg.engine.instruments.size(); ++i)
+      statuses_[i + 1].store(static_cast<std::uint8_t>(cfg.engine.instruments[i].initial_status));
+  }
+
+  int run() {
+    for (const std::string& note : eff_.notes) log_->info("tuning: {}", note);
+    if (eff_.mlock_all && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+      log_->warn("cache_enabled: mlockall failed ({}); memory stays pageable", std::strerror(errno));
+
+    // 3. matching
+    core_.start();
+    // 4. ingress + egress listeners
+    listen(ouch_acceptor_, cfg_.gateway.ouch_listen, "OUCH");
+    listen(itch_acceptor_, cfg_.gateway.itch_listen, "ITCH");
+    const udp::endpoint mold_to(asio::ip::make_address(cfg_.gateway.mold_destination.host),
+                                cfg_.gateway.mold_destination.port);
+    mold_socket_.open(mold_to.protocol());
+    mold_socket_.bind(udp::endpoint(mold_to.protocol(), 0));  // re-requests come back to this port
+    mold_destination_ = mold_to;
+    receive_requests();
+    accept_ouch();
+    accept_itch();
+    egress_->start_of_day(Timestamp{mono_ns() - origin_ns_});
+    egress_->flush(mono_ns());
+    // 5. ops
+    ops::OpsServerConfig ocfg;
+    ocfg.address = cfg_.gateway.http_listen.host;
+    ocfg.port = cfg_.gateway.http_listen.port;
+    ocfg.admin_token_file = cfg_.admin.token_file;
+    ops_ = std::make_unique<ops::OpsServer>(ocfg, *this, log_);
+    ops_->start();
+    // 6. lifecycle
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGINT, on_signal);
+    ops_->set_ready(true);
+    std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u\n",
+                cfg_.gateway.ouch_listen.host.c_str(), ouch_acceptor_.local_endpoint().port(),
+                cfg_.gateway.itch_listen.host.c_str(), itch_acceptor_.local_endpoint().port(),
+                cfg_.gateway.mold_destination.to_string().c_str(), cfg_.gateway.http_listen.host.c_str(),
+                ops_->port());
+    std::fflush(stdout);
+    log_->info("ready");
+
+    if (const std::string err = pin_current_thread(eff_.gateway_cpu); !err.empty()) log_->warn("gateway thread: {}", err);
+    AnyIdleStrategy idle = make_idle_strategy(IdleStrategyKind::BackOff);
+    std::uint64_t next_tick = 0;
+    while (g_signal.load(std::memory_order_relaxed) == 0) {
+      int work = static_cast<int>(io_.poll());
+      work += pump(mono_ns());
+      const std::uint64_t now = mono_ns();
+      if (now >= next_tick) {
+        tick(now);
+        next_tick = now + 100'000'000;  // 100 ms: heartbeats are per second
+      }
+      std::visit([work](auto& s) { s.idle(work); }, idle);
+    }
+    log_->info("signal {}: draining", g_signal.load());
+    return drain();
+  }
+
+  // ---- ConnectionOwner (io thread) ----
+  bool submit(const Command& cmd) override {
+    if (!pending_control_.empty()) return false;  // control commands first, in order
+    return gateway_ring_->try_push(cmd) == PushResult::Ok;
+  }
+  void submit_control(const Command& cmd) override {
+    if (pending_control_.empty() && gateway_ring_->try_push(cmd) == PushResult::Ok) return;
+    pending_control_.push_back(cmd);
+  }
+  void on_closed(const std::string& peer, gateway::CloseReason why) override {
+    log_->info("session {} closed: {}", peer, gateway::to_string(why));
+  }
+  std::uint64_t now_ns() const override { return mono_ns(); }
+
+  // ---- AdminBackend (ops thread) ----
+  ops::AdminResult depth(const Symbol& symbol, std::size_t levels, ops::DepthSnapshot& out) override {
+    const InstrumentId id = engine_.find_instrument(symbol);
+    if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
+    out.status = static_cast<TradingStatus>(statuses_[id.value()].load(std::memory_order_relaxed));
+    out.bids = egress_->depth(id, Side::Buy, levels);
+    out.asks = egress_->depth(id, Side::Sell, levels);
+    return {};
+  }
+  ops::AdminResult halt(const Symbol& symbol) override { return status(symbol, TradingStatus::Halted); }
+  ops::AdminResult resume(const Symbol& symbol) override { return status(symbol, TradingStatus::Trading); }
+  ops::AdminResult kill(const FirmName& firm, bool cancel_open) override {
+    const auto f = engine_.find_firm(firm);  // config-only lookup: safe from this thread
+    if (!f) return {ops::AdminStatus::UnknownFirm, "unknown firm"};
+    return admin(make_kill_switch(admin_ts(), *f, true, cancel_open));
+  }
+  ops::AdminResult release(const FirmName& firm) override {
+    const auto f = engine_.find_firm(firm);
+    if (!f) return {ops::AdminStatus::UnknownFirm, "unknown firm"};
+    return admin(make_kill_switch(admin_ts(), *f, false, false));
+  }
+  ops::AdminResult mass_cancel(const FirmName& firm, const std::optional<Symbol>& symbol) override {
+    const auto f = engine_.find_firm(firm);
+    if (!f) return {ops::AdminStatus::UnknownFirm, "unknown firm"};
+    InstrumentId id{0};
+    if (symbol) {
+      id = engine_.find_instrument(*symbol);
+      if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
+    }
+    return admin(make_mass_cancel(admin_ts(), *f, id, OwnerId{0}, CancelReason::Supervisory));
+  }
+
+ private:
+  Timestamp admin_ts() const { return Timestamp{mono_ns() - origin_ns_}; }
+  ops::AdminResult status(const Symbol& symbol, TradingStatus st) {
+    const InstrumentId id = engine_.find_instrument(symbol);
+    if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
+    return admin(make_trading_status(admin_ts(), id, st));
+  }
+  ops::AdminResult admin(const Command& cmd) {
+    std::lock_guard<std::mutex> lock(admin_mutex_);  // one producer at a time on the admin ring
+    if (stopping_.load(std::memory_order_acquire)) return {ops::AdminStatus::Unavailable, "stopping"};
+    if (admin_ring_->try_push(cmd) != PushResult::Ok) return {ops::AdminStatus::Busy, "admin ring full"};
+    return {ops::AdminStatus::Accepted, ""};
+  }
+
+  void listen(tcp::acceptor& acc, const config::ListenAddress& where, const char* what) {
+    const tcp::endpoint ep = endpoint_of(io_, where);
+    boost::system::error_code ec;
+    acc.open(ep.protocol(), ec);
+    if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acc.bind(ep, ec);
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error(std::string("cannot listen for ") + what + " on " + where.to_string() + ": " + ec.message());
+  }
+
+  void accept_ouch() {
+    ouch_acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
+      if (ec) return;  // acceptor closed (drain) or transient error
+      auto host = std::make_shared<OuchHost>(std::move(s), *this, conn_);
+      host->start([this](OuchHost& h) {
+        auto session = std::make_unique<gateway::SoupServerSession>(users_, h, limits_, session_counters_, mono_ns());
+        session->set_clock_origin(origin_ns_);
+        return session;
+      });
+      ouch_hosts_.push_back(host);
+      accept_ouch();
+    });
+  }
+
+  void accept_itch() {
+    itch_acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
+      if (ec) return;
+      auto host = std::make_shared<FeedHost>(std::move(s), *this, conn_);
+      host->start([this](FeedHost& h) {
+        return std::make_unique<egress::FeedSession>(egress_->feeds(), users_, h, feed_limits_, feed_counters_, mono_ns());
+      });
+      feed_hosts_.push_back(host);
+      accept_itch();
+    });
+  }
+
+  // Moves events from the core to the sessions and feeds; returns how many it took.
+  int pump(std::uint64_t now) {
+    while (!pending_control_.empty() && gateway_ring_->try_push(pending_control_.front()) == PushResult::Ok)
+      pending_control_.pop_front();
+    const std::size_t n = event_ring_->drain(
+        [this](Event& e) {
+          if (e.type == EventType::TradingStatusChanged && e.instrument.value() >= 1 &&
+              e.instrument.value() <= cfg_.engine.instruments.size())
+            statuses_[e.instrument.value()].store(e.code, std::memory_order_relaxed);
+          egress_->on_event(e);
+        },
+        4096);
+    if (n > 0) egress_->flush(now);
+    return static_cast<int>(n);
+  }
+
+  void send_datagram(std::span<const std::uint8_t> d) {
+    boost::system::error_code ec;
+    mold_socket_.send_to(asio::buffer(d.data(), d.size()), mold_destination_, 0, ec);  // lost: re-requested
+  }
+
+  // MoldUDP64 re-request server on the sending socket: answers with the retransmission packets.
+  void receive_requests() {
+    mold_socket_.async_receive_from(asio::buffer(request_buf_), request_from_, [this](const boost::system::error_code& ec,
+                                                                                       std::size_t n) {
+      if (ec) return;  // socket closed at stop
+      for (const std::vector<std::uint8_t>& reply : egress_->mold().on_request({request_buf_.data(), n})) {
+        boost::system::error_code ignored;
+        mold_socket_.send_to(asio::buffer(reply), request_from_, 0, ignored);
+      }
+      receive_requests();
+    });
+  }
+
+  void tick(std::uint64_t now) {
+    std::erase_if(ouch_hosts_, [](const std::shared_ptr<OuchHost>& h) { return h->closed(); });
+    std::erase_if(feed_hosts_, [](const std::shared_ptr<FeedHost>& h) { return h->closed(); });
+    for (auto& h : ouch_hosts_)
+      if (h->session() != nullptr) h->session()->on_tick(now);
+    egress_->on_tick(now);  // MoldUDP64 heartbeat and the feed sessions' ticks
+  }
+
+  // SIGTERM: stop taking orders, let the core finish what it has, hand out every event, end the
+  // sessions with End of Session, flush, stop.
+  int drain() {
+    const std::uint64_t deadline = mono_ns() + 800'000'000;
+    stopping_.store(true, std::memory_order_release);
+    ops_->set_ready(false);
+    boost::system::error_code ec;
+    ouch_acceptor_.close(ec);
+    itch_acceptor_.close(ec);
+    while (!pending_control_.empty() && mono_ns() < deadline) (void)pump(mono_ns());
+    core_.stop();  // processes everything already in the rings
+    while (pump(mono_ns()) > 0) {
+    }
+    egress_->end_of_day(Timestamp{mono_ns() - origin_ns_}, mono_ns());  // feeds get the rest and 'Z'
+    for (auto& h : ouch_hosts_)
+      if (h->session() != nullptr) h->session()->end_session();
+    while (mono_ns() < deadline) {
+      io_.poll();
+      std::erase_if(ouch_hosts_, [](const std::shared_ptr<OuchHost>& h) { return h->closed(); });
+      std::erase_if(feed_hosts_, [](const std::shared_ptr<FeedHost>& h) { return h->closed(); });
+      if (ouch_hosts_.empty() && feed_hosts_.empty()) break;
+    }
+    for (auto& h : ouch_hosts_) h->abort(gateway::CloseReason::EndOfSession);
+    for (auto& h : feed_hosts_) h->abort(gateway::CloseReason::EndOfSession);
+    io_.poll();
+    ops_->stop();
+    log_->info("stopped");
+    log_->flush();
+    return 0;
+  }
+
+  const config::ServiceConfig& cfg_;
+  config::EffectiveSettings eff_;
+  std::shared_ptr<spdlog::logger> log_;
+  Engine engine_;
+  gateway::UserDirectory users_;
+  proto::ConfigLookup lookup_;
+  std::unique_ptr<CommandRing> gateway_ring_;
+  std::unique_ptr<CommandRing> admin_ring_;
+  std::unique_ptr<EventRing> event_ring_;
+  std::unique_ptr<ops::CoreCounters> counters_;
+  CoreLoop core_;
+  std::uint64_t origin_ns_;
+  asio::io_context io_;
+  tcp::acceptor ouch_acceptor_;
+  tcp::acceptor itch_acceptor_;
+  udp::socket mold_socket_;
+  udp::endpoint mold_destination_;
+  gateway::SessionLimits limits_;
+  gateway::SessionCounters session_counters_;
+  egress::FeedLimits feed_limits_;
+  egress::FeedCounters feed_counters_;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> statuses_;  // per InstrumentId, for the ops thread
+  std::array<std::uint8_t, 64> request_buf_{};
+  udp::endpoint request_from_;
+  ConnectionSettings conn_;
+  std::unique_ptr<egress::Egress> egress_;
+  std::unique_ptr<ops::OpsServer> ops_;
+  std::vector<std::shared_ptr<OuchHost>> ouch_hosts_;
+  std::vector<std::shared_ptr<FeedHost>> feed_hosts_;
+  std::deque<Command> pending_control_;
+  std::mutex admin_mutex_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace
+
+int run_server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff) {
+  Server server(cfg, eff);
+  return server.run();
+}
+
+}  // namespace peregrine::app
