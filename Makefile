@@ -1,5 +1,5 @@
 # Peregrine: the two commands are `make run` and `make test` (see README.md).
-.PHONY: all bootstrap build release debug test test-debug test-release bench clean
+.PHONY: all bootstrap build release debug run test test-debug test-release bench clean
 
 JOBS ?= $(shell nproc)
 
@@ -17,6 +17,13 @@ debug: bootstrap
 	cmake --build --preset debug -j $(JOBS)
 
 build: release
+
+## run: installs, builds release, starts the engine on localhost with the demo instruments.
+run: release
+	@echo "Starting Peregrine with config/demo.yaml (Ctrl-C stops it: End of Session, exit 0)."
+	@echo "Send a first order from another terminal:  scripts/send-order B 100 600519 1700.00"
+	@echo "Then look at the book:  curl 'http://127.0.0.1:8080/admin/depth?symbol=600519&levels=5'"
+	build/release/peregrine --config config/demo.yaml
 
 ## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both.
 test: test-debug test-release
