@@ -174,6 +174,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     ocfg.port = cfg_.gateway.http_listen.port;
     ocfg.admin_token_file = cfg_.admin.token_file;
     ops_ = std::make_unique<ops::OpsServer>(ocfg, *this, log_);
+    register_metrics();
     ops_->start();
     // 6. lifecycle
     std::signal(SIGTERM, on_signal);
@@ -214,6 +215,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     pending_control_.push_back(cmd);
   }
   void on_closed(const std::string& peer, gateway::CloseReason why) override {
+    ++closed_connections_;
     log_->info("session {} closed: {}", peer, gateway::to_string(why));
   }
   std::uint64_t now_ns() const override { return mono_ns(); }
@@ -334,12 +336,102 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     });
   }
 
+  // The io thread's counters are plain integers it alone writes; a tick copies them into
+  // relaxed atomics that the metrics thread reads at scrape time.
+  struct IoCell {
+    const char* name;
+    const char* help;
+    const char* label_key;
+    const char* label_value;
+    std::atomic<std::uint64_t> value{0};
+  };
+  enum IoCounter : std::size_t {
+    kOuchLogins, kOuchLoginRejects, kOuchMessagesIn, kOuchEdgeRejects, kOuchRingFull, kOuchThrottled,
+    kOuchProtocolErrors, kOuchReplayed, kCancelOnDisconnect, kOuchMessagesOut, kItchMessages, kFeedLogins,
+    kFeedLoginRejects, kFeedProtocolErrors, kFeedFellBehind, kMoldPackets, kMoldRequests, kMoldRetransmitted,
+    kConnectionsClosed, kIoCounterCount
+  };
+  std::array<IoCell, kIoCounterCount> io_cells_{{
+      {"peregrine_ouch_logins_total", "SoupBinTCP logins accepted on the order-entry port.", nullptr, nullptr, {}},
+      {"peregrine_ouch_login_rejects_total", "SoupBinTCP logins rejected on the order-entry port.", nullptr, nullptr, {}},
+      {"peregrine_ouch_messages_in_total", "OUCH messages received.", nullptr, nullptr, {}},
+      {"peregrine_ouch_edge_rejects_total", "OUCH messages refused by the gateway before the core.", nullptr, nullptr, {}},
+      {"peregrine_ouch_ring_full_rejects_total", "OUCH messages refused because the core's ring was full.", nullptr, nullptr, {}},
+      {"peregrine_ouch_throttled_total", "Sessions logged out for going over their message rate.", nullptr, nullptr, {}},
+      {"peregrine_ouch_protocol_errors_total", "Order-entry sessions closed for bad framing or messages.", nullptr, nullptr, {}},
+      {"peregrine_ouch_replayed_total", "OUCH messages re-sent on re-login.", nullptr, nullptr, {}},
+      {"peregrine_cancel_on_disconnect_total", "Mass cancels sent for disconnected users.", nullptr, nullptr, {}},
+      {"peregrine_ouch_messages_out_total", "OUCH messages appended to users' journals.", nullptr, nullptr, {}},
+      {"peregrine_itch_messages_total", "ITCH 5.0 messages published.", nullptr, nullptr, {}},
+      {"peregrine_itch_feed_logins_total", "ITCH feed logins accepted.", nullptr, nullptr, {}},
+      {"peregrine_itch_feed_login_rejects_total", "ITCH feed logins rejected.", nullptr, nullptr, {}},
+      {"peregrine_itch_feed_protocol_errors_total", "ITCH feed sessions closed for bad input.", nullptr, nullptr, {}},
+      {"peregrine_itch_feed_fell_behind_total", "ITCH feed sessions closed for falling behind retention.", nullptr, nullptr, {}},
+      {"peregrine_moldudp64_packets_total", "MoldUDP64 datagrams sent with messages.", nullptr, nullptr, {}},
+      {"peregrine_moldudp64_requests_total", "MoldUDP64 re-requests answered.", nullptr, nullptr, {}},
+      {"peregrine_moldudp64_retransmitted_packets_total", "MoldUDP64 datagrams re-sent on request.", nullptr, nullptr, {}},
+      {"peregrine_connections_closed_total", "TCP connections closed (every reason).", nullptr, nullptr, {}},
+  }};
+  std::atomic<std::uint64_t> ouch_connections_{0};
+  std::atomic<std::uint64_t> itch_connections_{0};
+  std::uint64_t closed_connections_ = 0;
+  std::shared_ptr<ops::CoreCountersCollector> core_collector_;
+  std::shared_ptr<ops::CallbackMetrics> io_collector_;
+
+  void publish_io_counters() {
+    const auto set = [this](IoCounter c, std::uint64_t v) { io_cells_[c].value.store(v, std::memory_order_relaxed); };
+    set(kOuchLogins, session_counters_.logins);
+    set(kOuchLoginRejects, session_counters_.login_rejects);
+    set(kOuchMessagesIn, session_counters_.messages_in);
+    set(kOuchEdgeRejects, session_counters_.edge_rejects);
+    set(kOuchRingFull, session_counters_.ring_full_rejects);
+    set(kOuchThrottled, session_counters_.throttled);
+    set(kOuchProtocolErrors, session_counters_.protocol_errors);
+    set(kOuchReplayed, session_counters_.replayed);
+    set(kCancelOnDisconnect, session_counters_.cancel_on_disconnect);
+    set(kOuchMessagesOut, egress_->counters().ouch_messages);
+    set(kItchMessages, egress_->counters().itch_messages);
+    set(kFeedLogins, feed_counters_.logins);
+    set(kFeedLoginRejects, feed_counters_.login_rejects);
+    set(kFeedProtocolErrors, feed_counters_.protocol_errors);
+    set(kFeedFellBehind, feed_counters_.fell_behind);
+    set(kMoldPackets, egress_->mold().counters().packets);
+    set(kMoldRequests, egress_->mold().counters().requests);
+    set(kMoldRetransmitted, egress_->mold().counters().retransmitted_packets);
+    set(kConnectionsClosed, closed_connections_);
+    ouch_connections_.store(ouch_hosts_.size(), std::memory_order_relaxed);
+    itch_connections_.store(feed_hosts_.size(), std::memory_order_relaxed);
+  }
+
+  void register_metrics() {
+    core_collector_ = std::make_shared<ops::CoreCountersCollector>(*counters_);
+    io_collector_ = std::make_shared<ops::CallbackMetrics>();
+    for (IoCell& c : io_cells_)
+      io_collector_->add_counter(c.name, c.help, {}, [&c] { return static_cast<double>(c.value.load(std::memory_order_relaxed)); });
+    io_collector_->add_gauge("peregrine_sessions", "Open TCP connections by port.", {{"port", "ouch"}},
+                             [this] { return static_cast<double>(ouch_connections_.load(std::memory_order_relaxed)); });
+    io_collector_->add_gauge("peregrine_sessions", "Open TCP connections by port.", {{"port", "itch"}},
+                             [this] { return static_cast<double>(itch_connections_.load(std::memory_order_relaxed)); });
+    // Ring occupancy: size_approx() only loads the two indices, so any thread may read it.
+    io_collector_->add_gauge("peregrine_ring_occupancy", "Items waiting in an SPSC ring.", {{"ring", "gateway_commands"}},
+                             [this] { return static_cast<double>(gateway_ring_->size_approx()); });
+    io_collector_->add_gauge("peregrine_ring_occupancy", "Items waiting in an SPSC ring.", {{"ring", "admin_commands"}},
+                             [this] { return static_cast<double>(admin_ring_->size_approx()); });
+    io_collector_->add_gauge("peregrine_ring_occupancy", "Items waiting in an SPSC ring.", {{"ring", "events"}},
+                             [this] { return static_cast<double>(event_ring_->size_approx()); });
+    io_collector_->add_gauge("peregrine_ring_capacity", "Capacity of an SPSC ring.", {{"ring", "events"}},
+                             [] { return static_cast<double>(EventRing::capacity()); });
+    ops_->add_collectable(core_collector_);
+    ops_->add_collectable(io_collector_);
+  }
+
   void tick(std::uint64_t now) {
     std::erase_if(ouch_hosts_, [](const std::shared_ptr<OuchHost>& h) { return h->closed(); });
     std::erase_if(feed_hosts_, [](const std::shared_ptr<FeedHost>& h) { return h->closed(); });
     for (auto& h : ouch_hosts_)
       if (h->session() != nullptr) h->session()->on_tick(now);
     egress_->on_tick(now);  // MoldUDP64 heartbeat and the feed sessions' ticks
+    publish_io_counters();
   }
 
   // SIGTERM: stop taking orders, let the core finish what it has, hand out every event, end the
