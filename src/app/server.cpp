@@ -136,6 +136,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     conn_.tcp_nodelay = eff.tcp_nodelay;
     conn_.send_buffer = eff.socket_send_buffer;
     conn_.recv_buffer = eff.socket_recv_buffer;
+    conn_.busy_poll_us = eff.busy_poll_us;
     feed_limits_.session_name = limits_.session_name;
     feed_limits_.heartbeat_interval_ns = limits_.heartbeat_interval_ns;
     feed_limits_.timeout_ns = limits_.timeout_ns;
@@ -153,6 +154,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     if (eff_.mlock_all && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
       log_->warn("cache_enabled: mlockall failed ({}); memory stays pageable", std::strerror(errno));
 
+    if (eff_.pretouch) pretouch_rings();  // the engine's tables are written by its constructor
     // 3. matching
     core_.start();
     // 4. ingress + egress listeners
@@ -336,6 +338,17 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     });
   }
 
+  // cache_enabled: fault in every slot of the rings before the threads start (a push and a
+  // pop per slot), so the first burst of orders does not take page faults.
+  void pretouch_rings() {
+    for (CommandRing* r : {gateway_ring_.get(), admin_ring_.get()}) {
+      for (std::size_t i = 0; i < CommandRing::capacity(); ++i) (void)r->try_push(Command{});
+      (void)r->drain([](Command&) noexcept {}, CommandRing::capacity());
+    }
+    for (std::size_t i = 0; i < EventRing::capacity(); ++i) (void)event_ring_->try_push(Event{});
+    (void)event_ring_->drain([](Event&) noexcept {}, EventRing::capacity());
+  }
+
   // The io thread's counters are plain integers it alone writes; a tick copies them into
   // relaxed atomics that the metrics thread reads at scrape time.
   struct IoCell {
@@ -375,6 +388,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::atomic<std::uint64_t> ouch_connections_{0};
   std::atomic<std::uint64_t> itch_connections_{0};
   std::uint64_t closed_connections_ = 0;
+  bool busy_poll_warned_ = false;
   std::shared_ptr<ops::CoreCountersCollector> core_collector_;
   std::shared_ptr<ops::CallbackMetrics> io_collector_;
 
@@ -432,6 +446,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       if (h->session() != nullptr) h->session()->on_tick(now);
     egress_->on_tick(now);  // MoldUDP64 heartbeat and the feed sessions' ticks
     publish_io_counters();
+    if (!busy_poll_warned_ && g_busy_poll_refused.load(std::memory_order_relaxed)) {
+      busy_poll_warned_ = true;
+      log_->warn("network_optimization: SO_BUSY_POLL refused (needs CAP_NET_ADMIN); sockets poll normally");
+    }
   }
 
   // SIGTERM: stop taking orders, let the core finish what it has, hand out every event, end the

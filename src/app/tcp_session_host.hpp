@@ -5,7 +5,10 @@
 
 #include <boost/asio.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,7 +27,11 @@ struct ConnectionSettings {
   bool tcp_nodelay = true;
   int send_buffer = 0;  ///< SO_SNDBUF, 0 = OS default
   int recv_buffer = 0;  ///< SO_RCVBUF, 0 = OS default
+  int busy_poll_us = 0;  ///< SO_BUSY_POLL in µs, 0 = not set (needs CAP_NET_ADMIN)
 };
+
+/// Set when SO_BUSY_POLL was refused on some connection, so the server warns once.
+inline std::atomic<bool> g_busy_poll_refused{false};
 
 /// What a connection needs from the server: the core's command ring and where to report.
 class ConnectionOwner {
@@ -59,6 +66,11 @@ class TcpSessionHost final : public gateway::SessionHost,
     if (settings_.send_buffer > 0) socket_.set_option(boost::asio::socket_base::send_buffer_size(settings_.send_buffer), ec);
     if (settings_.recv_buffer > 0)
       socket_.set_option(boost::asio::socket_base::receive_buffer_size(settings_.recv_buffer), ec);
+    if (settings_.busy_poll_us > 0) {
+      const int us = settings_.busy_poll_us;
+      if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us) != 0)
+        g_busy_poll_refused.store(true, std::memory_order_relaxed);
+    }
   }
 
   /// Builds the session and starts reading.

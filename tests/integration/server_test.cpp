@@ -1,0 +1,871 @@
+// Integration tests: the real `peregrine` binary (PEREGRINE_BINARY) on 127.0.0.1 with ephemeral
+// ports, driven through the client library. Each test starts its own server from a temporary
+// configuration and stops it with SIGTERM.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "peregrine/client/itch_client.hpp"
+#include "peregrine/client/ouch_client.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using peregrine::client::BookBuilder;
+using peregrine::client::ItchFeedClient;
+using peregrine::client::LoginResult;
+using peregrine::client::OrderSpec;
+using peregrine::client::OuchClient;
+using peregrine::client::OuchEvent;
+using peregrine::client::SoupEvent;
+using Kind = peregrine::client::SoupEvent::Kind;
+using OT = peregrine::proto::ouch::OutboundType;
+namespace ouch = peregrine::proto::ouch;
+
+constexpr const char* kToken = "integration-test-token";
+constexpr auto kWait = 3000ms;
+
+/// An HTTP answer.
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+/// One HTTP/1.1 request on a fresh connection (Connection: close), read to EOF.
+HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target,
+                  const std::string& body = "", const std::string& auth = "") {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!auth.empty()) req += "Authorization: Bearer " + auth + "\r\n";
+  if (!body.empty() || method == "POST") {
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  req += "\r\n" + body;
+  asio::write(s, asio::buffer(req));
+  std::string raw;
+  boost::system::error_code ec;
+  std::array<char, 8192> buf{};
+  for (;;) {
+    const std::size_t n = s.read_some(asio::buffer(buf), ec);
+    raw.append(buf.data(), n);
+    if (ec) break;
+  }
+  HttpResponse r;
+  if (raw.size() > 12) r.status = std::atoi(raw.c_str() + 9);
+  const auto pos = raw.find("\r\n\r\n");
+  if (pos != std::string::npos) r.body = raw.substr(pos + 4);
+  // Chunked bodies are not expected from Beast for these small answers; keep the raw text.
+  return r;
+}
+
+/// Options that differ between tests.
+struct ServerOptions {
+  std::size_t max_outbound_queue_bytes = 8u << 20;
+  std::uint32_t session_timeout_ms = 3000;
+  std::string idle_strategy = "backoff";
+};
+
+/// Starts the server from a temporary configuration; stops it at the end of the test.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(ServerOptions{}); }
+  void TearDown() override {
+    stop();
+    if (HasFailure()) std::fprintf(stderr, "---- server log ----\n%s\n", server_log().c_str());
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void start(const ServerOptions& opt) {
+    stop();
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("peregrine-it-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+    mold_sink_.open(asio::ip::udp::v4());
+    mold_sink_.bind({asio::ip::make_address("127.0.0.1"), 0});
+    const auto mold_port = mold_sink_.local_endpoint().port();
+    std::ofstream(dir_ / "creds.txt") << "DEMO1:demo1pass\nDEMO2:demo2pass\nMM1:mm1pass\nTHR1:thr1pass\n";
+    std::ofstream(dir_ / "token.txt") << kToken << "\n";
+    std::ofstream(dir_ / "test.yaml")
+        << "engine: {max_orders: 65536, max_tokens: 262144}\n"
+           "instruments:\n"
+           "  - {symbol: \"600519\", board: main, reference_price: \"1700.00\"}\n"
+           "  - {symbol: \"601318\", board: main, reference_price: \"52.30\"}\n"
+           "firms:\n"
+           "  - {name: FRMA}\n"
+           "  - {name: FRMB}\n"
+           "  - {name: MM01}\n"
+           "  - {name: THRT}\n"
+           "users:\n"
+           "  - {username: DEMO1, firm: FRMA, throttle_per_second: 0}\n"
+           "  - {username: DEMO2, firm: FRMB, throttle_per_second: 0}\n"
+           "  - {username: MM1, firm: MM01, cancel_on_disconnect: false, throttle_per_second: 0}\n"
+           "  - {username: THR1, firm: THRT, throttle_per_second: 5}\n"
+           "credentials_file: creds.txt\n"
+           "gateway:\n"
+           "  ouch_listen: \"127.0.0.1:0\"\n"
+           "  itch_listen: \"127.0.0.1:0\"\n"
+           "  http_listen: \"127.0.0.1:0\"\n"
+           "  mold_destination: \"127.0.0.1:"
+        << mold_port
+        << "\"\n"
+           "  session_name: PEREGRINE1\n"
+           "  heartbeat_interval_ms: 200\n"
+           "  session_timeout_ms: "
+        << opt.session_timeout_ms
+        << "\n"
+           "  max_outbound_queue_bytes: "
+        << opt.max_outbound_queue_bytes
+        << "\n"
+           "admin: {token_file: token.txt}\n"
+           "core: {idle_strategy: "
+        << opt.idle_strategy
+        << "}\n"
+           "tuning: {low_latency_mode: true}\n";  // TCP_NODELAY: no Nagle/delayed-ACK stalls
+
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, out[1]);
+    const std::string log = (dir_ / "server.log").string();
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const std::string config = (dir_ / "test.yaml").string();
+    std::vector<std::string> args{PEREGRINE_BINARY, "--config", config};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = ::posix_spawn(&pid_, PEREGRINE_BINARY, &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(out[1]);
+    ASSERT_EQ(rc, 0) << "posix_spawn " << PEREGRINE_BINARY;
+    stdout_fd_ = out[0];
+
+    // Read the ready line (ASan builds start slower: allow 20 s).
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{stdout_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      const ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      line.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::regex re(R"(ready: OUCH [^:]+:(\d+), ITCH [^:]+:(\d+), MoldUDP64 to \S+, HTTP [^:]+:(\d+))");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(line, m, re)) << "no ready line, got: '" << line << "'\n" << server_log();
+    ouch_port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+    itch_port_ = static_cast<std::uint16_t>(std::stoi(m[2].str()));
+    http_port_ = static_cast<std::uint16_t>(std::stoi(m[3].str()));
+  }
+
+  /// SIGTERM, then waits up to `limit` (SIGKILL after). Returns the exit status or -1.
+  int stop(std::chrono::milliseconds limit = 5000ms) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    pid_t r = 0;
+    while ((r = ::waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    if (r == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      status = -1;
+    }
+    pid_ = -1;
+    if (stdout_fd_ >= 0) ::close(stdout_fd_);
+    stdout_fd_ = -1;
+    if (status == -1) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  std::string server_log() const {
+    std::ifstream f(dir_ / "server.log");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+
+  /// A logged-in OUCH client.
+  std::unique_ptr<OuchClient> ouch_login(std::string_view user, std::string_view pass, std::uint64_t seq = 0) {
+    auto c = std::make_unique<OuchClient>();
+    c->connect("127.0.0.1", ouch_port_);
+    // A previous session of the same user may still be closing: retry 'S' briefly.
+    for (int i = 0; i < 50; ++i) {
+      const LoginResult r = c->login(user, pass, "", seq);
+      if (r.accepted) return c;
+      if (r.reject_reason != 'S') break;
+      std::this_thread::sleep_for(20ms);
+      c->connect("127.0.0.1", ouch_port_);
+    }
+    ADD_FAILURE() << "login " << user << " failed";
+    return c;
+  }
+
+  HttpResponse depth(std::string_view symbol) {
+    return http(http_port_, "GET", "/admin/depth?symbol=" + std::string(symbol) + "&levels=10");
+  }
+
+  /// The bids/asks part of the depth JSON that `book` predicts.
+  static std::string expected_depth(const BookBuilder& book, std::string_view symbol) {
+    auto side = [](const std::vector<BookBuilder::Level>& levels) {
+      std::string s = "[";
+      for (std::size_t i = 0; i < levels.size(); ++i) {
+        char price[32];
+        std::snprintf(price, sizeof price, "%u.%04u", levels[i].price / 10000, levels[i].price % 10000);
+        if (i > 0) s += ",";
+        s += "{\"price\":" + std::string(price) + ",\"qty\":" + std::to_string(levels[i].qty) +
+             ",\"orders\":" + std::to_string(levels[i].orders) + "}";
+      }
+      return s + "]";
+    };
+    return "\"bids\":" + side(book.bids(symbol, 10)) + ",\"asks\":" + side(book.asks(symbol, 10));
+  }
+
+  /// Polls `pred` every 20 ms until it holds or `limit` passes.
+  static bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = 3000ms) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+  }
+
+  /// Sends raw bytes on a fresh connection to `port`, and reports whether the server closed it
+  /// within `limit`; `reply` gets what it sent before closing.
+  static bool raw_closed(std::uint16_t port, const std::vector<std::uint8_t>& bytes, std::string* reply = nullptr,
+                         std::chrono::milliseconds limit = 2000ms) {
+    peregrine::client::SoupClient c;
+    c.connect("127.0.0.1", port);
+    c.send_raw(bytes);
+    return drained_to_close(c, reply, limit);
+  }
+
+  static bool drained_to_close(peregrine::client::SoupClient& c, std::string* reply,
+                               std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const SoupEvent e = c.next(100ms);
+      if (e.kind == Kind::Closed) return true;
+      if (e.kind == Kind::Data && reply != nullptr) reply->append(e.payload.begin(), e.payload.end());
+    }
+    return false;
+  }
+
+  static std::vector<std::uint8_t> login_bytes(std::string_view user, std::string_view pass) {
+    std::vector<std::uint8_t> b(peregrine::proto::soup::kLoginRequestSize);
+    const peregrine::proto::soup::LoginRequest req{peregrine::proto::soup::Username::from(user),
+                                                   peregrine::proto::soup::Password::from(pass),
+                                                   peregrine::proto::soup::SessionId::from(""), 0};
+    (void)peregrine::proto::soup::encode_login_request(req, b);
+    return b;
+  }
+
+  /// A trade between DEMO1 and DEMO2 still works (used after hostile input).
+  void expect_trading_works(std::string_view buy_token, std::string_view sell_token) {
+    auto a = ouch_login("DEMO1", "demo1pass");
+    auto b = ouch_login("DEMO2", "demo2pass");
+    a->enter_order(OrderSpec{buy_token, 'B', 100, "601318", 523000});
+    ASSERT_TRUE(a->next_of(OT::Accepted, kWait).is(OT::Accepted));
+    b->enter_order(OrderSpec{sell_token, 'S', 100, "601318", 523000});
+    const OuchEvent e = b->next_of(OT::Executed, kWait);
+    ASSERT_TRUE(e.is(OT::Executed));
+    EXPECT_EQ(e.msg.executed.shares, 100u);
+    EXPECT_TRUE(a->next_of(OT::Executed, kWait).is(OT::Executed));
+  }
+
+  fs::path dir_;
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::uint16_t ouch_port_ = 0;
+  std::uint16_t itch_port_ = 0;
+  std::uint16_t http_port_ = 0;
+  asio::io_context io_;
+  asio::ip::udp::socket mold_sink_{io_};
+};
+
+// (a) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, LoginAcceptedWithGoodCredentials) {
+  OuchClient c;
+  c.connect("127.0.0.1", ouch_port_);
+  const LoginResult r = c.login("DEMO1", "demo1pass");
+  ASSERT_TRUE(r.accepted);
+  EXPECT_EQ(r.session, "PEREGRINE1");
+  EXPECT_EQ(r.next_seq, 1u);
+}
+
+TEST_F(ServerTest, LoginRejectedWithBadCredentialsOrSession) {
+  {
+    OuchClient c;
+    c.connect("127.0.0.1", ouch_port_);
+    const LoginResult r = c.login("DEMO1", "wrongpass");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_EQ(r.reject_reason, 'A');
+    EXPECT_EQ(c.next(2000ms).kind, Kind::Closed);
+  }
+  {
+    OuchClient c;
+    c.connect("127.0.0.1", ouch_port_);
+    const LoginResult r = c.login("NOBODY", "demo1pass");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_EQ(r.reject_reason, 'A');
+  }
+  {
+    OuchClient c;
+    c.connect("127.0.0.1", ouch_port_);
+    const LoginResult r = c.login("DEMO1", "demo1pass", "OTHERSESS");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_EQ(r.reject_reason, 'S');
+  }
+  {  // one session per user at a time
+    auto first = ouch_login("DEMO1", "demo1pass");
+    OuchClient second;
+    second.connect("127.0.0.1", ouch_port_);
+    const LoginResult r = second.login("DEMO1", "demo1pass");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_EQ(r.reject_reason, 'S');
+  }
+}
+
+// (b) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, OrderLifecycleFillsBothSidesWithOneMatchNumber) {
+  auto buyer = ouch_login("DEMO1", "demo1pass");
+  auto seller = ouch_login("DEMO2", "demo2pass");
+
+  buyer->enter_order(OrderSpec{"BUY1", 'B', 300, "601318", 523000});
+  const OuchEvent acc = buyer->next(kWait);
+  ASSERT_TRUE(acc.is(OT::Accepted));
+  EXPECT_EQ(acc.seq, 1u);
+  EXPECT_EQ(acc.msg.accepted.token.view(), "BUY1");
+  EXPECT_EQ(acc.msg.accepted.side, 'B');
+  EXPECT_EQ(acc.msg.accepted.shares, 300u);
+  EXPECT_EQ(acc.msg.accepted.stock.view(), "601318");
+  EXPECT_EQ(acc.msg.accepted.price, 523000u);
+  EXPECT_EQ(acc.msg.accepted.firm.view(), "FRMA");
+  EXPECT_EQ(acc.msg.accepted.order_state, 'L');
+  EXPECT_NE(acc.msg.accepted.order_ref, 0u);
+
+  seller->enter_order(OrderSpec{"SELL1", 'S', 100, "601318", 522000});
+  const OuchEvent sacc = seller->next(kWait);
+  ASSERT_TRUE(sacc.is(OT::Accepted)) << static_cast<char>(sacc.msg.type);
+  EXPECT_EQ(sacc.seq, 1u);
+  const OuchEvent sx = seller->next(kWait);
+  ASSERT_TRUE(sx.is(OT::Executed));
+  EXPECT_EQ(sx.seq, 2u);
+  EXPECT_EQ(sx.msg.executed.token.view(), "SELL1");
+  EXPECT_EQ(sx.msg.executed.shares, 100u);
+  EXPECT_EQ(sx.msg.executed.price, 523000u);  // the resting order's price
+  EXPECT_EQ(sx.msg.executed.liquidity, 'R');
+
+  const OuchEvent bx = buyer->next(kWait);
+  ASSERT_TRUE(bx.is(OT::Executed));
+  EXPECT_EQ(bx.seq, 2u);
+  EXPECT_EQ(bx.msg.executed.token.view(), "BUY1");
+  EXPECT_EQ(bx.msg.executed.shares, 100u);
+  EXPECT_EQ(bx.msg.executed.price, 523000u);
+  EXPECT_EQ(bx.msg.executed.liquidity, 'A');
+  EXPECT_EQ(bx.msg.executed.match_number, sx.msg.executed.match_number);
+
+  // The rest of the buy order fills against a second sell.
+  seller->enter_order(OrderSpec{"SELL2", 'S', 200, "601318", 523000});
+  ASSERT_TRUE(seller->next_of(OT::Executed, kWait).is(OT::Executed));
+  const OuchEvent bx2 = buyer->next(kWait);
+  ASSERT_TRUE(bx2.is(OT::Executed));
+  EXPECT_EQ(bx2.msg.executed.shares, 200u);
+  EXPECT_NE(bx2.msg.executed.match_number, bx.msg.executed.match_number);
+  EXPECT_TRUE(eventually([&] { return depth("601318").body.find("\"bids\":[]") != std::string::npos; }));
+}
+
+// (c) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, ReplaceThenCancel) {
+  auto c = ouch_login("DEMO1", "demo1pass");
+  c->enter_order(OrderSpec{"R1", 'B', 100, "601318", 520000});
+  ASSERT_TRUE(c->next(kWait).is(OT::Accepted));
+
+  c->replace("R1", "R2", 300, 521000);
+  const OuchEvent rep = c->next(kWait);
+  ASSERT_TRUE(rep.is(OT::Replaced)) << static_cast<char>(rep.msg.type);
+  EXPECT_EQ(rep.msg.replaced.replacement.view(), "R2");
+  EXPECT_EQ(rep.msg.replaced.previous.view(), "R1");
+  EXPECT_EQ(rep.msg.replaced.shares, 300u);
+  EXPECT_EQ(rep.msg.replaced.price, 521000u);
+  EXPECT_TRUE(eventually([&] {
+    return depth("601318").body.find("\"bids\":[{\"price\":52.1000,\"qty\":300,\"orders\":1}]") != std::string::npos;
+  })) << depth("601318").body;
+
+  // Partial cancel: leave 100 open.
+  c->cancel("R2", 100);
+  const OuchEvent pc = c->next(kWait);
+  ASSERT_TRUE(pc.is(OT::Canceled));
+  EXPECT_EQ(pc.msg.canceled.token.view(), "R2");
+  EXPECT_EQ(pc.msg.canceled.decrement, 200u);
+
+  c->cancel("R2");
+  const OuchEvent can = c->next(kWait);
+  ASSERT_TRUE(can.is(OT::Canceled));
+  EXPECT_EQ(can.msg.canceled.decrement, 100u);
+  EXPECT_TRUE(eventually([&] { return depth("601318").body.find("\"bids\":[]") != std::string::npos; }));
+
+  // The old token is gone: replacing it is refused.
+  c->replace("R1", "R3", 100, 521000);
+  const OuchEvent bad = c->next(kWait);
+  ASSERT_EQ(bad.kind, Kind::Data);
+  EXPECT_TRUE(bad.is(OT::Rejected) || bad.is(OT::CancelReject)) << static_cast<char>(bad.msg.type);
+}
+
+// (d) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, ItchFeedFromSequenceOneRebuildsTheAdminDepth) {
+  auto a = ouch_login("DEMO1", "demo1pass");
+  auto b = ouch_login("DEMO2", "demo2pass");
+  // Two symbols, several levels, a partial fill, a replace, a partial cancel and a full cancel.
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    a->enter_order(OrderSpec{"AB" + std::to_string(i), 'B', 100 * (i + 1), "601318", 520000 - 100 * i});
+    b->enter_order(OrderSpec{"BS" + std::to_string(i), 'S', 200 + 100 * i, "601318", 524000 + 100 * i});
+    a->enter_order(OrderSpec{"AX" + std::to_string(i), 'S', 100, "600519", 17000000 + 1000 * i});
+  }
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(a->next_of(OT::Accepted, kWait).is(OT::Accepted));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(b->next_of(OT::Accepted, kWait).is(OT::Accepted));
+  b->enter_order(OrderSpec{"BT", 'S', 150, "601318", 520000});  // fills AB0, partially
+  a->replace("AB3", "AB3R", 600, 519900);
+  a->cancel("AB4", 200);
+  b->cancel("BS2");
+  b->enter_order(OrderSpec{"BY", 'B', 100, "600519", 17000000});  // takes AX0 entirely
+  ASSERT_TRUE(a->next_of(OT::Replaced, kWait).is(OT::Replaced));
+
+  ItchFeedClient feed;
+  feed.connect("127.0.0.1", itch_port_);
+  const LoginResult r = feed.login("MM1", "mm1pass", "", 1);
+  ASSERT_TRUE(r.accepted);
+  EXPECT_EQ(r.next_seq, 1u);
+
+  const std::vector<std::string> symbols{"601318", "600519"};
+  BookBuilder book;
+  std::uint64_t expect_seq = 1;
+  bool matched = false;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!matched && std::chrono::steady_clock::now() < deadline) {
+    const auto e = feed.next(200ms);
+    if (e.kind == Kind::Data) {
+      ASSERT_TRUE(e.decoded) << "seq " << e.seq;
+      EXPECT_EQ(e.seq, expect_seq++);
+      EXPECT_TRUE(book.apply(e.msg)) << "unknown order reference at seq " << e.seq;
+      continue;
+    }
+    ASSERT_EQ(e.kind, Kind::Timeout);
+    matched = true;  // quiet: compare
+    for (const auto& s : symbols) {
+      if (depth(s).body.find(expected_depth(book, s)) == std::string::npos) matched = false;
+    }
+  }
+  for (const auto& s : symbols) {
+    EXPECT_NE(depth(s).body.find(expected_depth(book, s)), std::string::npos)
+        << "admin: " << depth(s).body << "\nitch:  " << expected_depth(book, s);
+  }
+  EXPECT_FALSE(book.bids("601318", 10).empty());
+  EXPECT_FALSE(book.asks("600519", 10).empty());
+}
+
+// (e) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, ReconnectWithSequenceNumberGetsExactlyTheMissedMessages) {
+  {
+    auto mm = ouch_login("MM1", "mm1pass");
+    mm->enter_order(OrderSpec{"M1", 'S', 100, "601318", 524000});
+    mm->enter_order(OrderSpec{"M2", 'S', 100, "601318", 525000});
+    mm->enter_order(OrderSpec{"M3", 'S', 100, "601318", 526000});
+    for (std::uint64_t s = 1; s <= 3; ++s) {
+      const OuchEvent e = mm->next(kWait);
+      ASSERT_TRUE(e.is(OT::Accepted));
+      EXPECT_EQ(e.seq, s);
+    }
+    mm->logout();
+  }
+  // While MM1 is away (cancel_on_disconnect: false), its M1 is hit: seq 4 is an Executed.
+  auto taker = ouch_login("DEMO2", "demo2pass");
+  taker->enter_order(OrderSpec{"T1", 'B', 100, "601318", 524000});
+  ASSERT_TRUE(taker->next_of(OT::Executed, kWait).is(OT::Executed));
+
+  auto mm = ouch_login("MM1", "mm1pass", 3);
+  std::vector<OuchEvent> got;
+  for (;;) {
+    const OuchEvent e = mm->next(500ms);
+    if (e.kind != Kind::Data) {
+      EXPECT_EQ(e.kind, Kind::Timeout);
+      break;
+    }
+    got.push_back(e);
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].seq, 3u);
+  EXPECT_TRUE(got[0].is(OT::Accepted));
+  EXPECT_EQ(got[0].msg.accepted.token.view(), "M3");
+  EXPECT_EQ(got[1].seq, 4u);
+  ASSERT_TRUE(got[1].is(OT::Executed));
+  EXPECT_EQ(got[1].msg.executed.token.view(), "M1");
+  mm->logout();
+
+  // Sequence 0: nothing replayed, the next message is 5.
+  auto mm2 = ouch_login("MM1", "mm1pass", 0);
+  EXPECT_EQ(mm2->soup().next_seq(), 5u);
+  EXPECT_EQ(mm2->next(300ms).kind, Kind::Timeout);
+  mm2->cancel("M2");
+  const OuchEvent c = mm2->next(kWait);
+  ASSERT_TRUE(c.is(OT::Canceled));
+  EXPECT_EQ(c.seq, 5u);
+}
+
+// (f) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, CancelOnDisconnectRemovesRestingOrdersFromDepth) {
+  auto keep = ouch_login("MM1", "mm1pass");  // cancel_on_disconnect: false
+  keep->enter_order(OrderSpec{"K1", 'S', 100, "601318", 530000});
+  ASSERT_TRUE(keep->next(kWait).is(OT::Accepted));
+  {
+    auto gone = ouch_login("DEMO1", "demo1pass");
+    gone->enter_order(OrderSpec{"G1", 'B', 200, "601318", 520000});
+    ASSERT_TRUE(gone->next(kWait).is(OT::Accepted));
+    ASSERT_TRUE(eventually([&] { return depth("601318").body.find("\"qty\":200") != std::string::npos; }));
+    gone->close();  // TCP drop, no Logout Request
+  }
+  EXPECT_TRUE(eventually([&] { return depth("601318").body.find("\"bids\":[]") != std::string::npos; }))
+      << depth("601318").body;
+  keep->close();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_NE(depth("601318").body.find("\"asks\":[{\"price\":53.0000,\"qty\":100,\"orders\":1}]"), std::string::npos)
+      << depth("601318").body;
+}
+
+// (g) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, ThrottleRejectsThenLogsOut) {
+  {
+    auto c = ouch_login("THR1", "thr1pass");  // throttle_per_second: 5
+    for (int i = 0; i < 8; ++i) c->enter_order(OrderSpec{"T" + std::to_string(i), 'B', 100, "601318", 520000});
+    // The sixth message in the second is refused at the edge ('O'), then the session ends.
+    OuchEvent reject;
+    OuchEvent e;
+    for (e = c->next(kWait); e.kind == Kind::Data; e = c->next(kWait)) {
+      if (e.is(OT::Rejected)) reject = e;
+    }
+    EXPECT_EQ(e.kind, Kind::Closed);
+    ASSERT_TRUE(reject.is(OT::Rejected));
+    EXPECT_EQ(reject.msg.rejected.token.view(), "T5");
+    EXPECT_EQ(reject.msg.rejected.reason, 'O');
+  }
+  // The journal holds the whole story: five Accepted, the Rejected, and (cancel on disconnect)
+  // five Canceled; T6 and T7 were never read.
+  auto again = ouch_login("THR1", "thr1pass", 1);
+  int accepted = 0;
+  int rejected = 0;
+  int canceled = 0;
+  for (OuchEvent e = again->next(500ms); e.kind == Kind::Data; e = again->next(500ms)) {
+    accepted += e.is(OT::Accepted) ? 1 : 0;
+    rejected += e.is(OT::Rejected) ? 1 : 0;
+    canceled += e.is(OT::Canceled) ? 1 : 0;
+  }
+  EXPECT_EQ(accepted, 5);
+  EXPECT_EQ(rejected, 1);
+  EXPECT_EQ(canceled, 5);
+}
+
+// (h) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, KillSwitchNeedsTheTokenAndRefusesOrders) {
+  auto c = ouch_login("DEMO1", "demo1pass");
+  const HttpResponse none = http(http_port_, "POST", "/admin/kill", R"({"firm":"FRMA","cancel_open":true})");
+  EXPECT_EQ(none.status, 401) << none.body;
+  const HttpResponse wrong =
+      http(http_port_, "POST", "/admin/kill", R"({"firm":"FRMA","cancel_open":true})", "not-the-token");
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  c->enter_order(OrderSpec{"K1", 'B', 100, "601318", 520000});
+  ASSERT_TRUE(c->next(kWait).is(OT::Accepted));  // nothing changed
+
+  const HttpResponse ok = http(http_port_, "POST", "/admin/kill", R"({"firm":"FRMA","cancel_open":true})", kToken);
+  EXPECT_TRUE(ok.status == 200 || ok.status == 202) << ok.status << " " << ok.body;
+  const OuchEvent canceled = c->next(kWait);  // cancel_open: the resting K1 goes
+  EXPECT_TRUE(canceled.is(OT::Canceled)) << static_cast<char>(canceled.msg.type);
+  c->enter_order(OrderSpec{"K2", 'B', 100, "601318", 520000});
+  const OuchEvent e = c->next_of(OT::Rejected, kWait);
+  ASSERT_TRUE(e.is(OT::Rejected));
+  EXPECT_EQ(e.msg.rejected.token.view(), "K2");
+  EXPECT_EQ(e.msg.rejected.reason, 'a');
+
+  // Other firms still trade.
+  auto other = ouch_login("DEMO2", "demo2pass");
+  other->enter_order(OrderSpec{"O1", 'B', 100, "601318", 520000});
+  EXPECT_TRUE(other->next(kWait).is(OT::Accepted));
+}
+
+// (i) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, SigtermSendsEndOfSessionAndExitsZeroWithinOneSecond) {
+  auto c = ouch_login("DEMO1", "demo1pass");
+  c->enter_order(OrderSpec{"D1", 'B', 100, "601318", 520000});
+  ASSERT_TRUE(c->next(kWait).is(OT::Accepted));
+  ItchFeedClient feed;
+  feed.connect("127.0.0.1", itch_port_);
+  ASSERT_TRUE(feed.login("DEMO2", "demo2pass", "", 1).accepted);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  pid_t r = 0;
+  while ((r = ::waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() - t0 < 5s) {
+    std::this_thread::sleep_for(2ms);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(r, pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_LT(elapsed, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
+
+  OuchEvent oe;
+  do oe = c->next(1000ms);
+  while (oe.kind == Kind::Data);
+  EXPECT_EQ(oe.kind, Kind::EndOfSession);
+  peregrine::client::ItchEvent ie;
+  do ie = feed.next(1000ms);
+  while (ie.kind == Kind::Data);
+  EXPECT_EQ(ie.kind, Kind::EndOfSession);
+}
+
+// (j) ----------------------------------------------------------------------------------------
+
+std::vector<std::uint8_t> frame(std::uint16_t len, std::vector<std::uint8_t> rest) {
+  rest.insert(rest.begin(), {static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len & 0xFF)});
+  return rest;
+}
+
+TEST_F(ServerTest, HostileInputOnTheOuchPortClosesOnlyThatSession) {
+  for (const std::uint16_t port : {ouch_port_, itch_port_}) {
+    SCOPED_TRACE(port == ouch_port_ ? "OUCH port" : "ITCH port");
+    EXPECT_TRUE(raw_closed(port, frame(0, {'L'}))) << "length 0";
+    std::vector<std::uint8_t> big(100, 'x');
+    EXPECT_TRUE(raw_closed(port, frame(65535, big))) << "length 65535";
+    EXPECT_TRUE(raw_closed(port, frame(11, {'L', 'D', 'E', 'M', 'O', '1', ' ', 'd', 'e', 'm', 'o'})))
+        << "truncated Login Request";
+    EXPECT_TRUE(raw_closed(port, frame(1, {'Q'}))) << "unknown packet type";
+    EXPECT_TRUE(raw_closed(port, frame(1, {'S'}))) << "server-only packet type";
+    std::mt19937 rng(42);
+    std::vector<std::uint8_t> garbage(4096);
+    for (auto& g : garbage) g = static_cast<std::uint8_t>(rng());
+    garbage[0] = 0x00;
+    garbage[1] = 0x05;
+    garbage[2] = 0xEE;
+    EXPECT_TRUE(raw_closed(port, garbage)) << "garbage";
+    EXPECT_TRUE(raw_closed(port, frame(20, std::vector<std::uint8_t>(20, 'U')))) << "data before login";
+    EXPECT_TRUE(raw_closed(port, frame(1, {'R'}))) << "heartbeat before login";
+    {  // half a frame, then the client goes away: the server must not care
+      peregrine::client::SoupClient c;
+      c.connect("127.0.0.1", port);
+      c.send_raw(std::vector<std::uint8_t>{0x00, 0x31, 'L', 'D'});
+      c.close();
+    }
+    {  // a logged-in session sending an unknown message
+      peregrine::client::SoupClient c;
+      c.connect("127.0.0.1", port);
+      ASSERT_TRUE(c.login("DEMO1", "demo1pass", "", 0).accepted);
+      const std::vector<std::uint8_t> unknown{'Z', 1, 2, 3};
+      c.send_unsequenced(unknown);
+      std::string reply;
+      EXPECT_TRUE(drained_to_close(c, &reply, 2000ms)) << "unknown OUCH type after login";
+    }
+    {  // a logged-in session sending an Enter Order one byte short
+      peregrine::client::SoupClient c;
+      c.connect("127.0.0.1", port);
+      ASSERT_TRUE(c.login("DEMO1", "demo1pass", "", 0).accepted);
+      std::vector<std::uint8_t> shortmsg(ouch::kEnterOrderSize - 1, ' ');
+      shortmsg[0] = 'O';
+      c.send_unsequenced(shortmsg);
+      EXPECT_TRUE(drained_to_close(c, nullptr, 2000ms)) << "short Enter Order";
+    }
+  }
+  expect_trading_works("HB1", "HS1");
+}
+
+TEST_F(ServerTest, BadOrderFieldsAreRejectedWithPreciseReasons) {
+  auto c = ouch_login("DEMO1", "demo1pass");
+  auto expect_reject = [&](const OrderSpec& s, char reason) {
+    c->enter_order(s);
+    const OuchEvent e = c->next(kWait);
+    ASSERT_TRUE(e.is(OT::Rejected)) << s.token << " got " << static_cast<char>(e.msg.type);
+    EXPECT_EQ(e.msg.rejected.token.view(), s.token);
+    EXPECT_EQ(e.msg.rejected.reason, reason) << s.token;
+  };
+  expect_reject(OrderSpec{"X1", 'B', 100, "999999", 520000}, ouch::reject::kInvalidStock);
+  expect_reject(OrderSpec{"X2", 'B', 100, "601318", 520000, ouch::kTifMarketHours, 'Q'}, ouch::reject::kInvalidDisplay);
+  expect_reject(OrderSpec{"X3", 'Q', 100, "601318", 520000}, ouch::reject::kOther);
+  expect_reject(OrderSpec{"X4", 'B', 100, "601318", 520000, 12345}, ouch::reject::kOther);
+  expect_reject(OrderSpec{"X5", 'B', 100, "601318", 999990000}, ouch::reject::kInvalidPrice);
+  // The session is still usable.
+  c->enter_order(OrderSpec{"OK1", 'B', 100, "601318", 520000});
+  EXPECT_TRUE(c->next(kWait).is(OT::Accepted));
+}
+
+class SlowConsumerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.max_outbound_queue_bytes = 65536;
+    o.session_timeout_ms = 20000;  // the lazy reader sends nothing for a long time
+    o.idle_strategy = "yield";     // volume: no back-off sleeps in the core
+    start(o);
+  }
+  std::size_t slow_consumer_closes() const {
+    const std::string log = server_log();
+    std::size_t n = 0;
+    for (auto p = log.find("closed: slow_consumer"); p != std::string::npos; p = log.find("closed: slow_consumer", p + 1)) ++n;
+    return n;
+  }
+};
+
+TEST_F(SlowConsumerTest, AnOuchClientThatNeverReadsIsCutOff) {
+  OuchClient flood;
+  flood.connect("127.0.0.1", ouch_port_);
+  ASSERT_TRUE(flood.login("MM1", "mm1pass").accepted);
+  std::uint32_t n = 0;
+  std::string error;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  try {
+    while (std::chrono::steady_clock::now() < deadline && slow_consumer_closes() == 0) {
+      for (int i = 0; i < 500; ++i, ++n) {
+        const std::string t = "F" + std::to_string(n);
+        flood.enter_order(OrderSpec{t, 'B', 100, "601318", 510000 + (n % 50) * 100});
+        flood.cancel(t);
+      }
+    }
+  } catch (const peregrine::client::ClientError& e) {
+    error = e.what();  // the server closed the flooding session under us
+  }
+  EXPECT_TRUE(eventually([&] { return slow_consumer_closes() == 1; })) << n << " pairs, " << error;
+  flood.close();
+  expect_trading_works("SB1", "SS1");
+}
+
+TEST_F(SlowConsumerTest, AnItchClientThatNeverReadsIsCutOff) {
+  // An ITCH reader that never reads, with a small receive buffer.
+  asio::io_context io;
+  asio::ip::tcp::socket lazy(io);
+  lazy.open(asio::ip::tcp::v4());
+  lazy.set_option(asio::socket_base::receive_buffer_size(4096));
+  lazy.connect({asio::ip::make_address("127.0.0.1"), itch_port_});
+  asio::write(lazy, asio::buffer(login_bytes("MM1", "mm1pass")));
+
+  // A well-behaved OUCH client generates the volume: enter and cancel in batches written with
+  // one write each, reading its answers after each batch.
+  auto c = ouch_login("DEMO1", "demo1pass");
+  std::uint32_t n = 0;
+  constexpr int kBatch = 250;
+  const auto deadline = std::chrono::steady_clock::now() + 25s;
+  std::vector<std::uint8_t> batch;
+  while (std::chrono::steady_clock::now() < deadline && slow_consumer_closes() == 0) {
+    batch.clear();
+    for (int i = 0; i < kBatch; ++i, ++n) {
+      ouch::EnterOrder o{};
+      o.token = peregrine::Token::from("V" + std::to_string(n));
+      o.side = 'B';
+      o.shares = 100;
+      o.stock = peregrine::Symbol::from("601318");
+      o.price = 510000 + (n % 50) * 100;
+      o.tif = ouch::kTifMarketHours;
+      o.firm = peregrine::FirmName::from("");
+      o.display = 'Y';
+      o.capacity = 'A';
+      o.iso = 'N';
+      o.cross_type = 'N';
+      o.customer_type = 'R';
+      std::array<std::uint8_t, 3 + ouch::kEnterOrderSize> eb{};
+      (void)peregrine::proto::soup::encode_header(peregrine::proto::soup::PacketType::UnsequencedData,
+                                                  ouch::kEnterOrderSize, eb);
+      (void)ouch::encode(o, std::span<std::uint8_t>(eb).subspan(3));
+      batch.insert(batch.end(), eb.begin(), eb.end());
+      std::array<std::uint8_t, 3 + ouch::kCancelOrderSize> cb{};
+      (void)peregrine::proto::soup::encode_header(peregrine::proto::soup::PacketType::UnsequencedData,
+                                                  ouch::kCancelOrderSize, cb);
+      (void)ouch::encode(ouch::CancelOrder{o.token, 0}, std::span<std::uint8_t>(cb).subspan(3));
+      batch.insert(batch.end(), cb.begin(), cb.end());
+    }
+    c->soup().send_raw(batch);
+    for (int i = 0; i < 2 * kBatch; ++i) ASSERT_EQ(c->next(kWait).kind, Kind::Data) << "after " << n;
+  }
+  EXPECT_EQ(slow_consumer_closes(), 1u) << n << " order/cancel pairs";
+  std::printf("itch slow consumer cut off after %u order/cancel pairs\n", n);
+  // The well-behaved session was not affected.
+  c->enter_order(OrderSpec{"AFTER", 'B', 100, "601318", 520000});
+  EXPECT_TRUE(c->next(kWait).is(OT::Accepted));
+  c->logout();
+  expect_trading_works("SB2", "SS2");
+}
+
+// (k) ----------------------------------------------------------------------------------------
+
+TEST_F(ServerTest, MetricsPassPromtool) {
+  auto c = ouch_login("DEMO1", "demo1pass");
+  c->enter_order(OrderSpec{"M1", 'B', 100, "601318", 520000});
+  ASSERT_TRUE(c->next(kWait).is(OT::Accepted));
+  (void)http(http_port_, "POST", "/admin/kill", R"({"firm":"FRMA"})");  // bumps the 401 counter
+  const HttpResponse m = http(http_port_, "GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("peregrine_core_commands_total"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("peregrine_admin_unauthorized_total"), std::string::npos);
+#ifdef PEREGRINE_PROMTOOL
+  const fs::path file = dir_ / "metrics.txt";
+  std::ofstream(file) << m.body;
+  const std::string cmd = std::string(PEREGRINE_PROMTOOL) + " check metrics < " + file.string() + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int rc = ::pclose(p);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "");
+#else
+  GTEST_SKIP() << "promtool not found at configure time";
+#endif
+}
+
+}  // namespace
