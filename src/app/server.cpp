@@ -133,6 +133,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     limits_.heartbeat_interval_ns = std::uint64_t{cfg.gateway.heartbeat_interval_ms} * 1'000'000;
     limits_.timeout_ns = std::uint64_t{cfg.gateway.session_timeout_ms} * 1'000'000;
     conn_.max_outbound_bytes = cfg.gateway.max_outbound_queue_bytes;
+    // Replies are paced against the write queue: below half of it deliveries go on; a client
+    // whose socket takes nothing for a second while replies wait is cut off (SoupServerSession);
+    // a queue that overflows is cut off at once (TcpSessionHost).
+    limits_.deliver_high_water = cfg.gateway.max_outbound_queue_bytes / 2;
     conn_.tcp_nodelay = eff.tcp_nodelay;
     conn_.send_buffer = eff.socket_send_buffer;
     conn_.recv_buffer = eff.socket_recv_buffer;
@@ -140,6 +144,9 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     feed_limits_.session_name = limits_.session_name;
     feed_limits_.heartbeat_interval_ns = limits_.heartbeat_interval_ns;
     feed_limits_.timeout_ns = limits_.timeout_ns;
+    // A feed replay from early in the day goes out in slices on each flush and tick, so a
+    // reading client is not mistaken for a slow one; one that does not read fills its queue.
+    feed_limits_.max_messages_per_deliver = 16384;
     egress::EgressConfig ecfg;
     ecfg.mold.session = limits_.session_name;
     egress_ = std::make_unique<egress::Egress>(cfg.engine, lookup_, users_, ecfg,

@@ -94,8 +94,10 @@ class TcpSessionHost final : public gateway::SessionHost,
     if (!write_in_flight_) write();
   }
   bool submit(const Command& cmd) override { return owner_.submit(cmd); }
+  std::size_t queued_bytes() const noexcept override { return pending_.size() + writing_.size(); }
   void submit_control(const Command& cmd) override { owner_.submit_control(cmd); }
   void close(gateway::CloseReason why) override {
+    if (why == gateway::CloseReason::SlowConsumer) return abort(why);  // its queue will never drain
     if (closing_) return;
     closing_ = true;
     flush_then_close_ = true;

@@ -232,15 +232,33 @@ void SoupServerSession::send_packet(soup::PacketType type, std::span<const std::
 void SoupServerSession::deliver(std::uint64_t now_ns) {
   if (state_ != State::LoggedIn) return;
   const OutboundJournal& j = user_->journal;
+  if (next_to_send_ < j.first_retained()) {
+    // The client fell so far behind that its next message is no longer kept: it cannot be
+    // served in order, so it is cut off (it may log in again from a retained number).
+    ++counters_.slow_consumers;
+    return finish(CloseReason::SlowConsumer, true);
+  }
+  const std::uint64_t before = next_to_send_;
   while (next_to_send_ < j.next_seq()) {
+    if (limits_.deliver_high_water != 0 && host_.queued_bytes() >= limits_.deliver_high_water) break;
     send_packet(soup::PacketType::SequencedData, j.get(next_to_send_), now_ns);
     ++next_to_send_;
+  }
+  if (next_to_send_ == j.next_seq() || next_to_send_ != before) {
+    stalled_since_ns_ = 0;  // caught up, or the client is reading
+  } else if (stalled_since_ns_ == 0) {
+    stalled_since_ns_ = now_ns == 0 ? 1 : now_ns;
   }
 }
 
 void SoupServerSession::on_tick(std::uint64_t now_ns) {
   if (state_ == State::Closed) return;
   if (now_ns - last_rx_ns_ >= limits_.timeout_ns) return finish(CloseReason::Timeout, true);
+  deliver(now_ns);
+  if (stalled_since_ns_ != 0 && now_ns - stalled_since_ns_ >= limits_.stall_timeout_ns) {
+    ++counters_.slow_consumers;
+    return finish(CloseReason::SlowConsumer, true);
+  }
   if (state_ == State::LoggedIn && now_ns - last_tx_ns_ >= limits_.heartbeat_interval_ns)
     send_packet(soup::PacketType::ServerHeartbeat, {}, now_ns);
 }

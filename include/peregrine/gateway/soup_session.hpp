@@ -111,8 +111,11 @@ class SessionHost {
   /// Hands a command the session itself generates (cancel-on-disconnect) to the core. It must
   /// not be lost: when the ring is full the host keeps it and retries before anything else.
   virtual void submit_control(const Command& cmd) = 0;
-  /// Closes the connection after the queued bytes; the session has already finished itself.
+  /// Closes the connection after the queued bytes (SlowConsumer: at once, dropping them); the
+  /// session has already finished itself.
   virtual void close(CloseReason why) = 0;
+  /// Bytes handed to send() that the socket has not taken yet.
+  [[nodiscard]] virtual std::size_t queued_bytes() const noexcept { return 0; }
 };
 
 struct SessionLimits {
@@ -120,6 +123,14 @@ struct SessionLimits {
   std::uint64_t heartbeat_interval_ns = 1'000'000'000;  ///< server heartbeat after 1 s quiet
   std::uint64_t timeout_ns = 15'000'000'000;            ///< client silent this long: gone
   std::size_t max_packet_length = 1024;                 ///< inbound SoupBinTCP length bound
+  /// deliver() stops handing sequenced messages to the host while it holds this many unsent
+  /// bytes (0 = never stops), and goes on at the next deliver() or tick: a replay larger than
+  /// the connection's queue is paced by the client's reading instead of overflowing it.
+  std::size_t deliver_high_water = 0;
+  /// A session that stays behind (messages waiting, host over the high water) without the
+  /// socket taking a byte for this long is cut off as a slow consumer; so is one whose next
+  /// message has left the journal's retention.
+  std::uint64_t stall_timeout_ns = 1'000'000'000;
 };
 
 /// Counts kept by the gateway thread for metrics.
@@ -133,6 +144,7 @@ struct SessionCounters {
   std::uint64_t protocol_errors = 0;
   std::uint64_t replayed = 0;          ///< sequenced messages re-sent on login
   std::uint64_t cancel_on_disconnect = 0;
+  std::uint64_t slow_consumers = 0;    ///< sessions cut off for not reading
 };
 
 /// One TCP connection's SoupBinTCP server session.
@@ -149,7 +161,8 @@ class SoupServerSession {
   /// Bytes read from the socket at `now_ns` (a monotonic clock, also used for timestamps of
   /// commands: the core reads no clock).
   void on_bytes(std::span<const std::uint8_t> bytes, std::uint64_t now_ns);
-  /// Timer tick: sends heartbeats, ends a silent session.
+  /// Timer tick: goes on with a paced delivery, sends heartbeats, ends a silent session or one
+  /// stalled behind a client that does not read.
   void on_tick(std::uint64_t now_ns);
   /// Egress appended messages to this session's user journal: send what is not sent yet.
   void deliver(std::uint64_t now_ns);
@@ -189,6 +202,7 @@ class SoupServerSession {
   std::uint64_t last_tx_ns_;
   std::uint64_t origin_ns_ = 0;
   std::uint64_t throttle_window_start_ns_ = 0;
+  std::uint64_t stalled_since_ns_ = 0;  ///< 0 = not stalled
   std::uint32_t throttle_count_ = 0;
 };
 

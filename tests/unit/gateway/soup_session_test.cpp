@@ -375,3 +375,89 @@ TEST_F(SoupSessionTest, EndOfSessionIsSentThenClosed) {
 
 }  // namespace
 }  // namespace peregrine::gateway
+
+namespace peregrine::gateway {
+namespace {
+
+// A host whose socket takes nothing: everything sent stays queued until drained by the test.
+class QueueingHost : public SessionHost {
+ public:
+  void send(std::span<const std::uint8_t> bytes) override { queued += bytes.size(); }
+  bool submit(const Command&) override { return true; }
+  void submit_control(const Command&) override {}
+  void close(CloseReason why) override {
+    closed = true;
+    reason = why;
+  }
+  std::size_t queued_bytes() const noexcept override { return queued; }
+  std::size_t queued = 0;
+  bool closed = false;
+  CloseReason reason{};
+};
+
+TEST_F(SoupSessionTest, ReplayLargerThanTheQueueIsPacedByTheClientsReading) {
+  UserState& u = *users.find(OwnerId{1});
+  for (int i = 0; i < 50; ++i) {
+    std::array<std::uint8_t, proto::ouch::kMaxMessageSize> msg{};
+    const std::size_t n = proto::ouch::encode(proto::ouch::SystemEvent{1, 'S'}, msg);
+    u.journal.append({msg.data(), n});
+  }
+  QueueingHost h;
+  SessionLimits paced = limits;
+  paced.deliver_high_water = 100;  // bytes: a few 13-byte packets at a time
+  SoupServerSession s(users, h, paced, counters, 0);
+  s.on_bytes(login_bytes("DEMO1", "secret1", 1), 1);
+  const std::uint64_t first_batch = s.next_to_send();
+  EXPECT_GT(first_batch, 1u);
+  EXPECT_LT(first_batch, 51u);  // stopped at the high water, not all 50
+  for (int tick = 2; tick < 100 && s.next_to_send() < 51; ++tick) {
+    h.queued = 0;  // the client read everything
+    s.on_tick(static_cast<std::uint64_t>(tick) * 1000);
+  }
+  EXPECT_EQ(s.next_to_send(), 51u);
+  EXPECT_FALSE(h.closed);
+}
+
+TEST_F(SoupSessionTest, AClientThatStopsReadingIsCutOffAfterTheStallTimeout) {
+  UserState& u = *users.find(OwnerId{1});
+  QueueingHost h;
+  SessionLimits paced = limits;
+  paced.deliver_high_water = 100;
+  paced.stall_timeout_ns = 2 * kSec;
+  SoupServerSession s(users, h, paced, counters, 0);
+  s.on_bytes(login_bytes("DEMO1", "secret1", 0), 1);
+  for (int i = 0; i < 50; ++i) publish(u, static_cast<std::uint64_t>(i));
+  s.deliver(10);
+  s.on_bytes(empty_packet(proto::soup::PacketType::ClientHeartbeat), kSec);  // alive, but not reading
+  s.on_tick(kSec);  // no progress from here on: the stall clock starts
+  EXPECT_FALSE(h.closed);
+  s.on_tick(2 * kSec + 10);
+  EXPECT_FALSE(h.closed);
+  s.on_tick(3 * kSec);
+  EXPECT_TRUE(h.closed);
+  EXPECT_EQ(h.reason, CloseReason::SlowConsumer);
+  EXPECT_EQ(counters.slow_consumers, 1u);
+}
+
+}  // namespace
+}  // namespace peregrine::gateway
+
+namespace peregrine::gateway {
+namespace {
+
+TEST_F(SoupSessionTest, ASessionWhoseNextMessageLeftRetentionIsCutOff) {
+  UserDirectory small(4);
+  small.add(users.find(OwnerId{1})->account);
+  UserState& u = *small.find(OwnerId{1});
+  RecordingHost h;
+  SessionLimits paced = limits;
+  SoupServerSession s(small, h, paced, counters, 0);
+  s.on_bytes(login_bytes("DEMO1", "secret1", 0), 1);
+  for (int i = 0; i < 10; ++i) publish(u, static_cast<std::uint64_t>(i));  // 1..10; 7..10 kept
+  s.deliver(2);  // next to send is 1, long gone
+  EXPECT_TRUE(h.closed);
+  EXPECT_EQ(h.reason, CloseReason::SlowConsumer);
+}
+
+}  // namespace
+}  // namespace peregrine::gateway
