@@ -1,5 +1,5 @@
 # Peregrine: the two commands are `make run` and `make test` (see README.md).
-.PHONY: all bootstrap build release debug run test test-debug test-release bench clean
+.PHONY: all bootstrap build release debug run test test-debug test-release bench fuzz clean
 
 JOBS ?= $(shell nproc)
 
@@ -33,6 +33,12 @@ test-debug: debug
 
 test-release: release
 	ctest --preset release -j $(JOBS)
+
+## fuzz: builds the libFuzzer targets and runs each for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: release
+	cmake --build --preset release --target peregrine_fuzz
+	for t in soupbintcp_ouch ouch42 itch50 moldudp64 sessions; do scripts/fuzz $$t $(FUZZ_SECONDS) || exit 1; done
 
 ## bench: regenerates docs/benchmarks.md from real runs.
 bench: bootstrap
