@@ -679,6 +679,53 @@ std::vector<std::uint8_t> frame(std::uint16_t len, std::vector<std::uint8_t> res
   return rest;
 }
 
+TEST_F(ServerTest, HostileInputOnTheHttpAndMoldUdpPortsLeavesTheEngineServing) {
+  // HTTP: garbage, an oversized header, a request that never ends its header.
+  for (const std::string& bytes : {std::string("\x16\x03\x01 garbage\r\n\r\n"),
+                                   "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"}) {
+    asio::ip::tcp::socket s(io_);
+    s.connect({asio::ip::make_address("127.0.0.1"), http_port_});
+    asio::write(s, asio::buffer(bytes));
+    std::string reply(4096, '\0');
+    boost::system::error_code ec;
+    const std::size_t n = s.read_some(asio::buffer(reply), ec);
+    reply.resize(ec ? 0 : n);
+    EXPECT_TRUE(reply.rfind("HTTP/1.1 4", 0) == 0 || ec) << reply;  // a 4xx, or closed
+  }
+  // MoldUDP64: the server re-requests on the socket it sends from; learn it from a datagram.
+  std::array<std::uint8_t, 2048> buf{};
+  asio::ip::udp::endpoint server_ep;
+  mold_sink_.non_blocking(false);
+  const std::size_t got = mold_sink_.receive_from(asio::buffer(buf), server_ep);
+  ASSERT_GT(got, 20u);
+  const std::vector<std::vector<std::uint8_t>> hostile{
+      {},                                              // empty
+      {'P', 'E', 'R'},                                 // truncated
+      std::vector<std::uint8_t>(20, 0xFF),             // wrong session, huge sequence
+      std::vector<std::uint8_t>(1500, 0x41),           // oversized
+  };
+  for (const auto& d : hostile) mold_sink_.send_to(asio::buffer(d), server_ep);
+  // A well-formed request for message 1 of the server's own session is still answered.
+  std::vector<std::uint8_t> req(buf.begin(), buf.begin() + 10);  // session from the datagram
+  const std::uint8_t seq_count[10] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
+  req.insert(req.end(), seq_count, seq_count + 10);
+  mold_sink_.send_to(asio::buffer(req), server_ep);
+  bool answered = false;
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  mold_sink_.non_blocking(true);
+  while (!answered && std::chrono::steady_clock::now() < deadline) {
+    asio::ip::udp::endpoint from;
+    boost::system::error_code ec;
+    const std::size_t n = mold_sink_.receive_from(asio::buffer(buf), from, 0, ec);
+    if (!ec && from == server_ep && n >= 20 && buf[10] == 0 && buf[17] == 1) answered = true;  // seq 1
+    if (ec) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(answered) << "re-request for message 1 not answered";
+  const HttpResponse health = http(http_port_, "GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  expect_trading_works("HB1", "HS1");
+}
+
 TEST_F(ServerTest, HostileInputOnTheOuchPortClosesOnlyThatSession) {
   for (const std::uint16_t port : {ouch_port_, itch_port_}) {
     SCOPED_TRACE(port == ouch_port_ ? "OUCH port" : "ITCH port");
