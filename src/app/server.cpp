@@ -161,7 +161,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     if (eff_.mlock_all && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
       log_->warn("cache_enabled: mlockall failed ({}); memory stays pageable", std::strerror(errno));
 
-    if (eff_.pretouch) pretouch_rings();  // the engine's tables are written by its constructor
+    if (eff_.pretouch) {  // the engine's tables start as untouched zero pages
+      engine_.pretouch();
+      pretouch_rings();
+    }
     // 3. matching
     core_.start();
     // 4. ingress + egress listeners

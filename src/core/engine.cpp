@@ -96,7 +96,8 @@ struct EngineState {
   std::vector<Book> books;
   std::vector<FirmState> firms;
   LargeArray<OrderSlot> pool;
-  std::uint32_t free_head = kNone;
+  std::uint32_t free_head = kNone;  // slots given back
+  std::uint32_t next_fresh = 0;     // slots [next_fresh, size) were never used (untouched pages)
   std::uint64_t live = 0;
   TokenIndex tokens;
   std::uint64_t token_sum = 0;
@@ -118,9 +119,15 @@ struct EngineState {
   bool valid_book(InstrumentId id) const noexcept { return id.value() >= 1 && id.value() <= books.size(); }
 
   // ---- pool ----
+  bool pool_full() const noexcept { return free_head == kNone && next_fresh == pool.size(); }
   std::uint32_t alloc_slot() noexcept {
-    const std::uint32_t s = free_head;
-    free_head = pool[s].next;
+    std::uint32_t s;
+    if (free_head != kNone) {
+      s = free_head;
+      free_head = pool[s].next;
+    } else {
+      s = next_fresh++;
+    }
     ++live;
     return s;
   }
@@ -135,7 +142,7 @@ struct EngineState {
   // back at it; a finished or replaced order's slot no longer does.
   std::uint32_t live_slot(std::uint32_t te) const noexcept {
     if (te == kEmptyEntry) return kNone;
-    const std::uint32_t s = tokens.at(te).slot;
+    const std::uint32_t s = tokens.at(te).slot();
     return pool[s].token_entry == te ? s : kNone;
   }
 
@@ -494,7 +501,7 @@ struct EngineState {
       limit = protection_price(b, c.side);
     }
     if (const RejectCode r = check_exposure(f, limit, qty, qty); r != RejectCode::None) return reject(b.id, r);
-    if (free_head == kNone) return reject(b.id, RejectCode::OrderPoolFull);
+    if (pool_full()) return reject(b.id, RejectCode::OrderPoolFull);
     if (tokens.full()) return reject(b.id, RejectCode::TokenTableFull);
 
     // Accepted: from here the order consumes an id, a slot and its token.
@@ -718,9 +725,8 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
   s.firms.resize(cfg.firms.size());
   for (std::size_t i = 0; i < cfg.firms.size(); ++i) s.firms[i].cfg = cfg.firms[i];
 
-  s.pool = detail::LargeArray<detail::OrderSlot>(cfg.max_orders, detail::OrderSlot{});
-  for (std::uint32_t i = 0; i < cfg.max_orders; ++i) s.pool[i].next = i + 1 < cfg.max_orders ? i + 1 : kNone;
-  s.free_head = cfg.max_orders > 0 ? 0 : kNone;
+  // Zero pages, untouched: slots are handed out fresh (next_fresh) before the free list.
+  s.pool = detail::LargeArray<detail::OrderSlot>(cfg.max_orders, detail::kZeroFilled);
 
   std::size_t cap = 16;
   while (cap < cfg.instruments.size() * 4) cap <<= 1;
@@ -748,6 +754,11 @@ void Engine::process(const Command& cmd, EventSink& sink) noexcept {
     case CommandType::SetTradingStatus: s_->on_trading_status(cmd.trading_status, cmd.ts, sink); break;
     default: s_->reject_admin(sink, cmd.ts, RejectCode::InvalidOrderType); break;
   }
+}
+
+void Engine::pretouch() noexcept {
+  s_->pool.pretouch();
+  s_->tokens.pretouch();
 }
 
 void Engine::prefetch(const Command& cmd) const noexcept {
@@ -863,7 +874,7 @@ bool Engine::validate_internal_state() const noexcept {
           if (o.prev != prev || o.side != side || o.price != b.price_of(idx) || o.open == 0) return false;
           if (&s.books[o.book] != &b) return false;
           const detail::TokenEntry& te = s.tokens.at(o.token_entry);
-          if (te.slot != x || te.owner != o.owner || !(te.token == o.token)) return false;
+          if (te.slot() != x || te.owner != o.owner || !(te.token == o.token)) return false;
           firm_open[o.firm.value()] += o.open;
           qty += o.open;
           ++n;
@@ -896,7 +907,7 @@ bool Engine::validate_internal_state() const noexcept {
   std::uint64_t free_n = 0;
   for (std::uint32_t x = s.free_head; x != kNone; x = s.pool[x].next)
     if (++free_n > s.pool.size()) return false;
-  return free_n + s.live == s.pool.size();
+  return free_n + s.live + (s.pool.size() - s.next_fresh) == s.pool.size();
 }
 
 }  // namespace peregrine

@@ -17,10 +17,13 @@ namespace peregrine::detail {
 
 inline constexpr std::uint32_t kEmptyEntry = 0xFFFFFFFFu;
 
+// All-zero bytes mean "empty", so a new table is untouched zero pages (see LargeArray): start-up
+// does not write hundreds of megabytes.
 struct TokenEntry {
-  std::uint32_t slot = kEmptyEntry;  // the order slot it was last given to, or kEmptyEntry
-  std::uint32_t owner = 0;
+  std::uint32_t slot_plus_one;  // the order slot it was last given to, plus one; 0 = empty
+  std::uint32_t owner;
   Token token;
+  [[nodiscard]] std::uint32_t slot() const noexcept { return slot_plus_one - 1; }
 };
 
 class TokenIndex {
@@ -28,7 +31,7 @@ class TokenIndex {
   explicit TokenIndex(std::uint32_t max_tokens) : limit_(max_tokens) {
     std::size_t cap = 16;
     while (cap < std::size_t{max_tokens} * 2) cap <<= 1;
-    entries_ = LargeArray<TokenEntry>(cap, TokenEntry{});
+    entries_ = LargeArray<TokenEntry>(cap, kZeroFilled);
     mask_ = cap - 1;
   }
 
@@ -36,7 +39,7 @@ class TokenIndex {
   [[nodiscard]] std::uint32_t find(OwnerId owner, const Token& t) const noexcept {
     for (std::size_t i = static_cast<std::size_t>(hash(owner, t)) & mask_;; i = (i + 1) & mask_) {
       const TokenEntry& e = entries_[i];
-      if (e.slot == kEmptyEntry) return kEmptyEntry;
+      if (e.slot_plus_one == 0) return kEmptyEntry;
       if (e.owner == owner.value() && e.token == t) return static_cast<std::uint32_t>(i);
     }
   }
@@ -49,8 +52,8 @@ class TokenIndex {
   /// Records a new token for `slot`; the caller checked find() and full().
   std::uint32_t insert(OwnerId owner, const Token& t, std::uint32_t slot) noexcept {
     std::size_t i = static_cast<std::size_t>(hash(owner, t)) & mask_;
-    while (entries_[i].slot != kEmptyEntry) i = (i + 1) & mask_;
-    entries_[i].slot = slot;
+    while (entries_[i].slot_plus_one != 0) i = (i + 1) & mask_;
+    entries_[i].slot_plus_one = slot + 1;
     entries_[i].owner = owner.value();
     entries_[i].token = t;
     ++count_;
@@ -77,6 +80,9 @@ class TokenIndex {
   }
 
   LargeArray<TokenEntry> entries_;
+ public:
+  /// Writes every page of the table (cache_enabled pre-touch): no page faults later.
+  void pretouch() noexcept { entries_.pretouch(); }
   std::size_t mask_ = 0;
   std::uint64_t count_ = 0;
   std::uint32_t limit_;
