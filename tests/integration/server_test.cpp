@@ -299,8 +299,21 @@ class ServerTest : public ::testing::Test {
     return b;
   }
 
+  /// Waits until the server's rings are empty: after a flood the core and egress may still be
+  /// working through a backlog, and a full command ring refuses orders (OUCH Rejected 'O').
+  void wait_until_idle() {
+    EXPECT_TRUE(eventually(
+        [&] {
+          const std::string m = http(http_port_, "GET", "/metrics").body;
+          return m.find("peregrine_ring_occupancy{ring=\"gateway_commands\"} 0\n") != std::string::npos &&
+                 m.find("peregrine_ring_occupancy{ring=\"events\"} 0\n") != std::string::npos;
+        },
+        10000ms));
+  }
+
   /// A trade between DEMO1 and DEMO2 still works (used after hostile input).
   void expect_trading_works(std::string_view buy_token, std::string_view sell_token) {
+    wait_until_idle();
     auto a = ouch_login("DEMO1", "demo1pass");
     auto b = ouch_login("DEMO2", "demo2pass");
     a->enter_order(OrderSpec{buy_token, 'B', 100, "601318", 523000});

@@ -15,6 +15,7 @@
 
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/types.hpp"
+#include "peregrine/gateway/message_journal.hpp"
 #include "peregrine/proto/ouch42.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
@@ -32,30 +33,9 @@ struct UserAccount {
   std::uint32_t throttle_per_second = 0;  ///< inbound messages per second; 0 = unlimited
 };
 
-/// One user's outbound OUCH messages for the day, numbered from 1 and kept for replay: the most
-/// recent `retention` of them. Survives the user's connections (a re-login replays from here).
-class OutboundJournal {
- public:
-  explicit OutboundJournal(std::size_t retention) : retention_(retention == 0 ? 1 : retention) {}
-  /// Appends one encoded OUCH message (at most proto::ouch::kMaxMessageSize bytes); returns its
-  /// sequence number.
-  std::uint64_t append(std::span<const std::uint8_t> message);
-  /// Sequence number the next message will get.
-  [[nodiscard]] std::uint64_t next_seq() const noexcept { return first_ + records_.size(); }
-  /// Oldest sequence number still kept.
-  [[nodiscard]] std::uint64_t first_retained() const noexcept { return first_; }
-  /// The message numbered `seq`; precondition first_retained() <= seq < next_seq().
-  [[nodiscard]] std::span<const std::uint8_t> get(std::uint64_t seq) const noexcept;
-
- private:
-  struct Record {
-    std::uint8_t size;
-    std::array<std::uint8_t, proto::ouch::kMaxMessageSize> bytes;
-  };
-  std::size_t retention_;
-  std::uint64_t first_ = 1;
-  std::deque<Record> records_;
-};
+/// One user's outbound OUCH messages for the day, numbered from 1 and kept for replay (the most
+/// recent `retention`). Survives the user's connections: a re-login replays from here.
+using OutboundJournal = MessageJournal<proto::ouch::kMaxMessageSize>;
 
 class SoupServerSession;
 
