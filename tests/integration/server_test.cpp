@@ -95,6 +95,7 @@ struct ServerOptions {
   std::size_t max_outbound_queue_bytes = 8u << 20;
   std::uint32_t session_timeout_ms = 3000;
   std::string idle_strategy = "backoff";
+  std::uint32_t max_tokens = 262144;  ///< the day's tokens; a flood must not use them all up
 };
 
 /// Starts the server from a temporary configuration; stops it at the end of the test.
@@ -119,7 +120,7 @@ class ServerTest : public ::testing::Test {
     std::ofstream(dir_ / "creds.txt") << "DEMO1:demo1pass\nDEMO2:demo2pass\nMM1:mm1pass\nTHR1:thr1pass\n";
     std::ofstream(dir_ / "token.txt") << kToken << "\n";
     std::ofstream(dir_ / "test.yaml")
-        << "engine: {max_orders: 65536, max_tokens: 262144}\n"
+        << "engine: {max_orders: 65536, max_tokens: " << opt.max_tokens << "}\n"
            "instruments:\n"
            "  - {symbol: \"600519\", board: main, reference_price: \"1700.00\"}\n"
            "  - {symbol: \"601318\", board: main, reference_price: \"52.30\"}\n"
@@ -810,6 +811,9 @@ class SlowConsumerTest : public ServerTest {
   void SetUp() override {
     ServerOptions o;
     o.max_outbound_queue_bytes = 65536;
+    // The floods below enter up to 1.5M orders: room for all their tokens, so that the orders
+    // of the trading check afterwards are not refused with TokenTableFull.
+    o.max_tokens = 4194304;
     o.session_timeout_ms = 20000;  // the lazy reader sends nothing for a long time
     o.idle_strategy = "yield";     // volume: no back-off sleeps in the core
     start(o);
@@ -830,7 +834,7 @@ TEST_F(SlowConsumerTest, AnOuchClientThatNeverReadsIsCutOff) {
   std::string error;
   const auto deadline = std::chrono::steady_clock::now() + 15s;
   try {
-    while (std::chrono::steady_clock::now() < deadline && slow_consumer_closes() == 0) {
+    while (std::chrono::steady_clock::now() < deadline && slow_consumer_closes() == 0 && n < 1'500'000) {
       for (int i = 0; i < 500; ++i, ++n) {
         const std::string t = "F" + std::to_string(n);
         flood.enter_order(OrderSpec{t, 'B', 100, "601318", 510000 + (n % 50) * 100});
