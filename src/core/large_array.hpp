@@ -1,8 +1,9 @@
 #pragma once
-// A fixed-size array for the core's large tables (token index, order pool). On Linux it is
-// 2 MiB aligned and advised as transparent-huge-page backed (madvise, at construction only),
-// which cuts the TLB misses of random probes into tables of tens of megabytes; elsewhere
-// (wasm32-wasi) it is plain heap memory. Never resized. Core-internal.
+// A fixed-size, zero-filled array for the core's large tables (token index, order pool). On
+// Linux it is mmap'd, 2 MiB aligned and advised as transparent-huge-page backed (madvise, at
+// construction only), which cuts the TLB misses of random probes into tables of tens of
+// megabytes, and its pages fault in on first use; elsewhere (wasm32-wasi) it is zeroed heap
+// memory. Never resized. Core-internal.
 
 #include <cstddef>
 #include <cstdint>
@@ -28,24 +29,6 @@ class LargeArray {
 
  public:
   LargeArray() = default;
-  LargeArray(std::size_t n, const T& value) : n_(n) {
-    const std::size_t bytes = n * sizeof(T);
-    void* p = nullptr;
-#if defined(__linux__)
-    constexpr std::size_t kHuge = std::size_t{2} << 20;
-    if (bytes >= kHuge) {
-      p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
-      if (p != nullptr) (void)::madvise(p, bytes, MADV_HUGEPAGE);  // advice only: ignore failure
-    }
-#endif
-    if (p == nullptr) {
-      constexpr std::size_t kAlign = alignof(T) > 64 ? alignof(T) : 64;
-      p = std::aligned_alloc(kAlign, (bytes + kAlign) / kAlign * kAlign);
-    }
-    if (p == nullptr) std::abort();  // start-up only; the core has no exceptions
-    data_.reset(static_cast<T*>(p));
-    for (std::size_t i = 0; i < n; ++i) ::new (static_cast<void*>(data_.get() + i)) T(value);
-  }
   /// All-zero T's. On Linux the memory comes from mmap and is not touched here: pages are zero
   /// and faulted in on first use, so a table sized for a whole day costs nothing at start-up.
   LargeArray(std::size_t n, ZeroFilled) : n_(n) {
