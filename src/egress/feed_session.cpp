@@ -58,20 +58,13 @@ FeedSession::~FeedSession() {
 void FeedSession::on_bytes(std::span<const std::uint8_t> bytes, std::uint64_t now_ns) {
   if (state_ == State::Closed) return;
   last_rx_ns_ = now_ns;
-  if (!decoder_.feed(bytes)) {
-    ++counters_.protocol_errors;
-    return finish(CloseReason::ProtocolError, true);
-  }
-  soup::Packet p;
-  for (;;) {
-    const soup::DecodeStatus st = decoder_.poll(p);
-    if (st == soup::DecodeStatus::NeedMore) return;
-    if (st != soup::DecodeStatus::Ok) {
-      ++counters_.protocol_errors;
-      return finish(CloseReason::ProtocolError, true);
-    }
+  const soup::DecodeStatus st = decoder_.dispatch(bytes, [&](const soup::Packet& p) {
     handle(p, now_ns);
-    if (state_ == State::Closed) return;
+    return state_ != State::Closed;
+  });
+  if (st != soup::DecodeStatus::Ok) {
+    ++counters_.protocol_errors;
+    finish(CloseReason::ProtocolError, true);
   }
 }
 

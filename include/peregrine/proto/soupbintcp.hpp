@@ -225,6 +225,22 @@ class StreamDecoder {
   /// error (see the class comment).
   [[nodiscard]] DecodeStatus poll(Packet& out) noexcept;
 
+  /// Feeds the bytes of one read and hands every complete packet to `on_packet(const Packet&)`,
+  /// which returns false to stop (the session closed). Returns Ok when the bytes were used up or
+  /// the callback stopped, else the first decode error (the session should end). The one loop
+  /// every server session runs over its reads.
+  template <typename OnPacket>
+  [[nodiscard]] DecodeStatus dispatch(std::span<const std::uint8_t> bytes, OnPacket&& on_packet) {
+    if (!feed(bytes)) return DecodeStatus::ZeroLength;  // earlier bytes not drained: framing lost
+    Packet p;
+    for (;;) {
+      const DecodeStatus st = poll(p);
+      if (st == DecodeStatus::NeedMore) return DecodeStatus::Ok;
+      if (st != DecodeStatus::Ok) return st;
+      if (!on_packet(static_cast<const Packet&>(p))) return DecodeStatus::Ok;
+    }
+  }
+
   /// Forgets buffered bytes, pending input and a sticky error (for a new connection).
   void reset() noexcept;
 
