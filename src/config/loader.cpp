@@ -7,6 +7,7 @@
 #include "peregrine/config/loader.hpp"
 
 #include "peregrine/config/service.hpp"
+#include "peregrine/core/codes.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -247,10 +248,11 @@ constexpr std::array<Choice<StpMode>, 5> kStpModes{{
     {"decrement", StpMode::Decrement},
 }};
 
-constexpr std::array<Choice<TradingStatus>, 2> kStatuses{{
-    {"trading", TradingStatus::Trading},
-    {"halted", TradingStatus::Halted},
-}};
+constexpr auto kStatuses = [] {
+  std::array<Choice<TradingStatus>, kTradingStatusNames.size()> a{};
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = {kTradingStatusNames[i].second, kTradingStatusNames[i].first};
+  return a;
+}();
 
 constexpr std::array<Choice<bool>, 2> kBools{{{"true", true}, {"false", false}}};
 

@@ -69,6 +69,8 @@ void Egress::on_event(const Event& ev) {
       }
       [[fallthrough]];
     }
+    case EventType::CrossTrade:
+    case EventType::Indicative:
     case EventType::TradingStatusChanged:
     case EventType::KillSwitchChanged: {
       itch::Message m{};

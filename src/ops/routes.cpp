@@ -99,14 +99,6 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-std::string_view to_label(TradingStatus s) noexcept {
-  switch (s) {
-    case TradingStatus::Trading: return "trading";
-    case TradingStatus::Halted: return "halted";
-  }
-  return "unknown";
-}
-
 struct StatusMapping {
   http::status http;
   std::string_view result;
@@ -359,7 +351,7 @@ Response Router::depth(const Request& req, std::string_view query) {
     return res;
   }
   json::Writer w;
-  w.begin_object().key("symbol").string(symbol.view()).key("status").string(to_label(snap.status));
+  w.begin_object().key("symbol").string(symbol.view()).key("status").string(to_string(snap.status));
   const auto side = [&](std::string_view name, const std::vector<DepthLevel>& levels_in) {
     w.key(name).begin_array();
     const std::size_t n = std::min(levels, levels_in.size());
