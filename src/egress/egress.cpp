@@ -16,7 +16,8 @@ Egress::Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, gatew
       itch_(ecfg.itch_retention),
       mold_(itch_, ecfg.mold, std::move(send_datagram)),
       feeds_(itch_),
-      books_(cfg.instruments.size()) {
+      books_(cfg.instruments.size()),
+      indicative_(cfg.instruments.size()) {
   dirty_.reserve(users.size());
 }
 
@@ -69,9 +70,21 @@ void Egress::on_event(const Event& ev) {
       }
       [[fallthrough]];
     }
-    case EventType::CrossTrade:
     case EventType::Indicative:
-    case EventType::TradingStatusChanged:
+    case EventType::TradingStatusChanged: {
+      const std::size_t i = static_cast<std::size_t>(ev.instrument.value()) - 1;
+      if (ev.instrument.value() != 0 && i < indicative_.size()) {
+        const std::lock_guard<std::mutex> lock(depth_mutex_);
+        if (ev.type == EventType::Indicative) {
+          indicative_[i] = AuctionInfo{ev.price, ev.ref, ev.order_id.value(),
+                                       ev.order_id.value() == 0 ? std::optional<Side>{} : std::optional<Side>{ev.side}};
+        } else if (!is_call_phase(static_cast<TradingStatus>(ev.code))) {
+          indicative_[i].reset();
+        }
+      }
+      [[fallthrough]];
+    }
+    case EventType::CrossTrade:
     case EventType::KillSwitchChanged: {
       itch::Message m{};
       if (proto::to_itch(ev, ref_, m)) publish(m);
@@ -138,6 +151,13 @@ void Egress::end_of_day(Timestamp ts, std::uint64_t now_ns) {
   flush(now_ns);
   mold_.end_of_session(now_ns);
   feeds_.end_all(now_ns);
+}
+
+std::optional<AuctionInfo> Egress::indicative(InstrumentId id) const {
+  const std::size_t i = static_cast<std::size_t>(id.value()) - 1;
+  if (id.value() == 0 || i >= indicative_.size()) return std::nullopt;
+  const std::lock_guard<std::mutex> lock(depth_mutex_);
+  return indicative_[i];
 }
 
 std::vector<DepthLevel> Egress::depth(InstrumentId id, Side side, std::size_t max_levels) const {

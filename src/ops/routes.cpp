@@ -370,6 +370,16 @@ Response Router::depth(const Request& req, std::string_view query) {
   };
   side("bids", snap.bids);
   side("asks", snap.asks);
+  if (snap.indicative) {
+    const AuctionInfo& a = *snap.indicative;
+    const char* direction = a.price.value() == 0 ? "none" : !a.surplus ? "balanced" : a.surplus == Side::Buy ? "buy" : "sell";
+    w.key("indicative").begin_object();
+    w.key("price").fixed_point(a.price.value(), 4);
+    w.key("paired").unsigned_integer(a.paired);
+    w.key("imbalance").unsigned_integer(a.imbalance);
+    w.key("imbalance_side").string(direction);
+    w.end_object();
+  }
   w.end_object();
   return reply(req, http::status::ok, w.take() + "\n", kJson);
 }
