@@ -448,7 +448,8 @@ TEST_F(OuchOutboundTest, AdminRefusalsAndBookEventsSendNoOuch) {
   EXPECT_FALSE(to_ouch(Event::make(EventType::CancelRejected, kTs), ref_, o));  // owner 0
   EXPECT_FALSE(to_ouch(Event::make(EventType::Rejected, kTs), ref_, o));        // owner 0
   for (EventType t : {EventType::BookAdd, EventType::BookExecute, EventType::BookCancel, EventType::BookDelete,
-                      EventType::BookReplace, EventType::TradingStatusChanged, EventType::KillSwitchChanged}) {
+                      EventType::BookReplace, EventType::TradingStatusChanged, EventType::KillSwitchChanged,
+                      EventType::CrossTrade, EventType::Indicative}) {
     EXPECT_FALSE(to_ouch(order_event(t), ref_, o)) << static_cast<int>(t);
   }
   EXPECT_EQ(o.type, before.type);
