@@ -19,6 +19,10 @@ Egress::Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, gatew
       books_(cfg.instruments.size()),
       indicative_(cfg.instruments.size()) {
   dirty_.reserve(users.size());
+  for (const InstrumentConfig& i : cfg.instruments) {
+    status_.push_back(i.initial_status);
+    if (i.initial_status != TradingStatus::Closed) ++open_instruments_;
+  }
 }
 
 void Egress::publish(const itch::Message& m) {
@@ -82,6 +86,7 @@ void Egress::on_event(const Event& ev) {
           indicative_[i].reset();
         }
       }
+      if (ev.type == EventType::TradingStatusChanged) on_status(ev);
       [[fallthrough]];
     }
     case EventType::CrossTrade:
@@ -90,6 +95,34 @@ void Egress::on_event(const Event& ev) {
       if (proto::to_itch(ev, ref_, m)) publish(m);
       return;
     }
+  }
+}
+
+void Egress::on_status(const Event& ev) {
+  const std::size_t i = static_cast<std::size_t>(ev.instrument.value()) - 1;
+  if (ev.instrument.value() == 0 || i >= status_.size()) return;
+  const TradingStatus to = static_cast<TradingStatus>(ev.code);
+  const bool was_closed = status_[i] == TradingStatus::Closed;
+  status_[i] = to;
+  if (was_closed && to != TradingStatus::Closed) {
+    if (open_instruments_++ == 0) ouch_system_event(ev.ts, 'S');  // start of day
+  } else if (!was_closed && to == TradingStatus::Closed) {
+    if (--open_instruments_ == 0) ouch_system_event(ev.ts, 'E');  // end of day
+  }
+}
+
+// OUCH 4.2 System Event to every user (journaled: a user logging in later replays it).
+void Egress::ouch_system_event(Timestamp ts, char code) {
+  ouch::Outbound out{};
+  out.type = ouch::OutboundType::SystemEvent;
+  out.system_event = ouch::SystemEvent{ts.value(), code};
+  std::array<std::uint8_t, ouch::kMaxMessageSize> buf{};
+  const std::size_t n = ouch::encode(out, buf);
+  for (std::size_t u = 0; u < users_.size(); ++u) {
+    gateway::UserState* user = &users_.at(u);
+    user->journal.append({buf.data(), n});
+    ++counters_.ouch_messages;
+    if (dirty_set_.insert(user).second) dirty_.push_back(user);
   }
 }
 

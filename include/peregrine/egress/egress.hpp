@@ -114,6 +114,12 @@ class Egress {
   mutable std::mutex depth_mutex_;
   std::vector<DepthBook> books_;  // index = InstrumentId - 1; guarded by depth_mutex_
   std::vector<std::optional<AuctionInfo>> indicative_;  // index = InstrumentId - 1; guarded by depth_mutex_
+  // OUCH System Event: start of day when the first instrument leaves Closed, end of day when
+  // the last one enters it (io thread).
+  std::vector<TradingStatus> status_;  // index = InstrumentId - 1
+  std::size_t open_instruments_ = 0;
+  void on_status(const Event& ev);
+  void ouch_system_event(Timestamp ts, char code);
   EgressCounters counters_;
 };
 
