@@ -296,6 +296,102 @@ TEST_F(AuctionTest, AReplaceInACallRestsWithoutMatching) {
   EXPECT_EQ(levels(kMain, Side::Sell), (Levels{{px(10'00), 100, 1}}));  // crossed, unmatched
 }
 
+// Every order type in every phase, as the table in docs/market-rules.md ("Trading phases") says.
+TEST_F(AuctionTest, EveryOrderTypeInEveryPhase) {
+  enum Kind { kDay, kIoc, kFok, kMinQty, kMarketIoc, kMarketToLimit, kPostOnly, kKinds };
+  constexpr RejectCode A = RejectCode::None;  // accepted
+  constexpr RejectCode C = RejectCode::MarketClosed;
+  constexpr RejectCode H = RejectCode::Halted;
+  constexpr RejectCode T = RejectCode::OrderTypeNotInPhase;
+  constexpr RejectCode P = RejectCode::PostOnlyNotInPhase;
+  const struct {
+    TradingStatus phase;
+    bool halt_accepts_orders;
+    std::array<RejectCode, kKinds> want;  // day, IOC, FOK, min qty, market IOC, market to limit, post-only
+  } rows[] = {
+      {TradingStatus::Trading, false, {A, A, A, A, A, A, A}},
+      {TradingStatus::Closed, false, {C, C, C, C, C, C, C}},
+      {TradingStatus::Break, false, {C, C, C, C, C, C, C}},
+      {TradingStatus::OpeningCall, false, {A, T, T, T, T, T, P}},
+      {TradingStatus::OpeningCallFrozen, false, {A, T, T, T, T, T, P}},
+      {TradingStatus::ClosingCall, false, {A, T, T, T, T, T, P}},
+      {TradingStatus::ResumeCall, false, {A, T, T, T, T, T, P}},
+      {TradingStatus::Halted, false, {H, H, H, H, H, H, H}},
+      {TradingStatus::Halted, true, {A, T, T, T, T, T, P}},
+      {TradingStatus::Suspended, false, {H, H, H, H, H, H, H}},
+      {TradingStatus::Suspended, true, {H, H, H, H, H, H, H}},
+  };
+  for (const auto& row : rows) {
+    for (int k = 0; k < kKinds; ++k) {
+      EngineConfig cfg = default_config();
+      cfg.halt_accepts_orders = row.halt_accepts_orders;
+      rebuild(cfg);
+      // A resting sell so that market orders have something to price against in continuous trading.
+      run(limit(seller(kBob, kFirmB, 1, "REST"), 1000, px(10'10)));
+      run(set(row.phase));
+      const Ord o = buyer(kAlice, kFirmA, 2, "K");
+      Command c{};
+      switch (k) {
+        case kDay: c = limit(o, 100, px(10'00)); break;
+        case kIoc: c = limit(o, 100, px(10'00), TimeInForce::Ioc); break;
+        case kFok: c = limit(o, 100, px(10'00), TimeInForce::Fok); break;
+        case kMinQty: c = limit(o, 200, px(10'00), TimeInForce::Day, 100); break;
+        case kMarketIoc: c = market(o, 100, OrderType::MarketBestFiveIoc); break;
+        case kMarketToLimit: c = market(o, 100, OrderType::MarketBestFiveToLimit); break;
+        default: c = post_only(o, 100, px(10'00)); break;
+      }
+      const Events ev = run(c);
+      ASSERT_FALSE(ev.empty());
+      const RejectCode got = ev[0].type == EventType::Rejected ? static_cast<RejectCode>(ev[0].code) : RejectCode::None;
+      EXPECT_EQ(got, row.want[static_cast<std::size_t>(k)])
+          << to_string(row.phase) << (row.halt_accepts_orders ? " (accepting)" : "") << " kind " << k << ": got "
+          << to_string(got);
+      if (got == RejectCode::None) {
+        EXPECT_EQ(ev[0].type, EventType::Accepted);
+      }
+    }
+  }
+}
+
+// Cancels and replaces by phase: frozen calls refuse both; a halt per halt_accepts_cancels.
+TEST_F(AuctionTest, CancelsAndReplacesInEveryPhase) {
+  constexpr RejectCode A = RejectCode::None;
+  const struct {
+    TradingStatus phase;
+    bool accepts_cancels;
+    RejectCode cancel;
+    RejectCode replace;
+  } rows[] = {
+      {TradingStatus::Trading, true, A, A},
+      {TradingStatus::Break, true, A, RejectCode::MarketClosed},
+      {TradingStatus::OpeningCall, true, A, A},
+      {TradingStatus::OpeningCallFrozen, true, RejectCode::CancelNotInPhase, RejectCode::CancelNotInPhase},
+      {TradingStatus::ClosingCall, true, RejectCode::CancelNotInPhase, RejectCode::CancelNotInPhase},
+      {TradingStatus::ResumeCall, true, A, A},
+      {TradingStatus::Halted, true, A, RejectCode::Halted},
+      {TradingStatus::Halted, false, RejectCode::Halted, RejectCode::Halted},
+      {TradingStatus::Suspended, true, A, RejectCode::Halted},
+      {TradingStatus::Suspended, false, RejectCode::Halted, RejectCode::Halted},
+  };
+  for (const auto& row : rows) {
+    for (bool is_replace : {false, true}) {
+      EngineConfig cfg = default_config();
+      cfg.halt_accepts_cancels = row.accepts_cancels;
+      rebuild(cfg);
+      const Ord o = buyer(kAlice, kFirmA, 1, "R1");
+      run(limit(o, 300, px(9'90)));
+      run(set(row.phase));
+      const Events ev = is_replace ? run(replace(o, o.as(2, "R2"), 200, px(9'95))) : run(cancel(o, 100));
+      ASSERT_FALSE(ev.empty());
+      RejectCode got = RejectCode::None;
+      if (ev[0].type == EventType::Rejected || ev[0].type == EventType::CancelRejected)
+        got = static_cast<RejectCode>(ev[0].code);
+      EXPECT_EQ(got, is_replace ? row.replace : row.cancel)
+          << to_string(row.phase) << (is_replace ? " replace" : " cancel") << ": got " << to_string(got);
+    }
+  }
+}
+
 // ---- halts and resumption -----------------------------------------------------------------------
 
 TEST_F(AuctionTest, AHaltOutlastsTheScheduleAndResumesIntoTheMarketsPhase) {
