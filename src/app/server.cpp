@@ -280,6 +280,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     }
     return r;
   }
+  ops::AdminResult set_phase(const Symbol& symbol, TradingStatus phase) override { return status(symbol, phase); }
   ops::AdminResult kill(const FirmName& firm, bool cancel_open) override {
     const auto f = engine_.find_firm(firm);  // config-only lookup: safe from this thread
     if (!f) return {ops::AdminStatus::UnknownFirm, "unknown firm"};

@@ -57,6 +57,9 @@ class AdminBackend {
   virtual AdminResult halt(const Symbol& symbol) = 0;
   /// Resumes trading in `symbol` (through a resumption call when the market is configured so).
   virtual AdminResult resume(const Symbol& symbol) = 0;
+  /// Puts `symbol` in `phase` now, whatever its state (an operator overriding the schedule;
+  /// `suspended` suspends).
+  virtual AdminResult set_phase(const Symbol& symbol, TradingStatus phase) = 0;
   /// Engages `firm`'s kill switch; with `cancel_open`, also cancels its live orders.
   virtual AdminResult kill(const FirmName& firm, bool cancel_open) = 0;
   /// Releases `firm`'s kill switch.
