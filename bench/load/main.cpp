@@ -14,6 +14,7 @@
 
 #include "load.hpp"
 #include "pingpong.hpp"
+#include "server_process.hpp"
 #include "startup.hpp"
 #include "util.hpp"
 
@@ -130,6 +131,7 @@ std::string default_server() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  (void)startup_affinity();  // before any thread is pinned
   std::string mode = "run";
   int i = 1;
   if (argc > 1 && argv[1][0] != '-') {

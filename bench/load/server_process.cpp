@@ -15,6 +15,18 @@
 
 namespace peregrine::bench {
 
+const cpu_set_t& startup_affinity() {
+  static const cpu_set_t set = [] {
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    if (::sched_getaffinity(0, sizeof s, &s) != 0) {
+      for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &s);
+    }
+    return s;
+  }();
+  return set;
+}
+
 bool parse_ready_line(const std::string& line, ReadyLine& out) {
   static const std::regex re(R"(peregrine: ready: OUCH \S+:(\d+), ITCH \S+:(\d+), MoldUDP64 to \S+, HTTP \S+:(\d+))");
   std::smatch m;
@@ -35,6 +47,15 @@ std::string ServerProcess::spawn(const std::vector<std::string>& argv, const std
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const char* log = log_path.empty() ? "/dev/null" : log_path.c_str();
+  // Without CPUs of its own the child gets the CPUs this process started with, not whatever
+  // this thread has since been pinned to (a fork inherits the caller's affinity).
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (cpus.empty()) {
+    set = startup_affinity();
+  } else {
+    for (const int c : cpus) CPU_SET(c, &set);
+  }
   exec_ns_ = now_ns();
   const pid_t pid = ::fork();
   if (pid < 0) return std::string("fork: ") + std::strerror(errno);
@@ -43,12 +64,7 @@ std::string ServerProcess::spawn(const std::vector<std::string>& argv, const std
     ::dup2(pipefd[1], STDOUT_FILENO);
     const int err = ::open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (err >= 0) ::dup2(err, STDERR_FILENO);
-    if (!cpus.empty()) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      for (const int c : cpus) CPU_SET(c, &set);
-      (void)::sched_setaffinity(0, sizeof set, &set);
-    }
+    (void)::sched_setaffinity(0, sizeof set, &set);
     ::execv(args[0], args.data());
     ::_exit(127);
   }
@@ -93,6 +109,12 @@ std::string ServerProcess::wait_ready(int timeout_ms) {
     on_stdout(buf, static_cast<std::size_t>(n));
   }
   return {};
+}
+
+void ServerProcess::forget() noexcept {
+  pid_ = -1;
+  if (out_fd_ >= 0) ::close(out_fd_);
+  out_fd_ = -1;
 }
 
 int ServerProcess::stop(int timeout_ms) {

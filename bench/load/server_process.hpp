@@ -3,6 +3,7 @@
 // given arguments, read its stdout for the ready line ("peregrine: ready: OUCH h:p, ITCH h:p,
 // MoldUDP64 to h:p, HTTP h:p"), and stop it with SIGTERM. Its stderr (the log) goes to a file.
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -17,6 +18,10 @@ struct ReadyLine {
   std::uint16_t itch = 0;
   std::uint16_t http = 0;
 };
+
+/// The CPUs this process could use when it started (main() calls this before pinning anything);
+/// what a started server gets when no CPUs are given for it.
+const cpu_set_t& startup_affinity();
 
 /// Parses the server's ready line; false when `line` is not one.
 [[nodiscard]] bool parse_ready_line(const std::string& line, ReadyLine& out);
@@ -44,6 +49,8 @@ class ServerProcess {
   int stop(int timeout_ms = 5000);
 
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  /// Drops the child without signalling it (the caller has reaped it).
+  void forget() noexcept;
   [[nodiscard]] int stdout_fd() const noexcept { return out_fd_; }
   [[nodiscard]] const ReadyLine& ports() const noexcept { return ports_; }
   [[nodiscard]] std::uint64_t exec_ns() const noexcept { return exec_ns_; }

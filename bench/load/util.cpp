@@ -104,7 +104,7 @@ Json& Json::end_array() {
 Json& Json::num(std::string_view k, double v) {
   key(k);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
+  std::snprintf(buf, sizeof buf, "%.10g", v);
   out_ += buf;
   return *this;
 }

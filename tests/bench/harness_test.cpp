@@ -166,7 +166,7 @@ TEST_F(HarnessTest, StartupMeasuresReadinessAndFirstLogin) {
   const auto& d = r.doc.as_object();
   EXPECT_EQ(d.at("mode").as_string(), "startup");
   EXPECT_EQ(d.at("runs").as_int64(), 2);
-  for (const char* k : {"ready_line", "readyz", "login_accepted"}) {
+  for (const char* k : {"exec_floor", "ready_line", "readyz", "login_accepted"}) {
     const auto& s = d.at("exec_to_ns").as_object().at(k).as_object();
     EXPECT_EQ(s.at("samples").as_array().size(), 2u) << k;
     EXPECT_GT(s.at("min").as_int64(), 0) << k;
