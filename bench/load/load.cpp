@@ -216,7 +216,16 @@ std::string Runner::connect_all(const std::string& host, std::uint16_t port) {
                                         return !done;
                                       });
       if (st != soup::DecodeStatus::Ok) return "bad framing from the server during login";
-      if (s->dec.buffered() != 0) return "bytes after Login Accepted before the run";
+    }
+    // Whatever came in the same read after Login Accepted (a start-of-day System Event, a
+    // heartbeat) is consumed here, so that the decoder starts the run drained.
+    soup::Packet rest;
+    for (soup::DecodeStatus st = s->dec.poll(rest); st != soup::DecodeStatus::NeedMore; st = s->dec.poll(rest)) {
+      if (st != soup::DecodeStatus::Ok) return "bad framing from the server after login";
+      ouch::Outbound m{};
+      if (rest.type == soup::PacketType::SequencedData &&
+          (ouch::decode_outbound(rest.payload, m) != ouch::Status::Ok || m.type != ouch::OutboundType::SystemEvent))
+        return "an order message for " + u.username + " before any order was sent";
     }
     if (!err.empty()) return err;
     ::fcntl(s->fd, F_SETFL, ::fcntl(s->fd, F_GETFL) | O_NONBLOCK);
