@@ -40,9 +40,12 @@ fuzz: release
 	cmake --build --preset release --target peregrine_fuzz
 	for t in soupbintcp_ouch ouch42 itch50 moldudp64 sessions; do scripts/fuzz $$t $(FUZZ_SECONDS) || exit 1; done
 
-## bench: regenerates docs/benchmarks.md from real runs.
+## bench: regenerates docs/benchmarks.md from real runs: the core micro benchmarks
+## (scripts/bench-micro), the end-to-end scenarios of peregrine-bench (scripts/bench-report), and
+## the call-auction uncross (scripts/bench-auction).
 bench: bootstrap
 	scripts/bench-micro
+	scripts/bench-report
 	scripts/bench-auction
 
 clean:

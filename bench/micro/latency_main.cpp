@@ -36,7 +36,7 @@
 #include <string_view>
 #include <vector>
 
-#include "histogram.hpp"
+#include "peregrine/bench/histogram.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "workload.hpp"

@@ -1,0 +1,194 @@
+// peregrine-bench against the real peregrine binary, briefly and at low rates: every mode exits
+// 0, its JSON has the documented shape, and the correctness counters say what a run must (every
+// order answered once, both sides of every trade agree). No timing thresholds.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json/src.hpp>  // header-only Boost.JSON, in this one translation unit
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+struct Result {
+  int exit_code = -1;
+  std::string output;
+  json::value doc;
+};
+
+class HarnessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("peregrine-bench-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  /// Runs peregrine-bench from the source root with `args` plus --json; captures stdout+stderr.
+  Result bench(std::vector<std::string> args) {
+    const fs::path out = dir_ / "out.json";
+    const fs::path log = dir_ / "stdout.txt";
+    std::string cmd = std::string("cd '") + PEREGRINE_SOURCE_DIR + "' && '" + PEREGRINE_BENCH_BINARY + "'";
+    for (const std::string& a : args) cmd += " '" + a + "'";
+    cmd += " --json '" + out.string() + "' > '" + log.string() + "' 2>&1";
+    Result r;
+    const int status = std::system(cmd.c_str());
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream lf(log);
+    std::stringstream ss;
+    ss << lf.rdbuf();
+    r.output = ss.str();
+    std::ifstream jf(out);
+    if (jf) {
+      std::stringstream js;
+      js << jf.rdbuf();
+      boost::system::error_code ec;
+      r.doc = json::parse(js.str(), ec);
+      EXPECT_FALSE(ec) << "JSON does not parse: " << ec.message() << "\n" << js.str();
+    }
+    return r;
+  }
+
+  static std::vector<std::string> server_args() {
+    return {"--server", PEREGRINE_BINARY, "--config", "config/bench.yaml", "--idle-strategy", "backoff",
+            "--drain-timeout", "20"};
+  }
+
+  static void expect_histogram(const json::object& h, const char* name) {
+    for (const char* k : {"count", "min", "p50", "p90", "p99", "p99.9", "p99.99", "max", "mean"})
+      EXPECT_TRUE(h.contains(k)) << name << " lacks " << k;
+    if (h.at("count").as_int64() == 0) return;
+    EXPECT_LE(h.at("min").as_int64(), h.at("p50").as_int64()) << name;
+    EXPECT_LE(h.at("p50").as_int64(), h.at("p99").as_int64()) << name;
+    EXPECT_LE(h.at("p99").as_int64(), h.at("p99.9").as_int64()) << name;
+    EXPECT_LE(h.at("p99.9").as_int64(), h.at("max").as_int64()) << name;
+  }
+
+  /// The checks every load run's JSON must pass.
+  static void expect_sound_run(const json::object& d) {
+    const auto& c = d.at("counts").as_object();
+    const auto& ok = d.at("correctness").as_object();
+    EXPECT_TRUE(ok.at("ok").as_bool());
+    EXPECT_EQ(ok.at("errors").as_int64(), 0);
+    EXPECT_EQ(ok.at("unanswered").as_int64(), 0);
+    EXPECT_EQ(ok.at("orders_without_one_terminal").as_int64(), 0);
+    EXPECT_EQ(ok.at("matches_one_sided").as_int64(), 0);
+    EXPECT_EQ(ok.at("executed_shares_buy").as_int64(), ok.at("executed_shares_sell").as_int64());
+    EXPECT_GT(ok.at("orders").as_int64(), 0);
+    EXPECT_GT(c.at("sent").as_int64(), 0);
+    EXPECT_EQ(c.at("sent").as_int64(), c.at("new").as_int64() + c.at("cancel").as_int64() + c.at("replace").as_int64());
+    // Every new order was accepted or rejected, and the flow trades.
+    EXPECT_EQ(c.at("new").as_int64(), c.at("accepted").as_int64() + c.at("rejected").as_int64() - c.at("replace_rejected").as_int64());
+    EXPECT_GT(c.at("matches").as_int64(), 0);
+    EXPECT_EQ(c.at("executed").as_int64(), 2 * c.at("matches").as_int64());
+    const auto& lat = d.at("latency_ns").as_object();
+    for (const char* h : {"accepted", "first_executed", "canceled", "replaced", "rejected", "cancel_rejected", "send_lag"}) {
+      ASSERT_TRUE(lat.contains(h)) << h;
+      expect_histogram(lat.at(h).as_object(), h);
+    }
+    EXPECT_GT(lat.at("accepted").as_object().at("count").as_int64(), 0);
+    EXPECT_GT(d.at("achieved_rate").to_number<double>(), 0.0);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(HarnessTest, OpenLoopRunAnswersEveryOrderOnceAndBothSidesAgree) {
+  auto args = server_args();
+  args.insert(args.end(), {"--rate", "3000", "--duration", "1", "--warmup", "0.2", "--seed", "7"});
+  const Result r = bench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(r.doc.is_object()) << r.output;
+  const auto& d = r.doc.as_object();
+  EXPECT_EQ(d.at("mode").as_string(), "open_loop");
+  EXPECT_EQ(d.at("options").as_object().at("sessions").as_int64(), 4);
+  expect_sound_run(d);
+  EXPECT_EQ(d.at("counts").as_object().at("invalid").as_int64(), 0);
+  EXPECT_NE(r.output.find("correctness: ok"), std::string::npos) << r.output;
+}
+
+TEST_F(HarnessTest, InvalidOrdersAskedForAreEachRejectedForTheirPrice) {
+  auto args = server_args();
+  args.insert(args.end(), {"--rate", "2000", "--duration", "1", "--warmup", "0.2", "--reject-ratio", "0.2", "--sessions", "2"});
+  const Result r = bench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto& d = r.doc.as_object();
+  expect_sound_run(d);
+  const auto& c = d.at("counts").as_object();
+  EXPECT_GT(c.at("invalid").as_int64(), 0);
+  EXPECT_EQ(c.at("rejected_expected").as_int64(), c.at("invalid").as_int64());
+  EXPECT_EQ(d.at("reject_reasons").as_object().at("X").as_int64(), c.at("invalid").as_int64());
+  EXPECT_EQ(d.at("options").as_object().at("sessions").as_int64(), 2);
+}
+
+TEST_F(HarnessTest, MaxThroughputRunKeepsItsWindowAndChecksTheSame) {
+  auto args = server_args();
+  args.insert(args.end(), {"--max-throughput", "--window", "8", "--duration", "1", "--warmup", "0.2"});
+  const Result r = bench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto& d = r.doc.as_object();
+  EXPECT_EQ(d.at("mode").as_string(), "max_throughput");
+  EXPECT_EQ(d.at("options").as_object().at("window").as_int64(), 8);
+  expect_sound_run(d);
+}
+
+TEST_F(HarnessTest, PingPongReportsRoundTripsOfAnOrdersSize) {
+  const Result r = bench({"pingpong", "--count", "2000", "--warmup", "200"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto& d = r.doc.as_object();
+  EXPECT_EQ(d.at("mode").as_string(), "pingpong");
+  EXPECT_EQ(d.at("request_bytes").as_int64(), 52);
+  EXPECT_EQ(d.at("reply_bytes").as_int64(), 69);
+  const auto& h = d.at("rtt_ns").as_object();
+  expect_histogram(h, "rtt_ns");
+  EXPECT_EQ(h.at("count").as_int64(), 2000);
+}
+
+TEST_F(HarnessTest, StartupMeasuresReadinessAndFirstLogin) {
+  const Result r = bench({"startup", "--server", PEREGRINE_BINARY, "--runs", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto& d = r.doc.as_object();
+  EXPECT_EQ(d.at("mode").as_string(), "startup");
+  EXPECT_EQ(d.at("runs").as_int64(), 2);
+  for (const char* k : {"exec_floor", "ready_line", "readyz", "login_accepted"}) {
+    const auto& s = d.at("exec_to_ns").as_object().at(k).as_object();
+    EXPECT_EQ(s.at("samples").as_array().size(), 2u) << k;
+    EXPECT_GT(s.at("min").as_int64(), 0) << k;
+    EXPECT_LE(s.at("min").as_int64(), s.at("median").as_int64()) << k;
+    EXPECT_LE(s.at("median").as_int64(), s.at("max").as_int64()) << k;
+  }
+}
+
+TEST_F(HarnessTest, NoServerToTalkToIsASetupFailure) {
+  const Result r = bench({"--connect", "127.0.0.1:1", "--config", "config/bench.yaml", "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("connect"), std::string::npos) << r.output;
+}
+
+TEST_F(HarnessTest, HelpDocumentsEveryOption) {
+  const Result r = bench({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* opt : {"--config", "--server", "--connect", "--server-cpus", "--core-cpu", "--idle-strategy",
+                          "--server-arg", "--server-log", "--cpus", "--sessions", "--rate", "--max-throughput",
+                          "--window", "--duration", "--warmup", "--mix", "--zipf", "--reject-ratio", "--max-live",
+                          "--seed", "--drain-timeout", "--spin", "--json", "--count", "--echo-cpus", "--runs"})
+    EXPECT_NE(r.output.find(opt), std::string::npos) << opt;
+}
+
+}  // namespace
