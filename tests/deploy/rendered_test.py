@@ -65,6 +65,20 @@ def check(path, dpdk):
     expect(caps.get("drop") == ["ALL"], f"{name}: drop ALL")
     expect(sc.get("readOnlyRootFilesystem") is True and sc.get("allowPrivilegeEscalation") is False, f"{name}: locked down")
     labels = sts["spec"]["template"]["metadata"]["labels"]
+    # Pod Security Admission must let the pod in: what the namespace enforces, against what
+    # the pod does (baseline allows only its short list of added capabilities; restricted
+    # none but NET_BIND_SERVICE, and wants non-root, no escalation, drop ALL, a seccomp profile).
+    ns_level = by[("Namespace", "peregrine")]["metadata"]["labels"].get("pod-security.kubernetes.io/enforce", "privileged")
+    baseline_caps = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+                     "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+    added = set(caps.get("add", []))
+    if ns_level in ("baseline", "restricted"):
+        expect(added <= baseline_caps, f"{name}: namespace enforces {ns_level}, which refuses capabilities {sorted(added - baseline_caps)}")
+    if ns_level == "restricted":
+        expect(added <= {"NET_BIND_SERVICE"} and pod.get("securityContext", {}).get("runAsNonRoot") is True
+               and pod.get("securityContext", {}).get("seccompProfile", {}).get("type") == "RuntimeDefault",
+               f"{name}: the pod meets the restricted Pod Security Standard its namespace enforces")
+    expect(ns_level == ("privileged" if dpdk else "restricted"), f"{name}: namespace enforces {ns_level}")
     if dpdk:
         expect(sorted(caps.get("add", [])) == ["IPC_LOCK", "NET_RAW", "SYS_RESOURCE"], f"dpdk: capabilities {caps.get('add')}")
         hp = res["limits"].get("hugepages-2Mi")
