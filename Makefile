@@ -1,5 +1,5 @@
 # Peregrine: the two commands are `make run` and `make test` (see README.md).
-.PHONY: all bootstrap build release debug run test test-debug test-release bench fuzz clean
+.PHONY: all bootstrap build release debug run test test-debug test-release bench fuzz image image-bench clean
 
 JOBS ?= $(shell nproc)
 
@@ -47,6 +47,16 @@ bench: bootstrap
 	scripts/bench-micro
 	scripts/bench-report
 	scripts/bench-auction
+
+## image: builds the container image peregrine:$(IMAGE_TAG) locally (scripts/image: a debootstrapped
+## Debian 12 base imported into Docker when no registry is reachable, then deploy/docker/Dockerfile).
+IMAGE_TAG ?= dev
+image: bootstrap
+	scripts/image peregrine:$(IMAGE_TAG)
+
+## image-bench: regenerates the image section of docs/benchmarks.md (size, docker run -> ready).
+image-bench: bootstrap
+	scripts/image-bench
 
 clean:
 	rm -rf build
