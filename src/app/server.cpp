@@ -41,6 +41,9 @@
 #include "peregrine/proto/ouch_translate.hpp"
 #include "tcp_session_host.hpp"
 
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 namespace peregrine::app {
 
 namespace asio = boost::asio;
@@ -387,8 +390,14 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   int pump(std::uint64_t now) {
     while (!pending_control_.empty() && gateway_ring_->try_push(pending_control_.front()) == PushResult::Ok)
       pending_control_.pop_front();
+    // Order acknowledgement latency: the gateway's receive stamp (the command's ts) to the reply
+    // reaching egress, for Accepted and Rejected of orders from sessions.
+    const std::uint64_t now_since_origin = now - origin_ns_;
     const std::size_t n = event_ring_->drain(
-        [this](Event& e) {
+        [this, now_since_origin](Event& e) {
+          if ((e.type == EventType::Accepted || e.type == EventType::Rejected) && e.owner.value() != 0 &&
+              ack_latency_ != nullptr && now_since_origin >= e.ts.value())
+            ack_latency_->Observe(static_cast<double>(now_since_origin - e.ts.value()) * 1e-9);
           if (e.type == EventType::TradingStatusChanged && e.instrument.value() >= 1 &&
               e.instrument.value() <= cfg_.engine.instruments.size())
             statuses_[e.instrument.value()].store(e.code, std::memory_order_relaxed);
@@ -470,6 +479,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   bool busy_poll_warned_ = false;
   std::shared_ptr<ops::CoreCountersCollector> core_collector_;
   std::shared_ptr<ops::CallbackMetrics> io_collector_;
+  std::shared_ptr<prometheus::Registry> latency_registry_;
+  prometheus::Histogram* ack_latency_ = nullptr;  // observed on the io thread only
 
   void publish_io_counters() {
     const auto set = [this](IoCounter c, std::uint64_t v) { io_cells_[c].value.store(v, std::memory_order_relaxed); };
@@ -516,6 +527,15 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
                              [] { return static_cast<double>(EventRing::capacity()); });
     ops_->add_collectable(core_collector_);
     ops_->add_collectable(io_collector_);
+    latency_registry_ = std::make_shared<prometheus::Registry>();
+    ack_latency_ = &prometheus::BuildHistogram()
+                        .Name("peregrine_order_ack_latency_seconds")
+                        .Help("Enter Order received by the gateway to its Accepted or Rejected reaching egress.")
+                        .Register(*latency_registry_)
+                        .Add({}, prometheus::Histogram::BucketBoundaries{0.000005, 0.00001, 0.000025, 0.00005, 0.0001,
+                                                                        0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                                        0.025, 0.05, 0.1, 0.25, 1.0});
+    ops_->add_collectable(latency_registry_);
   }
 
   void tick(std::uint64_t now) {
