@@ -242,6 +242,29 @@ struct EngineState {
     e.qty = Qty{qty};
     e.leaves = Qty{leaves};
   }
+  // An execution of `o` (its open quantity already reduced): Executed to its owner, BookExecute
+  // for the feed when it rests on the book (`book_code` 1 in an uncross: at `px`, not printable).
+  void emit_executed(EventSink& sink, Timestamp ts, const Book& b, const OrderSlot& o, std::int64_t px,
+                     std::uint32_t q, std::uint64_t match_no, Liquidity liq) noexcept {
+    Event& e = order_event(sink, EventType::Executed, ts, o, b.id);
+    e.price = Price{px};
+    e.qty = Qty{q};
+    e.leaves = Qty{o.open};
+    e.ref = match_no;
+    e.code = static_cast<std::uint8_t>(liq);
+  }
+  static void emit_book_execute(EventSink& sink, Timestamp ts, const Book& b, const OrderSlot& o, std::int64_t px,
+                                std::uint32_t q, std::uint64_t match_no, std::uint8_t book_code) noexcept {
+    Event& e = sink.emplace(EventType::BookExecute, ts);
+    e.instrument = b.id;
+    e.side = o.side;
+    e.order_id = OrderId{o.id};
+    e.price = Price{px};
+    e.qty = Qty{q};
+    e.leaves = Qty{o.open};
+    e.ref = match_no;
+    e.code = book_code;
+  }
   static void emit_reject(EventSink& sink, Timestamp ts, OwnerId owner, FirmId firm, InstrumentId id,
                           RejectCode code, const Token& token, const Token* token2 = nullptr) noexcept {
     Event& e = sink.emplace(EventType::Rejected, ts);
@@ -384,32 +407,9 @@ struct EngineState {
       b.last_trade = px;
       last_fill = px;
 
-      {
-        Event& er = order_event(sink, EventType::Executed, ts, r, b.id);
-        er.price = Price{px};
-        er.qty = Qty{q};
-        er.leaves = Qty{r.open};
-        er.ref = match_no;
-        er.code = static_cast<std::uint8_t>(Liquidity::Added);
-      }
-      {
-        Event& ei = order_event(sink, EventType::Executed, ts, o, b.id);
-        ei.price = Price{px};
-        ei.qty = Qty{q};
-        ei.leaves = Qty{o.open};
-        ei.ref = match_no;
-        ei.code = static_cast<std::uint8_t>(Liquidity::Removed);
-      }
-      {
-        Event& eb = sink.emplace(EventType::BookExecute, ts);
-        eb.instrument = b.id;
-        eb.side = r.side;
-        eb.order_id = OrderId{r.id};
-        eb.price = Price{px};
-        eb.qty = Qty{q};
-        eb.leaves = Qty{r.open};
-        eb.ref = match_no;
-      }
+      emit_executed(sink, ts, b, r, px, q, match_no, Liquidity::Added);
+      emit_executed(sink, ts, b, o, px, q, match_no, Liquidity::Removed);
+      emit_book_execute(sink, ts, b, r, px, q, match_no, 0);
 
       if (r.open == 0) {
         level_unlink(b, rs, 0);
@@ -575,25 +575,9 @@ struct EngineState {
         o.open -= q;
         b.side(o.side).levels[b.index_of(o.price)].qty -= q;
         firms[o.firm.value()].open_shares -= q;
-        Event& e = order_event(sink, EventType::Executed, ts, o, b.id);
-        e.price = Price{px};
-        e.qty = Qty{q};
-        e.leaves = Qty{o.open};
-        e.ref = match_no;
-        e.code = static_cast<std::uint8_t>(liq);
+        emit_executed(sink, ts, b, o, px, q, match_no, liq);
       }
-      for (std::uint32_t s : {bs, as}) {
-        const OrderSlot& o = pool[s];
-        Event& e = sink.emplace(EventType::BookExecute, ts);
-        e.instrument = b.id;
-        e.side = o.side;
-        e.order_id = OrderId{o.id};
-        e.price = Price{px};
-        e.qty = Qty{q};
-        e.leaves = Qty{o.open};
-        e.ref = match_no;
-        e.code = 1;
-      }
+      for (std::uint32_t s : {bs, as}) emit_book_execute(sink, ts, b, pool[s], px, q, match_no, 1);
       for (std::uint32_t s : {bs, as}) {
         if (pool[s].open != 0) continue;
         level_unlink(b, s, 0);
