@@ -123,29 +123,4 @@ std::size_t build_udp_frame(const UdpAddressing& a, std::uint16_t ip_id, std::sp
   return padded;
 }
 
-bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept {
-  std::uint32_t v = 0;
-  int parts = 0;
-  std::size_t i = 0;
-  while (parts < 4) {
-    if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
-    std::uint32_t part = 0;
-    std::size_t digits = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      part = part * 10 + static_cast<std::uint32_t>(text[i] - '0');
-      if (++digits > 3 || part > 255) return false;
-      ++i;
-    }
-    v = (v << 8) | part;
-    ++parts;
-    if (parts < 4) {
-      if (i >= text.size() || text[i] != '.') return false;
-      ++i;
-    }
-  }
-  if (i != text.size()) return false;
-  out = v;
-  return true;
-}
-
 }  // namespace peregrine::ingress

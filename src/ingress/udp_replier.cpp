@@ -60,6 +60,10 @@ void UdpReplier::flush(std::uint64_t now_ns) {
 void UdpReplier::on_tick(std::uint64_t now_ns) {
   flush(now_ns);
   for (std::size_t i = 0; i < ends_.size(); ++i) {
+    if (ends_[i].last_tx_ns == 0) {  // the first tick starts every endpoint's clock
+      ends_[i].last_tx_ns = now_ns;
+      continue;
+    }
     if (now_ns - ends_[i].last_tx_ns < cfg_.heartbeat_interval_ns) continue;
     send_header(i, ends_[i].next_to_send, mold::kHeartbeatCount, now_ns);
     ++counters_.heartbeats;

@@ -92,7 +92,31 @@ struct UdpDatagram {
 /// Folds and inverts a checksum_add() sum.
 [[nodiscard]] std::uint16_t checksum_finish(std::uint32_t sum) noexcept;
 
-/// "a.b.c.d" -> host-order address; false for anything else.
-[[nodiscard]] bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept;
+/// "a.b.c.d" -> host-order address; false for anything else. (Inline: the configuration loader
+/// uses it without linking the ingress.)
+[[nodiscard]] constexpr bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept {
+  std::uint32_t v = 0;
+  int parts = 0;
+  std::size_t i = 0;
+  while (parts < 4) {
+    if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
+    std::uint32_t part = 0;
+    std::size_t digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      part = part * 10 + static_cast<std::uint32_t>(text[i] - '0');
+      if (++digits > 3 || part > 255) return false;
+      ++i;
+    }
+    v = (v << 8) | part;
+    ++parts;
+    if (parts < 4) {
+      if (i >= text.size() || text[i] != '.') return false;
+      ++i;
+    }
+  }
+  if (i != text.size()) return false;
+  out = v;
+  return true;
+}
 
 }  // namespace peregrine::ingress

@@ -151,17 +151,19 @@ TEST_F(UdpReplierTest, AppendsEdgeRejectsToTheUsersJournalAsSequencedReplies) {
 
 TEST_F(UdpReplierTest, HeartbeatsOnlySilentEndpoints) {
   constexpr std::uint64_t kSec = 1'000'000'000;
+  replier_->on_tick(1);  // the first tick starts the clocks: nothing sent
+  EXPECT_TRUE(sent_.empty());
   u1_->journal.append(rejected("A", 'O'));
   replier_->flush(kSec / 2);  // binding 0 sends at 0.5 s
   sent_.clear();
-  replier_->on_tick(kSec + 1);  // binding 1 silent since 0
+  replier_->on_tick(kSec + 1);  // binding 1 silent since the first tick
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(sent_[0].binding, 1u);
   const Decoded hb = decode(sent_[0].bytes);
   EXPECT_EQ(hb.header.count, 0u);
   EXPECT_EQ(hb.header.sequence, 1u);
   sent_.clear();
-  replier_->on_tick(kSec + kSec / 2 + 1);
+  replier_->on_tick(kSec + kSec / 2 + 2);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(sent_[0].binding, 0u);
   EXPECT_EQ(decode(sent_[0].bytes).header.sequence, 2u);
