@@ -364,6 +364,12 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   }
 
   void send_datagram(std::span<const std::uint8_t> d) {
+#ifdef PEREGRINE_HAVE_DPDK
+    if (itch_via_dpdk_) {  // ingress.itch_destination: the feed leaves on the DPDK port
+      (void)port_->send(itch_addr_, d);
+      return;
+    }
+#endif
     boost::system::error_code ec;
     mold_socket_.send_to(asio::buffer(d.data(), d.size()), mold_destination_, 0, ec);  // lost: re-requested
   }
@@ -427,6 +433,19 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     replier_ = std::make_unique<ingress::UdpReplier>(
         users, sessions, rc, [this](std::size_t b, std::span<const std::uint8_t> d) { send_udp(b, d); });
     loop_ = std::make_unique<ingress::dpdk::DpdkIngressLoop>(*port_, *udp_ingress_);
+    if (ic.itch_destination) {
+      itch_addr_.src_mac = port_->mac();
+      itch_addr_.src_ip = local_ip_;
+      itch_addr_.src_port = ic.udp_port;
+      itch_addr_.dst_port = ic.itch_destination->port;
+      (void)ingress::parse_ipv4(ic.itch_destination->host, itch_addr_.dst_ip);  // checked by the loader
+      const bool mac_ok = ic.itch_mac.empty() ? ingress::multicast_mac(itch_addr_.dst_ip, itch_addr_.dst_mac)
+                                              : ingress::parse_mac(ic.itch_mac, itch_addr_.dst_mac);
+      if (!mac_ok)
+        throw std::runtime_error("ingress.itch_destination " + ic.itch_destination->to_string() +
+                                 " is not a multicast group: ingress.itch_mac must name the next hop's MAC");
+      itch_via_dpdk_ = true;
+    }
 #else
     throw std::runtime_error(
         "--ingress=dpdk: this peregrine was built without DPDK (PEREGRINE_DPDK=OFF: install libdpdk-dev and rebuild)");
@@ -440,8 +459,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     log_->info("dpdk: port {} ({}) mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, UDP {}:{}, rx on {}", port_->settings().port,
                port_->name(), port_->mac()[0], port_->mac()[1], port_->mac()[2], port_->mac()[3], port_->mac()[4],
                port_->mac()[5], cfg_.ingress.ip, cfg_.ingress.udp_port, where);
-    return ", DPDK UDP " + cfg_.ingress.ip + ":" + std::to_string(cfg_.ingress.udp_port) + " on " + port_->name() +
-           " (" + where + ")";
+    std::string line = ", DPDK UDP " + cfg_.ingress.ip + ":" + std::to_string(cfg_.ingress.udp_port) + " on " +
+                       port_->name() + " (" + where + ")";
+    if (itch_via_dpdk_) line += ", ITCH MoldUDP64 via DPDK to " + cfg_.ingress.itch_destination->to_string();
+    return line;
 #else
     return {};
 #endif
@@ -762,6 +783,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::vector<std::uint32_t> binding_ips_;
   std::vector<std::uint16_t> binding_ports_;
   std::uint32_t local_ip_ = 0;
+  bool itch_via_dpdk_ = false;
+  ingress::UdpAddressing itch_addr_;
 #ifdef PEREGRINE_HAVE_DPDK
   std::unique_ptr<ingress::dpdk::DpdkPort> port_;
   std::unique_ptr<ingress::dpdk::DpdkIngressLoop> loop_;

@@ -390,8 +390,8 @@ class Parser {
   static const std::array<std::string_view, 1> kAdminKeys;
   static const std::array<Field<TuningConfig>, 4> kTuningFields;
   static const std::array<std::string_view, 4> kTuningKeys;
-  static const std::array<Field<IngressConfig>, 10> kIngressFields;
-  static const std::array<std::string_view, 10> kIngressKeys;
+  static const std::array<Field<IngressConfig>, 12> kIngressFields;
+  static const std::array<std::string_view, 12> kIngressKeys;
 
   const std::string& file_;
   std::string base_dir_;
@@ -938,7 +938,7 @@ constexpr NumberSpec kPort{0, 65535, "must be 1 to 65535", "a UDP port (1 to 655
 constexpr NumberSpec kPortId{0, 65535, nullptr, "a number (0 to 65535)", "must be a whole number"};
 constexpr NumberSpec kBurst{0, 64, "must be 1 to 64", "a burst size (1 to 64)", "must be a whole number"};
 
-const std::array<Parser::Field<IngressConfig>, 10> Parser::kIngressFields{{
+const std::array<Parser::Field<IngressConfig>, 12> Parser::kIngressFields{{
     {"kind",
      [](const Parser& p, const Entry& e, const std::string& path, IngressConfig& c) {
        c.kind = p.read_choice(e, path, kIngressKinds);
@@ -987,9 +987,23 @@ const std::array<Parser::Field<IngressConfig>, 10> Parser::kIngressFields{{
        if (!idle) p.fail(e.line, path, idle.error);
        c.idle_strategy = idle.value;
      }},
+    {"itch_destination",
+     [](const Parser& p, const Entry& e, const std::string& path, IngressConfig& c) {
+       ListenAddress a;
+       p.read_listen(e, path, false, a);
+       std::uint32_t ip = 0;
+       if (!ingress::parse_ipv4(a.host, ip)) p.fail(e.line, path, "must be an IPv4 address:port, got " + in_quotes(a.to_string()));
+       c.itch_destination = a;
+     }},
+    {"itch_mac",
+     [](const Parser& p, const Entry& e, const std::string& path, IngressConfig& c) {
+       c.itch_mac = p.read_text(e, path, "a MAC address such as 02:00:00:00:00:01");
+       ingress::MacAddress mac{};
+       if (!ingress::parse_mac(c.itch_mac, mac)) p.fail(e.line, path, "must be a MAC address such as 02:00:00:00:00:01, got " + in_quotes(c.itch_mac));
+     }},
     {"bindings", nullptr},  // read by read_ingress: a list
 }};
-const std::array<std::string_view, 10> Parser::kIngressKeys = keys_of(kIngressFields);
+const std::array<std::string_view, 12> Parser::kIngressKeys = keys_of(kIngressFields);
 
 void Parser::read_ingress(const Entry& section, ServiceConfig& svc) {
   static constexpr std::array<std::string_view, 4> kBindingKeys{"user", "ip", "port", "session"};

@@ -151,9 +151,9 @@ void write_config(const fs::path& dir, const std::string& ingress_yaml, const st
     << ingress_yaml;
 }
 
-std::string ingress_yaml(const std::string& eal, const std::vector<User>& users) {
+std::string ingress_yaml(const std::string& eal, const std::vector<User>& users, const std::string& more = "") {
   std::string s = "ingress:\n  kind: dpdk\n  eal_args: \"" + eal +
-                  "\"\n  ip: 10.77.0.1\n  udp_port: 9010\n  idle_strategy: backoff\n  bindings:\n";
+                  "\"\n  ip: 10.77.0.1\n  udp_port: 9010\n  idle_strategy: backoff\n" + more + "  bindings:\n";
   for (const User& u : users) {
     in_addr a{htonl(u.ip)};
     s += "    - {user: " + std::string(u.name) + ", ip: " + inet_ntoa(a) + ", port: " + std::to_string(u.port) +
@@ -265,7 +265,7 @@ const std::vector<Step>& scenario() {
       {1, enter("S2", 'S', 200, 17'010'000)},
       {0, enter("B3", 'B', 100, 17'000'000, "FRMB")},  // firm not the user's: OUCH 'L' at the edge
       {0, enter("B4", 'B', 100, 99'990'000)},          // outside the daily limit: the core rejects
-      {1, enter("S3", 'S', 150, 16'990'000)},          // takes B1's 200 left? no: 150 of B1 at 1700
+      {1, enter("S3", 'S', 150, 16'990'000)},          // takes 150 of B1's 200 left, at 1700
       {0, cancel("B2")},
       {1, cancel("NOPE")},                              // nothing to cancel
       {0, enter("B5", 'B', 100, 17'010'000)},          // takes 100 of S2
@@ -419,7 +419,8 @@ TEST(DpdkPcapTest, RepliesAndBooksEqualTheTcpGatewaysAndHostilePacketsAreDropped
   // 3. The same binary with --ingress=dpdk on net_pcap.
   const std::string eal = "--no-huge --no-pci -m 256 -l 0 --no-shconf --vdev net_pcap0,rx_pcap=" +
                           (dir / "in.pcap").string() + ",tx_pcap=" + (dir / "out.pcap").string();
-  write_config(dir, ingress_yaml(eal, kUsers), kUsers);
+  // The ITCH feed leaves on the same port, to a multicast group.
+  write_config(dir, ingress_yaml(eal, kUsers, "  itch_destination: \"239.1.1.1:9020\"\n"), kUsers);
   std::string udp_depth;
   {
     Process p;
@@ -453,11 +454,29 @@ TEST(DpdkPcapTest, RepliesAndBooksEqualTheTcpGatewaysAndHostilePacketsAreDropped
   std::vector<std::vector<std::string>> udp(kUsers.size());
   std::vector<std::uint64_t> expect_seq(kUsers.size(), 1);
   int gap_notices = 0;
+  std::uint64_t itch_next = 1;
+  std::map<char, int> itch_types;
   for (const Bytes& f : read_pcap(dir / "out.pcap")) {
     ingress::UdpDatagram d{};
     ASSERT_EQ(ingress::parse_udp_frame(f, 0, 0, d), ingress::FrameDrop::None);
     EXPECT_EQ(d.addr.src_ip, kEngineIp);
     EXPECT_EQ(d.addr.src_port, kEnginePort);
+    if (d.addr.dst_ip == 0xEF010101) {  // the ITCH feed: 239.1.1.1:9020, MAC 01:00:5e:01:01:01
+      EXPECT_EQ(d.addr.dst_port, 9020);
+      EXPECT_EQ(d.addr.dst_mac, (ingress::MacAddress{0x01, 0x00, 0x5e, 0x01, 0x01, 0x01}));
+      mold::Packet pkt{};
+      ASSERT_EQ(mold::parse(d.payload, pkt), mold::Status::Ok);
+      if (pkt.kind != mold::PacketKind::Messages) continue;
+      EXPECT_EQ(pkt.header.sequence, itch_next);
+      mold::MessageIterator it(pkt);
+      std::span<const std::uint8_t> m;
+      std::uint64_t seq = 0;
+      while (it.next(m, seq)) {
+        ++itch_types[static_cast<char>(m[0])];
+        ++itch_next;
+      }
+      continue;
+    }
     const auto u = static_cast<std::size_t>(
         std::find_if(kUsers.begin(), kUsers.end(), [&](const User& x) { return x.ip == d.addr.dst_ip && x.port == d.addr.dst_port; }) -
         kUsers.begin());
@@ -487,6 +506,11 @@ TEST(DpdkPcapTest, RepliesAndBooksEqualTheTcpGatewaysAndHostilePacketsAreDropped
     }
   }
   EXPECT_EQ(gap_notices, 1);
+  // The ITCH feed: the directory, then the book as the scenario builds it.
+  EXPECT_EQ(itch_types['R'], 1);            // one instrument in the directory
+  EXPECT_EQ(itch_types['A'], 3);            // resting adds: B1, B2, S2 (S1, S3 and B5 fill at once)
+  EXPECT_GE(itch_types['E'], 3);            // executions against B1 (S1, S3) and S2 (B5)
+  EXPECT_EQ(itch_types['D'], 1);            // B2 canceled
   for (std::size_t u = 0; u < kUsers.size(); ++u) {
     std::vector<std::string> a = tcp[u], b = udp[u];
     std::sort(a.begin(), a.end());
@@ -506,7 +530,7 @@ TEST(DpdkPcapTest, RepliesAndBooksEqualTheTcpGatewaysAndHostilePacketsAreDropped
   // many messages as we decoded.
   const std::string cmd = "tshark -r " + (dir / "out.pcap").string() +
                           " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -d udp.port==40000,moldudp64"
-                          " -d udp.port==40001,moldudp64 -T fields -e _ws.malformed -e _ws.expert -e moldudp64.count"
+                          " -d udp.port==40001,moldudp64 -d udp.port==9020,moldudp64 -T fields -e _ws.malformed -e _ws.expert -e moldudp64.count"
                           " -e moldudp64.msglen 2>/dev/null";
   FILE* t = ::popen(cmd.c_str(), "r");
   ASSERT_NE(t, nullptr);
@@ -531,7 +555,7 @@ TEST(DpdkPcapTest, RepliesAndBooksEqualTheTcpGatewaysAndHostilePacketsAreDropped
     if (!cols[3].empty()) tshark_messages += static_cast<std::size_t>(std::count(cols[3].begin(), cols[3].end(), ',') + 1);
   }
   EXPECT_GT(lines, 0u);
-  EXPECT_EQ(tshark_messages, tcp_messages);
+  EXPECT_EQ(tshark_messages, tcp_messages + (itch_next - 1));
   std::error_code ec;
   if (!HasFailure()) fs::remove_all(dir, ec);
 }

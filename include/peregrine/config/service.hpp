@@ -113,6 +113,12 @@ struct IngressConfig {
   std::uint16_t burst = 32;    ///< rx burst, 1-64
   std::optional<ring::IdleStrategyKind> idle_strategy;  ///< absent: as the core's
   std::vector<UdpBindingConfig> bindings;
+  /// When set, the ITCH MoldUDP64 feed goes out on the DPDK port (TX queue tx_queue) to this
+  /// IPv4 address:port instead of gateway.mold_destination's kernel socket.
+  std::optional<ListenAddress> itch_destination;
+  /// Destination MAC for itch_destination ("aa:bb:cc:dd:ee:ff"); empty: derived for a multicast
+  /// group (01:00:5e + the group's low 23 bits), required for a unicast address.
+  std::string itch_mac;
 };
 
 /// The customer's four ConfigMap switches; resolve() says what each does. All default to false.

@@ -119,4 +119,32 @@ struct UdpDatagram {
   return true;
 }
 
+/// "aa:bb:cc:dd:ee:ff" (hex, either case) -> bytes; false for anything else.
+[[nodiscard]] constexpr bool parse_mac(std::string_view text, MacAddress& out) noexcept {
+  if (text.size() != 17) return false;
+  MacAddress m{};
+  for (std::size_t i = 0; i < 6; ++i) {
+    std::uint8_t v = 0;
+    for (std::size_t k = 0; k < 2; ++k) {
+      const char c = text[i * 3 + k];
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) return false;
+      v = static_cast<std::uint8_t>(v * 16 + d);
+    }
+    if (i < 5 && text[i * 3 + 2] != ':') return false;
+    m[i] = v;
+  }
+  out = m;
+  return true;
+}
+
+/// The Ethernet multicast MAC of an IPv4 multicast group (224.0.0.0/4): 01:00:5e and the
+/// group's low 23 bits. False for a unicast address.
+[[nodiscard]] constexpr bool multicast_mac(std::uint32_t group, MacAddress& out) noexcept {
+  if ((group >> 28) != 0xE) return false;
+  out = MacAddress{0x01, 0x00, 0x5e, static_cast<std::uint8_t>((group >> 16) & 0x7F),
+                   static_cast<std::uint8_t>(group >> 8), static_cast<std::uint8_t>(group)};
+  return true;
+}
+
 }  // namespace peregrine::ingress
