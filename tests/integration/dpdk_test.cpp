@@ -214,16 +214,6 @@ bool wait_metric(std::uint16_t port, const std::string& series, double want, std
   return false;
 }
 
-/// EAL under AddressSanitizer: DPDK's memory setup and ASan's shadow memory do not mix in this
-/// build, so the DPDK tests run in the release preset (docs/dpdk.md, "Tests").
-bool sanitized() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#else
-  return false;
-#endif
-}
-
 // ---- pcap ----
 
 std::vector<Bytes> read_pcap(const fs::path& path) {
@@ -321,7 +311,6 @@ std::vector<std::vector<std::string>> run_tcp(std::uint16_t ouch_port) {
 }
 
 TEST(DpdkPcapTest, RepliesAndBooksEqualTheTcpGatewaysAndHostilePacketsAreDropped) {
-  if (sanitized()) GTEST_SKIP() << "DPDK EAL is not run under AddressSanitizer; this test runs in the release preset";
   const fs::path dir = temp_dir("dpdk-pcap");
   // 1. The same orders through the SoupBinTCP gateway (the same binary, --ingress=asio).
   write_config(dir, "", kUsers);
@@ -750,7 +739,6 @@ Reply decode_reply(const Bytes& b) {
 char type_of(const Bytes& m) { return m.empty() ? '?' : static_cast<char>(m[0]); }
 
 TEST(DpdkNetnsTest, AfPacketRepliesResendsALostReplyDropsADuplicateAndNotifiesAGap) {
-  if (sanitized()) GTEST_SKIP() << "DPDK EAL is not run under AddressSanitizer; this test runs in the release preset";
   VethPair net;
   if (!net.ok) GTEST_SKIP() << "network namespaces unavailable: " << net.why_not;
   const fs::path dir = temp_dir("dpdk-netns");

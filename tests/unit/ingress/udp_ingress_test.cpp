@@ -140,7 +140,8 @@ TEST_F(UdpIngressTest, DropsMalformedPacketsWithoutTouchingTheSequence) {
   Bytes long_block = mold_packet("SESSA", 1, {enter_order("T1")});
   long_block[21] = 200;  // block length past the end
   EXPECT_EQ(send(long_block), PacketOutcome::Malformed);
-  EXPECT_EQ(send(Bytes(mold_header("SESSA", 1, 0).begin(), mold_header("SESSA", 1, 0).begin() + 19)), PacketOutcome::Malformed);
+  const Bytes header = mold_header("SESSA", 1, 0);
+  EXPECT_EQ(send(Bytes(header.begin(), header.begin() + 19)), PacketOutcome::Malformed);
   EXPECT_EQ(send(mold_packet("SESSA", 0, {enter_order("T1")})), PacketOutcome::Malformed);
   EXPECT_EQ(send(mold_packet("SESSA", ~std::uint64_t{0}, {enter_order("T1")})), PacketOutcome::Malformed);
   EXPECT_EQ(send(mold_header("SESSA", 0, 5)), PacketOutcome::Malformed);  // a request for message 0
