@@ -36,6 +36,7 @@
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
+#include "unit/ingress/ingress_test_util.hpp"
 
 using namespace peregrine;
 namespace ouch = proto::ouch;
@@ -46,24 +47,9 @@ using Bytes = std::vector<std::uint8_t>;
 namespace {
 
 Bytes enter_order(std::uint64_t n) {
-  ouch::EnterOrder m{};
   char tok[15];
   std::snprintf(tok, sizeof tok, "T%llu", static_cast<unsigned long long>(n));
-  m.token = Token::from(tok);
-  m.side = (n & 1) != 0 ? 'B' : 'S';
-  m.shares = 100;
-  m.stock = Symbol::from("600519");
-  m.price = 17'000'000;
-  m.tif = ouch::kTifMarketHours;
-  m.firm = FirmName::from("");  // blank: the session's firm
-  m.display = 'Y';
-  m.capacity = 'A';
-  m.iso = 'N';
-  m.cross_type = 'N';
-  m.customer_type = ' ';
-  Bytes b(ouch::kEnterOrderSize);
-  b.resize(ouch::encode(m, b));
-  return b;
+  return ingress::test::enter_order(tok, (n & 1) != 0 ? 'B' : 'S');
 }
 
 // The consumer side of the command ring stands in for the core: it only counts.

@@ -40,6 +40,7 @@
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
+#include "unit/ingress/ingress_test_util.hpp"
 #include "unit/ops/http_client.hpp"
 #include "unit/proto/pcap_writer.hpp"
 
@@ -55,45 +56,13 @@ using dpdk_test::Process;
 
 // ---- messages and packets ----
 
+// Messages and packets: the unit tests' builders (tests/unit/ingress/ingress_test_util.hpp).
 Bytes enter(std::string_view token, char side, std::uint32_t shares, std::uint32_t price, std::string_view firm = "") {
-  ouch::EnterOrder m{};
-  m.token = Token::from(token);
-  m.side = side;
-  m.shares = shares;
-  m.stock = Symbol::from("600519");
-  m.price = price;
-  m.tif = ouch::kTifMarketHours;
-  m.firm = FirmName::from(firm);
-  m.display = 'Y';
-  m.capacity = 'A';
-  m.iso = 'N';
-  m.cross_type = 'N';
-  m.customer_type = ' ';
-  Bytes b(ouch::kEnterOrderSize);
-  b.resize(ouch::encode(m, b));
-  return b;
+  return ingress::test::enter_order(token, side, shares, price, "600519", firm);
 }
-
-Bytes cancel(std::string_view token) {
-  Bytes b(ouch::kCancelOrderSize);
-  b.resize(ouch::encode(ouch::CancelOrder{Token::from(token), 0}, b));
-  return b;
-}
-
-Bytes mold_packet(std::string_view session, std::uint64_t seq, const std::vector<Bytes>& messages) {
-  Bytes out(1400);
-  mold::Builder b(out, out.size());
-  (void)b.begin(mold::SessionId::from(session), seq);
-  for (const Bytes& m : messages) EXPECT_TRUE(b.add(m));
-  const auto d = b.finish();
-  return Bytes(d.begin(), d.end());
-}
-
-Bytes mold_header(std::string_view session, std::uint64_t seq, std::uint16_t count) {
-  Bytes out(mold::kHeaderSize);
-  (void)mold::encode_header({mold::SessionId::from(session), seq, count}, out);
-  return out;
-}
+using ingress::test::mold_header;
+using ingress::test::mold_packet;
+Bytes cancel(std::string_view token) { return ingress::test::cancel_order(token); }
 
 // A decoded outbound OUCH message with its timestamp cleared, comparable across engines.
 std::string canonical(std::span<const std::uint8_t> msg) {
