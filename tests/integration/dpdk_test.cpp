@@ -546,6 +546,9 @@ class VethPair {
       return;
     }
     std::string out;
+    // Left over from a run that was killed (same pid): not a reason to skip.
+    (void)sh("ip netns del " + engine_ns);
+    (void)sh("ip netns del " + client_ns);
     if (sh("ip netns add " + engine_ns, &out) != 0) {
       why_not = "ip netns add failed (namespaces forbidden here?): " + out;
       return;
