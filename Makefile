@@ -43,6 +43,7 @@ fuzz: release
 ## bench: regenerates docs/benchmarks.md from real runs.
 bench: bootstrap
 	scripts/bench-micro
+	scripts/bench-auction
 
 clean:
 	rm -rf build

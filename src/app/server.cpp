@@ -27,6 +27,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -132,6 +133,25 @@ std::vector<CommandRing*> present(std::initializer_list<CommandRing*> rings) {
   return out;
 }
 
+// The exchange's time of day (UTC + utc_offset), in seconds.
+std::uint32_t exchange_second_of_day(const config::MarketConfig& m) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::int64_t s = std::chrono::duration_cast<std::chrono::seconds>(now).count() + m.utc_offset_seconds;
+  return static_cast<std::uint32_t>(((s % 86400) + 86400) % 86400);
+}
+
+// The engine starts in the phase the schedule gives now (instruments configured to start
+// halted or suspended stay so), so no order is matched under a phase the market is not in.
+EngineConfig engine_config_at_start(const config::ServiceConfig& cfg) {
+  EngineConfig e = cfg.engine;
+  if (!cfg.market.scheduled) return e;
+  const TradingStatus phase = config::phase_at(cfg.market.schedule, exchange_second_of_day(cfg.market));
+  for (InstrumentConfig& i : e.instruments) {
+    if (i.initial_status == TradingStatus::Trading) i.initial_status = phase;
+  }
+  return e;
+}
+
 using OuchHost = TcpSessionHost<gateway::SoupServerSession>;
 using FeedHost = TcpSessionHost<egress::FeedSession>;
 
@@ -142,9 +162,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
         eff_(eff),
         log_(ops::make_logger(ops::LoggerOptions{"peregrine", {}, "info", 8192})),
         // 1. reference data
-        engine_(cfg.engine),
+        engine_cfg_(engine_config_at_start(cfg)),
+        engine_(engine_cfg_),
         users_(cfg.gateway.retention_messages),
-        lookup_(cfg.engine),
+        lookup_(engine_cfg_),
         // 2. rings
         gateway_ring_(std::make_unique<CommandRing>()),
         admin_ring_(std::make_unique<CommandRing>()),
@@ -180,11 +201,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     feed_limits_.max_messages_per_deliver = 16384;
     egress::EgressConfig ecfg;
     ecfg.mold.session = limits_.session_name;
-    egress_ = std::make_unique<egress::Egress>(cfg.engine, lookup_, users_, ecfg,
+    egress_ = std::make_unique<egress::Egress>(engine_cfg_, lookup_, users_, ecfg,
                                                [this](std::span<const std::uint8_t> d) { send_datagram(d); });
     statuses_ = std::make_unique<std::atomic<std::uint8_t>[]>(cfg.engine.instruments.size() + 1);
     for (std::size_t i = 0; i < cfg.engine.instruments.size(); ++i)
-      statuses_[i + 1].store(static_cast<std::uint8_t>(cfg.engine.instruments[i].initial_status));
+      statuses_[i + 1].store(static_cast<std::uint8_t>(engine_cfg_.instruments[i].initial_status));
   }
 
   int run() {
@@ -213,6 +234,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     accept_itch();
     egress_->start_of_day(Timestamp{mono_ns() - origin_ns_});
     egress_->flush(mono_ns());
+    if (cfg_.market.scheduled)
+      scheduled_phase_ = config::phase_at(cfg_.market.schedule, exchange_second_of_day(cfg_.market));
     // 5. ops
     ops::OpsServerConfig ocfg;
     ocfg.address = cfg_.gateway.http_listen.host;
@@ -272,10 +295,25 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     out.status = static_cast<TradingStatus>(statuses_[id.value()].load(std::memory_order_relaxed));
     out.bids = egress_->depth(id, Side::Buy, levels);
     out.asks = egress_->depth(id, Side::Sell, levels);
+    out.indicative = egress_->indicative(id);
     return {};
   }
   ops::AdminResult halt(const Symbol& symbol) override { return status(symbol, TradingStatus::Halted); }
-  ops::AdminResult resume(const Symbol& symbol) override { return status(symbol, TradingStatus::Trading); }
+  // Resume: through a resumption call when configured (the core decides: only when the market is
+  // in continuous trading; otherwise the instrument joins the market's phase). The call ends
+  // resume_call_seconds later with a second Resume, which the io thread's tick sends.
+  ops::AdminResult resume(const Symbol& symbol) override {
+    const InstrumentId id = engine_.find_instrument(symbol);
+    if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
+    const bool via_call = cfg_.market.resume_via_call;
+    ops::AdminResult r = admin(make_resume(admin_ts(), id, via_call));
+    if (via_call && r.status == ops::AdminStatus::Accepted) {
+      const std::lock_guard<std::mutex> lock(admin_mutex_);
+      resume_call_ends_.push_back({id, mono_ns() + std::uint64_t{cfg_.market.resume_call_seconds} * 1'000'000'000});
+    }
+    return r;
+  }
+  ops::AdminResult set_phase(const Symbol& symbol, TradingStatus phase) override { return status(symbol, phase); }
   ops::AdminResult kill(const FirmName& firm, bool cancel_open) override {
     const auto f = engine_.find_firm(firm);  // config-only lookup: safe from this thread
     if (!f) return {ops::AdminStatus::UnknownFirm, "unknown firm"};
@@ -304,6 +342,31 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
     return admin(make_trading_status(admin_ts(), id, st));
   }
+  // Called from the io thread's tick (and once before ready): sends the schedule's phase when it
+  // changes, and ends resumption calls that are due. The core reads no clock; these commands go
+  // through the admin ring like any other, so a replay of the command stream is exact.
+  void run_schedule(std::uint64_t now) {
+    if (cfg_.market.scheduled) {
+      const TradingStatus phase = config::phase_at(cfg_.market.schedule, exchange_second_of_day(cfg_.market));
+      if (!scheduled_phase_ || *scheduled_phase_ != phase) {
+        if (admin(make_schedule_phase(admin_ts(), InstrumentId{0}, phase)).status == ops::AdminStatus::Accepted) {
+          log_->info("schedule: market phase {}", to_string(phase));
+          scheduled_phase_ = phase;
+        }
+      }
+    }
+    std::vector<InstrumentId> due;
+    {
+      const std::lock_guard<std::mutex> lock(admin_mutex_);
+      std::erase_if(resume_call_ends_, [&](const ResumeCallEnd& r) {
+        if (r.at > now) return false;
+        due.push_back(r.instrument);
+        return true;
+      });
+    }
+    for (const InstrumentId id : due) (void)admin(make_resume(admin_ts(), id, false));
+  }
+
   ops::AdminResult admin(const Command& cmd) {
     std::lock_guard<std::mutex> lock(admin_mutex_);  // one producer at a time on the admin ring
     if (stopping_.load(std::memory_order_acquire)) return {ops::AdminStatus::Unavailable, "stopping"};
@@ -691,6 +754,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   }
 
   void tick(std::uint64_t now) {
+    run_schedule(now);
     std::erase_if(ouch_hosts_, [](const std::shared_ptr<OuchHost>& h) { return h->closed(); });
     std::erase_if(feed_hosts_, [](const std::shared_ptr<FeedHost>& h) { return h->closed(); });
     for (auto& h : ouch_hosts_)
@@ -744,6 +808,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   const config::ServiceConfig& cfg_;
   config::EffectiveSettings eff_;
   std::shared_ptr<spdlog::logger> log_;
+  EngineConfig engine_cfg_;  // cfg_.engine, starting in the schedule's phase
   Engine engine_;
   gateway::UserDirectory users_;
   proto::ConfigLookup lookup_;
@@ -773,6 +838,12 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::vector<std::shared_ptr<FeedHost>> feed_hosts_;
   std::deque<Command> pending_control_;
   std::mutex admin_mutex_;
+  struct ResumeCallEnd {
+    InstrumentId instrument;
+    std::uint64_t at;  // mono_ns
+  };
+  std::vector<ResumeCallEnd> resume_call_ends_;  // guarded by admin_mutex_
+  std::optional<TradingStatus> scheduled_phase_;  // io thread
   std::atomic<bool> stopping_{false};
   // 4b. the DPDK ingress (with --ingress=dpdk)
   std::unique_ptr<NoticeRing> notice_ring_;

@@ -18,6 +18,11 @@ std::string_view to_string(RejectCode c) noexcept {
     case RejectCode::PriceOutsideCage: return "price_outside_cage";
     case RejectCode::PostOnlyWouldCross: return "post_only_would_cross";
     case RejectCode::Halted: return "halted";
+    case RejectCode::MarketClosed: return "market_closed";
+    case RejectCode::OrderTypeNotInPhase: return "order_type_not_in_phase";
+    case RejectCode::PostOnlyNotInPhase: return "post_only_not_in_phase";
+    case RejectCode::CancelNotInPhase: return "cancel_not_in_phase";
+    case RejectCode::InvalidTransition: return "invalid_transition";
     case RejectCode::KillSwitch: return "kill_switch";
     case RejectCode::FirmQuantityAboveMax: return "firm_quantity_above_max";
     case RejectCode::FirmNotional: return "firm_notional";
@@ -40,6 +45,7 @@ std::string_view to_string(CancelReason r) noexcept {
     case CancelReason::Halted: return "halted";
     case CancelReason::Disconnected: return "disconnected";
     case CancelReason::System: return "system";
+    case CancelReason::Expired: return "expired";
   }
   return "unknown";
 }

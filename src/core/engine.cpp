@@ -71,7 +71,15 @@ struct Book {
   BookSide bids;
   BookSide asks;
   TradingStatus status = TradingStatus::Trading;
+  TradingStatus session = TradingStatus::Trading;  // the market's phase (what the schedule set)
   std::int64_t last_trade = 0;
+  // The indicative auction last published (Indicative event) in the current call phase.
+  bool ind_valid = false;
+  bool dirty = false;  // in dirty_books: its indicative may have changed
+  std::uint8_t ind_side = 0;
+  std::int64_t ind_price = 0;
+  std::uint64_t ind_paired = 0;
+  std::uint64_t ind_imbalance = 0;
 
   BookSide& side(Side s) noexcept { return s == Side::Buy ? bids : asks; }
   const BookSide& side(Side s) const noexcept { return s == Side::Buy ? bids : asks; }
@@ -106,6 +114,7 @@ struct EngineState {
   std::vector<std::uint64_t> symbol_keys;   // open addressing: symbol key -> book index + 1
   std::vector<std::uint16_t> symbol_books;
   std::size_t symbol_mask = 0;
+  std::vector<std::uint16_t> dirty_books;  // reserved for every book: push_back never allocates
 
   // ---- lookups ----
   std::uint32_t find_book(const Symbol& s) const noexcept {
@@ -247,6 +256,7 @@ struct EngineState {
   // Cancels `dec` shares of a resting order (all of it when dec == open).
   void reduce_resting(EventSink& sink, Timestamp ts, Book& b, std::uint32_t s, std::uint32_t dec,
                       CancelReason why) noexcept {
+    touch(b);
     OrderSlot& o = pool[s];
     firms[o.firm.value()].open_shares -= dec;
     if (dec == o.open) {
@@ -411,6 +421,7 @@ struct EngineState {
   }
 
   void rest(EventSink& sink, Timestamp ts, Book& b, std::uint32_t s) noexcept {
+    touch(b);
     OrderSlot& o = pool[s];
     level_append(b, s);
     Event& e = sink.emplace(EventType::BookAdd, ts);
@@ -420,6 +431,232 @@ struct EngineState {
     e.price = Price{o.price};
     e.qty = Qty{o.open};
     e.firm = o.firm;
+  }
+
+  // ---- trading phases (docs/market-rules.md, "Trading phases") ----
+  // Orders rest without matching: call phases, and a halt that accepts orders.
+  bool resting_phase(const Book& b) const noexcept {
+    return is_call_phase(b.status) || (b.status == TradingStatus::Halted && cfg.halt_accepts_orders);
+  }
+  // May a new order (or the new half of a replace) enter now?
+  RejectCode entry_phase_check(const Book& b) const noexcept {
+    switch (b.status) {
+      case TradingStatus::Closed:
+      case TradingStatus::Break: return RejectCode::MarketClosed;
+      case TradingStatus::Suspended: return RejectCode::Halted;
+      case TradingStatus::Halted: return cfg.halt_accepts_orders ? RejectCode::None : RejectCode::Halted;
+      default: return RejectCode::None;
+    }
+  }
+  // May a live order be cancelled or reduced by its owner now (a replace too)?
+  RejectCode cancel_phase_check(const Book& b) const noexcept {
+    switch (b.status) {
+      case TradingStatus::OpeningCallFrozen:
+      case TradingStatus::ClosingCall: return RejectCode::CancelNotInPhase;
+      case TradingStatus::Halted:
+      case TradingStatus::Suspended: return cfg.halt_accepts_cancels ? RejectCode::None : RejectCode::Halted;
+      default: return RejectCode::None;
+    }
+  }
+  static CrossType cross_type_for(TradingStatus from) noexcept {
+    if (from == TradingStatus::OpeningCall || from == TradingStatus::OpeningCallFrozen) return CrossType::Opening;
+    if (from == TradingStatus::ClosingCall) return CrossType::Closing;
+    return CrossType::Halt;
+  }
+  static bool crossed(const Book& b) noexcept {
+    return b.bids.best != kNone && b.asks.best != kNone && b.bids.best >= b.asks.best;
+  }
+  // Marks a book whose indicative auction may have changed; published at the end of the command.
+  void touch(Book& b) noexcept {
+    if (b.dirty || !is_call_phase(b.status)) return;
+    b.dirty = true;
+    dirty_books.push_back(static_cast<std::uint16_t>(b.id.value() - 1u));
+  }
+
+  struct Auction {
+    std::int64_t price = 0;  // 0: no cross
+    std::uint64_t paired = 0;
+    std::uint64_t imbalance = 0;
+    std::uint8_t side = 0;  // Side with the surplus at `price`, 0 when none
+  };
+
+  // The auction price of the book as it stands: the price that executes the most shares; among
+  // those, the smallest surplus; among those, the one closest to the reference (the previous close
+  // for the opening auction, else the last trade, else the previous close). The candidates with
+  // the best volume and surplus form one interval of ticks (volume is the minimum of a
+  // non-increasing and a non-decreasing function of price; the surplus is monotone), so
+  // "closest" is a clamp. O(non-empty levels between the best ask and the best bid).
+  Auction compute_auction(const Book& b, CrossType type) const noexcept {
+    Auction a{};
+    if (!crossed(b)) return a;
+    const std::uint32_t lo = b.asks.best;
+    const std::uint32_t hi = b.bids.best;
+    std::uint64_t bid_ge = 0;  // bids at or above the current index
+    for (std::uint32_t i = hi; i != kNone && i >= lo; i = i == 0 ? kNone : b.bids.bits.prev_le(i - 1))
+      bid_ge += b.bids.levels[i].qty;
+    std::uint64_t ask_le = 0;  // asks at or below the current index
+    std::uint64_t best_v = 0;
+    std::uint64_t best_imb = 0;
+    std::uint32_t plo = kNone;
+    std::uint32_t phi = kNone;
+    auto consider = [&](std::uint32_t from, std::uint32_t to, std::uint64_t buy, std::uint64_t sell) {
+      const std::uint64_t v = std::min(buy, sell);
+      const std::uint64_t imb = buy > sell ? buy - sell : sell - buy;
+      if (plo == kNone || v > best_v || (v == best_v && imb < best_imb)) {
+        best_v = v;
+        best_imb = imb;
+        plo = from;
+        phi = to;
+      } else if (v == best_v && imb == best_imb) {
+        phi = to;  // contiguous with the interval found so far
+      }
+    };
+    std::uint32_t prev = kNone;
+    std::uint32_t nb = b.bids.bits.next_ge(lo);
+    std::uint32_t na = lo;
+    while (true) {
+      const std::uint32_t x = std::min(nb == kNone ? kNone : nb, na == kNone ? kNone : na);
+      if (x == kNone || x > hi) break;
+      if (prev != kNone && x > prev + 1) consider(prev + 1, x - 1, bid_ge, ask_le);
+      if (x == na) {
+        ask_le += b.asks.levels[x].qty;
+        na = b.asks.bits.next_ge(x + 1);
+      }
+      consider(x, x, bid_ge, ask_le);
+      if (x == nb) {
+        bid_ge -= b.bids.levels[x].qty;
+        nb = b.bids.bits.next_ge(x + 1);
+      }
+      prev = x;
+    }
+    // Closest to the reference, in ticks (a reference off the tick rounds half up).
+    const std::int64_t ref = type != CrossType::Opening && b.last_trade != 0 ? b.last_trade
+                                                                              : b.cfg.reference_price.value();
+    std::int64_t ri = ref <= b.down ? 0 : (ref - b.down + b.tick / 2) / b.tick;
+    ri = std::clamp<std::int64_t>(ri, plo, phi);
+    const std::uint32_t pi = static_cast<std::uint32_t>(ri);
+    a.price = b.price_of(pi);
+    a.paired = best_v;
+    a.imbalance = best_imb;
+    if (best_imb != 0) {
+      // The surplus side at the chosen price (the interval shares one surplus).
+      std::uint64_t buy = 0;
+      for (std::uint32_t i = hi; i != kNone && i >= pi; i = i == 0 ? kNone : b.bids.bits.prev_le(i - 1))
+        buy += b.bids.levels[i].qty;
+      a.side = static_cast<std::uint8_t>(buy > best_v ? Side::Buy : Side::Sell);
+    }
+    return a;
+  }
+
+  // Executes the call's auction: every buy above the price and sell below it in full, the orders
+  // at the price in time priority, all at the one price. No self-trade prevention (the venue's
+  // auction, see the rules page). Book and order events per fill, then one CrossTrade.
+  void uncross(EventSink& sink, Timestamp ts, Book& b, CrossType type) noexcept {
+    const Auction a = compute_auction(b, type);
+    if (a.paired == 0) return;
+    const std::int64_t px = a.price;
+    const Liquidity liq = type == CrossType::Opening   ? Liquidity::OpeningCross
+                          : type == CrossType::Closing ? Liquidity::ClosingCross
+                                                       : Liquidity::HaltCross;
+    std::uint64_t remaining = a.paired;
+    while (remaining > 0) {
+      const std::uint32_t bi = b.bids.best;
+      const std::uint32_t ai = b.asks.best;
+      const std::uint32_t bs = b.bids.levels[bi].head;
+      const std::uint32_t as = b.asks.levels[ai].head;
+      OrderSlot& buy = pool[bs];
+      OrderSlot& sell = pool[as];
+      const std::uint32_t q = static_cast<std::uint32_t>(
+          std::min<std::uint64_t>(remaining, std::min(buy.open, sell.open)));
+      const std::uint64_t match_no = next_match++;
+      remaining -= q;
+      for (std::uint32_t s : {bs, as}) {
+        OrderSlot& o = pool[s];
+        o.open -= q;
+        b.side(o.side).levels[b.index_of(o.price)].qty -= q;
+        firms[o.firm.value()].open_shares -= q;
+        Event& e = order_event(sink, EventType::Executed, ts, o, b.id);
+        e.price = Price{px};
+        e.qty = Qty{q};
+        e.leaves = Qty{o.open};
+        e.ref = match_no;
+        e.code = static_cast<std::uint8_t>(liq);
+      }
+      for (std::uint32_t s : {bs, as}) {
+        const OrderSlot& o = pool[s];
+        Event& e = sink.emplace(EventType::BookExecute, ts);
+        e.instrument = b.id;
+        e.side = o.side;
+        e.order_id = OrderId{o.id};
+        e.price = Price{px};
+        e.qty = Qty{q};
+        e.leaves = Qty{o.open};
+        e.ref = match_no;
+        e.code = 1;
+      }
+      for (std::uint32_t s : {bs, as}) {
+        if (pool[s].open != 0) continue;
+        level_unlink(b, s, 0);
+        firm_unlink(s);
+        free_slot(s);
+      }
+    }
+    b.last_trade = px;
+    Event& e = sink.emplace(EventType::CrossTrade, ts);
+    e.instrument = b.id;
+    e.price = Price{px};
+    e.order_id = OrderId{a.paired};
+    e.ref = next_match++;
+    e.code = static_cast<std::uint8_t>(type);
+  }
+
+  // Day orders still open at the close expire (Canceled, reason Expired; BookDelete).
+  void expire_all(EventSink& sink, Timestamp ts, Book& b) noexcept {
+    for (BookSide* bs : {&b.bids, &b.asks}) {
+      while (bs->best != kNone) {
+        const std::uint32_t s = bs->levels[bs->best].head;
+        reduce_resting(sink, ts, b, s, pool[s].open, CancelReason::Expired);
+      }
+    }
+  }
+
+  void transition(EventSink& sink, Timestamp ts, Book& b, TradingStatus to) noexcept {
+    const TradingStatus from = b.status;
+    if ((to == TradingStatus::Trading || to == TradingStatus::Break || to == TradingStatus::Closed) && crossed(b))
+      uncross(sink, ts, b, cross_type_for(from));
+    b.status = to;
+    if (!is_call_phase(to)) b.ind_valid = false;
+    Event& e = sink.emplace(EventType::TradingStatusChanged, ts);
+    e.instrument = b.id;
+    e.code = static_cast<std::uint8_t>(to);
+    if (to == TradingStatus::Closed) expire_all(sink, ts, b);
+    touch(b);  // a call phase publishes its first indicative
+  }
+
+  void publish_indicatives(EventSink& sink, Timestamp ts) noexcept {
+    for (const std::uint16_t bi : dirty_books) {
+      Book& b = books[bi];
+      b.dirty = false;
+      if (!is_call_phase(b.status)) continue;
+      const CrossType type = cross_type_for(b.status);
+      const Auction a = compute_auction(b, type);
+      if (b.ind_valid && a.price == b.ind_price && a.paired == b.ind_paired && a.imbalance == b.ind_imbalance &&
+          a.side == b.ind_side)
+        continue;
+      b.ind_valid = true;
+      b.ind_price = a.price;
+      b.ind_paired = a.paired;
+      b.ind_imbalance = a.imbalance;
+      b.ind_side = a.side;
+      Event& e = sink.emplace(EventType::Indicative, ts);
+      e.instrument = b.id;
+      e.price = Price{a.price};
+      e.ref = a.paired;
+      e.order_id = OrderId{a.imbalance};
+      e.side = static_cast<Side>(a.side);
+      e.code = static_cast<std::uint8_t>(type);
+    }
+    dirty_books.clear();
   }
 
   // ---- checks shared by new orders and replaces ----
@@ -480,13 +717,19 @@ struct EngineState {
     FirmState& f = firms[c.firm.value()];
     if (tokens.find(owner, c.token) != kEmptyEntry) return reject(b.id, RejectCode::DuplicateToken);
     if (f.kill) return reject(b.id, RejectCode::KillSwitch);
-    if (b.status == TradingStatus::Halted) return reject(b.id, RejectCode::Halted);
+    if (const RejectCode r = entry_phase_check(b); r != RejectCode::None) return reject(b.id, r);
     if (c.side != Side::Buy && c.side != Side::Sell) return reject(b.id, RejectCode::InvalidSide);
     const bool market = c.type == OrderType::MarketBestFiveIoc || c.type == OrderType::MarketBestFiveToLimit;
     if ((!market && c.type != OrderType::Limit) ||
         (c.tif != TimeInForce::Day && c.tif != TimeInForce::Ioc && c.tif != TimeInForce::Fok) ||
         c.post_only > 1 || (c.post_only != 0 && (market || c.tif != TimeInForce::Day)))
       return reject(b.id, RejectCode::InvalidOrderType);
+    const bool resting = resting_phase(b);
+    if (resting) {
+      if (market || c.tif != TimeInForce::Day || c.min_qty.value() != 0)
+        return reject(b.id, RejectCode::OrderTypeNotInPhase);
+      if (c.post_only != 0) return reject(b.id, RejectCode::PostOnlyNotInPhase);
+    }
     const std::uint32_t qty = c.qty.value();
     if (const RejectCode r = check_qty(b, f, c.side, qty); r != RejectCode::None) return reject(b.id, r);
     // A market order's TIF is ignored (its type says what happens to the rest).
@@ -529,6 +772,7 @@ struct EngineState {
     a.leaves = Qty{qty};
     a.min_qty = c.min_qty;
 
+    if (resting) return rest(sink, ts, b, s);  // a call phase or an accepting halt: no matching
     if (market && limit == 0) return finish_incoming(sink, ts, b, s, CancelReason::Immediate);
     if (min_qty > 0 && simulate_fill(b, c.side, limit, qty, c.firm, min_qty) < min_qty)
       return finish_incoming(sink, ts, b, s, CancelReason::Immediate);
@@ -551,6 +795,7 @@ struct EngineState {
     const std::uint32_t s = live_slot(tokens.find(c.owner, c.token));
     RejectCode code = RejectCode::None;
     if (s == kNone) code = RejectCode::UnknownOrder;
+    else if (const RejectCode r = cancel_phase_check(books[pool[s].book]); r != RejectCode::None) code = r;
     else if (c.target_qty.value() >= pool[s].open) code = RejectCode::NothingToCancel;
     if (code != RejectCode::None) {
       Event& e = sink.emplace(EventType::CancelRejected, ts);
@@ -578,18 +823,22 @@ struct EngineState {
     };
     if (tokens.find(c.owner, c.replacement) != kEmptyEntry) return reject(RejectCode::DuplicateToken);
     if (f.kill) return reject(RejectCode::KillSwitch);
-    if (b.status == TradingStatus::Halted) return reject(RejectCode::Halted);
+    if (const RejectCode r = entry_phase_check(b); r != RejectCode::None) return reject(r);
+    if (const RejectCode r = cancel_phase_check(b); r != RejectCode::None) return reject(r);
     if (c.tif != TimeInForce::Day || c.post_only > 1) return reject(RejectCode::InvalidOrderType);
+    const bool resting = resting_phase(b);
+    if (resting && c.post_only != 0) return reject(RejectCode::PostOnlyNotInPhase);
     const std::uint32_t qty = c.qty.value();
     if (const RejectCode r = check_qty(b, f, o.side, qty); r != RejectCode::None) return reject(r);
     const std::int64_t price = c.price.value();
     if (const RejectCode r = check_price(b, o.side, price); r != RejectCode::None) return reject(r);
-    const bool cross = would_cross(b, o.side, price);
+    const bool cross = !resting && would_cross(b, o.side, price);
     if (c.post_only != 0 && cross) return reject(RejectCode::PostOnlyWouldCross);
     const std::int64_t change = std::int64_t{qty} - std::int64_t{o.open};
     if (const RejectCode r = check_exposure(f, price, qty, change); r != RejectCode::None) return reject(r);
     if (tokens.full()) return reject(RejectCode::TokenTableFull);
 
+    touch(b);
     const std::uint64_t old_id = o.id;
     const Token old_token = o.token;
     o.token = c.replacement;
@@ -686,17 +935,53 @@ struct EngineState {
   }
 
   void on_trading_status(const SetTradingStatusCmd& c, Timestamp ts, EventSink& sink) noexcept {
-    if (!valid_book(c.instrument) || (c.status != TradingStatus::Trading && c.status != TradingStatus::Halted)) {
+    auto refuse = [&](RejectCode code) {
       Event& e = sink.emplace(EventType::Rejected, ts);
       e.instrument = c.instrument;
-      e.code = static_cast<std::uint8_t>(valid_book(c.instrument) ? RejectCode::InvalidOrderType : RejectCode::UnknownSymbol);
-      return;
+      e.code = static_cast<std::uint8_t>(code);
+    };
+    const bool all = c.instrument.value() == 0 && c.action == StatusAction::Schedule;
+    if (!all && !valid_book(c.instrument)) return refuse(RejectCode::UnknownSymbol);
+    if (!is_known_status(c.status) || c.action > StatusAction::Resume) return refuse(RejectCode::InvalidOrderType);
+    switch (c.action) {
+      case StatusAction::Set: {
+        Book& b = books[c.instrument.value() - 1u];
+        if (is_session_phase(c.status)) b.session = c.status;
+        return transition(sink, ts, b, c.status);
+      }
+      case StatusAction::Schedule: {
+        if (!is_session_phase(c.status)) return refuse(RejectCode::InvalidTransition);
+        if (!all) return schedule(sink, ts, books[c.instrument.value() - 1u], c.status);
+        for (Book& b : books) schedule(sink, ts, b, c.status);
+        return;
+      }
+      case StatusAction::Resume: {
+        Book& b = books[c.instrument.value() - 1u];
+        if (b.status != TradingStatus::Halted && b.status != TradingStatus::Suspended &&
+            b.status != TradingStatus::ResumeCall)
+          return refuse(RejectCode::InvalidTransition);
+        const bool via_call = c.status == TradingStatus::ResumeCall && b.session == TradingStatus::Trading &&
+                              b.status != TradingStatus::ResumeCall;
+        return transition(sink, ts, b, via_call ? TradingStatus::ResumeCall : b.session);
+      }
     }
-    Book& b = books[c.instrument.value() - 1u];
-    b.status = c.status;
-    Event& e = sink.emplace(EventType::TradingStatusChanged, ts);
-    e.instrument = b.id;
-    e.code = static_cast<std::uint8_t>(c.status);
+  }
+
+  // The schedule moves the market to `phase`: the instrument follows unless it is halted or
+  // suspended (it stays, and resumes into the phase the market is in), or in a resumption call
+  // (which continuous trading does not end; a call phase or a break or the close does).
+  void schedule(EventSink& sink, Timestamp ts, Book& b, TradingStatus phase) noexcept {
+    b.session = phase;
+    switch (b.status) {
+      case TradingStatus::Halted:
+      case TradingStatus::Suspended: return;
+      case TradingStatus::ResumeCall:
+        if (phase != TradingStatus::Trading) transition(sink, ts, b, phase);
+        return;
+      default:
+        if (b.status != phase) transition(sink, ts, b, phase);
+        return;
+    }
   }
 };
 
@@ -721,7 +1006,9 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
       side->bits = detail::LevelBitmap(b.nlevels);
     }
     b.status = b.cfg.initial_status;
+    b.session = is_session_phase(b.status) ? b.status : TradingStatus::Trading;
   }
+  s.dirty_books.reserve(s.books.size());
   s.firms.resize(cfg.firms.size());
   for (std::size_t i = 0; i < cfg.firms.size(); ++i) s.firms[i].cfg = cfg.firms[i];
 
@@ -754,6 +1041,7 @@ void Engine::process(const Command& cmd, EventSink& sink) noexcept {
     case CommandType::SetTradingStatus: s_->on_trading_status(cmd.trading_status, cmd.ts, sink); break;
     default: s_->reject_admin(sink, cmd.ts, RejectCode::InvalidOrderType); break;
   }
+  if (!s_->dirty_books.empty()) s_->publish_indicatives(sink, cmd.ts);
 }
 
 void Engine::pretouch() noexcept {
@@ -815,6 +1103,17 @@ TradingStatus Engine::status(InstrumentId id) const noexcept {
   return s_->valid_book(id) ? s_->books[id.value() - 1u].status : TradingStatus::Halted;
 }
 
+TradingStatus Engine::session(InstrumentId id) const noexcept {
+  return s_->valid_book(id) ? s_->books[id.value() - 1u].session : TradingStatus::Closed;
+}
+
+AuctionInfo Engine::indicative(InstrumentId id) const noexcept {
+  if (!s_->valid_book(id)) return AuctionInfo{};
+  const detail::Book& b = s_->books[id.value() - 1u];
+  const auto a = s_->compute_auction(b, detail::EngineState::cross_type_for(b.status));
+  return AuctionInfo{Price{a.price}, a.paired, a.imbalance, a.side == 0 ? std::optional<Side>{} : static_cast<Side>(a.side)};
+}
+
 std::uint64_t Engine::firm_open_shares(FirmId id) const noexcept {
   return id.value() < s_->firms.size() ? s_->firms[id.value()].open_shares : 0;
 }
@@ -832,7 +1131,8 @@ const EngineConfig& Engine::config() const noexcept { return s_->cfg; }
 std::uint64_t Engine::state_hash() const noexcept {
   StateHasher h;
   for (const detail::Book& b : s_->books) {
-    h.instrument(b.id, b.status, Price{b.last_trade});
+    h.instrument(b.id, b.status, Price{b.last_trade}, b.session);
+    if (b.ind_valid) h.indicative(Price{b.ind_price}, b.ind_paired, b.ind_imbalance, b.ind_side);
     for (Side side : {Side::Buy, Side::Sell}) {
       const detail::BookSide& bs = b.side(side);
       for (std::uint32_t idx = bs.best; idx != kNone; idx = s_->next_level_away(bs, opposite(side), idx)) {
@@ -886,7 +1186,10 @@ bool Engine::validate_internal_state() const noexcept {
       }
       if (best != bs.best) return false;
     }
-    if (b.bids.best != kNone && b.asks.best != kNone && b.bids.best >= b.asks.best) return false;  // crossed
+    // Crossed only where nothing matches: a call phase, or a halt or suspension (entered from one).
+    if (s.crossed(b) && !is_call_phase(b.status) && b.status != TradingStatus::Halted &&
+        b.status != TradingStatus::Suspended)
+      return false;
   }
   if (on_book != s.live) return false;
   for (std::size_t i = 0; i < s.firms.size(); ++i) {

@@ -16,8 +16,13 @@ Egress::Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, gatew
       itch_(ecfg.itch_retention),
       mold_(itch_, ecfg.mold, std::move(send_datagram)),
       feeds_(itch_),
-      books_(cfg.instruments.size()) {
+      books_(cfg.instruments.size()),
+      indicative_(cfg.instruments.size()) {
   dirty_.reserve(users.size());
+  for (const InstrumentConfig& i : cfg.instruments) {
+    status_.push_back(i.initial_status);
+    if (i.initial_status != TradingStatus::Closed) ++open_instruments_;
+  }
 }
 
 void Egress::publish(const itch::Message& m) {
@@ -69,12 +74,55 @@ void Egress::on_event(const Event& ev) {
       }
       [[fallthrough]];
     }
-    case EventType::TradingStatusChanged:
+    case EventType::Indicative:
+    case EventType::TradingStatusChanged: {
+      const std::size_t i = static_cast<std::size_t>(ev.instrument.value()) - 1;
+      if (ev.instrument.value() != 0 && i < indicative_.size()) {
+        const std::lock_guard<std::mutex> lock(depth_mutex_);
+        if (ev.type == EventType::Indicative) {
+          indicative_[i] = AuctionInfo{ev.price, ev.ref, ev.order_id.value(),
+                                       ev.order_id.value() == 0 ? std::optional<Side>{} : std::optional<Side>{ev.side}};
+        } else if (!is_call_phase(static_cast<TradingStatus>(ev.code))) {
+          indicative_[i].reset();
+        }
+      }
+      if (ev.type == EventType::TradingStatusChanged) on_status(ev);
+      [[fallthrough]];
+    }
+    case EventType::CrossTrade:
     case EventType::KillSwitchChanged: {
       itch::Message m{};
       if (proto::to_itch(ev, ref_, m)) publish(m);
       return;
     }
+  }
+}
+
+void Egress::on_status(const Event& ev) {
+  const std::size_t i = static_cast<std::size_t>(ev.instrument.value()) - 1;
+  if (ev.instrument.value() == 0 || i >= status_.size()) return;
+  const TradingStatus to = static_cast<TradingStatus>(ev.code);
+  const bool was_closed = status_[i] == TradingStatus::Closed;
+  status_[i] = to;
+  if (was_closed && to != TradingStatus::Closed) {
+    if (open_instruments_++ == 0) ouch_system_event(ev.ts, 'S');  // start of day
+  } else if (!was_closed && to == TradingStatus::Closed) {
+    if (--open_instruments_ == 0) ouch_system_event(ev.ts, 'E');  // end of day
+  }
+}
+
+// OUCH 4.2 System Event to every user (journaled: a user logging in later replays it).
+void Egress::ouch_system_event(Timestamp ts, char code) {
+  ouch::Outbound out{};
+  out.type = ouch::OutboundType::SystemEvent;
+  out.system_event = ouch::SystemEvent{ts.value(), code};
+  std::array<std::uint8_t, ouch::kMaxMessageSize> buf{};
+  const std::size_t n = ouch::encode(out, buf);
+  for (std::size_t u = 0; u < users_.size(); ++u) {
+    gateway::UserState* user = &users_.at(u);
+    user->journal.append({buf.data(), n});
+    ++counters_.ouch_messages;
+    if (dirty_set_.insert(user).second) dirty_.push_back(user);
   }
 }
 
@@ -136,6 +184,13 @@ void Egress::end_of_day(Timestamp ts, std::uint64_t now_ns) {
   flush(now_ns);
   mold_.end_of_session(now_ns);
   feeds_.end_all(now_ns);
+}
+
+std::optional<AuctionInfo> Egress::indicative(InstrumentId id) const {
+  const std::size_t i = static_cast<std::size_t>(id.value()) - 1;
+  if (id.value() == 0 || i >= indicative_.size()) return std::nullopt;
+  const std::lock_guard<std::mutex> lock(depth_mutex_);
+  return indicative_[i];
 }
 
 std::vector<DepthLevel> Egress::depth(InstrumentId id, Side side, std::size_t max_levels) const {

@@ -99,14 +99,6 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-std::string_view to_label(TradingStatus s) noexcept {
-  switch (s) {
-    case TradingStatus::Trading: return "trading";
-    case TradingStatus::Halted: return "halted";
-  }
-  return "unknown";
-}
-
 struct StatusMapping {
   http::status http;
   std::string_view result;
@@ -127,6 +119,7 @@ StatusMapping map_status(AdminStatus s) noexcept {
 /// The arguments of a mutating route, validated.
 struct AdminArgs {
   std::optional<Symbol> symbol;
+  std::optional<TradingStatus> phase;
   std::optional<FirmName> firm;
   bool cancel_open = false;
 };
@@ -134,7 +127,7 @@ struct AdminArgs {
 /// Which body fields a route takes.
 struct FieldSpec {
   std::string_view name;
-  enum class Kind : std::uint8_t { Symbol, Firm, Bool } kind;
+  enum class Kind : std::uint8_t { Symbol, Firm, Bool, Phase } kind;
   bool required;
 };
 
@@ -165,6 +158,16 @@ std::optional<std::string> read_fields(const json::FlatObject& obj, std::initial
         }
         args.firm = FirmName::from(v->text);
         break;
+      case FieldSpec::Kind::Phase: {
+        std::string names;
+        for (const auto& [status, name] : kTradingStatusNames) {
+          if (v->kind == json::Value::Kind::String && v->text == name) args.phase = status;
+          names += names.empty() ? "" : ", ";
+          names += name;
+        }
+        if (!args.phase) return "field '" + std::string(f.name) + "' must be one of " + names;
+        break;
+      }
       case FieldSpec::Kind::Bool:
         if (v->kind != json::Value::Kind::Bool) {
           return "field '" + std::string(f.name) + "' must be true or false";
@@ -199,13 +202,14 @@ Router::Router(AdminBackend& backend, std::string token, std::shared_ptr<spdlog:
       collectables_(collectables) {}
 
 const Router::Route* Router::find_route(std::string_view path) noexcept {
-  static constexpr std::array<Route, 9> kRoutes{{
+  static constexpr std::array<Route, 10> kRoutes{{
       {"/metrics", http::verb::get, RouteId::Metrics, false},
       {"/healthz", http::verb::get, RouteId::Healthz, false},
       {"/readyz", http::verb::get, RouteId::Readyz, false},
       {"/admin/depth", http::verb::get, RouteId::Depth, false},
       {"/admin/halt", http::verb::post, RouteId::Halt, true},
       {"/admin/resume", http::verb::post, RouteId::Resume, true},
+      {"/admin/phase", http::verb::post, RouteId::Phase, true},
       {"/admin/kill", http::verb::post, RouteId::Kill, true},
       {"/admin/release", http::verb::post, RouteId::Release, true},
       {"/admin/mass-cancel", http::verb::post, RouteId::MassCancel, true},
@@ -359,7 +363,7 @@ Response Router::depth(const Request& req, std::string_view query) {
     return res;
   }
   json::Writer w;
-  w.begin_object().key("symbol").string(symbol.view()).key("status").string(to_label(snap.status));
+  w.begin_object().key("symbol").string(symbol.view()).key("status").string(to_string(snap.status));
   const auto side = [&](std::string_view name, const std::vector<DepthLevel>& levels_in) {
     w.key(name).begin_array();
     const std::size_t n = std::min(levels, levels_in.size());
@@ -378,6 +382,16 @@ Response Router::depth(const Request& req, std::string_view query) {
   };
   side("bids", snap.bids);
   side("asks", snap.asks);
+  if (snap.indicative) {
+    const AuctionInfo& a = *snap.indicative;
+    const char* direction = a.price.value() == 0 ? "none" : !a.surplus ? "balanced" : a.surplus == Side::Buy ? "buy" : "sell";
+    w.key("indicative").begin_object();
+    w.key("price").fixed_point(a.price.value(), 4);
+    w.key("paired").unsigned_integer(a.paired);
+    w.key("imbalance").unsigned_integer(a.imbalance);
+    w.key("imbalance_side").string(direction);
+    w.end_object();
+  }
   w.end_object();
   return reply(req, http::status::ok, w.take() + "\n", kJson);
 }
@@ -399,6 +413,10 @@ Response Router::mutate(const Request& req, const Route& route, std::string_view
       action = "resume";
       bad = read_fields(*parsed.object, {{"symbol", K::Symbol, true}}, args);
       break;
+    case RouteId::Phase:
+      action = "phase";
+      bad = read_fields(*parsed.object, {{"symbol", K::Symbol, true}, {"phase", K::Phase, true}}, args);
+      break;
     case RouteId::Kill:
       action = "kill";
       bad = read_fields(*parsed.object, {{"firm", K::Firm, true}, {"cancel_open", K::Bool, false}}, args);
@@ -419,6 +437,7 @@ Response Router::mutate(const Request& req, const Route& route, std::string_view
   switch (route.id) {
     case RouteId::Halt: result = backend_.halt(*args.symbol); break;
     case RouteId::Resume: result = backend_.resume(*args.symbol); break;
+    case RouteId::Phase: result = backend_.set_phase(*args.symbol, *args.phase); break;
     case RouteId::Kill: result = backend_.kill(*args.firm, args.cancel_open); break;
     case RouteId::Release: result = backend_.release(*args.firm); break;
     case RouteId::MassCancel: result = backend_.mass_cancel(*args.firm, args.symbol); break;
@@ -430,6 +449,7 @@ Response Router::mutate(const Request& req, const Route& route, std::string_view
   w.begin_object().key("action").string(action);
   if (args.firm) w.key("firm").string(args.firm->view());
   if (args.symbol) w.key("symbol").string(args.symbol->view());
+  if (args.phase) w.key("phase").string(to_string(*args.phase));
   if (route.id == RouteId::Kill) w.key("cancel_open").boolean(args.cancel_open);
   w.key("result").string(m.result);
   if (!result.detail.empty()) w.key("detail").string(result.detail);

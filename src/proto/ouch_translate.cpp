@@ -28,6 +28,11 @@ bool ConfigLookup::attributed(FirmId id) const noexcept {
   return id.value() < attributed_.size() && attributed_[id.value()] != 0;
 }
 
+Price ConfigLookup::reference_price(InstrumentId id) const noexcept {
+  if (id.value() == 0 || id.value() > cfg_.instruments.size()) return Price{0};
+  return cfg_.instruments[id.value() - 1u].reference_price;
+}
+
 // --- inbound -------------------------------------------------------------------------------
 
 namespace {
@@ -264,6 +269,8 @@ bool to_ouch(const Event& ev, const ReferenceLookup& ref, ouch::Outbound& out) n
     case EventType::BookCancel:
     case EventType::BookDelete:
     case EventType::BookReplace:
+    case EventType::CrossTrade:
+    case EventType::Indicative:
     case EventType::TradingStatusChanged:
     case EventType::KillSwitchChanged: return false;
   }
@@ -290,6 +297,18 @@ bool to_itch(const Event& ev, const ReferenceLookup& ref, itch::Message& out) no
       return true;
     }
     case EventType::BookExecute: {
+      if (ev.code == 1) {  // an uncross: at the cross price, printed by the Cross Trade
+        itch::OrderExecutedWithPrice m{};
+        m.h = h;
+        m.order_ref = ev.order_id.value();
+        m.shares = ev.qty.value();
+        m.match_number = ev.ref;
+        m.printable = 'N';
+        m.price = to_wire_price(ev.price);
+        out.type = itch::MessageType::OrderExecutedWithPrice;
+        out.executed_with_price = m;
+        return true;
+      }
       itch::OrderExecuted m{};
       m.h = h;
       m.order_ref = ev.order_id.value();
@@ -331,11 +350,42 @@ bool to_itch(const Event& ev, const ReferenceLookup& ref, itch::Message& out) no
       itch::StockTradingAction m{};
       m.h = h;
       m.stock = ref.symbol(ev.instrument);
-      m.trading_state = static_cast<char>(ev.code);
+      const TradingActionCode code = trading_action_of(static_cast<TradingStatus>(ev.code));
+      m.trading_state = code.state;
       m.reserved = ' ';
-      m.reason = Alpha<4>::from("");
+      m.reason = Alpha<4>::from(code.reason);
       out.type = itch::MessageType::StockTradingAction;
       out.trading_action = m;
+      return true;
+    }
+    case EventType::CrossTrade: {
+      itch::CrossTrade m{};
+      m.h = h;
+      m.shares = ev.order_id.value();
+      m.stock = ref.symbol(ev.instrument);
+      m.cross_price = to_wire_price(ev.price);
+      m.match_number = ev.ref;
+      m.cross_type = static_cast<char>(ev.code);
+      out.type = itch::MessageType::CrossTrade;
+      out.cross = m;
+      return true;
+    }
+    case EventType::Indicative: {
+      itch::Noii m{};
+      m.h = h;
+      m.paired_shares = ev.ref;
+      m.imbalance_shares = ev.order_id.value();
+      m.imbalance_direction = ev.price.value() == 0    ? 'O'
+                              : ev.order_id.value() == 0 ? 'N'
+                                                         : static_cast<char>(ev.side);
+      m.stock = ref.symbol(ev.instrument);
+      m.far_price = to_wire_price(ev.price);
+      m.near_price = to_wire_price(ev.price);
+      m.current_reference_price = to_wire_price(ev.price);
+      m.cross_type = static_cast<char>(ev.code);
+      m.price_variation = price_variation(ev.price, ref.reference_price(ev.instrument));
+      out.type = itch::MessageType::Noii;
+      out.noii = m;
       return true;
     }
     case EventType::Accepted:
@@ -347,6 +397,33 @@ bool to_itch(const Event& ev, const ReferenceLookup& ref, itch::Message& out) no
     case EventType::KillSwitchChanged: return false;
   }
   return false;
+}
+
+TradingActionCode trading_action_of(TradingStatus s) noexcept {
+  switch (s) {
+    case TradingStatus::Trading: return {'T', ""};
+    case TradingStatus::Halted: return {'H', "HALT"};
+    case TradingStatus::Suspended: return {'H', "SUSP"};
+    case TradingStatus::Closed: return {'P', "CLSD"};
+    case TradingStatus::OpeningCall: return {'Q', "OCAL"};
+    case TradingStatus::OpeningCallFrozen: return {'Q', "OCFZ"};
+    case TradingStatus::Break: return {'P', "BRK"};
+    case TradingStatus::ClosingCall: return {'Q', "CCAL"};
+    case TradingStatus::ResumeCall: return {'Q', "RCAL"};
+  }
+  return {'H', "UNKN"};
+}
+
+char price_variation(Price price, Price reference) noexcept {
+  if (price.value() <= 0 || reference.value() <= 0) return ' ';
+  const std::int64_t diff = price.value() > reference.value() ? price.value() - reference.value()
+                                                              : reference.value() - price.value();
+  const std::int64_t pct = diff * 100 / reference.value();  // whole percent, rounded down
+  if (pct < 1) return 'L';
+  if (pct < 10) return static_cast<char>('0' + pct);
+  if (pct < 20) return 'A';
+  if (pct < 30) return 'B';
+  return 'C';
 }
 
 itch::StockDirectory make_stock_directory(InstrumentId id, const InstrumentConfig& ins, Timestamp ts) noexcept {

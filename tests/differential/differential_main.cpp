@@ -59,6 +59,8 @@ std::string_view event_name(EventType t) {
     case EventType::BookReplace: return "BookReplace";
     case EventType::TradingStatusChanged: return "TradingStatusChanged";
     case EventType::KillSwitchChanged: return "KillSwitchChanged";
+    case EventType::CrossTrade: return "CrossTrade";
+    case EventType::Indicative: return "Indicative";
   }
   return "?";
 }
@@ -79,6 +81,11 @@ std::string_view reject_name(std::uint8_t c) {
     case RejectCode::PriceOutsideCage: return "PriceOutsideCage";
     case RejectCode::PostOnlyWouldCross: return "PostOnlyWouldCross";
     case RejectCode::Halted: return "Halted";
+    case RejectCode::MarketClosed: return "MarketClosed";
+    case RejectCode::OrderTypeNotInPhase: return "OrderTypeNotInPhase";
+    case RejectCode::PostOnlyNotInPhase: return "PostOnlyNotInPhase";
+    case RejectCode::CancelNotInPhase: return "CancelNotInPhase";
+    case RejectCode::InvalidTransition: return "InvalidTransition";
     case RejectCode::KillSwitch: return "KillSwitch";
     case RejectCode::FirmQuantityAboveMax: return "FirmQuantityAboveMax";
     case RejectCode::FirmNotional: return "FirmNotional";
@@ -101,6 +108,7 @@ std::string_view cancel_reason_name(std::uint8_t c) {
     case CancelReason::Halted: return "Halted";
     case CancelReason::Disconnected: return "Disconnected";
     case CancelReason::System: return "System";
+    case CancelReason::Expired: return "Expired";
   }
   return "?";
 }

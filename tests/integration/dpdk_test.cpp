@@ -117,6 +117,7 @@ void write_config(const fs::path& dir, const std::string& ingress_yaml, const st
        "  heartbeat_interval_ms: 60000\n"  // no heartbeats within a test: the capture is exact
        "  session_timeout_ms: 120000\n"
        "core: {idle_strategy: backoff}\n"
+       "market: {schedule: continuous}\n"  // trading around the clock, whatever the time of the test
     << ingress_yaml;
 }
 

@@ -96,6 +96,8 @@ struct ServerOptions {
   std::uint32_t session_timeout_ms = 3000;
   std::string idle_strategy = "backoff";
   std::uint32_t max_tokens = 262144;  ///< the day's tokens; a flood must not use them all up
+  /// The `market` section: the tests trade around the clock unless they say otherwise.
+  std::string market = "{schedule: continuous}";
 };
 
 /// Starts the server from a temporary configuration; stops it at the end of the test.
@@ -154,7 +156,9 @@ class ServerTest : public ::testing::Test {
            "core: {idle_strategy: "
         << opt.idle_strategy
         << "}\n"
-           "tuning: {low_latency_mode: true}\n";  // TCP_NODELAY: no Nagle/delayed-ACK stalls
+           "tuning: {low_latency_mode: true}\n"  // TCP_NODELAY: no Nagle/delayed-ACK stalls
+           "market: "
+        << opt.market << "\n";
 
     int out[2];
     ASSERT_EQ(::pipe(out), 0);
@@ -650,6 +654,77 @@ TEST_F(ServerTest, KillSwitchNeedsTheTokenAndRefusesOrders) {
   auto other = ouch_login("DEMO2", "demo2pass");
   other->enter_order(OrderSpec{"O1", 'B', 100, "601318", 520000});
   EXPECT_TRUE(other->next(kWait).is(OT::Accepted));
+}
+
+// Trading phases: a halt that collects orders, a resumption call with its indicative on
+// /admin/depth, and the uncross the server's own timer ends it with (market.resume_call_seconds).
+class PhaseTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.market = "{schedule: [{at: \"00:00\", phase: trading}], halt_accepts_orders: true, resume_via_call: true, "
+               "resume_call_seconds: 1}";
+    start(o);
+  }
+};
+
+TEST_F(PhaseTest, HaltCollectsOrdersAndTheResumptionCallUncrossesThem) {
+  auto buyer = ouch_login("DEMO1", "demo1pass");
+  auto seller = ouch_login("DEMO2", "demo2pass");
+  const HttpResponse h = http(http_port_, "POST", "/admin/halt", R"({"symbol":"601318"})", kToken);
+  ASSERT_TRUE(h.status == 200 || h.status == 202) << h.status << " " << h.body;
+  // Wait for the halt to show on /admin/depth (the core applies admin commands asynchronously).
+  bool halted = false;
+  for (int i = 0; i < 100 && !halted; ++i) {
+    halted = depth("601318").body.find("\"status\":\"halted\"") != std::string::npos;
+    if (!halted) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(halted) << depth("601318").body;
+  // The halt takes day orders without matching them; IOC is refused.
+  buyer->enter_order(OrderSpec{"HB1", 'B', 300, "601318", 523000});
+  ASSERT_TRUE(buyer->next(kWait).is(OT::Accepted));
+  seller->enter_order(OrderSpec{"HS1", 'S', 200, "601318", 522000});
+  ASSERT_TRUE(seller->next(kWait).is(OT::Accepted));
+  OrderSpec ioc{"HS2", 'S', 100, "601318", 522000};
+  ioc.tif = 0;
+  seller->enter_order(ioc);
+  const OuchEvent refused = seller->next(kWait);
+  ASSERT_TRUE(refused.is(OT::Rejected));
+  EXPECT_EQ(refused.msg.rejected.reason, 'O');
+
+  // Resume: a one-second resumption call publishes its indicative, then uncrosses at 52.30
+  // (the interval 52.20-52.30 pairs 200 with the least surplus; the reference 52.30 is in it).
+  const HttpResponse r = http(http_port_, "POST", "/admin/resume", R"({"symbol":"601318"})", kToken);
+  ASSERT_TRUE(r.status == 200 || r.status == 202) << r.status << " " << r.body;
+  bool in_call = false;
+  std::string body;
+  for (int i = 0; i < 50 && !in_call; ++i) {
+    body = depth("601318").body;
+    in_call = body.find("\"status\":\"resume_call\"") != std::string::npos;
+    if (!in_call) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(in_call) << body;
+  EXPECT_NE(body.find("\"indicative\":{\"price\":52.3000,\"paired\":200,\"imbalance\":100,\"imbalance_side\":\"buy\"}"),
+            std::string::npos)
+      << body;
+  const OuchEvent sx = seller->next_of(OT::Executed, 5000ms);
+  ASSERT_TRUE(sx.is(OT::Executed));
+  EXPECT_EQ(sx.msg.executed.shares, 200u);
+  EXPECT_EQ(sx.msg.executed.price, 523000u);
+  EXPECT_EQ(sx.msg.executed.liquidity, 'H');
+  const OuchEvent bx = buyer->next_of(OT::Executed, kWait);
+  ASSERT_TRUE(bx.is(OT::Executed));
+  EXPECT_EQ(bx.msg.executed.match_number, sx.msg.executed.match_number);
+  EXPECT_EQ(bx.msg.executed.liquidity, 'H');
+  // Back to continuous trading with the buy remainder resting.
+  bool trading = false;
+  for (int i = 0; i < 100 && !trading; ++i) {
+    body = depth("601318").body;
+    trading = body.find("\"status\":\"trading\"") != std::string::npos;
+    if (!trading) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(trading) << body;
+  EXPECT_NE(body.find("\"bids\":[{\"price\":52.3000,\"qty\":100,\"orders\":1}]"), std::string::npos) << body;
 }
 
 // (i) ----------------------------------------------------------------------------------------

@@ -120,6 +120,34 @@ struct IngressConfig {
   /// group (01:00:5e + the group's low 23 bits), required for a unicast address.
   std::string itch_mac;
 };
+/// One step of the market's day: from `second_of_day` (exchange time) the market is in `phase`.
+struct ScheduleStep {
+  std::uint32_t second_of_day = 0;
+  TradingStatus phase = TradingStatus::Trading;
+  friend bool operator==(const ScheduleStep&, const ScheduleStep&) = default;
+};
+
+/// The A-share day (SSE/SZSE): opening call 9:15 (cancels until 9:20), uncross 9:25, continuous
+/// 9:30-11:30 and 13:00-14:57, closing call 14:57-15:00, then closed.
+[[nodiscard]] std::vector<ScheduleStep> a_share_schedule();
+
+/// The trading day and what halts do (docs/configuration.md, `market`).
+struct MarketConfig {
+  /// True: the scheduler drives every instrument through `schedule` by the wall clock.
+  /// False (`schedule: continuous`): no scheduler; instruments stay in their initial status.
+  bool scheduled = true;
+  std::vector<ScheduleStep> schedule = a_share_schedule();  ///< ascending; before the first step: closed
+  std::int32_t utc_offset_seconds = 8 * 3600;               ///< the exchange's clock (China Standard Time)
+  bool resume_via_call = true;              ///< /admin/resume goes through a resumption call
+  std::uint32_t resume_call_seconds = 180;  ///< how long that call lasts
+};
+
+/// The phase the schedule gives at `second_of_day` (closed before its first step).
+[[nodiscard]] TradingStatus phase_at(const std::vector<ScheduleStep>& schedule, std::uint32_t second_of_day) noexcept;
+/// Seconds from `second_of_day` to the schedule's next step (wrapping past midnight to the first
+/// step of the next day); 0 for an empty schedule.
+[[nodiscard]] std::uint32_t seconds_to_next_step(const std::vector<ScheduleStep>& schedule,
+                                                 std::uint32_t second_of_day) noexcept;
 
 /// The customer's four ConfigMap switches; resolve() says what each does. All default to false.
 struct TuningConfig {
@@ -141,6 +169,7 @@ struct ServiceConfig {
   AdminConfig admin;
   TuningConfig tuning;
   IngressConfig ingress;
+  MarketConfig market;
 
   /// The user called `username`, or nullptr.
   [[nodiscard]] const UserConfig* find_user(std::string_view username) const noexcept;

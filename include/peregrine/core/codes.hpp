@@ -2,8 +2,12 @@
 /// Why the core refuses or cancels: values, never exceptions. Mapped to OUCH 4.2 codes at the edge
 /// with to_ouch_reject_reason() / to_ouch_cancel_reason(). Any thread.
 
+#include <array>
 #include <cstdint>
 #include <string_view>
+#include <utility>
+
+#include "peregrine/core/types.hpp"
 
 namespace peregrine {
 
@@ -24,7 +28,12 @@ enum class RejectCode : std::uint8_t {
   PriceOutsideCage,     ///< outside the price cage (STAR)                OUCH 'X'
   PostOnlyWouldCross,   ///< a post-only order would take liquidity       OUCH 'O'
   // trading state (32..)
-  Halted = 32,          ///< instrument halted                            OUCH 'H'
+  Halted = 32,          ///< instrument halted or suspended               OUCH 'H'
+  MarketClosed,         ///< closed or in a break: no new orders          OUCH 'C'
+  OrderTypeNotInPhase,  ///< market, IOC, FOK or min qty outside continuous trading OUCH 'O'
+  PostOnlyNotInPhase,   ///< post-only outside continuous trading         OUCH 'O'
+  CancelNotInPhase,     ///< cancel or replace in a call phase that forbids it (Cancel Reject)
+  InvalidTransition,    ///< admin: a phase command the instrument's state does not allow
   // broker controls (48..)
   KillSwitch = 48,      ///< firm kill switch engaged                     OUCH 'a'
   FirmQuantityAboveMax, ///< above the firm's max order quantity          OUCH 'Z'
@@ -48,6 +57,7 @@ enum class CancelReason : std::uint8_t {
   Halted,             ///< OUCH 'H'
   Disconnected,       ///< cancel-on-disconnect: OUCH 'U' (user logged off)
   System,             ///< OUCH 'Z'
+  Expired,            ///< a day order still open at the close: OUCH 'T' (time in force expired)
 };
 
 /// OUCH 4.2 Rejected "Reject Reason" for a code ('O' "Other" where OUCH has nothing closer).
@@ -63,6 +73,7 @@ enum class CancelReason : std::uint8_t {
     case RejectCode::PriceOutsideLimits:
     case RejectCode::PriceOutsideCage: return 'X';
     case RejectCode::Halted: return 'H';
+    case RejectCode::MarketClosed: return 'C';
     case RejectCode::KillSwitch: return 'a';
     case RejectCode::FirmNotional: return 'n';
     case RejectCode::FirmOpenShares: return 'm';
@@ -80,8 +91,28 @@ enum class CancelReason : std::uint8_t {
     case CancelReason::Halted: return 'H';
     case CancelReason::Disconnected: return 'U';
     case CancelReason::System: return 'Z';
+    case CancelReason::Expired: return 'T';
   }
   return 'Z';
+}
+
+/// Every trading phase, and its stable name (configuration, admin API, logs, metrics labels).
+inline constexpr std::array<std::pair<TradingStatus, std::string_view>, 9> kTradingStatusNames{{
+    {TradingStatus::Trading, "trading"},
+    {TradingStatus::Halted, "halted"},
+    {TradingStatus::Suspended, "suspended"},
+    {TradingStatus::Closed, "closed"},
+    {TradingStatus::OpeningCall, "opening_call"},
+    {TradingStatus::OpeningCallFrozen, "opening_call_frozen"},
+    {TradingStatus::Break, "break"},
+    {TradingStatus::ClosingCall, "closing_call"},
+    {TradingStatus::ResumeCall, "resume_call"},
+}};
+
+[[nodiscard]] constexpr std::string_view to_string(TradingStatus s) noexcept {
+  for (const auto& [status, name] : kTradingStatusNames)
+    if (status == s) return name;
+  return "unknown";
 }
 
 /// A short stable name for logs and metrics labels.

@@ -71,10 +71,25 @@ struct SetKillSwitchCmd {
   std::uint8_t cancel_open;  ///< 1 = also cancel the firm's live orders (reason Supervisory)
 };
 
-/// Halt or resume an instrument.
+/// How a trading-status command applies (docs/market-rules.md, "Trading phases").
+enum class StatusAction : std::uint8_t {
+  /// Admin: the instrument takes `status` now, whatever its state (a session phase also becomes
+  /// its session phase).
+  Set = 0,
+  /// The market's schedule: `status` (a session phase) becomes the session phase; a halted or
+  /// suspended instrument stays so, one in a resumption call joins a call phase or stays.
+  Schedule = 1,
+  /// Admin: end a halt, suspension or resumption call. With `status` = ResumeCall the
+  /// instrument first goes through a resumption call when its session is continuous trading;
+  /// otherwise it takes its session phase.
+  Resume = 2,
+};
+
+/// Change an instrument's trading phase (instrument 0 = every instrument, Schedule only).
 struct SetTradingStatusCmd {
   InstrumentId instrument;
   TradingStatus status;
+  StatusAction action;
 };
 
 /// One command. `ts` is stamped by the caller (gateway or replay); the core reads no clock.
@@ -167,11 +182,25 @@ inline Command make_kill_switch(Timestamp ts, FirmId firm, bool engaged, bool ca
   return c;
 }
 
-inline Command make_trading_status(Timestamp ts, InstrumentId instrument, TradingStatus status) noexcept {
+inline Command make_trading_status(Timestamp ts, InstrumentId instrument, TradingStatus status,
+                                   StatusAction action = StatusAction::Set) noexcept {
   Command c = detail::blank_command(CommandType::SetTradingStatus, ts);
   c.trading_status.instrument = instrument;
   c.trading_status.status = status;
+  c.trading_status.action = action;
   return c;
+}
+
+/// The schedule's phase change for one instrument, or for all of them (InstrumentId{0}).
+inline Command make_schedule_phase(Timestamp ts, InstrumentId instrument, TradingStatus phase) noexcept {
+  return make_trading_status(ts, instrument, phase, StatusAction::Schedule);
+}
+
+/// Resume a halted or suspended instrument (through a resumption call when `via_call`), or end
+/// its resumption call.
+inline Command make_resume(Timestamp ts, InstrumentId instrument, bool via_call) noexcept {
+  return make_trading_status(ts, instrument, via_call ? TradingStatus::ResumeCall : TradingStatus::Trading,
+                             StatusAction::Resume);
 }
 
 }  // namespace peregrine

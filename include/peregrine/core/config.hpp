@@ -40,6 +40,11 @@ struct EngineConfig {
   std::vector<FirmConfig> firms;              ///< FirmId = index
   std::uint32_t max_orders = 1u << 20;        ///< live orders (pool size)
   std::uint32_t max_tokens = 1u << 22;        ///< tokens accepted in a day (all owners)
+  /// While an instrument is Halted: are new orders (and replaces) accepted? They rest unmatched
+  /// until the instrument resumes (through an uncross when the book is crossed).
+  bool halt_accepts_orders = false;
+  /// While an instrument is Halted or Suspended: are cancels accepted?
+  bool halt_accepts_cancels = true;
 };
 
 /// Daily price limits of an instrument.

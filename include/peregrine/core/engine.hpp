@@ -22,6 +22,14 @@ struct DepthLevel {
   std::uint32_t orders;
 };
 
+/// The auction a call phase would hold now (docs/market-rules.md, "Call auctions").
+struct AuctionInfo {
+  Price price;                     ///< 0 when the book does not cross
+  std::uint64_t paired = 0;        ///< shares that would execute
+  std::uint64_t imbalance = 0;     ///< surplus shares at that price
+  std::optional<Side> surplus;     ///< the side with the surplus, none when balanced or no cross
+};
+
 /// Engine-wide counts, for metrics and tests.
 struct EngineStats {
   std::uint64_t live_orders;
@@ -69,6 +77,10 @@ class Engine {
   /// Daily price limits of an instrument (zero for an unknown id).
   [[nodiscard]] PriceLimits limits(InstrumentId id) const noexcept;
   [[nodiscard]] TradingStatus status(InstrumentId id) const noexcept;
+  /// The market's phase for the instrument, as the schedule (or an admin Set) last put it.
+  [[nodiscard]] TradingStatus session(InstrumentId id) const noexcept;
+  /// The uncross the book would give now (in any phase; the price of a book that does not cross is 0).
+  [[nodiscard]] AuctionInfo indicative(InstrumentId id) const noexcept;
   /// Sum of open shares of the firm's live orders.
   [[nodiscard]] std::uint64_t firm_open_shares(FirmId id) const noexcept;
   [[nodiscard]] bool kill_switch(FirmId id) const noexcept;

@@ -29,6 +29,8 @@ enum class EventType : std::uint8_t {
   BookCancel = 18,
   BookDelete = 19,
   BookReplace = 20,
+  CrossTrade = 21,  ///< an uncross's single print (ITCH Cross Trade 'Q')
+  Indicative = 22,  ///< a call phase's indicative auction (ITCH NOII 'I')
   // status events
   TradingStatusChanged = 32,
   KillSwitchChanged = 33,
@@ -46,10 +48,12 @@ enum class EventType : std::uint8_t {
 /// | Replaced | owner firm instrument side order_type tif post_only order_id ref=previous order id price qty=leaves token token2=previous token |
 /// | CancelRejected | owner code=RejectCode qty(requested target) token |
 /// | BookAdd | instrument side order_id price qty firm |
-/// | BookExecute | instrument side order_id price qty leaves ref=match number |
+/// | BookExecute | instrument side order_id price qty leaves ref=match number code=0 (continuous) / 1 (uncross: at `price`, not printable) |
 /// | BookCancel | instrument side order_id qty(cancelled) leaves |
 /// | BookDelete | instrument side order_id |
 /// | BookReplace | instrument side order_id(new) ref(old order id) price qty |
+/// | CrossTrade | instrument price order_id=paired shares (64 bits) ref=match number code=CrossType |
+/// | Indicative | instrument price(0 = no cross) ref=paired shares order_id=imbalance shares (64 bits each) side(surplus side; 0 if none) code=CrossType |
 /// | TradingStatusChanged | instrument code=TradingStatus |
 /// | KillSwitchChanged | firm code=1 engaged / 0 released |
 struct Event {

@@ -1,7 +1,7 @@
 #pragma once
 /// The canonical state hash. Engine::state_hash() and any other implementation of the same
 /// rules (the tests' reference book, replay, a standby) feed a StateHasher in this order:
-///   1. for each instrument by id: instrument(); then its resting orders, bids best price
+///   1. for each instrument by id: instrument(), indicative() when one is published; then its resting orders, bids best price
 ///      first then asks best price first, each level oldest first: order();
 ///   2. for each firm by id: firm();
 ///   3. tokens(): how many tokens were accepted today and the wrapping sum of token_hash();
@@ -16,11 +16,22 @@ namespace peregrine {
 
 class StateHasher {
  public:
-  void instrument(InstrumentId id, TradingStatus status, Price last_trade) noexcept {
+  /// `session`: the market's phase for it (continuous trading unless a schedule says otherwise).
+  void instrument(InstrumentId id, TradingStatus status, Price last_trade,
+                  TradingStatus session = TradingStatus::Trading) noexcept {
     mix(0x11);
     mix(id.value());
     mix(static_cast<std::uint64_t>(status));
     mix(static_cast<std::uint64_t>(last_trade.value()));
+    mix(static_cast<std::uint64_t>(session));
+  }
+  /// In a call phase, after instrument(): the indicative auction last published, if any.
+  void indicative(Price price, std::uint64_t paired, std::uint64_t imbalance, std::uint8_t side) noexcept {
+    mix(0x12);
+    mix(static_cast<std::uint64_t>(price.value()));
+    mix(paired);
+    mix(imbalance);
+    mix(side);
   }
   void order(OrderId id, OwnerId owner, FirmId firm, Side side, Price price, Qty open,
              const Token& token) noexcept {

@@ -98,8 +98,38 @@ enum class TimeInForce : std::uint8_t {
   Fok = 'F',
 };
 
-/// Per-instrument trading status. Call-auction phases arrive with the auction issue.
-enum class TradingStatus : std::uint8_t { Trading = 'T', Halted = 'H' };
+/// Per-instrument trading phase (docs/market-rules.md, "Trading phases"). The core reads no
+/// clock: phases change by command only (the app's scheduler, the admin API, replay).
+enum class TradingStatus : std::uint8_t {
+  Trading = 'T',            ///< continuous trading: orders match on arrival
+  Halted = 'H',             ///< no matching; new orders and cancels as EngineConfig's halt policy says
+  Suspended = 'S',          ///< no matching, no new orders; cancels as the halt policy says
+  Closed = 'C',             ///< before the open and after the close: nothing is accepted
+  OpeningCall = 'O',        ///< opening call (9:15-9:20): orders rest unmatched, cancels allowed
+  OpeningCallFrozen = 'F',  ///< opening call (9:20-9:25): orders rest unmatched, no cancels
+  Break = 'B',              ///< between the uncross and continuous trading, lunch: no new orders
+  ClosingCall = 'L',        ///< closing call (14:57-15:00): orders rest unmatched, no cancels
+  ResumeCall = 'R',         ///< call after a halt: orders rest unmatched, cancels allowed
+};
+
+/// A call phase: orders rest without matching and the indicative price is published.
+[[nodiscard]] constexpr bool is_call_phase(TradingStatus s) noexcept {
+  return s == TradingStatus::OpeningCall || s == TradingStatus::OpeningCallFrozen ||
+         s == TradingStatus::ClosingCall || s == TradingStatus::ResumeCall;
+}
+/// A phase of the market's day (what the schedule sets), as opposed to an instrument's own state
+/// (Halted, Suspended, ResumeCall).
+[[nodiscard]] constexpr bool is_session_phase(TradingStatus s) noexcept {
+  return s == TradingStatus::Trading || s == TradingStatus::Closed || s == TradingStatus::OpeningCall ||
+         s == TradingStatus::OpeningCallFrozen || s == TradingStatus::Break || s == TradingStatus::ClosingCall;
+}
+[[nodiscard]] constexpr bool is_known_status(TradingStatus s) noexcept {
+  return is_session_phase(s) || s == TradingStatus::Halted || s == TradingStatus::Suspended ||
+         s == TradingStatus::ResumeCall;
+}
+
+/// Which auction an uncross ends (ITCH Cross Type): opening, closing, or after a halt.
+enum class CrossType : std::uint8_t { Opening = 'O', Closing = 'C', Halt = 'H' };
 
 /// Self-trade prevention when an incoming order would trade with a resting order of the same firm.
 enum class StpMode : std::uint8_t {
@@ -110,6 +140,13 @@ enum class StpMode : std::uint8_t {
   Decrement = 'd',     ///< both are reduced by the smaller open quantity; the smaller one dies
 };
 
-enum class Liquidity : std::uint8_t { Added = 'A', Removed = 'R' };
+/// OUCH 4.2 liquidity flag of an execution.
+enum class Liquidity : std::uint8_t {
+  Added = 'A',
+  Removed = 'R',
+  OpeningCross = 'O',  ///< executed in the opening uncross
+  ClosingCross = 'C',  ///< executed in the closing uncross
+  HaltCross = 'H',     ///< executed in the uncross that ends a resumption call
+};
 
 }  // namespace peregrine

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <unordered_set>
 #include <vector>
@@ -88,6 +89,9 @@ class Egress {
   /// book; empty for an unknown instrument. Any thread (the ops thread): copies under a mutex
   /// that the io thread holds only while applying one book event.
   [[nodiscard]] std::vector<DepthLevel> depth(InstrumentId id, Side side, std::size_t max_levels) const;
+  /// The indicative auction last published for an instrument in its current call phase (from
+  /// the Indicative events, as the NOII feed shows it); nothing outside call phases. Any thread.
+  [[nodiscard]] std::optional<AuctionInfo> indicative(InstrumentId id) const;
 
   [[nodiscard]] const ItchJournal& itch_journal() const noexcept { return itch_; }
   [[nodiscard]] MoldUdpPacketizer& mold() noexcept { return mold_; }
@@ -109,6 +113,13 @@ class Egress {
   std::unordered_set<const gateway::UserState*> dirty_set_;
   mutable std::mutex depth_mutex_;
   std::vector<DepthBook> books_;  // index = InstrumentId - 1; guarded by depth_mutex_
+  std::vector<std::optional<AuctionInfo>> indicative_;  // index = InstrumentId - 1; guarded by depth_mutex_
+  // OUCH System Event: start of day when the first instrument leaves Closed, end of day when
+  // the last one enters it (io thread).
+  std::vector<TradingStatus> status_;  // index = InstrumentId - 1
+  std::size_t open_instruments_ = 0;
+  void on_status(const Event& ev);
+  void ouch_system_event(Timestamp ts, char code);
   EgressCounters counters_;
 };
 

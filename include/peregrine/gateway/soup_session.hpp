@@ -56,6 +56,8 @@ class UserDirectory {
   [[nodiscard]] UserState* find(const proto::soup::Username& username) noexcept;
   [[nodiscard]] UserState* find(OwnerId owner) noexcept;
   [[nodiscard]] std::size_t size() const noexcept { return users_.size(); }
+  /// The i-th user added (0 <= i < size()).
+  [[nodiscard]] UserState& at(std::size_t i) noexcept { return *users_[i]; }
 
  private:
   std::size_t retention_;

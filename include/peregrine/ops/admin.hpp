@@ -39,6 +39,8 @@ struct DepthSnapshot {
   std::vector<DepthLevel> bids;
   /// Best (lowest) ask first.
   std::vector<DepthLevel> asks;
+  /// In a call phase: the indicative auction last published (price 0: the book does not cross).
+  std::optional<AuctionInfo> indicative;
 };
 
 /// Implemented by the application. OpsServer calls it on its own thread, one call at a time,
@@ -53,8 +55,11 @@ class AdminBackend {
   virtual AdminResult depth(const Symbol& symbol, std::size_t levels, DepthSnapshot& out) = 0;
   /// Halts trading in `symbol`.
   virtual AdminResult halt(const Symbol& symbol) = 0;
-  /// Resumes trading in `symbol`.
+  /// Resumes trading in `symbol` (through a resumption call when the market is configured so).
   virtual AdminResult resume(const Symbol& symbol) = 0;
+  /// Puts `symbol` in `phase` now, whatever its state (an operator overriding the schedule;
+  /// `suspended` suspends).
+  virtual AdminResult set_phase(const Symbol& symbol, TradingStatus phase) = 0;
   /// Engages `firm`'s kill switch; with `cancel_open`, also cancels its live orders.
   virtual AdminResult kill(const FirmName& firm, bool cancel_open) = 0;
   /// Releases `firm`'s kill switch.

@@ -6,6 +6,7 @@
 ///   GET  /admin/depth         ?symbol=600519&levels=5: book depth as JSON
 ///   POST /admin/halt          {"symbol": "600519"}                  (bearer token)
 ///   POST /admin/resume        {"symbol": "600519"}                  (bearer token)
+///   POST /admin/phase         {"symbol": "600519", "phase": "opening_call"} (bearer token)
 ///   POST /admin/kill          {"firm": "FRMA", "cancel_open": true} (bearer token)
 ///   POST /admin/release       {"firm": "FRMA"}                      (bearer token)
 ///   POST /admin/mass-cancel   {"firm": "FRMA", "symbol": "600519"}  (bearer token; symbol optional)

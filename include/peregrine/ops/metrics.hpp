@@ -65,7 +65,9 @@ inline constexpr std::array kRejectCodes{
     RejectCode::InvalidOrderType,   RejectCode::InvalidQuantity,      RejectCode::QuantityAboveMax,
     RejectCode::InvalidLot,         RejectCode::InvalidMinQty,        RejectCode::InvalidPrice,
     RejectCode::PriceOutsideLimits, RejectCode::PriceOutsideCage,     RejectCode::PostOnlyWouldCross,
-    RejectCode::Halted,             RejectCode::KillSwitch,           RejectCode::FirmQuantityAboveMax,
+    RejectCode::Halted,             RejectCode::MarketClosed,         RejectCode::OrderTypeNotInPhase,
+    RejectCode::PostOnlyNotInPhase, RejectCode::CancelNotInPhase,     RejectCode::InvalidTransition,
+    RejectCode::KillSwitch,         RejectCode::FirmQuantityAboveMax,
     RejectCode::FirmNotional,       RejectCode::FirmOpenShares,       RejectCode::DuplicateToken,
     RejectCode::UnknownOrder,       RejectCode::NothingToCancel,      RejectCode::OrderPoolFull,
     RejectCode::TokenTableFull,
@@ -75,7 +77,7 @@ inline constexpr std::array kRejectCodes{
 inline constexpr std::array kCancelReasons{
     CancelReason::UserRequested, CancelReason::Immediate, CancelReason::SelfMatch,
     CancelReason::Supervisory,   CancelReason::Halted,    CancelReason::Disconnected,
-    CancelReason::System,
+    CancelReason::System,        CancelReason::Expired,
 };
 
 /// Every CommandType, in declaration order.

@@ -1,7 +1,8 @@
 #pragma once
 /// ITCH 5.0 (Nasdaq TotalView-ITCH) messages Peregrine publishes, byte-exact: System Event 'S',
 /// Stock Directory 'R', Stock Trading Action 'H', Add Order 'A' / with MPID 'F', Order Executed
-/// 'E', Order Cancel 'X', Order Delete 'D', Order Replace 'U', Trade 'P' and NOII 'I'.
+/// 'E', Order Executed With Price 'C', Order Cancel 'X', Order Delete 'D', Order Replace 'U',
+/// Trade 'P', Cross Trade 'Q' and NOII 'I'.
 ///
 /// Every message starts with the same 11 bytes: type, stock locate (2; Peregrine: the
 /// InstrumentId, 0 for system-wide messages), tracking number (2; Peregrine: 0) and timestamp
@@ -30,10 +31,12 @@ enum class MessageType : std::uint8_t {
   AddOrder = 'A',
   AddOrderMpid = 'F',
   OrderExecuted = 'E',
+  OrderExecutedWithPrice = 'C',
   OrderCancel = 'X',
   OrderDelete = 'D',
   OrderReplace = 'U',
   Trade = 'P',
+  CrossTrade = 'Q',
   Noii = 'I',
 };
 
@@ -45,10 +48,12 @@ inline constexpr std::size_t kStockTradingActionSize = 25;
 inline constexpr std::size_t kAddOrderSize = 36;
 inline constexpr std::size_t kAddOrderMpidSize = 40;
 inline constexpr std::size_t kOrderExecutedSize = 31;
+inline constexpr std::size_t kOrderExecutedWithPriceSize = 36;
 inline constexpr std::size_t kOrderCancelSize = 23;
 inline constexpr std::size_t kOrderDeleteSize = 19;
 inline constexpr std::size_t kOrderReplaceSize = 35;
 inline constexpr std::size_t kTradeSize = 44;
+inline constexpr std::size_t kCrossTradeSize = 40;
 inline constexpr std::size_t kNoiiSize = 50;
 /// The largest message here (NOII): a buffer this big holds any of them.
 inline constexpr std::size_t kMaxMessageSize = kNoiiSize;
@@ -127,6 +132,18 @@ struct OrderExecuted {
   friend constexpr bool operator==(const OrderExecuted&, const OrderExecuted&) noexcept = default;
 };
 
+/// Order Executed With Price 'C': an execution at a price other than the order's (an uncross);
+/// `printable` 'N' when the Cross Trade message carries the print.
+struct OrderExecutedWithPrice {
+  Header h;
+  std::uint64_t order_ref;
+  std::uint32_t shares;
+  std::uint64_t match_number;
+  char printable;  ///< Y or N
+  std::uint32_t price;
+  friend constexpr bool operator==(const OrderExecutedWithPrice&, const OrderExecutedWithPrice&) noexcept = default;
+};
+
 struct OrderCancel {
   Header h;
   std::uint64_t order_ref;
@@ -161,6 +178,17 @@ struct Trade {
   friend constexpr bool operator==(const Trade&, const Trade&) noexcept = default;
 };
 
+/// Cross Trade 'Q': the single print of an uncross.
+struct CrossTrade {
+  Header h;
+  std::uint64_t shares;
+  Symbol stock;
+  std::uint32_t cross_price;
+  std::uint64_t match_number;
+  char cross_type;  ///< O opening, C closing, H halt/IPO, I intraday
+  friend constexpr bool operator==(const CrossTrade&, const CrossTrade&) noexcept = default;
+};
+
 /// Net Order Imbalance Indicator 'I' (call auctions).
 struct Noii {
   Header h;
@@ -185,10 +213,12 @@ struct Message {
     StockTradingAction trading_action;
     AddOrder add;
     OrderExecuted executed;
+    OrderExecutedWithPrice executed_with_price;
     OrderCancel cancel;
     OrderDelete del;
     OrderReplace replace;
     Trade trade;
+    CrossTrade cross;
     Noii noii;
   };
 };
@@ -205,10 +235,12 @@ using Status = wire::MessageStatus;
     case 'A': return kAddOrderSize;
     case 'F': return kAddOrderMpidSize;
     case 'E': return kOrderExecutedSize;
+    case 'C': return kOrderExecutedWithPriceSize;
     case 'X': return kOrderCancelSize;
     case 'D': return kOrderDeleteSize;
     case 'U': return kOrderReplaceSize;
     case 'P': return kTradeSize;
+    case 'Q': return kCrossTradeSize;
     case 'I': return kNoiiSize;
     default: return 0;
   }
@@ -274,6 +306,13 @@ namespace detail {
   return kOrderExecutedSize;
 }
 
+[[nodiscard]] constexpr std::size_t encode(const OrderExecutedWithPrice& m, std::span<std::uint8_t> out) noexcept {
+  std::uint8_t* p = detail::begin(out, kOrderExecutedWithPriceSize, 'C', m.h);
+  if (p == nullptr) return 0;
+  wire::Writer(p).u64(m.order_ref).u32(m.shares).u64(m.match_number).ch(m.printable).u32(m.price);
+  return kOrderExecutedWithPriceSize;
+}
+
 [[nodiscard]] constexpr std::size_t encode(const OrderCancel& m, std::span<std::uint8_t> out) noexcept {
   std::uint8_t* p = detail::begin(out, kOrderCancelSize, 'X', m.h);
   if (p == nullptr) return 0;
@@ -303,6 +342,13 @@ namespace detail {
   return kTradeSize;
 }
 
+[[nodiscard]] constexpr std::size_t encode(const CrossTrade& m, std::span<std::uint8_t> out) noexcept {
+  std::uint8_t* p = detail::begin(out, kCrossTradeSize, 'Q', m.h);
+  if (p == nullptr) return 0;
+  wire::Writer(p).u64(m.shares).alpha(m.stock).u32(m.cross_price).u64(m.match_number).ch(m.cross_type);
+  return kCrossTradeSize;
+}
+
 [[nodiscard]] constexpr std::size_t encode(const Noii& m, std::span<std::uint8_t> out) noexcept {
   std::uint8_t* p = detail::begin(out, kNoiiSize, 'I', m.h);
   if (p == nullptr) return 0;
@@ -320,10 +366,12 @@ namespace detail {
     case MessageType::AddOrder: return encode(m.add, false, out);
     case MessageType::AddOrderMpid: return encode(m.add, true, out);
     case MessageType::OrderExecuted: return encode(m.executed, out);
+    case MessageType::OrderExecutedWithPrice: return encode(m.executed_with_price, out);
     case MessageType::OrderCancel: return encode(m.cancel, out);
     case MessageType::OrderDelete: return encode(m.del, out);
     case MessageType::OrderReplace: return encode(m.replace, out);
     case MessageType::Trade: return encode(m.trade, out);
+    case MessageType::CrossTrade: return encode(m.cross, out);
     case MessageType::Noii: return encode(m.noii, out);
   }
   return 0;
@@ -409,6 +457,18 @@ namespace detail {
       out.executed = m;
       break;
     }
+    case 'C': {
+      OrderExecutedWithPrice m{};
+      m.h = h;
+      m.order_ref = r.u64();
+      m.shares = r.u32();
+      m.match_number = r.u64();
+      m.printable = r.ch();
+      m.price = r.u32();
+      out.type = MessageType::OrderExecutedWithPrice;
+      out.executed_with_price = m;
+      break;
+    }
     case 'X': {
       OrderCancel m{};
       m.h = h;
@@ -448,6 +508,18 @@ namespace detail {
       m.match_number = r.u64();
       out.type = MessageType::Trade;
       out.trade = m;
+      break;
+    }
+    case 'Q': {
+      CrossTrade m{};
+      m.h = h;
+      m.shares = r.u64();
+      m.stock = r.alpha<8>();
+      m.cross_price = r.u32();
+      m.match_number = r.u64();
+      m.cross_type = r.ch();
+      out.type = MessageType::CrossTrade;
+      out.cross = m;
       break;
     }
     default: {  // 'I'

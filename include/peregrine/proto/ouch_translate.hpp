@@ -38,6 +38,8 @@ class ReferenceLookup {
   /// carrying its MPID) and echoed with OUCH display 'A'. The core does not carry a per-order
   /// attribution flag, so this is a per-firm setting.
   [[nodiscard]] virtual bool attributed(FirmId id) const noexcept = 0;
+  /// The instrument's reference price (previous close), for NOII's price variation; 0 = unknown.
+  [[nodiscard]] virtual Price reference_price(InstrumentId) const noexcept { return Price{0}; }
 };
 
 /// ReferenceLookup over an EngineConfig (InstrumentId = index + 1, FirmId = index). Keeps a
@@ -51,6 +53,7 @@ class ConfigLookup final : public ReferenceLookup {
   [[nodiscard]] Symbol symbol(InstrumentId id) const noexcept override;
   [[nodiscard]] FirmName firm_name(FirmId id) const noexcept override;
   [[nodiscard]] bool attributed(FirmId id) const noexcept override;
+  [[nodiscard]] Price reference_price(InstrumentId id) const noexcept override;
 
  private:
   const EngineConfig& cfg_;
@@ -103,10 +106,25 @@ struct InboundTranslation {
 [[nodiscard]] bool to_ouch(const Event& ev, const ReferenceLookup& ref, ouch::Outbound& out) noexcept;
 
 /// The ITCH message a core event publishes: BookAdd -> 'A' (or 'F' for an attributed firm),
-/// BookExecute -> 'E', BookCancel -> 'X', BookDelete -> 'D', BookReplace -> 'U',
-/// TradingStatusChanged -> 'H'. Stock locate = instrument id, tracking number 0. False for
-/// events that publish nothing (order events, kill switch).
+/// BookExecute -> 'E' (an uncross's, code 1: 'C' at the cross price, not printable),
+/// BookCancel -> 'X', BookDelete -> 'D', BookReplace -> 'U', CrossTrade -> 'Q',
+/// Indicative -> NOII 'I', TradingStatusChanged -> 'H' (trading_action_of()). Stock locate =
+/// instrument id, tracking number 0. False for events that publish nothing (order events, kill
+/// switch).
 [[nodiscard]] bool to_itch(const Event& ev, const ReferenceLookup& ref, itch::Message& out) noexcept;
+
+/// ITCH Stock Trading Action state and reason for a phase: continuous trading 'T'; call phases
+/// 'Q' (quotation only); halted and suspended 'H'; closed and breaks 'P'. The 4-character
+/// reason names the phase (docs/protocol.md).
+struct TradingActionCode {
+  char state;
+  std::string_view reason;
+};
+[[nodiscard]] TradingActionCode trading_action_of(TradingStatus s) noexcept;
+
+/// NOII Price Variation Indicator: |price - reference| / reference as ITCH 5.0 buckets (L under
+/// 1 %, 1..9, A 10-19.99 %, B 20-29.99 %, C 30 % or more; space when either price is 0).
+[[nodiscard]] char price_variation(Price price, Price reference) noexcept;
 
 /// The Stock Directory 'R' message for one configured instrument (start of day).
 [[nodiscard]] itch::StockDirectory make_stock_directory(InstrumentId id, const InstrumentConfig& ins,

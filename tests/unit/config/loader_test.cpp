@@ -556,7 +556,8 @@ TEST(ConfigLoaderTest, RefusesAnUnknownBoard) {
 
 TEST(ConfigLoaderTest, RefusesAnUnknownInitialStatus) {
   EXPECT_TRUE(refused(one_instrument(R"(symbol: "600519", reference_price: "10", initial_status: open)"), 2,
-                      "instruments[0].initial_status", "must be one of trading, halted; got \"open\""));
+                      "instruments[0].initial_status", "must be one of trading, halted, suspended, closed, opening_call, opening_call_frozen, break, "
+                      "closing_call, resume_call; got \"open\""));
 }
 
 // --- missing things ----------------------------------------------------------------------------

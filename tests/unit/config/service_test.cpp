@@ -667,3 +667,93 @@ TEST(ResolveTest, AllowedCpusListsAtLeastTheCurrentOne) {
 
 }  // namespace
 }  // namespace peregrine::config
+
+// --- market: the trading day ---------------------------------------------------------------
+
+namespace peregrine::config {
+namespace {
+
+constexpr std::uint32_t hm(std::uint32_t h, std::uint32_t m) { return h * 3600 + m * 60; }
+
+TEST(MarketConfigTest, DefaultsToTheAShareDayInChinaStandardTime) {
+  const ServiceConfig cfg = load_service_config_from_string(
+      "instruments: [{symbol: \"600519\", board: main, reference_price: \"10\"}]\nfirms: [{name: FRMA}]\n",
+      "test.yaml", "/etc/p");
+  EXPECT_TRUE(cfg.market.scheduled);
+  EXPECT_EQ(cfg.market.schedule, a_share_schedule());
+  EXPECT_EQ(cfg.market.utc_offset_seconds, 8 * 3600);
+  EXPECT_TRUE(cfg.market.resume_via_call);
+  EXPECT_EQ(cfg.market.resume_call_seconds, 180u);
+  EXPECT_FALSE(cfg.engine.halt_accepts_orders);
+  EXPECT_TRUE(cfg.engine.halt_accepts_cancels);
+}
+
+TEST(MarketConfigTest, TheAShareDayPhaseByPhase) {
+  const std::vector<ScheduleStep> day = a_share_schedule();
+  EXPECT_EQ(phase_at(day, 0), TradingStatus::Closed);
+  EXPECT_EQ(phase_at(day, hm(9, 14) + 59), TradingStatus::Closed);
+  EXPECT_EQ(phase_at(day, hm(9, 15)), TradingStatus::OpeningCall);
+  EXPECT_EQ(phase_at(day, hm(9, 19) + 59), TradingStatus::OpeningCall);
+  EXPECT_EQ(phase_at(day, hm(9, 20)), TradingStatus::OpeningCallFrozen);
+  EXPECT_EQ(phase_at(day, hm(9, 25)), TradingStatus::Break);
+  EXPECT_EQ(phase_at(day, hm(9, 30)), TradingStatus::Trading);
+  EXPECT_EQ(phase_at(day, hm(11, 30)), TradingStatus::Break);
+  EXPECT_EQ(phase_at(day, hm(13, 0)), TradingStatus::Trading);
+  EXPECT_EQ(phase_at(day, hm(14, 57)), TradingStatus::ClosingCall);
+  EXPECT_EQ(phase_at(day, hm(15, 0)), TradingStatus::Closed);
+  EXPECT_EQ(phase_at(day, 86399), TradingStatus::Closed);
+  EXPECT_EQ(seconds_to_next_step(day, hm(9, 0)), 15u * 60);
+  EXPECT_EQ(seconds_to_next_step(day, hm(14, 59)), 60u);
+  EXPECT_EQ(seconds_to_next_step(day, hm(15, 0)), 86400u - hm(15, 0) + hm(9, 15));  // tomorrow's open
+  EXPECT_EQ(seconds_to_next_step({}, 5), 0u);
+}
+
+TEST(MarketConfigTest, ReadsEveryKey) {
+  const ServiceConfig cfg = load_service_config_from_string(
+      "instruments: [{symbol: \"600519\", board: main, reference_price: \"10\"}]\nfirms: [{name: FRMA}]\n"
+      "market:\n"
+      "  schedule:\n"
+      "    - {at: \"09:00\", phase: opening_call}\n"
+      "    - {at: \"09:30:30\", phase: trading}\n"
+      "  utc_offset: \"-05:30\"\n"
+      "  halt_accepts_orders: true\n"
+      "  halt_accepts_cancels: false\n"
+      "  resume_via_call: false\n"
+      "  resume_call_seconds: 60\n",
+      "test.yaml", "/etc/p");
+  EXPECT_TRUE(cfg.market.scheduled);
+  EXPECT_EQ(cfg.market.schedule, (std::vector<ScheduleStep>{{hm(9, 0), TradingStatus::OpeningCall},
+                                                             {hm(9, 30) + 30, TradingStatus::Trading}}));
+  EXPECT_EQ(cfg.market.utc_offset_seconds, -(5 * 3600 + 30 * 60));
+  EXPECT_TRUE(cfg.engine.halt_accepts_orders);
+  EXPECT_FALSE(cfg.engine.halt_accepts_cancels);
+  EXPECT_FALSE(cfg.market.resume_via_call);
+  EXPECT_EQ(cfg.market.resume_call_seconds, 60u);
+  const ServiceConfig cont = load_service_config_from_string(
+      "instruments: [{symbol: \"600519\", board: main, reference_price: \"10\"}]\nfirms: [{name: FRMA}]\n"
+      "market: {schedule: continuous}\n",
+      "test.yaml", "/etc/p");
+  EXPECT_FALSE(cont.market.scheduled);
+}
+
+TEST(MarketConfigTest, RefusesBadSchedulesWithTheirLine) {
+  const std::string head =
+      "instruments: [{symbol: \"600519\", board: main, reference_price: \"10\"}]\nfirms: [{name: FRMA}]\nmarket:\n";
+  EXPECT_TRUE(refused(head + "  schedule: weekdays\n", 4, "market.schedule", "must be a_share, continuous"));
+  EXPECT_TRUE(refused(head + "  schedule:\n    - {at: \"9:15\", phase: opening_call}\n", 5, "market.schedule[0].at",
+                      "must be a time of day"));
+  EXPECT_TRUE(refused(head + "  schedule:\n    - {at: \"24:00\", phase: opening_call}\n", 5, "market.schedule[0].at",
+                      "must be a time of day"));
+  EXPECT_TRUE(refused(head + "  schedule:\n    - {at: \"09:15\", phase: halted}\n", 5, "market.schedule[0].phase",
+                      "must be a phase of the market's day"));
+  EXPECT_TRUE(refused(head + "  schedule:\n    - {at: \"09:15\", phase: lunch}\n", 5, "market.schedule[0].phase",
+                      "must be one of trading, halted"));
+  EXPECT_TRUE(refused(head + "  schedule:\n    - {at: \"09:30\", phase: trading}\n    - {at: \"09:15\", phase: break}\n",
+                      6, "market.schedule[1].at", "must be later than the step before it"));
+  EXPECT_TRUE(refused(head + "  utc_offset: \"8\"\n", 4, "market.utc_offset", "must be an offset"));
+  EXPECT_TRUE(refused(head + "  resume_call_seconds: 0\n", 4, "market.resume_call_seconds", "must be positive"));
+  EXPECT_TRUE(refused(head + "  surprise: 1\n", 4, "market.surprise", ""));
+}
+
+}  // namespace
+}  // namespace peregrine::config

@@ -196,12 +196,14 @@ std::string unlisted_nonzero_fields(const Event& e) {
       break;
     case EventType::CancelRejected: listed = kOwner | kCode | kQty | kToken; break;
     case EventType::BookAdd: listed = kInstrument | kSide | kOrderId | kPrice | kQty | kFirm; break;
-    case EventType::BookExecute: listed = kInstrument | kSide | kOrderId | kPrice | kQty | kLeaves | kRef; break;
+    case EventType::BookExecute: listed = kInstrument | kSide | kOrderId | kPrice | kQty | kLeaves | kRef | kCode; break;
     case EventType::BookCancel: listed = kInstrument | kSide | kOrderId | kQty | kLeaves; break;
     case EventType::BookDelete: listed = kInstrument | kSide | kOrderId; break;
     case EventType::BookReplace: listed = kInstrument | kSide | kOrderId | kRef | kPrice | kQty; break;
     case EventType::TradingStatusChanged: listed = kInstrument | kCode; break;
     case EventType::KillSwitchChanged: listed = kFirm | kCode; break;
+    case EventType::CrossTrade: listed = kInstrument | kPrice | kOrderId | kRef | kCode; break;
+    case EventType::Indicative: listed = kInstrument | kPrice | kRef | kOrderId | kSide | kCode; break;
   }
   std::string bad;
   const auto check = [&](unsigned bit, const char* name, bool zero) {

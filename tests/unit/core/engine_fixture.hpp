@@ -51,6 +51,8 @@ inline std::string_view event_type_name(EventType t) noexcept {
     case EventType::BookReplace: return "BookReplace";
     case EventType::TradingStatusChanged: return "TradingStatusChanged";
     case EventType::KillSwitchChanged: return "KillSwitchChanged";
+    case EventType::CrossTrade: return "CrossTrade";
+    case EventType::Indicative: return "Indicative";
   }
   return "UnknownEventType";
 }

@@ -535,3 +535,31 @@ TEST(DepthBookTest, AppliesEachBookEventAndRefusesUnknownOrders) {
 }  // namespace
 }  // namespace egress
 }  // namespace peregrine
+
+namespace peregrine::egress {
+namespace {
+
+// OUCH 4.2 System Event: end of day when the last instrument closes, start of day when the
+// first one opens again; every user's journal gets each once, in sequence with its replies.
+TEST_F(EngineEgress, OuchSystemEventsMarkTheEndAndTheStartOfTheDay) {
+  const auto system_events = [&](std::uint32_t owner) {
+    std::string codes;
+    const gateway::OutboundJournal& j = users.find(OwnerId{owner})->journal;
+    for (std::uint64_t s = j.first_retained(); s < j.next_seq(); ++s) {
+      ouch::Outbound m{};
+      EXPECT_EQ(ouch::decode_outbound(j.get(s), m), ouch::Status::Ok);
+      if (m.type == ouch::OutboundType::SystemEvent) codes += m.system_event.event_code;
+    }
+    return codes;
+  };
+  // 600000 trades, 600001 starts halted: both count as open.
+  run(make_trading_status(Timestamp{1}, InstrumentId{1}, TradingStatus::Closed));
+  EXPECT_EQ(system_events(1), "");  // 600001 is still open (halted)
+  run(make_trading_status(Timestamp{2}, InstrumentId{2}, TradingStatus::Closed));
+  run(make_schedule_phase(Timestamp{3}, InstrumentId{0}, TradingStatus::Closed));  // no change: nothing
+  run(make_schedule_phase(Timestamp{4}, InstrumentId{0}, TradingStatus::OpeningCall));
+  for (std::uint32_t owner = 1; owner <= 3; ++owner) EXPECT_EQ(system_events(owner), "ES") << "owner " << owner;
+}
+
+}  // namespace
+}  // namespace peregrine::egress

@@ -59,6 +59,11 @@ class RecordingBackend final : public AdminBackend {
   }
   AdminResult halt(const Symbol& symbol) override { return record({"halt", std::string(symbol.view())}); }
   AdminResult resume(const Symbol& symbol) override { return record({"resume", std::string(symbol.view())}); }
+  AdminResult set_phase(const Symbol& symbol, TradingStatus phase) override {
+    std::string action = "phase:";
+    action += to_string(phase);
+    return record({action, std::string(symbol.view())});
+  }
   AdminResult kill(const FirmName& firm, bool cancel_open) override {
     return record({"kill", "", std::string(firm.view()), cancel_open});
   }
@@ -387,6 +392,23 @@ TEST_F(OpsServerTest, HaltWithTokenCallsBackendWithTheSymbol) {
   EXPECT_EQ(r->body, "{\"action\":\"halt\",\"symbol\":\"600519\",\"result\":\"accepted\"}\n");
   EXPECT_EQ(backend_.calls(), (std::vector<RecordingBackend::Call>{{"halt", "600519"}}));
   EXPECT_EQ(log_lines_containing("admin halt firm=- symbol=600519 cancel_open=false from 127.0.0.1:"), 1U);
+}
+
+TEST_F(OpsServerTest, PhaseTakesAnyTradingPhaseByName) {
+  const auto r = post("/admin/phase", R"({"symbol": "600519", "phase": "opening_call"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202U);
+  EXPECT_EQ(r->body, "{\"action\":\"phase\",\"symbol\":\"600519\",\"phase\":\"opening_call\",\"result\":\"accepted\"}\n");
+  EXPECT_EQ(backend_.calls(), (std::vector<RecordingBackend::Call>{{"phase:opening_call", "600519"}}));
+  const auto bad = post("/admin/phase", R"({"symbol": "600519", "phase": "lunch"})");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400U);
+  EXPECT_NE(bad->body.find("field 'phase' must be one of trading, halted, suspended, closed"), std::string::npos)
+      << bad->body;
+  const auto missing = post("/admin/phase", R"({"symbol": "600519"})");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400U);
+  EXPECT_EQ(backend_.calls().size(), 1U);
 }
 
 TEST_F(OpsServerTest, EveryMutatingRouteCallsItsBackendFunction) {

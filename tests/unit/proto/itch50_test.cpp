@@ -119,6 +119,26 @@ TEST(Itch50EncodeTest, OrderReplaceMatchesTheSpecLayout) {
   EXPECT_EQ(encoded([](auto out) { return encode(OrderReplace{kHdr, 5, 6, 500, 15'010'000}, out); }), expected);
 }
 
+TEST(Itch50EncodeTest, OrderExecutedWithPriceMatchesTheSpecLayout) {
+  // 11 order reference, 19 executed shares, 23 match number, 31 printable, 32 execution price
+  const Bytes expected = cat({A("C"), kHdrBytes, H("00 00 00 00 00 00 00 05"), H("00 00 01 f4"),
+                              H("00 00 00 00 00 00 00 4d"), A("N"), H("00 e4 e1 c0")});
+  ASSERT_EQ(expected.size(), kOrderExecutedWithPriceSize);
+  EXPECT_EQ(encoded([](auto out) { return encode(OrderExecutedWithPrice{kHdr, 5, 500, 77, 'N', 15'000'000}, out); }),
+            expected);
+}
+
+TEST(Itch50EncodeTest, CrossTradeMatchesTheSpecLayout) {
+  // 11 shares (8), 19 stock, 27 cross price, 31 match number, 39 cross type
+  const Bytes expected = cat({A("Q"), kHdrBytes, H("00 00 00 01 00 00 00 00"), A("600519  "), H("00 e4 e1 c0"),
+                              H("00 00 00 00 00 00 00 4d"), A("O")});
+  ASSERT_EQ(expected.size(), kCrossTradeSize);
+  EXPECT_EQ(encoded([](auto out) {
+              return encode(CrossTrade{kHdr, 1ull << 32, Symbol::from("600519"), 15'000'000, 77, 'O'}, out);
+            }),
+            expected);
+}
+
 TEST(Itch50EncodeTest, TradeMatchesTheSpecLayout) {
   // 11 order reference, 19 side, 20 shares, 24 stock, 32 price, 36 match number
   const Bytes expected = cat({A("P"), kHdrBytes, H("00 00 00 00 00 00 00 00"), A("S"), H("00 00 01 f4"),
@@ -155,7 +175,7 @@ TEST(Itch50EncodeTest, TimestampKeepsItsLow48Bits) {
 
 TEST(Itch50EncodeTest, EncodersWriteNothingIntoATooSmallBuffer) {
   Bytes buf(kMaxMessageSize, 0xAB);
-  for (char t : {'S', 'R', 'H', 'A', 'F', 'E', 'X', 'D', 'U', 'P', 'I'}) {
+  for (char t : {'S', 'R', 'H', 'A', 'F', 'E', 'C', 'X', 'D', 'U', 'P', 'Q', 'I'}) {
     const std::size_t size = message_size(static_cast<std::uint8_t>(t));
     Bytes zeros(size, 0);
     zeros[0] = static_cast<std::uint8_t>(t);
@@ -176,6 +196,8 @@ TEST(Itch50DecodeTest, EveryMessageRoundTrips) {
       encoded([](auto out) { return encode(sample_add(), false, out); }),
       encoded([](auto out) { return encode(sample_add(), true, out); }),
       encoded([](auto out) { return encode(OrderExecuted{kHdr, 1, 2, 3}, out); }),
+      encoded([](auto out) { return encode(OrderExecutedWithPrice{kHdr, 1, 2, 3, 'N', 4}, out); }),
+      encoded([](auto out) { return encode(CrossTrade{kHdr, 1, Symbol::from("X"), 2, 3, 'C'}, out); }),
       encoded([](auto out) { return encode(OrderCancel{kHdr, 1, 2}, out); }),
       encoded([](auto out) { return encode(OrderDelete{kHdr, 1}, out); }),
       encoded([](auto out) { return encode(OrderReplace{kHdr, 1, 2, 3, 4}, out); }),
@@ -213,7 +235,7 @@ TEST(Itch50DecodeTest, EmptyInputIsEmpty) {
 
 TEST(Itch50DecodeTest, TypesPeregrineDoesNotPublishAreUnknown) {
   Message m{};
-  for (char t : {'C', 'Q', 'B', 'Y', 'L', 'V', 'W', 'K', 'J', 'h', 'N', 'a', '\0'}) {
+  for (char t : {'B', 'Y', 'L', 'V', 'W', 'K', 'J', 'h', 'N', 'a', '\0'}) {
     Bytes b(40, 0);
     b[0] = static_cast<std::uint8_t>(t);
     EXPECT_EQ(decode(b, m), Status::UnknownType) << t;
@@ -222,7 +244,7 @@ TEST(Itch50DecodeTest, TypesPeregrineDoesNotPublishAreUnknown) {
 
 TEST(Itch50DecodeTest, EverySizeButTheRightOneIsBadLength) {
   Message m{};
-  for (char t : {'S', 'R', 'H', 'A', 'F', 'E', 'X', 'D', 'U', 'P', 'I'}) {
+  for (char t : {'S', 'R', 'H', 'A', 'F', 'E', 'C', 'X', 'D', 'U', 'P', 'Q', 'I'}) {
     const std::size_t right = message_size(static_cast<std::uint8_t>(t));
     for (std::size_t n = 1; n <= kMaxMessageSize + 1; ++n) {
       Bytes b(n, 0);

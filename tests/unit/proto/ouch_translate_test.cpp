@@ -448,7 +448,8 @@ TEST_F(OuchOutboundTest, AdminRefusalsAndBookEventsSendNoOuch) {
   EXPECT_FALSE(to_ouch(Event::make(EventType::CancelRejected, kTs), ref_, o));  // owner 0
   EXPECT_FALSE(to_ouch(Event::make(EventType::Rejected, kTs), ref_, o));        // owner 0
   for (EventType t : {EventType::BookAdd, EventType::BookExecute, EventType::BookCancel, EventType::BookDelete,
-                      EventType::BookReplace, EventType::TradingStatusChanged, EventType::KillSwitchChanged}) {
+                      EventType::BookReplace, EventType::TradingStatusChanged, EventType::KillSwitchChanged,
+                      EventType::CrossTrade, EventType::Indicative}) {
     EXPECT_FALSE(to_ouch(order_event(t), ref_, o)) << static_cast<int>(t);
   }
   EXPECT_EQ(o.type, before.type);
@@ -526,14 +527,90 @@ TEST_F(ItchOutboundTest, ExecuteCancelDeleteAndReplaceMapFieldForField) {
 }
 
 TEST_F(ItchOutboundTest, TradingStatusChangedIsStockTradingAction) {
+  // Trading state and reason per phase, as docs/protocol.md tabulates them.
+  const struct {
+    TradingStatus status;
+    char state;
+    const char* reason;
+  } cases[] = {
+      {TradingStatus::Trading, 'T', ""},          {TradingStatus::Halted, 'H', "HALT"},
+      {TradingStatus::Suspended, 'H', "SUSP"},    {TradingStatus::Closed, 'P', "CLSD"},
+      {TradingStatus::OpeningCall, 'Q', "OCAL"},  {TradingStatus::OpeningCallFrozen, 'Q', "OCFZ"},
+      {TradingStatus::Break, 'P', "BRK"},         {TradingStatus::ClosingCall, 'Q', "CCAL"},
+      {TradingStatus::ResumeCall, 'Q', "RCAL"},
+  };
+  ASSERT_EQ(std::size(cases), kTradingStatusNames.size());
   Event e = book_event(EventType::TradingStatusChanged);
-  for (TradingStatus s : {TradingStatus::Halted, TradingStatus::Trading}) {
-    e.code = static_cast<std::uint8_t>(s);
+  for (const auto& c : cases) {
+    e.code = static_cast<std::uint8_t>(c.status);
     const itch::Message m = out(e);
     ASSERT_EQ(m.type, itch::MessageType::StockTradingAction);
-    EXPECT_EQ(m.trading_action, (itch::StockTradingAction{kHeader, Symbol::from("688001"), static_cast<char>(s), ' ',
-                                                          Alpha<4>::from("")}));
+    EXPECT_EQ(m.trading_action, (itch::StockTradingAction{kHeader, Symbol::from("688001"), c.state, ' ',
+                                                          Alpha<4>::from(c.reason)}))
+        << to_string(c.status);
   }
+}
+
+TEST_F(ItchOutboundTest, AnUncrossExecutionIsExecutedWithPriceNotPrintable) {
+  Event e = book_event(EventType::BookExecute);
+  e.price = Price{1'230'000};
+  e.qty = Qty{300};
+  e.leaves = Qty{100};
+  e.ref = 41;
+  e.code = 1;
+  const itch::Message m = out(e);
+  ASSERT_EQ(m.type, itch::MessageType::OrderExecutedWithPrice);
+  EXPECT_EQ(m.executed_with_price, (itch::OrderExecutedWithPrice{kHeader, 11, 300, 41, 'N', 1'230'000}));
+}
+
+TEST_F(ItchOutboundTest, CrossTradeIsItchCrossTradeWithItsSixtyFourBitShares) {
+  Event e = Event::make(EventType::CrossTrade, kTs);
+  e.instrument = InstrumentId{2};
+  e.price = Price{1'230'000};
+  e.order_id = OrderId{5'000'000'000ull};
+  e.ref = 42;
+  e.code = static_cast<std::uint8_t>(CrossType::Closing);
+  const itch::Message m = out(e);
+  ASSERT_EQ(m.type, itch::MessageType::CrossTrade);
+  EXPECT_EQ(m.cross, (itch::CrossTrade{kHeader, 5'000'000'000ull, Symbol::from("688001"), 1'230'000, 42, 'C'}));
+}
+
+TEST_F(ItchOutboundTest, IndicativeIsNoiiWithDirectionAndPriceVariation) {
+  // The fixture gives 688001 the reference price 1500.00: read it rather than assume it.
+  const Price ref_price = ref_.reference_price(InstrumentId{2});
+  ASSERT_GT(ref_price.value(), 0);
+  Event e = Event::make(EventType::Indicative, kTs);
+  e.instrument = InstrumentId{2};
+  e.price = Price{ref_price.value() + ref_price.value() * 12 / 100};  // 12 % above: 'A'
+  e.ref = 900;                                                        // paired
+  e.order_id = OrderId{300};                                          // imbalance
+  e.side = Side::Buy;
+  e.code = static_cast<std::uint8_t>(CrossType::Opening);
+  itch::Message m = out(e);
+  ASSERT_EQ(m.type, itch::MessageType::Noii);
+  const std::uint32_t wp = static_cast<std::uint32_t>(e.price.value());
+  EXPECT_EQ(m.noii, (itch::Noii{kHeader, 900, 300, 'B', Symbol::from("688001"), wp, wp, wp, 'O', 'A'}));
+  e.order_id = OrderId{0};  // balanced
+  EXPECT_EQ(out(e).noii.imbalance_direction, 'N');
+  e.price = Price{0};  // no cross
+  e.ref = 0;
+  m = out(e);
+  EXPECT_EQ(m.noii.imbalance_direction, 'O');
+  EXPECT_EQ(m.noii.price_variation, ' ');
+}
+
+TEST(PriceVariationTest, FollowsItchBuckets) {
+  const Price ref{100'0000};
+  EXPECT_EQ(price_variation(Price{100'0000}, ref), 'L');
+  EXPECT_EQ(price_variation(Price{100'9999}, ref), 'L');
+  EXPECT_EQ(price_variation(Price{101'0000}, ref), '1');
+  EXPECT_EQ(price_variation(Price{99'0000}, ref), '1');
+  EXPECT_EQ(price_variation(Price{109'9999}, ref), '9');
+  EXPECT_EQ(price_variation(Price{110'0000}, ref), 'A');
+  EXPECT_EQ(price_variation(Price{80'0000}, ref), 'B');
+  EXPECT_EQ(price_variation(Price{130'0000}, ref), 'C');
+  EXPECT_EQ(price_variation(Price{0}, ref), ' ');
+  EXPECT_EQ(price_variation(ref, Price{0}), ' ');
 }
 
 TEST_F(ItchOutboundTest, OrderEventsPublishNothing) {
