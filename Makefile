@@ -47,6 +47,7 @@ bench: bootstrap
 	scripts/bench-micro
 	scripts/bench-report
 	scripts/bench-auction
+	if pkg-config --exists libdpdk; then scripts/bench-dpdk; else echo "make bench: no libdpdk, DPDK section left as it is"; fi
 
 ## image: builds the container image peregrine:$(IMAGE_TAG) locally (scripts/image: a debootstrapped
 ## Debian 12 base imported into Docker when no registry is reachable, then deploy/docker/Dockerfile).

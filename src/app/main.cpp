@@ -28,6 +28,11 @@ SoupBinTCP and MoldUDP64 for market data, HTTP for /metrics, /healthz, /readyz a
   --cpu-affinity BOOL          table in docs/configuration.md
   --network-optimization BOOL
   --cache-enabled BOOL
+  --ingress asio|dpdk        order entry over SoupBinTCP only (asio, the default), or also
+                             MoldUDP64/OUCH over UDP from a DPDK port (file: ingress.kind;
+                             docs/dpdk.md). --ingress=dpdk works too
+  --eal-args "ARGS"          DPDK EAL arguments, split on spaces (file: ingress.eal_args),
+                             e.g. "--no-huge --no-pci -m 256 -l 0 --no-shconf --vdev net_af_packet0,iface=eth1"
   --check                    load and check the configuration, print the effective settings,
                              and exit (0 when it is good)
   --help                     this text
@@ -52,8 +57,14 @@ int main(int argc, char** argv) {
   config::FlagOverrides flags;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
+    std::string_view arg = argv[i];
+    std::string_view inline_value;  // --name=value
+    if (arg.starts_with("--") && arg.find('=') != std::string_view::npos) {
+      inline_value = arg.substr(arg.find('=') + 1);
+      arg = arg.substr(0, arg.find('='));
+    }
     auto value = [&](std::string_view name) -> const char* {
+      if (!inline_value.empty()) return inline_value.data();  // argv strings are NUL-terminated
       if (i + 1 >= argc) return nullptr;
       (void)name;
       return argv[++i];
@@ -95,6 +106,14 @@ int main(int argc, char** argv) {
        : arg == "--cpu-affinity"     ? flags.cpu_affinity
        : arg == "--network-optimization" ? flags.network_optimization
                                          : flags.cache_enabled) = *p.value;
+    } else if (arg == "--ingress") {
+      if (!need(arg, v)) return usage_error("--ingress needs asio or dpdk");
+      const auto p = config::parse_ingress(v);
+      if (!p) return usage_error(std::string(arg) + ": " + p.error);
+      flags.ingress = *p.value;
+    } else if (arg == "--eal-args") {
+      if (!need(arg, v)) return usage_error("--eal-args needs the EAL arguments in one string");
+      flags.eal_args = config::split_words(v);
     } else {
       return usage_error("unknown option " + std::string(arg));
     }

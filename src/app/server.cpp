@@ -4,6 +4,8 @@
 //   3. matching: the CoreLoop on its own pinned thread;
 //   4. ingress + egress: one Asio io thread (this one) runs the OUCH and ITCH listeners, the
 //      sessions, the MoldUDP64 sender, and drains the event ring into Egress;
+//   4b. with --ingress=dpdk: the DPDK port, its rx lcore (UDP ingress -> its own command ring,
+//      notices -> the notice ring), and the UDP replier on this io thread (its own TX queue);
 //   5. ops: the HTTP thread (/metrics, /healthz, /readyz, admin API);
 //   6. lifecycle: ready once everything listens; SIGTERM/SIGINT drain and stop.
 
@@ -34,12 +36,17 @@
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/gateway/soup_session.hpp"
+#include "peregrine/ingress/udp_ingress.hpp"
+#include "peregrine/ingress/udp_replier.hpp"
 #include "peregrine/ops/http_server.hpp"
 #include "peregrine/ops/logging.hpp"
 #include <spdlog/spdlog.h>
 #include "peregrine/ops/metrics.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
 #include "tcp_session_host.hpp"
+#ifdef PEREGRINE_HAVE_DPDK
+#include "ingress/dpdk/dpdk_ingress.hpp"
+#endif
 
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -106,6 +113,29 @@ gateway::UserAccount account_of(const config::ServiceConfig& cfg, const config::
   return a;
 }
 
+/// UDP ingress -> egress: edge rejects, gap notifications, re-requests (ingress::UdpNotice).
+using NoticeRing = ring::SpscRing<ingress::UdpNotice, 4096>;
+
+/// The UDP ingress's outputs on the lcore: its command ring into the core, the notice ring to
+/// the io thread. Never blocks.
+class RingIngressHost final : public ingress::UdpIngressHost {
+ public:
+  RingIngressHost(CommandRing& commands, NoticeRing& notices) : commands_(commands), notices_(notices) {}
+  bool submit(const Command& cmd) noexcept override { return commands_.try_push(cmd) == PushResult::Ok; }
+  bool notify(const ingress::UdpNotice& n) noexcept override { return notices_.try_push(n) == PushResult::Ok; }
+
+ private:
+  CommandRing& commands_;
+  NoticeRing& notices_;
+};
+
+std::vector<CommandRing*> present(std::initializer_list<CommandRing*> rings) {
+  std::vector<CommandRing*> out;
+  for (CommandRing* r : rings)
+    if (r != nullptr) out.push_back(r);
+  return out;
+}
+
 // The exchange's time of day (UTC + utc_offset), in seconds.
 std::uint32_t exchange_second_of_day(const config::MarketConfig& m) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -148,10 +178,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
         // pre-touches them).
         gateway_ring_(std::make_unique_for_overwrite<CommandRing>()),
         admin_ring_(std::make_unique_for_overwrite<CommandRing>()),
+        udp_ring_(cfg.ingress.kind == config::IngressKind::Dpdk ? std::make_unique_for_overwrite<CommandRing>() : nullptr),
         event_ring_(std::make_unique_for_overwrite<EventRing>()),
         counters_(std::make_unique<ops::CoreCounters>()),
         // 3. matching
-        core_(engine_, {gateway_ring_.get(), admin_ring_.get()}, *event_ring_, *counters_,
+        core_(engine_, present({gateway_ring_.get(), admin_ring_.get(), udp_ring_.get()}), *event_ring_, *counters_,
               CoreLoopOptions{eff.core_cpu, eff.core_idle, 256}),
         origin_ns_(midnight_origin_ns()),
         ouch_acceptor_(io_),
@@ -191,12 +222,14 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     if (eff_.mlock_all && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
       log_->warn("cache_enabled: mlockall failed ({}); memory stays pageable", std::strerror(errno));
 
+    if (udp_ring_) start_dpdk_port();  // 4b: the EAL before any of our threads
     if (eff_.pretouch) {  // the engine's tables start as untouched zero pages
       engine_.pretouch();
       pretouch_rings();
     }
     // 3. matching
     core_.start();
+    const std::string dpdk_where = start_dpdk_loop();
     // 4. ingress + egress listeners
     listen(ouch_acceptor_, cfg_.gateway.ouch_listen, "OUCH");
     listen(itch_acceptor_, cfg_.gateway.itch_listen, "ITCH");
@@ -224,11 +257,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
     ops_->set_ready(true);
-    std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u\n",
+    std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u%s\n",
                 cfg_.gateway.ouch_listen.host.c_str(), ouch_acceptor_.local_endpoint().port(),
                 cfg_.gateway.itch_listen.host.c_str(), itch_acceptor_.local_endpoint().port(),
                 cfg_.gateway.mold_destination.to_string().c_str(), cfg_.gateway.http_listen.host.c_str(),
-                ops_->port());
+                ops_->port(), dpdk_where.c_str());
     std::fflush(stdout);
     log_->info("ready");
 
@@ -405,10 +438,16 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
         },
         4096);
     if (n > 0) egress_->flush(now);
-    return static_cast<int>(n);
+    return static_cast<int>(n) + pump_udp(now, n > 0);
   }
 
   void send_datagram(std::span<const std::uint8_t> d) {
+#ifdef PEREGRINE_HAVE_DPDK
+    if (itch_via_dpdk_) {  // ingress.itch_destination: the feed leaves on the DPDK port
+      (void)port_->send(itch_addr_, d);
+      return;
+    }
+#endif
     boost::system::error_code ec;
     mold_socket_.send_to(asio::buffer(d.data(), d.size()), mold_destination_, 0, ec);  // lost: re-requested
   }
@@ -424,6 +463,138 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       }
       receive_requests();
     });
+  }
+
+  // ---- 4b. the DPDK ingress ----
+
+  // The EAL, the port and the UDP ingress/replier objects (main thread, before other threads).
+  void start_dpdk_port() {
+#ifdef PEREGRINE_HAVE_DPDK
+    const config::IngressConfig& ic = cfg_.ingress;
+    if (!ingress::parse_ipv4(ic.ip, local_ip_)) throw std::runtime_error("ingress.ip: not an IPv4 address: " + ic.ip);
+    std::vector<ingress::UdpBinding> bindings;
+    std::vector<gateway::UserState*> users;
+    std::vector<proto::mold::SessionId> sessions;
+    for (const config::UdpBindingConfig& b : ic.bindings) {
+      const config::UserConfig* uc = cfg_.find_user(b.user);
+      gateway::UserState* u = uc == nullptr ? nullptr : users_.find(Alpha<6>::from(b.user));
+      if (u == nullptr) throw std::runtime_error("ingress.bindings: unknown user " + b.user);
+      ingress::UdpBinding ub;
+      if (!ingress::parse_ipv4(b.ip, ub.ip)) throw std::runtime_error("ingress.bindings: not an IPv4 address: " + b.ip);
+      ub.port = b.port;
+      ub.session = proto::mold::SessionId::from(b.session);
+      ub.ouch = proto::OuchSession{u->account.owner, u->account.firm, u->account.firm_name};
+      ub.throttle_per_second = u->account.throttle_per_second;
+      bindings.push_back(ub);
+      users.push_back(u);
+      sessions.push_back(ub.session);
+      binding_ips_.push_back(ub.ip);
+      binding_ports_.push_back(ub.port);
+    }
+    ingress::dpdk::DpdkSettings ds;
+    ds.eal_args = ic.eal_args;
+    ds.port = ic.port;
+    ds.rx_queue = ic.rx_queue;
+    ds.tx_queue = ic.tx_queue;
+    ds.local_ip = local_ip_;
+    ds.udp_port = ic.udp_port;
+    ds.burst = ic.burst;
+    ds.idle = ic.idle_strategy.value_or(eff_.core_idle);
+    port_ = std::make_unique<ingress::dpdk::DpdkPort>(ds);
+    notice_ring_ = std::make_unique<NoticeRing>();
+    udp_host_ = std::make_unique<RingIngressHost>(*udp_ring_, *notice_ring_);
+    udp_counters_ = std::make_unique<ingress::UdpIngressCounters>();
+    udp_ingress_ = std::make_unique<ingress::UdpIngress>(bindings, ingress::UdpIngressConfig{}, *udp_host_, *udp_counters_);
+    udp_ingress_->set_clock_origin(origin_ns_);
+    ingress::UdpReplyConfig rc;
+    rc.heartbeat_interval_ns = limits_.heartbeat_interval_ns;
+    replier_ = std::make_unique<ingress::UdpReplier>(
+        users, sessions, rc, [this](std::size_t b, std::span<const std::uint8_t> d) { send_udp(b, d); });
+    loop_ = std::make_unique<ingress::dpdk::DpdkIngressLoop>(*port_, *udp_ingress_);
+    if (ic.itch_destination) {
+      itch_addr_.src_mac = port_->mac();
+      itch_addr_.src_ip = local_ip_;
+      itch_addr_.src_port = ic.udp_port;
+      itch_addr_.dst_port = ic.itch_destination->port;
+      (void)ingress::parse_ipv4(ic.itch_destination->host, itch_addr_.dst_ip);  // checked by the loader
+      const bool mac_ok = ic.itch_mac.empty() ? ingress::multicast_mac(itch_addr_.dst_ip, itch_addr_.dst_mac)
+                                              : ingress::parse_mac(ic.itch_mac, itch_addr_.dst_mac);
+      if (!mac_ok)
+        throw std::runtime_error("ingress.itch_destination " + ic.itch_destination->to_string() +
+                                 " is not a multicast group: ingress.itch_mac must name the next hop's MAC");
+      itch_via_dpdk_ = true;
+    }
+#else
+    throw std::runtime_error(
+        "--ingress=dpdk: this peregrine was built without DPDK (PEREGRINE_DPDK=OFF: install libdpdk-dev and rebuild)");
+#endif
+  }
+
+  std::string start_dpdk_loop() {
+#ifdef PEREGRINE_HAVE_DPDK
+    if (!loop_) return {};
+    const std::string where = loop_->start(mono_ns(), -1);
+    log_->info("dpdk: port {} ({}) mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, UDP {}:{}, rx on {}", port_->settings().port,
+               port_->name(), port_->mac()[0], port_->mac()[1], port_->mac()[2], port_->mac()[3], port_->mac()[4],
+               port_->mac()[5], cfg_.ingress.ip, cfg_.ingress.udp_port, where);
+    std::string line = ", DPDK UDP " + cfg_.ingress.ip + ":" + std::to_string(cfg_.ingress.udp_port) + " on " +
+                       port_->name() + " (" + where + ")";
+    if (itch_via_dpdk_) line += ", ITCH MoldUDP64 via DPDK to " + cfg_.ingress.itch_destination->to_string();
+    return line;
+#else
+    return {};
+#endif
+  }
+
+  void stop_dpdk_loop() {
+#ifdef PEREGRINE_HAVE_DPDK
+    if (loop_) loop_->stop();
+#endif
+  }
+
+  void close_dpdk_port() {
+#ifdef PEREGRINE_HAVE_DPDK
+    if (!port_) return;
+    flush_udp_tx();
+    if (dpdk_collector_) dpdk_collector_.reset();
+    port_.reset();
+#endif
+  }
+
+  // One reply datagram to binding `b`, addressed to the MAC it last sent from.
+  void send_udp(std::size_t b, std::span<const std::uint8_t> datagram) {
+#ifdef PEREGRINE_HAVE_DPDK
+    const std::uint64_t mac = udp_ingress_->peer_mac(b);
+    if (mac == 0) return;  // never heard from: no address to send to (it re-requests later)
+    ingress::UdpAddressing a;
+    a.src_mac = port_->mac();
+    a.dst_mac = ingress::mac_from_u64(mac);
+    a.src_ip = local_ip_;
+    a.dst_ip = binding_ips_[b];
+    a.src_port = cfg_.ingress.udp_port;
+    a.dst_port = binding_ports_[b];
+    (void)port_->send(a, datagram);
+#else
+    (void)b;
+    (void)datagram;
+#endif
+  }
+
+  void flush_udp_tx() {
+#ifdef PEREGRINE_HAVE_DPDK
+    if (port_) port_->flush_tx();
+#endif
+  }
+
+  // Notices from the lcore, then the replies egress queued in the bound users' journals.
+  int pump_udp(std::uint64_t now, bool events) {
+    if (!replier_) return 0;
+    const std::size_t n = notice_ring_->drain([this, now](ingress::UdpNotice& notice) { replier_->on_notice(notice, now); }, 1024);
+    if (n > 0 || events) {
+      replier_->flush(now);
+      flush_udp_tx();
+    }
+    return static_cast<int>(n);
   }
 
   // cache_enabled: fault in every slot of the rings before the threads start (a push and a
@@ -507,6 +678,75 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     itch_connections_.store(feed_hosts_.size(), std::memory_order_relaxed);
   }
 
+  // The UDP replier's counters are the io thread's plain integers: tick() copies them here.
+  std::array<std::atomic<std::uint64_t>, 7> reply_cells_{};
+
+  void publish_reply_counters() {
+    if (!replier_) return;
+    const ingress::UdpReplyCounters& c = replier_->counters();
+    const std::array<std::uint64_t, 7> v{c.packets, c.messages, c.heartbeats, c.gap_notices,
+                                         c.requests, c.retransmitted_packets, c.edge_rejects};
+    for (std::size_t i = 0; i < v.size(); ++i) reply_cells_[i].store(v[i], std::memory_order_relaxed);
+  }
+
+  // DPDK and UDP order-entry metrics (docs/dpdk.md, "Metrics"). The lcore's cells are loaded
+  // here; the NIC's counters are read with rte_eth_stats_get on this (the metrics) thread.
+  void register_dpdk_metrics() {
+#ifdef PEREGRINE_HAVE_DPDK
+    if (!port_) return;
+    auto m = std::make_shared<ops::CallbackMetrics>();
+    const ingress::dpdk::DpdkCounters& dc = port_->counters();
+    const ingress::UdpIngressCounters& uc = *udp_counters_;
+    const auto cell = [](const ops::CounterCell& c) { return [&c] { return static_cast<double>(c.load()); }; };
+    m->add_counter("peregrine_dpdk_rx_packets_total", "Frames received by the ingress lcore (rte_eth_rx_burst).", {}, cell(dc.rx_packets));
+    m->add_counter("peregrine_dpdk_rx_bursts_total", "Non-empty rx bursts.", {}, cell(dc.rx_bursts));
+    for (std::size_t i = 0; i < ingress::dpdk::kBurstBuckets; ++i)
+      m->add_counter("peregrine_dpdk_rx_burst_size_total", "Non-empty rx bursts by size.",
+                     {{"size", std::string(ingress::dpdk::kBurstBucketLabels[i])}}, cell(dc.burst_sizes[i]));
+    for (std::size_t i = 1; i < static_cast<std::size_t>(ingress::FrameDrop::kCount); ++i)
+      m->add_counter("peregrine_dpdk_frame_drops_total", "Frames dropped before MoldUDP64, by reason.",
+                     {{"reason", std::string(ingress::to_string(static_cast<ingress::FrameDrop>(i)))}}, cell(dc.frame_drops[i]));
+    m->add_counter("peregrine_dpdk_frame_drops_total", "Frames dropped before MoldUDP64, by reason.",
+                   {{"reason", "multi_segment"}}, cell(dc.rx_multi_segment));
+    m->add_counter("peregrine_dpdk_tx_packets_total", "Reply frames the TX queue took.", {}, cell(dc.tx_packets));
+    m->add_counter("peregrine_dpdk_tx_dropped_total", "Reply frames dropped (no mbuf, TX queue full).", {}, cell(dc.tx_dropped));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(ingress::PacketOutcome::kCount); ++i)
+      m->add_counter("peregrine_udp_packets_total", "MoldUDP64 order-entry packets by outcome.",
+                     {{"outcome", std::string(ingress::to_string(static_cast<ingress::PacketOutcome>(i)))}}, cell(uc.packets[i]));
+    m->add_counter("peregrine_udp_messages_total", "OUCH messages in UDP packets.", {{"result", "taken"}}, cell(uc.messages_applied));
+    m->add_counter("peregrine_udp_messages_total", "OUCH messages in UDP packets.", {{"result", "duplicate"}}, cell(uc.messages_duplicate));
+    m->add_counter("peregrine_udp_commands_total", "Commands the UDP ingress pushed to the core.", {}, cell(uc.commands));
+    m->add_counter("peregrine_udp_edge_rejects_total", "UDP OUCH messages refused at the edge.", {}, cell(uc.edge_rejects));
+    m->add_counter("peregrine_udp_throttled_total", "UDP OUCH messages refused for the per-second limit.", {}, cell(uc.throttled));
+    m->add_counter("peregrine_udp_bad_messages_total", "UDP messages that are not OUCH 4.2 inbound.", {}, cell(uc.bad_messages));
+    m->add_counter("peregrine_udp_ring_full_total", "Commands the core's UDP ring refused (back-pressure).", {}, cell(uc.ring_full));
+    m->add_counter("peregrine_udp_notice_ring_full_total", "Notices the notice ring refused.", {}, cell(uc.notice_ring_full));
+    static constexpr std::array<const char*, 7> kReply{"packets", "messages", "heartbeats", "gap_notices",
+                                                       "requests", "retransmitted_packets", "edge_rejects"};
+    for (std::size_t i = 0; i < kReply.size(); ++i)
+      m->add_counter("peregrine_udp_replies_total", "UDP reply-side counts by kind.", {{"kind", kReply[i]}},
+                     [this, i] { return static_cast<double>(reply_cells_[i].load(std::memory_order_relaxed)); });
+    const std::string name = port_->name();
+    using Stat = std::uint64_t ingress::dpdk::NicStats::*;
+    static constexpr std::array<std::pair<const char*, Stat>, 8> kNic{{
+        {"ipackets", &ingress::dpdk::NicStats::ipackets}, {"opackets", &ingress::dpdk::NicStats::opackets},
+        {"ibytes", &ingress::dpdk::NicStats::ibytes},     {"obytes", &ingress::dpdk::NicStats::obytes},
+        {"imissed", &ingress::dpdk::NicStats::imissed},   {"ierrors", &ingress::dpdk::NicStats::ierrors},
+        {"oerrors", &ingress::dpdk::NicStats::oerrors},   {"rx_nombuf", &ingress::dpdk::NicStats::rx_nombuf},
+    }};
+    for (const auto& [stat, member] : kNic)
+      m->add_counter(std::string("peregrine_dpdk_nic_") + stat + "_total", std::string("rte_eth_stats_get: ") + stat + ".",
+                     {{"port", name}}, [this, member] { return static_cast<double>(port_->nic_stats().*member); });
+    // Same family as the other rings: the series go to the io collector.
+    io_collector_->add_gauge("peregrine_ring_occupancy", "Items waiting in an SPSC ring.", {{"ring", "udp_commands"}},
+                 [this] { return static_cast<double>(udp_ring_->size_approx()); });
+    io_collector_->add_gauge("peregrine_ring_occupancy", "Items waiting in an SPSC ring.", {{"ring", "udp_notices"}},
+                 [this] { return static_cast<double>(notice_ring_->size_approx()); });
+    dpdk_collector_ = m;
+    ops_->add_collectable(dpdk_collector_);
+#endif
+  }
+
   void register_metrics() {
     core_collector_ = std::make_shared<ops::CoreCountersCollector>(*counters_);
     io_collector_ = std::make_shared<ops::CallbackMetrics>();
@@ -536,6 +776,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
                                                                         0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                                         0.025, 0.05, 0.1, 0.25, 1.0});
     ops_->add_collectable(latency_registry_);
+    register_dpdk_metrics();
   }
 
   void tick(std::uint64_t now) {
@@ -545,6 +786,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     for (auto& h : ouch_hosts_)
       if (h->session() != nullptr) h->session()->on_tick(now);
     egress_->on_tick(now);  // MoldUDP64 heartbeat and the feed sessions' ticks
+    if (replier_) {
+      replier_->on_tick(now);
+      flush_udp_tx();
+      publish_reply_counters();
+    }
     publish_io_counters();
     if (!busy_poll_warned_ && g_busy_poll_refused.load(std::memory_order_relaxed)) {
       busy_poll_warned_ = true;
@@ -562,6 +808,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     ouch_acceptor_.close(ec);
     itch_acceptor_.close(ec);
     while (!pending_control_.empty() && mono_ns() < deadline) (void)pump(mono_ns());
+    stop_dpdk_loop();  // the UDP producer stops before the core
     core_.stop();  // processes everything already in the rings
     while (pump(mono_ns()) > 0) {
     }
@@ -578,6 +825,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     for (auto& h : feed_hosts_) h->abort(gateway::CloseReason::EndOfSession);
     io_.poll();
     ops_->stop();
+    close_dpdk_port();  // a pcap port writes its file out here
     log_->info("stopped");
     log_->flush();
     return 0;
@@ -592,6 +840,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   proto::ConfigLookup lookup_;
   std::unique_ptr<CommandRing> gateway_ring_;
   std::unique_ptr<CommandRing> admin_ring_;
+  std::unique_ptr<CommandRing> udp_ring_;  // only with --ingress=dpdk
   std::unique_ptr<EventRing> event_ring_;
   std::unique_ptr<ops::CoreCounters> counters_;
   CoreLoop core_;
@@ -622,6 +871,22 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::vector<ResumeCallEnd> resume_call_ends_;  // guarded by admin_mutex_
   std::optional<TradingStatus> scheduled_phase_;  // io thread
   std::atomic<bool> stopping_{false};
+  // 4b. the DPDK ingress (with --ingress=dpdk)
+  std::unique_ptr<NoticeRing> notice_ring_;
+  std::unique_ptr<RingIngressHost> udp_host_;
+  std::unique_ptr<ingress::UdpIngressCounters> udp_counters_;
+  std::unique_ptr<ingress::UdpIngress> udp_ingress_;
+  std::unique_ptr<ingress::UdpReplier> replier_;
+  std::vector<std::uint32_t> binding_ips_;
+  std::vector<std::uint16_t> binding_ports_;
+  std::uint32_t local_ip_ = 0;
+  bool itch_via_dpdk_ = false;
+  ingress::UdpAddressing itch_addr_;
+#ifdef PEREGRINE_HAVE_DPDK
+  std::unique_ptr<ingress::dpdk::DpdkPort> port_;
+  std::unique_ptr<ingress::dpdk::DpdkIngressLoop> loop_;
+#endif
+  std::shared_ptr<ops::CallbackMetrics> dpdk_collector_;
 };
 
 }  // namespace

@@ -161,6 +161,24 @@ Parsed<ring::IdleStrategyKind> parse_idle(std::string_view text) {
   return failed<ring::IdleStrategyKind>("must be one of busy-spin, yield, backoff; got " + in_quotes(text));
 }
 
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    const std::size_t start = i;
+    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
+    if (i > start) out.emplace_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
+Parsed<IngressKind> parse_ingress(std::string_view text) {
+  if (text == "asio") return parsed(IngressKind::Asio);
+  if (text == "dpdk") return parsed(IngressKind::Dpdk);
+  return failed<IngressKind>("must be asio or dpdk; got " + in_quotes(text));
+}
+
 std::optional<GatewayConflict> gateway_conflict(const GatewayConfig& gw) {
   const std::array<std::pair<const char*, const ListenAddress*>, 3> listeners{{
       {"gateway.ouch_listen", &gw.ouch_listen},
@@ -309,6 +327,8 @@ void apply_overrides(ServiceConfig& cfg, const Environment& env, const FlagOverr
   from_flag(flags.cpu_affinity, cfg.tuning.cpu_affinity);
   from_flag(flags.network_optimization, cfg.tuning.network_optimization);
   from_flag(flags.cache_enabled, cfg.tuning.cache_enabled);
+  from_flag(flags.ingress, cfg.ingress.kind);
+  from_flag(flags.eal_args, cfg.ingress.eal_args);
 
   if (const std::optional<GatewayConflict> clash = gateway_conflict(cfg.gateway)) {
     throw ConfigError(cfg.source, 0, clash->field, clash->reason + " (after environment and flag overrides)");

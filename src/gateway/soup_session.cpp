@@ -58,7 +58,6 @@ bool same(const Alpha<N>& a, const Alpha<N>& b) noexcept {
   for (std::size_t i = 0; i < N; ++i) diff |= static_cast<unsigned>(a.c[i] ^ b.c[i]);
   return diff == 0;
 }
-constexpr std::uint64_t kSecondNs = 1'000'000'000;
 }  // namespace
 
 SoupServerSession::SoupServerSession(UserDirectory& users, SessionHost& host, const SessionLimits& limits,
@@ -149,41 +148,28 @@ void SoupServerSession::handle_login(const soup::Packet& p, std::uint64_t now_ns
   counters_.replayed += next_to_send_ - before;
 }
 
-bool SoupServerSession::over_throttle(std::uint64_t now_ns) noexcept {
-  const std::uint32_t limit = user_->account.throttle_per_second;
-  if (limit == 0) return false;
-  if (now_ns - throttle_window_start_ns_ >= kSecondNs) {
-    throttle_window_start_ns_ = now_ns;
-    throttle_count_ = 0;
-  }
-  return ++throttle_count_ > limit;
-}
-
 void SoupServerSession::handle_data(const soup::Packet& p, std::uint64_t now_ns) {
   ++counters_.messages_in;
-  ouch::Inbound m{};
-  if (ouch::decode_inbound(p.payload, m) != ouch::Status::Ok) {
-    ++counters_.protocol_errors;
-    return finish(CloseReason::BadMessage, true);
-  }
   const Timestamp ts{now_ns - origin_ns_};
-  const Token& token = m.type == ouch::InboundType::EnterOrder     ? m.enter.token
-                       : m.type == ouch::InboundType::ReplaceOrder ? m.replace.replacement
-                                                                   : m.cancel.token;
-  if (over_throttle(now_ns)) {
-    // Over the limit: this message is refused, then the session is logged out.
-    ++counters_.throttled;
-    reject_at_edge(ouch::Rejected{ts.value(), token, ouch::reject::kOther}, now_ns);
-    return finish(CloseReason::Throttled, true);
-  }
-  const proto::InboundTranslation t = proto::translate(m, ouch_, ts);
-  if (!t.is_command()) {
-    ++counters_.edge_rejects;
-    return reject_at_edge(t.reject, now_ns);
-  }
-  if (!host_.submit(t.command)) {
-    ++counters_.ring_full_rejects;
-    reject_at_edge(ouch::Rejected{ts.value(), token, ouch::reject::kOther}, now_ns);
+  const InboundDecision d = gate_.admit(p.payload, ouch_, user_->account.throttle_per_second, now_ns, ts);
+  switch (d.kind) {
+    case InboundDecision::Kind::BadMessage:
+      ++counters_.protocol_errors;
+      return finish(CloseReason::BadMessage, true);
+    case InboundDecision::Kind::Throttled:
+      // Over the limit: this message is refused, then the session is logged out.
+      ++counters_.throttled;
+      reject_at_edge(d.reject, now_ns);
+      return finish(CloseReason::Throttled, true);
+    case InboundDecision::Kind::EdgeReject:
+      ++counters_.edge_rejects;
+      return reject_at_edge(d.reject, now_ns);
+    case InboundDecision::Kind::Submit:
+      if (!host_.submit(d.command)) {
+        ++counters_.ring_full_rejects;
+        reject_at_edge(ouch::Rejected{ts.value(), d.token, ouch::reject::kOther}, now_ns);
+      }
+      return;
   }
 }
 

@@ -86,6 +86,40 @@ struct AdminConfig {
   std::string token_file;
 };
 
+/// Which order-entry ingress runs beside the SoupBinTCP gateway.
+enum class IngressKind : std::uint8_t {
+  Asio,  ///< SoupBinTCP only (the default)
+  Dpdk,  ///< also MoldUDP64/OUCH over UDP from a DPDK port (docs/dpdk.md)
+};
+
+/// One UDP client endpoint bound to a user (docs/protocol.md, "Order entry over UDP").
+struct UdpBindingConfig {
+  std::string user;      ///< a configured user's name: its owner, firm and throttle apply
+  std::string ip;        ///< the client's IPv4 address (dotted quad)
+  std::uint16_t port = 0;  ///< the client's UDP source port (1-65535)
+  std::string session;   ///< the client's MoldUDP64 session, 1-10 letters or digits
+  int line = 0;
+};
+
+/// The DPDK packet ingress. Read only when kind is Dpdk.
+struct IngressConfig {
+  IngressKind kind = IngressKind::Asio;
+  std::vector<std::string> eal_args{"--no-huge", "--no-pci", "-m", "256", "-l", "0", "--no-shconf"};
+  std::uint16_t port = 0;      ///< DPDK ethdev port id
+  std::uint16_t rx_queue = 0;  ///< polled by the ingress lcore
+  std::uint16_t tx_queue = 0;  ///< replies, sent by the egress thread
+  std::string ip = "10.0.0.1";  ///< our IPv4 address on that port
+  std::uint16_t udp_port = 9010;  ///< our UDP port for order entry
+  std::uint16_t burst = 32;    ///< rx burst, 1-64
+  std::optional<ring::IdleStrategyKind> idle_strategy;  ///< absent: as the core's
+  std::vector<UdpBindingConfig> bindings;
+  /// When set, the ITCH MoldUDP64 feed goes out on the DPDK port (TX queue tx_queue) to this
+  /// IPv4 address:port instead of gateway.mold_destination's kernel socket.
+  std::optional<ListenAddress> itch_destination;
+  /// Destination MAC for itch_destination ("aa:bb:cc:dd:ee:ff"); empty: derived for a multicast
+  /// group (01:00:5e + the group's low 23 bits), required for a unicast address.
+  std::string itch_mac;
+};
 /// One step of the market's day: from `second_of_day` (exchange time) the market is in `phase`.
 struct ScheduleStep {
   std::uint32_t second_of_day = 0;
@@ -134,6 +168,7 @@ struct ServiceConfig {
   CoreConfig core;
   AdminConfig admin;
   TuningConfig tuning;
+  IngressConfig ingress;
   MarketConfig market;
 
   /// The user called `username`, or nullptr.
@@ -188,6 +223,12 @@ struct Parsed {
 /// A CPU number 0-1023, or -1 for "not pinned".
 [[nodiscard]] Parsed<int> parse_cpu(std::string_view text);
 
+/// Words of `text` split on spaces and tabs (EAL arguments from --eal-args or one string).
+[[nodiscard]] std::vector<std::string> split_words(std::string_view text);
+
+/// `asio` or `dpdk`.
+[[nodiscard]] Parsed<IngressKind> parse_ingress(std::string_view text);
+
 /// `busy-spin`, `yield` or `backoff`.
 [[nodiscard]] Parsed<ring::IdleStrategyKind> parse_idle(std::string_view text);
 
@@ -228,6 +269,8 @@ struct FlagOverrides {
   std::optional<bool> cpu_affinity;
   std::optional<bool> network_optimization;
   std::optional<bool> cache_enabled;
+  std::optional<IngressKind> ingress;                ///< --ingress=asio|dpdk
+  std::optional<std::vector<std::string>> eal_args;  ///< --eal-args "..." (split on spaces)
 };
 
 /// Applies `env`, then `flags`, over `cfg` (so flag > env > file > default), then re-checks the

@@ -15,6 +15,7 @@
 
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/types.hpp"
+#include "peregrine/gateway/inbound_gate.hpp"
 #include "peregrine/gateway/message_journal.hpp"
 #include "peregrine/proto/ouch42.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
@@ -169,7 +170,6 @@ class SoupServerSession {
   void reject_at_edge(const proto::ouch::Rejected& r, std::uint64_t now_ns);
   void send_packet(proto::soup::PacketType type, std::span<const std::uint8_t> payload, std::uint64_t now_ns);
   void finish(CloseReason why, bool tell_host);
-  [[nodiscard]] bool over_throttle(std::uint64_t now_ns) noexcept;
 
   UserDirectory& users_;
   SessionHost& host_;
@@ -183,9 +183,8 @@ class SoupServerSession {
   std::uint64_t last_rx_ns_;
   std::uint64_t last_tx_ns_;
   std::uint64_t origin_ns_ = 0;
-  std::uint64_t throttle_window_start_ns_ = 0;
   std::uint64_t stalled_since_ns_ = 0;  ///< 0 = not stalled
-  std::uint32_t throttle_count_ = 0;
+  InboundGate gate_;
 };
 
 }  // namespace peregrine::gateway

@@ -1,0 +1,114 @@
+#pragma once
+// A peregrine process for the DPDK integration tests: spawned (optionally inside a network
+// namespace with `ip netns exec`), its ready line read, stopped with SIGTERM. Test code.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace peregrine::dpdk_test {
+
+class Process {
+ public:
+  Process() = default;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process() { (void)stop(); }
+
+  /// Spawns `args` with stdout to a pipe and stderr to `log`; false when spawning fails.
+  bool spawn(const std::vector<std::string>& args, const std::string& log) {
+    log_ = log;
+    int out[2];
+    if (::pipe(out) != 0) return false;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, out[1]);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = ::posix_spawnp(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(out[1]);
+    if (rc != 0) {
+      ::close(out[0]);
+      pid_ = -1;
+      return false;
+    }
+    fd_ = out[0];
+    return true;
+  }
+
+  /// The first stdout line matching `re` within `limit` (empty on timeout or exit).
+  std::smatch wait_line(const std::regex& re, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::smatch m;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (std::size_t nl; (nl = buf_.find('\n')) != std::string::npos;) {
+        line_ = buf_.substr(0, nl);
+        buf_.erase(0, nl + 1);
+        if (std::regex_search(line_, m, re)) return m;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char b[512];
+      const ssize_t n = ::read(fd_, b, sizeof b);
+      if (n <= 0) break;
+      buf_.append(b, static_cast<std::size_t>(n));
+    }
+    return {};
+  }
+
+  /// SIGTERM and wait (SIGKILL after `limit`): the exit code, or -1.
+  int stop(std::chrono::milliseconds limit = std::chrono::milliseconds{8000}) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    pid_t r = 0;
+    while ((r = ::waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    if (r == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      status = -1;
+    }
+    pid_ = -1;
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    if (status == -1) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  [[nodiscard]] std::string log() const {
+    std::ifstream f(log_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string buf_;
+  std::string line_;
+  std::string log_;
+};
+
+}  // namespace peregrine::dpdk_test
