@@ -274,20 +274,9 @@ void Runner::send_new(Session& s, const NewOrder& o, std::uint64_t intended, boo
   ord.ioc = o.ioc;
   ord.invalid = o.invalid;
   ord.measured = measured;
-  ouch::EnterOrder m{};
-  m.token = token_of(id);
-  m.side = o.side;
-  m.shares = o.shares;
-  m.stock = traffic_.instruments()[o.instrument].symbol;
-  m.price = o.price;
-  m.tif = o.ioc ? ouch::kTifImmediate : ouch::kTifMarketHours;
-  m.firm = FirmName::from("");
-  m.display = 'Y';
-  m.capacity = 'A';
-  m.iso = 'N';
-  m.min_qty = 0;
-  m.cross_type = 'N';
-  m.customer_type = ' ';
+  const ouch::EnterOrder m = ouch::plain_enter_order(token_of(id), o.side, o.shares,
+                                                     traffic_.instruments()[o.instrument].symbol, o.price,
+                                                     o.ioc ? ouch::kTifImmediate : ouch::kTifMarketHours);
   std::array<std::uint8_t, ouch::kEnterOrderSize> buf{};
   (void)ouch::encode(m, buf);
   put_packet(s, buf);

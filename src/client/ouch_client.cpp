@@ -12,20 +12,10 @@ void OuchClient::enter_order(const ouch::EnterOrder& m) {
 }
 
 void OuchClient::enter_order(const OrderSpec& s) {
-  ouch::EnterOrder m{};
-  m.token = Token::from(s.token);
-  m.side = s.side;
-  m.shares = s.shares;
-  m.stock = Symbol::from(s.symbol);
-  m.price = s.price;
-  m.tif = s.tif;
-  m.firm = FirmName::from("");
+  ouch::EnterOrder m = ouch::plain_enter_order(Token::from(s.token), s.side, s.shares, Symbol::from(s.symbol),
+                                               s.price, s.tif, FirmName::from(""), 'R');
   m.display = s.display;
-  m.capacity = 'A';
-  m.iso = 'N';
   m.min_qty = s.min_qty;
-  m.cross_type = 'N';
-  m.customer_type = 'R';
   enter_order(m);
 }
 

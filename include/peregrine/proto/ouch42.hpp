@@ -97,6 +97,17 @@ struct EnterOrder {
   friend constexpr bool operator==(const EnterOrder&, const EnterOrder&) noexcept = default;
 };
 
+/// An Enter Order with the fields a plain A-share limit order leaves at their usual values:
+/// capacity A (agency), ISO N, cross type N, display Y, no minimum quantity, firm and customer
+/// type as given (blank by default). For clients, tools and tests.
+[[nodiscard]] constexpr EnterOrder plain_enter_order(const Token& token, char side, std::uint32_t shares,
+                                                     const Symbol& stock, std::uint32_t price,
+                                                     std::uint32_t tif = kTifMarketHours,
+                                                     const FirmName& firm = FirmName::from(""),
+                                                     char customer_type = ' ') noexcept {
+  return EnterOrder{token, side, shares, stock, price, tif, firm, 'Y', 'A', 'N', 0, 'N', customer_type};
+}
+
 /// Replace Order 'U' (47 bytes).
 struct ReplaceOrder {
   Token existing;

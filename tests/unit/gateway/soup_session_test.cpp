@@ -60,20 +60,8 @@ std::vector<std::uint8_t> login_bytes(std::string_view user, std::string_view pa
 }
 
 std::vector<std::uint8_t> enter_order_bytes(std::string_view token, std::uint32_t shares = 100) {
-  ouch::EnterOrder m{};
-  m.token = Token::from(token);
-  m.side = 'B';
-  m.shares = shares;
-  m.stock = Symbol::from("600519");
-  m.price = 1'800'000;
-  m.tif = ouch::kTifMarketHours;
-  m.firm = FirmName::from("FRMA");
-  m.display = 'Y';
-  m.capacity = 'A';
-  m.iso = 'N';
-  m.min_qty = 0;
-  m.cross_type = 'N';
-  m.customer_type = ' ';
+  const ouch::EnterOrder m = ouch::plain_enter_order(Token::from(token), 'B', shares, Symbol::from("600519"),
+                                                     1'800'000, ouch::kTifMarketHours, FirmName::from("FRMA"));
   std::array<std::uint8_t, ouch::kEnterOrderSize> msg{};
   const std::size_t n = ouch::encode(m, msg);
   std::array<std::uint8_t, soup::kHeaderSize + ouch::kEnterOrderSize> buf{};

@@ -22,20 +22,8 @@ using Bytes = std::vector<std::uint8_t>;
 inline Bytes enter_order(std::string_view token, char side = 'B', std::uint32_t shares = 100,
                          std::uint32_t price = 17'000'000, std::string_view stock = "600519",
                          std::string_view firm = "") {
-  ouch::EnterOrder m{};
-  m.token = Token::from(token);
-  m.side = side;
-  m.shares = shares;
-  m.stock = Symbol::from(stock);
-  m.price = price;
-  m.tif = ouch::kTifMarketHours;
-  m.firm = FirmName::from(firm);
-  m.display = 'Y';
-  m.capacity = 'A';
-  m.iso = 'N';
-  m.min_qty = 0;
-  m.cross_type = 'N';
-  m.customer_type = ' ';
+  const ouch::EnterOrder m = ouch::plain_enter_order(Token::from(token), side, shares, Symbol::from(stock), price,
+                                                     ouch::kTifMarketHours, FirmName::from(firm));
   Bytes b(ouch::kEnterOrderSize);
   b.resize(ouch::encode(m, b));
   return b;
