@@ -371,6 +371,7 @@ class Parser {
   void read_tuning(const Entry& section, ServiceConfig& svc);
   void read_ingress(const Entry& section, ServiceConfig& svc);
   void read_market(const Entry& section, ServiceConfig& svc);
+  void read_journal(const Entry& section, ServiceConfig& svc);
   std::uint32_t read_time_of_day(const YAML::Node& node, int line, const std::string& path) const;
 
   /// Line of `key` in the single-map section `section`, else the section's line, else 1.
@@ -398,6 +399,8 @@ class Parser {
   static const std::array<std::string_view, 12> kIngressKeys;
   static const std::array<Field<ServiceConfig>, 6> kMarketFields;
   static const std::array<std::string_view, 6> kMarketKeys;
+  static const std::array<Field<JournalConfig>, 8> kJournalFields;
+  static const std::array<std::string_view, 8> kJournalKeys;
 
   const std::string& file_;
   std::string base_dir_;
@@ -1157,6 +1160,57 @@ void Parser::read_market(const Entry& section, ServiceConfig& svc) {
   }
 }
 
+// --- journal: durability, snapshots, retention (docs/operations.md) ---------------------------
+
+constexpr std::array<Choice<JournalDurability>, 3> kDurabilities{
+    {{"fsync", JournalDurability::Fsync}, {"fdatasync", JournalDurability::Fdatasync}, {"none", JournalDurability::None}}};
+constexpr NumberSpec kMegabytes{0, std::uint64_t{1} << 30, "must be positive", "a size in MiB", "must be a whole number of MiB"};
+constexpr NumberSpec kMegabytesOrNone{0, std::uint64_t{1} << 30, nullptr, "a size in MiB (0 = none)",
+                                      "must be a whole number of MiB"};
+constexpr NumberSpec kCount64OrNone{0, kUint64Max, nullptr, "a whole number (0 = off)", "must be a whole number"};
+constexpr NumberSpec kSecondsOrNone{0, kUint32Max, nullptr, "a number of seconds (0 = off)", "must be a whole number"};
+
+const std::array<Parser::Field<JournalConfig>, 8> Parser::kJournalFields{{
+    {"dir", [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) { c.dir = p.read_path(e, path); }},
+    {"durability",
+     [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {
+       c.durability = p.read_choice(e, path, kDurabilities);
+     }},
+    {"segment_mb",
+     [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {
+       c.segment_bytes = p.read_number(e, path, kMegabytes) << 20;
+     }},
+    {"snapshot_every_commands",
+     [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {
+       c.snapshot_every_commands = p.read_number(e, path, kCount64OrNone);
+     }},
+    {"snapshot_every_seconds",
+     [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {
+       c.snapshot_every_seconds = static_cast<std::uint32_t>(p.read_number(e, path, kSecondsOrNone));
+     }},
+    {"keep_snapshots",
+     [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {
+       c.keep_snapshots = static_cast<std::uint32_t>(p.read_number(e, path, kCount));
+     }},
+    {"retention_hours",
+     [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {
+       c.retention_hours = static_cast<std::uint32_t>(p.read_number(e, path, kCountOrNone));
+     }},
+    {"min_free_mb",
+     [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {
+       c.min_free_bytes = p.read_number(e, path, kMegabytesOrNone) << 20;
+     }},
+}};
+const std::array<std::string_view, 8> Parser::kJournalKeys = keys_of(kJournalFields);
+
+void Parser::read_journal(const Entry& section, ServiceConfig& svc) {
+  for (const Entry& e : read_single(section, "journal", kJournalKeys)) {
+    for (const auto& f : kJournalFields) {
+      if (f.key == e.key) f.read(*this, e, join("journal", e.key), svc.journal);
+    }
+  }
+}
+
 // --- the whole file --------------------------------------------------------------------------
 
 void Parser::fail_issue(const ConfigIssue& issue) const {
@@ -1193,7 +1247,7 @@ void Parser::fail_issue(const ConfigIssue& issue) const {
 ServiceConfig Parser::parse(std::string_view text) {
   // Sections are read in this order whatever their order in the file, so a later section may
   // refer to an earlier one. To add a section: a key, whether it is required, a reader.
-  static constexpr std::array<Section, 11> kSections{{
+  static constexpr std::array<Section, 12> kSections{{
       {"engine", false, &Parser::read_engine},
       {"instruments", true, &Parser::read_instruments},
       {"firms", true, &Parser::read_firms},
@@ -1205,6 +1259,7 @@ ServiceConfig Parser::parse(std::string_view text) {
       {"tuning", false, &Parser::read_tuning},
       {"ingress", false, &Parser::read_ingress},  // after users: a binding names its user
       {"market", false, &Parser::read_market},
+      {"journal", false, &Parser::read_journal},
   }};
   static constexpr std::array<std::string_view, kSections.size()> kSectionKeys = keys_of(kSections);
 

@@ -179,6 +179,13 @@ Parsed<IngressKind> parse_ingress(std::string_view text) {
   return failed<IngressKind>("must be asio or dpdk; got " + in_quotes(text));
 }
 
+Parsed<JournalDurability> parse_durability(std::string_view text) {
+  if (text == "fsync") return parsed(JournalDurability::Fsync);
+  if (text == "fdatasync") return parsed(JournalDurability::Fdatasync);
+  if (text == "none") return parsed(JournalDurability::None);
+  return failed<JournalDurability>("must be fsync, fdatasync or none; got " + in_quotes(text));
+}
+
 std::optional<GatewayConflict> gateway_conflict(const GatewayConfig& gw) {
   const std::array<std::pair<const char*, const ListenAddress*>, 3> listeners{{
       {"gateway.ouch_listen", &gw.ouch_listen},
@@ -328,6 +335,8 @@ void apply_overrides(ServiceConfig& cfg, const Environment& env, const FlagOverr
   from_flag(flags.network_optimization, cfg.tuning.network_optimization);
   from_flag(flags.cache_enabled, cfg.tuning.cache_enabled);
   from_flag(flags.ingress, cfg.ingress.kind);
+  from_flag(flags.journal_dir, cfg.journal.dir);
+  from_flag(flags.journal_durability, cfg.journal.durability);
   from_flag(flags.eal_args, cfg.ingress.eal_args);
 
   if (const std::optional<GatewayConflict> clash = gateway_conflict(cfg.gateway)) {

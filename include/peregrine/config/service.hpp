@@ -149,6 +149,34 @@ struct MarketConfig {
 [[nodiscard]] std::uint32_t seconds_to_next_step(const std::vector<ScheduleStep>& schedule,
                                                  std::uint32_t second_of_day) noexcept;
 
+/// How the journal makes a batch durable before its replies leave (docs/operations.md).
+enum class JournalDurability : std::uint8_t {
+  Fsync,      ///< fsync per batch (group commit), the default
+  Fdatasync,  ///< fdatasync per batch
+  None,       ///< write only; benchmarks only (start-up warns)
+};
+
+/// The command journal, snapshots and recovery (docs/operations.md, "Journal").
+struct JournalConfig {
+  /// Directory of the journal (one sub-directory per trading day, exchange date); resolved
+  /// against the config file's directory. Empty: no journal, and a crash loses the day's state
+  /// (start-up warns).
+  std::string dir;
+  JournalDurability durability = JournalDurability::Fsync;
+  std::uint64_t segment_bytes = std::uint64_t{256} << 20;  ///< `segment_mb`: a new segment file past this size
+  /// A snapshot after this many commands since the last one (0 = not by count).
+  std::uint64_t snapshot_every_commands = 5'000'000;
+  /// A snapshot this often when commands arrived since the last one (0 = not by time).
+  std::uint32_t snapshot_every_seconds = 300;
+  std::uint32_t keep_snapshots = 2;  ///< snapshot files kept (the newest ones)
+  /// Segments wholly before the newest snapshot, and earlier days' directories, are removed
+  /// this long after they were last written.
+  std::uint32_t retention_hours = 72;
+  /// `min_free_mb`: below this much free space on the journal's file system the engine refuses
+  /// new orders and replaces (cancels still go through), and /readyz turns false.
+  std::uint64_t min_free_bytes = std::uint64_t{1} << 30;
+};
+
 /// The customer's four ConfigMap switches; resolve() says what each does. All default to false.
 struct TuningConfig {
   bool low_latency_mode = false;      ///< busy-spin core, TCP_NODELAY
@@ -170,6 +198,7 @@ struct ServiceConfig {
   TuningConfig tuning;
   IngressConfig ingress;
   MarketConfig market;
+  JournalConfig journal;
 
   /// The user called `username`, or nullptr.
   [[nodiscard]] const UserConfig* find_user(std::string_view username) const noexcept;
@@ -229,6 +258,8 @@ struct Parsed {
 /// `asio` or `dpdk`.
 [[nodiscard]] Parsed<IngressKind> parse_ingress(std::string_view text);
 
+/// `fsync`, `fdatasync` or `none`.
+[[nodiscard]] Parsed<JournalDurability> parse_durability(std::string_view text);
 /// `busy-spin`, `yield` or `backoff`.
 [[nodiscard]] Parsed<ring::IdleStrategyKind> parse_idle(std::string_view text);
 
@@ -271,6 +302,8 @@ struct FlagOverrides {
   std::optional<bool> cache_enabled;
   std::optional<IngressKind> ingress;                ///< --ingress=asio|dpdk
   std::optional<std::vector<std::string>> eal_args;  ///< --eal-args "..." (split on spaces)
+  std::optional<std::string> journal_dir;             ///< --journal-dir DIR ("" = no journal)
+  std::optional<JournalDurability> journal_durability;  ///< --journal-durability fsync|fdatasync|none
 };
 
 /// Applies `env`, then `flags`, over `cfg` (so flag > env > file > default), then re-checks the

@@ -755,5 +755,56 @@ TEST(MarketConfigTest, RefusesBadSchedulesWithTheirLine) {
   EXPECT_TRUE(refused(head + "  surprise: 1\n", 4, "market.surprise", ""));
 }
 
+
+TEST(JournalConfigTest, OffUnlessADirectoryIsGivenWithSafeDefaults) {
+  const ServiceConfig cfg = load(kBase);
+  EXPECT_TRUE(cfg.journal.dir.empty());
+  EXPECT_EQ(cfg.journal.durability, JournalDurability::Fsync);
+  EXPECT_EQ(cfg.journal.segment_bytes, std::uint64_t{256} << 20);
+  EXPECT_EQ(cfg.journal.min_free_bytes, std::uint64_t{1} << 30);
+  EXPECT_EQ(cfg.journal.keep_snapshots, 2u);
+  EXPECT_GT(cfg.journal.snapshot_every_commands, 0u);
+}
+
+TEST(JournalConfigTest, ReadsEveryKeyAndResolvesTheDirectory) {
+  const ServiceConfig cfg = load(with("journal:\n"
+                                      "  dir: state/journal\n"
+                                      "  durability: fdatasync\n"
+                                      "  segment_mb: 64\n"
+                                      "  snapshot_every_commands: 1000\n"
+                                      "  snapshot_every_seconds: 0\n"
+                                      "  keep_snapshots: 3\n"
+                                      "  retention_hours: 0\n"
+                                      "  min_free_mb: 10\n"));
+  EXPECT_EQ(cfg.journal.dir, "/etc/p/state/journal");
+  EXPECT_EQ(cfg.journal.durability, JournalDurability::Fdatasync);
+  EXPECT_EQ(cfg.journal.segment_bytes, std::uint64_t{64} << 20);
+  EXPECT_EQ(cfg.journal.snapshot_every_commands, 1000u);
+  EXPECT_EQ(cfg.journal.snapshot_every_seconds, 0u);
+  EXPECT_EQ(cfg.journal.keep_snapshots, 3u);
+  EXPECT_EQ(cfg.journal.retention_hours, 0u);
+  EXPECT_EQ(cfg.journal.min_free_bytes, std::uint64_t{10} << 20);
+}
+
+TEST(JournalConfigTest, RefusesBadValuesNamingTheField) {
+  // kBase is five lines: journal: on 6, dir on 7, the bad key on 8.
+  EXPECT_TRUE(refused(with("journal:\n  dir: /j\n  durability: sometimes\n"), 8, "journal.durability", "sometimes"));
+  EXPECT_TRUE(refused(with("journal:\n  dir: /j\n  segment_mb: 0\n"), 8, "journal.segment_mb", "must be positive"));
+  EXPECT_TRUE(refused(with("journal:\n  dir: /j\n  keep_snapshots: 0\n"), 8, "journal.keep_snapshots", "must be positive"));
+  EXPECT_TRUE(refused(with("journal:\n  dir: /j\n  fsync: true\n"), 8, "journal.fsync", ""));
+}
+
+TEST(JournalConfigTest, FlagsOverrideTheDirectoryAndThePolicy) {
+  ServiceConfig cfg = load(with("journal:\n  dir: /j\n"));
+  FlagOverrides flags;
+  flags.journal_dir = "/elsewhere";
+  flags.journal_durability = JournalDurability::None;
+  apply_overrides(cfg, {}, flags);
+  EXPECT_EQ(cfg.journal.dir, "/elsewhere");
+  EXPECT_EQ(cfg.journal.durability, JournalDurability::None);
+  EXPECT_EQ(parse_durability("fdatasync").value, JournalDurability::Fdatasync);
+  EXPECT_FALSE(parse_durability("fsync ").value.has_value());
+}
+
 }  // namespace
 }  // namespace peregrine::config
