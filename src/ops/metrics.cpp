@@ -96,6 +96,8 @@ std::vector<prometheus::MetricFamily> CoreCountersCollector::Collect() const {
                         c.trading_status_changes));
   out.push_back(counter("peregrine_core_kill_switch_changes_total", "Firm kill switch engagements and releases applied.",
                         c.kill_switch_changes));
+  out.push_back(counter("peregrine_core_journal_ring_full_total",
+                        "Times the matching core waited for room in the journal's ring.", c.journal_ring_full));
   out.push_back(counter("peregrine_core_event_ring_full_total",
                         "Times the matching core found its outbound event ring full.", c.event_ring_full));
   out.push_back(counter("peregrine_core_polls_total", "Iterations of the matching core's loop.", c.polls));

@@ -202,7 +202,7 @@ Router::Router(AdminBackend& backend, std::string token, std::shared_ptr<spdlog:
       collectables_(collectables) {}
 
 const Router::Route* Router::find_route(std::string_view path) noexcept {
-  static constexpr std::array<Route, 10> kRoutes{{
+  static constexpr std::array<Route, 11> kRoutes{{
       {"/metrics", http::verb::get, RouteId::Metrics, false},
       {"/healthz", http::verb::get, RouteId::Healthz, false},
       {"/readyz", http::verb::get, RouteId::Readyz, false},
@@ -213,6 +213,7 @@ const Router::Route* Router::find_route(std::string_view path) noexcept {
       {"/admin/kill", http::verb::post, RouteId::Kill, true},
       {"/admin/release", http::verb::post, RouteId::Release, true},
       {"/admin/mass-cancel", http::verb::post, RouteId::MassCancel, true},
+      {"/admin/snapshot", http::verb::post, RouteId::Snapshot, true},
   }};
   for (const Route& r : kRoutes) {
     if (r.path == path) return &r;
@@ -397,7 +398,9 @@ Response Router::depth(const Request& req, std::string_view query) {
 }
 
 Response Router::mutate(const Request& req, const Route& route, std::string_view peer) {
-  const json::ParseResult parsed = json::parse_flat_object(req.body());
+  // /admin/snapshot takes no fields: an empty body is as good as {}.
+  const bool empty_ok = route.id == RouteId::Snapshot && req.body().empty();
+  const json::ParseResult parsed = json::parse_flat_object(empty_ok ? std::string_view("{}") : std::string_view(req.body()));
   if (!parsed) return json_error(req, http::status::bad_request, parsed.error);
 
   using K = FieldSpec::Kind;
@@ -429,6 +432,10 @@ Response Router::mutate(const Request& req, const Route& route, std::string_view
       action = "mass_cancel";
       bad = read_fields(*parsed.object, {{"firm", K::Firm, true}, {"symbol", K::Symbol, false}}, args);
       break;
+    case RouteId::Snapshot:
+      action = "snapshot";
+      bad = read_fields(*parsed.object, {}, args);
+      break;
     default: return json_error(req, http::status::internal_server_error, "internal error");
   }
   if (bad) return json_error(req, http::status::bad_request, *bad);
@@ -441,6 +448,7 @@ Response Router::mutate(const Request& req, const Route& route, std::string_view
     case RouteId::Kill: result = backend_.kill(*args.firm, args.cancel_open); break;
     case RouteId::Release: result = backend_.release(*args.firm); break;
     case RouteId::MassCancel: result = backend_.mass_cancel(*args.firm, args.symbol); break;
+    case RouteId::Snapshot: result = backend_.snapshot(); break;
     default: break;
   }
   const StatusMapping m = map_status(result.status);

@@ -66,6 +66,9 @@ class AdminBackend {
   virtual AdminResult release(const FirmName& firm) = 0;
   /// Cancels `firm`'s live orders, in `symbol` only when given.
   virtual AdminResult mass_cancel(const FirmName& firm, const std::optional<Symbol>& symbol) = 0;
+  /// Asks for a snapshot of the state now (docs/operations.md, "Snapshots"); the snapshot
+  /// thread writes it shortly. Unavailable when the service runs without a journal.
+  virtual AdminResult snapshot() { return {AdminStatus::Unavailable, "no journal: snapshots need journal.dir"}; }
 };
 
 }  // namespace peregrine::ops

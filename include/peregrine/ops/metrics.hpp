@@ -134,6 +134,8 @@ struct alignas(kCounterBlockAlign) CoreCounters {
   CounterCell kill_switch_changes;
   /// Times the core found its outbound event ring full (it then applies the written policy).
   CounterCell event_ring_full;
+  /// Passes in which the core left a command ring alone because the journal's ring was full.
+  CounterCell journal_ring_full;
   /// Iterations of the core loop (polls of the inbound ring, empty or not): a liveness signal.
   CounterCell polls;
   /// Gauge: live (resting) orders, as of the core's last update (Engine::stats().live_orders).
@@ -165,6 +167,8 @@ struct alignas(kCounterBlockAlign) CoreCounters {
 
   /// Core thread only. Counts a full outbound ring.
   void note_event_ring_full() noexcept { event_ring_full.add(); }
+  /// Core thread only.
+  void note_journal_ring_full() noexcept { journal_ring_full.add(); }
   /// Core thread only. Counts one loop iteration.
   void note_poll() noexcept { polls.add(); }
   /// Core thread only. Publishes the number of live orders.

@@ -71,6 +71,7 @@ class RecordingBackend final : public AdminBackend {
   AdminResult mass_cancel(const FirmName& firm, const std::optional<Symbol>& symbol) override {
     return record({"mass_cancel", symbol ? std::string(symbol->view()) : "", std::string(firm.view())});
   }
+  AdminResult snapshot() override { return record({"snapshot"}); }
 
   std::vector<Call> calls() const {
     std::lock_guard lock(mutex_);
@@ -444,6 +445,34 @@ TEST_F(OpsServerTest, EveryMutatingRouteCallsItsBackendFunction) {
     expected.push_back(c.call);
   }
   EXPECT_EQ(backend_.calls(), expected);
+}
+
+TEST_F(OpsServerTest, SnapshotTakesAnEmptyBodyOrAnEmptyObjectAndNothingElse) {
+  backend_.set_status(AdminStatus::Accepted);
+  auto r = post("/admin/snapshot", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202U);
+  EXPECT_EQ(r->body, "{\"action\":\"snapshot\",\"result\":\"accepted\"}\n");
+  r = post("/admin/snapshot", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202U);
+  r = post("/admin/snapshot", R"({"symbol":"600519"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400U);
+  EXPECT_EQ(backend_.calls(), (std::vector<RecordingBackend::Call>{{"snapshot"}, {"snapshot"}}));
+}
+
+TEST(AdminBackendTest, SnapshotIsUnavailableUnlessTheApplicationSaysOtherwise) {
+  struct Minimal final : AdminBackend {
+    AdminResult depth(const Symbol&, std::size_t, DepthSnapshot&) override { return {}; }
+    AdminResult halt(const Symbol&) override { return {}; }
+    AdminResult resume(const Symbol&) override { return {}; }
+    AdminResult set_phase(const Symbol&, TradingStatus) override { return {}; }
+    AdminResult kill(const FirmName&, bool) override { return {}; }
+    AdminResult release(const FirmName&) override { return {}; }
+    AdminResult mass_cancel(const FirmName&, const std::optional<Symbol>&) override { return {}; }
+  } backend;
+  EXPECT_EQ(backend.snapshot().status, AdminStatus::Unavailable);
 }
 
 TEST_F(OpsServerTest, BackendStatusesMapToHttpStatuses) {
