@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cstring>
 #include <system_error>
 #include <variant>
@@ -44,25 +45,65 @@ CoreLoop::CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& 
 
 CoreLoop::~CoreLoop() { stop(); }
 
+void CoreLoop::attach_journal(journal::JournalRing& journal, BoundaryRing& boundaries, std::uint64_t last_seq) noexcept {
+  journal_ = &journal;
+  boundaries_ = &boundaries;
+  seq_.store(last_seq, std::memory_order_release);
+}
+
+void CoreLoop::publish_boundary() noexcept {
+  pending_boundary_ = Boundary{events_pushed_.load(std::memory_order_relaxed), seq_.load(std::memory_order_relaxed)};
+  boundary_pending_ = true;
+  retry_boundary();
+}
+
+void CoreLoop::retry_boundary() noexcept {
+  // Boundaries only grow, so a later one covers an earlier one that found the ring full.
+  if (boundary_pending_ && boundaries_->try_push(pending_boundary_) == PushResult::Ok) boundary_pending_ = false;
+}
+
 void CoreLoop::flush_events(void* self, const Event* events, std::size_t n) noexcept {
   auto* loop = static_cast<CoreLoop*>(self);
   for (std::size_t i = 0; i < n; ++i) {
     loop->counters_.on_event(events[i]);
-    if (loop->output_.try_push(events[i]) == PushResult::Ok) continue;
-    loop->counters_.note_event_ring_full();
-    while (loop->output_.try_push(events[i]) != PushResult::Ok) cpu_relax();
+    if (loop->output_.try_push(events[i]) != PushResult::Ok) {
+      loop->counters_.note_event_ring_full();
+      // With a journal, egress takes only events whose commands are durable: tell it that the
+      // ones already in the ring are covered by the commands taken so far, or it would wait for
+      // a boundary this pass has not reached (one command can emit more events than the ring holds).
+      if (loop->journal_ != nullptr) loop->publish_boundary();
+      while (loop->output_.try_push(events[i]) != PushResult::Ok) {
+        if (loop->journal_ != nullptr) loop->retry_boundary();
+        cpu_relax();
+      }
+    }
+    loop->events_pushed_.store(loop->events_pushed_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
 }
 
 int CoreLoop::do_work() noexcept {
   int work = 0;
   for (CommandRing* ring : inputs_) {
+    std::size_t limit = options_.batch;
+    if (journal_ != nullptr) {
+      // Room for the whole batch, so every command taken is journaled before it is processed.
+      const std::size_t room = journal::JournalRing::capacity() - journal_->size_approx();
+      if (room == 0) {
+        if (ring->size_approx() != 0) counters_.note_journal_ring_full();
+        continue;
+      }
+      limit = std::min(limit, room);
+    }
     // Process one command behind the one just taken, so the engine can prefetch the next
     // command's token entry while it works on the current one.
     bool held = false;
     Command pending;
     const std::size_t n = ring->drain(
         [&](Command& cmd) noexcept {
+          if (journal_ != nullptr) {
+            (void)journal_->try_push(cmd);  // room checked above; the writer numbers it seq_ + 1
+            seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+          }
           engine_.prefetch(cmd);
           if (held) {
             counters_.on_command(pending);
@@ -71,7 +112,7 @@ int CoreLoop::do_work() noexcept {
           pending = cmd;
           held = true;
         },
-        options_.batch);
+        limit);
     if (held) {
       counters_.on_command(pending);
       engine_.process(pending, sink_);
@@ -82,6 +123,9 @@ int CoreLoop::do_work() noexcept {
   if (work > 0) {
     sink_.flush();
     counters_.set_live_orders(engine_.stats().live_orders);
+    if (journal_ != nullptr) publish_boundary();
+  } else if (journal_ != nullptr) {
+    retry_boundary();
   }
   return work;
 }

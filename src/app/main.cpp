@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "peregrine/config/service.hpp"
+#include "peregrine/journal/journal.hpp"
 #include "server.hpp"
 
 namespace {
@@ -33,6 +34,13 @@ SoupBinTCP and MoldUDP64 for market data, HTTP for /metrics, /healthz, /readyz a
                              docs/dpdk.md). --ingress=dpdk works too
   --eal-args "ARGS"          DPDK EAL arguments, split on spaces (file: ingress.eal_args),
                              e.g. "--no-huge --no-pci -m 256 -l 0 --no-shconf --vdev net_af_packet0,iface=eth1"
+  --journal-dir DIR          the journal's directory, "" for none (file: journal.dir)
+  --journal-durability P     fsync, fdatasync or none (file: journal.durability)
+  --recover-truncate-at-corruption
+                             at start-up, when the journal is corrupt (a CRC mismatch that is
+                             not a torn last record), keep what comes before the damage and
+                             drop the rest instead of refusing to start; the dropped segments
+                             are kept as *.corrupt (docs/operations.md, "Start-up errors")
   --check                    load and check the configuration, print the effective settings,
                              and exit (0 when it is good)
   --help                     this text
@@ -41,7 +49,11 @@ Precedence: flag > environment (PEREGRINE_OUCH_LISTEN, PEREGRINE_ITCH_LISTEN,
 PEREGRINE_HTTP_LISTEN, PEREGRINE_CORE_CPU, PEREGRINE_IDLE_STRATEGY, LOW_LATENCY_MODE,
 CPU_AFFINITY, NETWORK_OPTIMIZATION, CACHE_ENABLED) > file > default.
 Port 0 in a listen address picks a free port; the chosen ports are printed at start.
+With journal.dir set, start-up first recovers the day's state from the newest snapshot and
+the journal after it; /readyz answers 200 only once that is done.
 SIGTERM or SIGINT: stop taking orders, drain, send End of Session, exit 0.
+Exit status: 0 after a clean stop, 1 on a configuration or start-up error, 2 on a usage
+error, 3 when the journal cannot be recovered (the message names the file and offset).
 )";
 
 int usage_error(const std::string& what) {
@@ -56,12 +68,15 @@ int main(int argc, char** argv) {
   std::string config_path = "config/demo.yaml";
   config::FlagOverrides flags;
   bool check_only = false;
+  app::ServerOptions server_options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     std::string_view inline_value;  // --name=value
+    bool has_inline = false;
     if (arg.starts_with("--") && arg.find('=') != std::string_view::npos) {
       inline_value = arg.substr(arg.find('=') + 1);
       arg = arg.substr(0, arg.find('='));
+      has_inline = true;
     }
     auto value = [&](std::string_view name) -> const char* {
       if (!inline_value.empty()) return inline_value.data();  // argv strings are NUL-terminated
@@ -77,6 +92,16 @@ int main(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
+    } else if (arg == "--journal-dir") {
+      if (!has_inline && i + 1 >= argc) return usage_error("--journal-dir needs a directory (\"\" for none)");
+      flags.journal_dir = has_inline ? std::string(inline_value) : std::string(argv[++i]);
+    } else if (arg == "--journal-durability") {
+      if (!need(arg, v)) return usage_error("--journal-durability needs fsync, fdatasync or none");
+      const auto p = config::parse_durability(v);
+      if (!p) return usage_error(std::string(arg) + ": " + p.error);
+      flags.journal_durability = *p.value;
+    } else if (arg == "--recover-truncate-at-corruption") {
+      server_options.truncate_at_corruption = true;
     } else if (arg == "--check") {
       check_only = true;
     } else if (arg == "--config") {
@@ -129,7 +154,10 @@ int main(int argc, char** argv) {
       for (const std::string& note : eff.notes) std::printf("  %s\n", note.c_str());
       return 0;
     }
-    return app::run_server(cfg, eff);
+    return app::run_server(cfg, eff, server_options);
+  } catch (const journal::JournalError& e) {
+    std::fprintf(stderr, "peregrine: journal: %s\n", e.what());
+    return 3;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "peregrine: %s\n", e.what());
     return 1;

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,7 @@
 #include <spdlog/spdlog.h>
 #include "peregrine/ops/metrics.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "persistence.hpp"
 #include "tcp_session_host.hpp"
 #ifdef PEREGRINE_HAVE_DPDK
 #include "ingress/dpdk/dpdk_ingress.hpp"
@@ -120,13 +122,22 @@ using NoticeRing = ring::SpscRing<ingress::UdpNotice, 4096>;
 /// the io thread. Never blocks.
 class RingIngressHost final : public ingress::UdpIngressHost {
  public:
-  RingIngressHost(CommandRing& commands, NoticeRing& notices) : commands_(commands), notices_(notices) {}
-  bool submit(const Command& cmd) noexcept override { return commands_.try_push(cmd) == PushResult::Ok; }
+  RingIngressHost(CommandRing& commands, NoticeRing& notices, const std::atomic<bool>& refusing_orders)
+      : commands_(commands), notices_(notices), refusing_orders_(refusing_orders) {}
+  bool submit(const Command& cmd) noexcept override {
+    // Low journal disk space: new orders and replaces are not taken (as with a full ring, the
+    // client is asked to send them again later); cancels are.
+    if ((cmd.type == CommandType::NewOrder || cmd.type == CommandType::Replace) &&
+        refusing_orders_.load(std::memory_order_relaxed))
+      return false;
+    return commands_.try_push(cmd) == PushResult::Ok;
+  }
   bool notify(const ingress::UdpNotice& n) noexcept override { return notices_.try_push(n) == PushResult::Ok; }
 
  private:
   CommandRing& commands_;
   NoticeRing& notices_;
+  const std::atomic<bool>& refusing_orders_;
 };
 
 std::vector<CommandRing*> present(std::initializer_list<CommandRing*> rings) {
@@ -143,16 +154,22 @@ std::uint32_t exchange_second_of_day(const config::MarketConfig& m) {
   return static_cast<std::uint32_t>(((s % 86400) + 86400) % 86400);
 }
 
-// The engine starts in the phase the schedule gives now (instruments configured to start
-// halted or suspended stay so), so no order is matched under a phase the market is not in.
-EngineConfig engine_config_at_start(const config::ServiceConfig& cfg) {
-  EngineConfig e = cfg.engine;
-  if (!cfg.market.scheduled) return e;
-  const TradingStatus phase = config::phase_at(cfg.market.schedule, exchange_second_of_day(cfg.market));
-  for (InstrumentConfig& i : e.instruments) {
-    if (i.initial_status == TradingStatus::Trading) i.initial_status = phase;
+// The phase instruments configured as Trading start in: the schedule's phase now for a new
+// day (so no order is matched under a phase the market is not in), or, when the day's journal
+// exists, the phase its Start record says the day began in (so the replay starts alike).
+TradingStatus start_phase(const config::ServiceConfig& cfg, const RecoveryPlan& plan) {
+  if (plan.start) return plan.start->session;
+  if (!cfg.market.scheduled) return TradingStatus::Trading;
+  return config::phase_at(cfg.market.schedule, exchange_second_of_day(cfg.market));
+}
+
+journal::Durability durability_of(config::JournalDurability d) {
+  switch (d) {
+    case config::JournalDurability::Fsync: return journal::Durability::Fsync;
+    case config::JournalDurability::Fdatasync: return journal::Durability::Fdatasync;
+    case config::JournalDurability::None: return journal::Durability::None;
   }
-  return e;
+  return journal::Durability::Fsync;
 }
 
 using OuchHost = TcpSessionHost<gateway::SoupServerSession>;
@@ -160,14 +177,18 @@ using FeedHost = TcpSessionHost<egress::FeedSession>;
 
 class Server final : public ConnectionOwner, public ops::AdminBackend {
  public:
-  Server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff)
+  Server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff, const ServerOptions& opts,
+         const RecoveryPlan& plan)
       : cfg_(cfg),
         eff_(eff),
+        opts_(opts),
+        plan_(plan),
+        start_phase_(start_phase(cfg, plan)),
         // 1024 queued lines (~400 KB): the worker drains them continuously, and at start-up every
         // preconstructed slot is a page fault (8192 slots were 3.3 MB, ~800 faults).
         log_(ops::make_logger(ops::LoggerOptions{"peregrine", {}, "info", 1024})),
         // 1. reference data
-        engine_cfg_(engine_config_at_start(cfg)),
+        engine_cfg_(engine_config_for_start(cfg.engine, start_phase_)),
         engine_(engine_cfg_),
         users_(cfg.gateway.retention_messages),
         lookup_(engine_cfg_),
@@ -217,12 +238,19 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       statuses_[i + 1].store(static_cast<std::uint8_t>(engine_cfg_.instruments[i].initial_status));
   }
 
+  ~Server() override {
+    core_.stop();  // the core pushes to the writer's ring
+    if (snapshotter_) snapshotter_->stop();
+    if (writer_) writer_->stop();
+  }
+
   int run() {
     for (const std::string& note : eff_.notes) log_->info("tuning: {}", note);
     if (eff_.mlock_all && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
       log_->warn("cache_enabled: mlockall failed ({}); memory stays pageable", std::strerror(errno));
 
     if (udp_ring_) start_dpdk_port();  // 4b: the EAL before any of our threads
+    recover();  // the day so far, from the snapshot and the journal; then the journal continues
     if (eff_.pretouch) {  // the engine's tables start as untouched zero pages
       engine_.pretouch();
       pretouch_rings();
@@ -241,10 +269,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     receive_requests();
     accept_ouch();
     accept_itch();
-    egress_->start_of_day(Timestamp{mono_ns() - origin_ns_});
     egress_->flush(mono_ns());
-    if (cfg_.market.scheduled)
-      scheduled_phase_ = config::phase_at(cfg_.market.schedule, exchange_second_of_day(cfg_.market));
+    // The schedule resumes from the phase the engine is in (after a recovery, the phase of
+    // the moment of the crash): the first tick moves it on if the clock says so.
+    if (cfg_.market.scheduled && !cfg_.engine.instruments.empty()) scheduled_phase_ = engine_.session(InstrumentId{1});
     // 5. ops
     ops::OpsServerConfig ocfg;
     ocfg.address = cfg_.gateway.http_listen.host;
@@ -256,7 +284,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     // 6. lifecycle
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
-    ops_->set_ready(true);
+    ops_->set_ready(journal_healthy());
     std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u%s\n",
                 cfg_.gateway.ouch_listen.host.c_str(), ouch_acceptor_.local_endpoint().port(),
                 cfg_.gateway.itch_listen.host.c_str(), itch_acceptor_.local_endpoint().port(),
@@ -285,6 +313,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   // ---- ConnectionOwner (io thread) ----
   bool submit(const Command& cmd) override {
     if (!pending_control_.empty()) return false;  // control commands first, in order
+    if (refusing_orders_.load(std::memory_order_relaxed) &&
+        (cmd.type == CommandType::NewOrder || cmd.type == CommandType::Replace)) {
+      ++journal_refusals_;  // the session refuses it (OUCH Rejected 'O'); cancels still go through
+      return false;
+    }
     return gateway_ring_->try_push(cmd) == PushResult::Ok;
   }
   void submit_control(const Command& cmd) override {
@@ -342,6 +375,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
     }
     return admin(make_mass_cancel(admin_ts(), *f, id, OwnerId{0}, CancelReason::Supervisory));
+  }
+  ops::AdminResult snapshot() override {
+    if (!snapshotter_) return {ops::AdminStatus::Unavailable, "no journal: snapshots need journal.dir"};
+    snapshotter_->request();
+    return {ops::AdminStatus::Accepted, "the snapshot thread writes it once it has caught up with the journal"};
   }
 
  private:
@@ -431,17 +469,181 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
           if ((e.type == EventType::Accepted || e.type == EventType::Rejected) && e.owner.value() != 0 &&
               ack_latency_ != nullptr && now_since_origin >= e.ts.value())
             ack_latency_->Observe(static_cast<double>(now_since_origin - e.ts.value()) * 1e-9);
-          if (e.type == EventType::TradingStatusChanged && e.instrument.value() >= 1 &&
-              e.instrument.value() <= cfg_.engine.instruments.size())
-            statuses_[e.instrument.value()].store(e.code, std::memory_order_relaxed);
+          observe_status(e);
           egress_->on_event(e);
         },
-        4096);
+        releasable_events(4096));
+    consumed_events_ += n;
     if (n > 0) egress_->flush(now);
     return static_cast<int>(n) + pump_udp(now, n > 0);
   }
 
+  void observe_status(const Event& e) {
+    if (e.type == EventType::TradingStatusChanged && e.instrument.value() >= 1 &&
+        e.instrument.value() <= cfg_.engine.instruments.size())
+      statuses_[e.instrument.value()].store(e.code, std::memory_order_relaxed);
+  }
+
+  // Durability before acknowledgement: with a journal, egress takes an event only once the
+  // commands up to the boundary that covers it are durable (docs/operations.md, "Journal").
+  std::size_t releasable_events(std::size_t max) {
+    if (!writer_) return max;
+    const std::uint64_t durable = writer_->durable_seq();
+    while (const Boundary* b = boundaries_->front()) {
+      if (b->seq > durable) break;
+      released_events_ = std::max(released_events_, b->events);
+      boundaries_->pop();
+    }
+    return static_cast<std::size_t>(std::min<std::uint64_t>(max, released_events_ - consumed_events_));
+  }
+
+  // ---- the journal: recovery at start-up, health, the drain ----
+
+  void journal_log(std::string_view level, const std::string& line) {
+    if (level == "error") {
+      log_->error("{}", line);
+    } else if (level == "warn") {
+      log_->warn("{}", line);
+    } else {
+      log_->info("{}", line);
+    }
+  }
+
+  // Replays the day (newest snapshot, then the journal after it) into the engine and egress on
+  // this thread before any session can connect, then opens the journal for appending and
+  // starts its writer and the snapshot thread. Without journal.dir: start of day, and a warning.
+  void recover() {
+    const Timestamp now_ts{mono_ns() - origin_ns_};
+    if (plan_.dir.empty()) {
+      log_->warn("journal: off (no journal.dir): a crash loses the day's orders and sequence numbers");
+      egress_->start_of_day(now_ts);
+      return;
+    }
+    if (cfg_.journal.durability == config::JournalDurability::None)
+      log_->warn("journal: durability none: replies leave before their commands reach the disk; a machine crash "
+                 "loses them. For benchmarks only");
+    for (const std::string& s : plan_.skipped_snapshots) log_->warn("snapshot skipped: {}", s);
+    const std::uint64_t t0 = mono_ns();
+    recovering_ = true;  // egress sends no datagrams while it replays
+    RecordApplier applier(engine_, *egress_, [this](const Event& e) { observe_status(e); });
+    std::uint64_t from = 1;
+    if (plan_.snapshot) {
+      std::string error;
+      const auto* e = plan_.snapshot->find(journal::SnapshotSection::Engine);
+      const auto* g = plan_.snapshot->find(journal::SnapshotSection::Egress);
+      if (e == nullptr || g == nullptr) throw journal::JournalError(plan_.snapshot->file.string() + ": a section is missing");
+      if (!engine_.load(*e, error) || !egress_->load(*g, error))
+        throw journal::JournalError(plan_.snapshot->file.string() + ": " + error);
+      applier.set_start(*plan_.start, plan_.snapshot->seq);
+      from = plan_.snapshot->seq + 1;
+    }
+    journal::ReadOptions ro;
+    ro.from_seq = from;
+    ro.truncate_at_corruption = opts_.truncate_at_corruption;
+    ro.repair = true;
+    const journal::ReadEnd end =
+        journal::read_journal(plan_.dir, plan_.fingerprint, ro, [&](const journal::Record& r) { applier.apply(r); });
+    if (end.torn_tail)
+      log_->warn("journal: {} cut at offset {}: {}", end.torn_tail->first.string(), end.torn_tail->second,
+                 opts_.truncate_at_corruption ? "a torn last record or, as --recover-truncate-at-corruption allows, corruption; "
+                                                "what followed was dropped (moved aside as *.corrupt)"
+                                              : "a torn last record (a crash mid-write), never acknowledged");
+    egress_->flush(mono_ns());
+    recovering_ = false;
+    const std::uint64_t last = applier.last_seq();
+    recovered_records_ = end.records;
+    for (std::size_t i = 0; i < cfg_.engine.instruments.size(); ++i)
+      statuses_[i + 1].store(static_cast<std::uint8_t>(engine_.status(InstrumentId{static_cast<std::uint16_t>(i + 1)})));
+
+    journal::WriterOptions wo;
+    wo.dir = plan_.dir;
+    wo.durability = durability_of(cfg_.journal.durability);
+    wo.segment_bytes = cfg_.journal.segment_bytes;
+    wo.fingerprint = plan_.fingerprint;
+    wo.min_free_bytes = cfg_.journal.min_free_bytes / 4;  // the last reserve: orders stopped at min_free_bytes
+    writer_ = std::make_unique<journal::JournalWriter>(wo);
+    writer_->open(last);
+    if (last == 0) {  // a new day: the Start record, then the start of day it describes
+      journal::StartRecord sr{};
+      sr.ts = now_ts;
+      sr.session = start_phase_;
+      const auto* b = reinterpret_cast<const std::uint8_t*>(&sr);
+      (void)writer_->append_marker(journal::RecordKind::Start, {b, sizeof sr});
+      egress_->start_of_day(now_ts);
+    }
+    writer_->start();
+    boundaries_ = std::make_unique<BoundaryRing>();
+    core_.attach_journal(writer_->ring(), *boundaries_, writer_->last_seq());
+    recovery_seconds_ = static_cast<double>(mono_ns() - t0) * 1e-9;
+    if (last == 0) {
+      log_->info("journal: new day in {} ({} durability)", plan_.dir.string(), journal::to_string(wo.durability));
+    } else {
+      log_->info("journal: recovered {} records after {} in {:.3f} s; continuing at seq {} in {}", end.records,
+                 plan_.snapshot ? "snapshot " + plan_.snapshot->file.filename().string() : std::string("the day's start"),
+                 recovery_seconds_, writer_->last_seq() + 1, plan_.dir.string());
+      resume_after_recovery();
+    }
+    snapshotter_ = std::make_unique<Snapshotter>(cfg_, engine_cfg_, plan_, *writer_,
+                                                 [this](std::string_view level, const std::string& line) { journal_log(level, line); });
+    snapshotter_->start();
+  }
+
+  // After a restart no session is connected: users with cancel-on-disconnect lose their live
+  // orders as if their sessions had closed (journaled like any command), and resumption calls
+  // that were running get their end again.
+  void resume_after_recovery() {
+    for (std::size_t i = 0; i < users_.size(); ++i) {
+      const gateway::UserAccount& a = users_.at(i).account;
+      if (!a.cancel_on_disconnect) continue;
+      if (admin(make_mass_cancel(admin_ts(), a.firm, InstrumentId{0}, a.owner, CancelReason::Disconnected)).status !=
+          ops::AdminStatus::Accepted)
+        log_->error("recovery: cannot queue cancel-on-disconnect for {}", a.username.view());
+    }
+    const std::lock_guard<std::mutex> lock(admin_mutex_);
+    for (std::size_t i = 0; i < cfg_.engine.instruments.size(); ++i) {
+      const InstrumentId id{static_cast<std::uint16_t>(i + 1)};
+      if (engine_.status(id) == TradingStatus::ResumeCall)
+        resume_call_ends_.push_back({id, mono_ns() + std::uint64_t{cfg_.market.resume_call_seconds} * 1'000'000'000});
+    }
+  }
+
+  // Disk and writer health, once a second from the tick: below journal.min_free_mb new orders
+  // are refused; a writer that cannot write makes the service unready (nothing is acknowledged
+  // until it can).
+  bool journal_healthy() const {
+    return !writer_ || (!writer_->failed() && !refusing_orders_.load(std::memory_order_relaxed));
+  }
+
+  void check_journal(std::uint64_t now) {
+    if (!writer_ || now < next_disk_check_) return;
+    next_disk_check_ = now + 1'000'000'000;
+    const journal::DiskUsage du = journal::disk_usage(plan_.dir);
+    disk_used_.store(du.used, std::memory_order_relaxed);
+    disk_free_.store(du.free, std::memory_order_relaxed);
+    const bool low = du.free < cfg_.journal.min_free_bytes;
+    if (low != refusing_orders_.load(std::memory_order_relaxed)) {
+      refusing_orders_.store(low, std::memory_order_relaxed);
+      if (low) {
+        log_->error("journal: {} MiB free on {} (journal.min_free_mb {}): refusing new orders and replaces until space is freed",
+                    du.free >> 20, plan_.dir.string(), cfg_.journal.min_free_bytes >> 20);
+      } else {
+        log_->info("journal: {} MiB free again: taking orders", du.free >> 20);
+      }
+    }
+    const bool failed = writer_->failed();
+    if (failed != writer_failed_seen_) {
+      writer_failed_seen_ = failed;
+      if (failed) {
+        log_->error("journal: cannot write ({}): nothing is acknowledged until it can; /readyz is false", writer_->last_error());
+      } else {
+        log_->info("journal: writing again");
+      }
+    }
+    if (!stopping_.load(std::memory_order_acquire)) ops_->set_ready(journal_healthy());
+  }
+
   void send_datagram(std::span<const std::uint8_t> d) {
+    if (recovering_) return;  // the replay of the day rebuilds the feed; it does not resend it
 #ifdef PEREGRINE_HAVE_DPDK
     if (itch_via_dpdk_) {  // ingress.itch_destination: the feed leaves on the DPDK port
       (void)port_->send(itch_addr_, d);
@@ -502,7 +704,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     ds.idle = ic.idle_strategy.value_or(eff_.core_idle);
     port_ = std::make_unique<ingress::dpdk::DpdkPort>(ds);
     notice_ring_ = std::make_unique<NoticeRing>();
-    udp_host_ = std::make_unique<RingIngressHost>(*udp_ring_, *notice_ring_);
+    udp_host_ = std::make_unique<RingIngressHost>(*udp_ring_, *notice_ring_, refusing_orders_);
     udp_counters_ = std::make_unique<ingress::UdpIngressCounters>();
     udp_ingress_ = std::make_unique<ingress::UdpIngress>(bindings, ingress::UdpIngressConfig{}, *udp_host_, *udp_counters_);
     udp_ingress_->set_clock_origin(origin_ns_);
@@ -675,6 +877,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     set(kMoldRetransmitted, egress_->mold().counters().retransmitted_packets);
     set(kConnectionsClosed, closed_connections_);
     ouch_connections_.store(ouch_hosts_.size(), std::memory_order_relaxed);
+    journal_refusals_cell_.store(journal_refusals_, std::memory_order_relaxed);
     itch_connections_.store(feed_hosts_.size(), std::memory_order_relaxed);
   }
 
@@ -747,6 +950,65 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
 #endif
   }
 
+  // The journal's and the snapshot thread's metrics (docs/operations.md, "Metrics").
+  void register_journal_metrics() {
+    ops::CallbackMetrics& m = *io_collector_;
+    m.add_gauge("peregrine_journal_enabled", "1 when commands are journaled (journal.dir set).", {},
+                [this] { return writer_ ? 1.0 : 0.0; });
+    if (!writer_) return;
+    const journal::WriterStats& st = writer_->stats();
+    const auto cell = [](const std::atomic<std::uint64_t>& c) { return [&c] { return static_cast<double>(c.load(std::memory_order_relaxed)); }; };
+    m.add_gauge("peregrine_journal_durable_seq", "Highest journal sequence number durable under the policy.", {},
+                [this] { return static_cast<double>(writer_->durable_seq()); });
+    m.add_counter("peregrine_journal_records_total", "Records appended to the journal.", {}, cell(st.records));
+    m.add_counter("peregrine_journal_bytes_total", "Bytes written to journal segments.", {}, cell(st.bytes));
+    m.add_counter("peregrine_journal_batches_total", "Write-and-sync rounds (group commits).", {}, cell(st.batches));
+    m.add_counter("peregrine_journal_syncs_total", "fsync or fdatasync calls on journal segments.", {}, cell(st.syncs));
+    m.add_counter("peregrine_journal_sync_seconds_total", "Time spent in fsync or fdatasync.", {},
+                  [&st] { return static_cast<double>(st.sync_ns_total.load(std::memory_order_relaxed)) * 1e-9; });
+    m.add_counter("peregrine_journal_write_errors_total", "Failed journal writes or syncs (each retried).", {}, cell(st.write_errors));
+    m.add_counter("peregrine_journal_segments_total", "Journal segment files created.", {}, cell(st.segments));
+    m.add_gauge("peregrine_journal_sync_lag_seconds", "Age of the oldest journal record not yet durable (0 when none waits).", {},
+                [&st] {
+                  const std::uint64_t oldest = st.oldest_pending_ns.load(std::memory_order_relaxed);
+                  const std::uint64_t now = mono_ns();
+                  return oldest == 0 || now < oldest ? 0.0 : static_cast<double>(now - oldest) * 1e-9;
+                });
+    m.add_gauge("peregrine_journal_disk_used_bytes", "Bytes of the journal directory's files (segments, snapshots).", {},
+                cell(disk_used_));
+    m.add_gauge("peregrine_journal_disk_free_bytes", "Free bytes on the journal's file system.", {}, cell(disk_free_));
+    m.add_gauge("peregrine_journal_min_free_bytes", "journal.min_free_mb: below this free space new orders are refused.", {},
+                [this] { return static_cast<double>(cfg_.journal.min_free_bytes); });
+    m.add_gauge("peregrine_journal_state", "0 ok, 1 refusing new orders (free space below journal.min_free_mb), 2 cannot write.",
+                {}, [this] {
+                  if (writer_->failed()) return 2.0;
+                  return refusing_orders_.load(std::memory_order_relaxed) ? 1.0 : 0.0;
+                });
+    m.add_counter("peregrine_journal_refused_orders_total", "New orders and replaces refused for low journal disk space.", {},
+                  cell(journal_refusals_cell_));
+    m.add_gauge("peregrine_recovery_records", "Journal records replayed at start-up.", {},
+                [this] { return static_cast<double>(recovered_records_); });
+    m.add_gauge("peregrine_recovery_seconds", "Time start-up spent recovering (snapshot load and replay).", {},
+                [this] { return recovery_seconds_; });
+    const SnapshotStats& ss = snapshotter_->stats();
+    m.add_counter("peregrine_snapshots_total", "Snapshots by result.", {{"result", "written"}}, cell(ss.taken));
+    m.add_counter("peregrine_snapshots_total", "Snapshots by result.", {{"result", "failed"}}, cell(ss.failed));
+    m.add_gauge("peregrine_snapshot_last_seq", "Journal sequence number of the newest snapshot written.", {}, cell(ss.last_seq));
+    m.add_gauge("peregrine_snapshot_last_bytes", "Size of the newest snapshot written.", {}, cell(ss.last_bytes));
+    m.add_gauge("peregrine_snapshot_last_duration_seconds", "Time the newest snapshot took to serialize and write.", {},
+                [&ss] { return static_cast<double>(ss.last_duration_ns.load(std::memory_order_relaxed)) * 1e-9; });
+    m.add_gauge("peregrine_snapshot_last_timestamp_seconds", "Unix time of the newest snapshot written.", {}, cell(ss.last_unix_seconds));
+    m.add_gauge("peregrine_snapshot_replica_lag_records", "Durable journal records the snapshot replica has not applied yet.", {},
+                [this, &ss] {
+                  const std::uint64_t d = writer_->durable_seq();
+                  const std::uint64_t r = ss.replica_seq.load(std::memory_order_relaxed);
+                  return d > r ? static_cast<double>(d - r) : 0.0;
+                });
+    m.add_counter("peregrine_journal_segments_removed_total", "Journal segments removed by retention.", {}, cell(ss.segments_removed));
+    m.add_gauge("peregrine_ring_occupancy", "Items waiting in an SPSC ring.", {{"ring", "journal"}},
+                [this] { return static_cast<double>(writer_->ring().size_approx()); });
+  }
+
   void register_metrics() {
     core_collector_ = std::make_shared<ops::CoreCountersCollector>(*counters_);
     io_collector_ = std::make_shared<ops::CallbackMetrics>();
@@ -776,10 +1038,12 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
                                                                         0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                                         0.025, 0.05, 0.1, 0.25, 1.0});
     ops_->add_collectable(latency_registry_);
+    register_journal_metrics();
     register_dpdk_metrics();
   }
 
   void tick(std::uint64_t now) {
+    check_journal(now);
     run_schedule(now);
     std::erase_if(ouch_hosts_, [](const std::shared_ptr<OuchHost>& h) { return h->closed(); });
     std::erase_if(feed_hosts_, [](const std::shared_ptr<FeedHost>& h) { return h->closed(); });
@@ -810,9 +1074,24 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     while (!pending_control_.empty() && mono_ns() < deadline) (void)pump(mono_ns());
     stop_dpdk_loop();  // the UDP producer stops before the core
     core_.stop();  // processes everything already in the rings
+    const Timestamp end_ts{mono_ns() - origin_ns_};
+    if (writer_) {
+      // The core has stopped: this thread may append. The end of day is journaled so a restart
+      // today rebuilds the feed with it; then everything is synced and every event released.
+      if (snapshotter_) snapshotter_->stop();
+      const journal::EndOfDayRecord eod{end_ts};
+      (void)writer_->append_marker(journal::RecordKind::EndOfDay, {reinterpret_cast<const std::uint8_t*>(&eod), sizeof eod});
+      writer_->stop();
+      if (writer_->durable_seq() >= core_.last_seq()) {
+        released_events_ = core_.events_pushed();
+      } else {
+        log_->error("journal: the drain could not make seq {}..{} durable ({}): their replies are not sent",
+                    writer_->durable_seq() + 1, core_.last_seq(), writer_->last_error());
+      }
+    }
     while (pump(mono_ns()) > 0) {
     }
-    egress_->end_of_day(Timestamp{mono_ns() - origin_ns_}, mono_ns());  // feeds get the rest and 'Z'
+    egress_->end_of_day(end_ts, mono_ns());  // feeds get the rest and 'Z'
     for (auto& h : ouch_hosts_)
       if (h->session() != nullptr) h->session()->end_session();
     while (mono_ns() < deadline) {
@@ -833,6 +1112,9 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
 
   const config::ServiceConfig& cfg_;
   config::EffectiveSettings eff_;
+  ServerOptions opts_;
+  const RecoveryPlan& plan_;
+  TradingStatus start_phase_;
   std::shared_ptr<spdlog::logger> log_;
   EngineConfig engine_cfg_;  // cfg_.engine, starting in the schedule's phase
   Engine engine_;
@@ -887,12 +1169,29 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::unique_ptr<ingress::dpdk::DpdkIngressLoop> loop_;
 #endif
   std::shared_ptr<ops::CallbackMetrics> dpdk_collector_;
+  // The journal (with journal.dir). The writer outlives the snapshot thread that follows it.
+  std::unique_ptr<journal::JournalWriter> writer_;
+  std::unique_ptr<BoundaryRing> boundaries_;
+  std::unique_ptr<Snapshotter> snapshotter_;
+  bool recovering_ = false;
+  std::uint64_t released_events_ = 0;  // io thread: events egress may take (durable)
+  std::uint64_t consumed_events_ = 0;  // io thread: events egress took
+  std::atomic<bool> refusing_orders_{false};
+  std::uint64_t journal_refusals_ = 0;  // io thread
+  std::atomic<std::uint64_t> journal_refusals_cell_{0};
+  std::atomic<std::uint64_t> disk_used_{0};
+  std::atomic<std::uint64_t> disk_free_{0};
+  std::uint64_t next_disk_check_ = 0;
+  bool writer_failed_seen_ = false;
+  std::uint64_t recovered_records_ = 0;
+  double recovery_seconds_ = 0;
 };
 
 }  // namespace
 
-int run_server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff) {
-  Server server(cfg, eff);
+int run_server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff, const ServerOptions& opts) {
+  const RecoveryPlan plan = plan_recovery(cfg);
+  Server server(cfg, eff, opts, plan);
   return server.run();
 }
 

@@ -14,6 +14,7 @@
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
+#include "peregrine/journal/journal.hpp"
 #include "peregrine/ops/metrics.hpp"
 #include "peregrine/ring/idle_strategy.hpp"
 #include "peregrine/ring/spsc_ring.hpp"
@@ -32,6 +33,15 @@ using CommandRing = SpscRing<Command, kCommandRingCapacity>;
 /// The core to egress.
 using EventRing = SpscRing<Event, kEventRingCapacity>;
 
+/// "The events pushed to the event ring so far (`events`, a running count) come from commands
+/// numbered `seq` or lower": egress may hand them out once the journal is durable up to `seq`.
+struct Boundary {
+  std::uint64_t events = 0;
+  std::uint64_t seq = 0;
+};
+/// The core to egress, beside the event ring (with a journal only).
+using BoundaryRing = SpscRing<Boundary, 4096>;
+
 struct CoreLoopOptions {
   int cpu = -1;  ///< CPU to pin the thread to (pthread_setaffinity_np); -1 = not pinned
   IdleStrategyKind idle = IdleStrategyKind::BackOff;
@@ -49,6 +59,18 @@ class CoreLoop {
   /// The engine, rings and counters must outlive the loop. Not started.
   CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& output, ops::CoreCounters& counters,
            CoreLoopOptions options);
+
+  /// Journals every command (docs/operations.md, "Journal"): each command taken from an input
+  /// ring is pushed to `journal` before it is processed, and numbered last_seq + 1, + 2, ... in
+  /// that order (the writer numbers its ring's commands the same way). A ring is left alone for a
+  /// pass when the journal's ring has no room for a batch (counted: journal_ring_full). After
+  /// each pass, and whenever the event ring is full, a Boundary goes to `boundaries`. Before
+  /// start(); the rings must outlive the loop.
+  void attach_journal(journal::JournalRing& journal, BoundaryRing& boundaries, std::uint64_t last_seq) noexcept;
+  /// The number of the last command taken (with a journal). Exact once the thread has stopped.
+  [[nodiscard]] std::uint64_t last_seq() const noexcept { return seq_.load(std::memory_order_acquire); }
+  /// Events pushed to the event ring so far. Exact once the thread has stopped.
+  [[nodiscard]] std::uint64_t events_pushed() const noexcept { return events_pushed_.load(std::memory_order_acquire); }
   ~CoreLoop();
   CoreLoop(const CoreLoop&) = delete;
   CoreLoop& operator=(const CoreLoop&) = delete;
@@ -69,6 +91,9 @@ class CoreLoop {
  private:
   static void flush_events(void* self, const Event* events, std::size_t n) noexcept;
   void run() noexcept;
+  /// Marks {events pushed, last seq} as the boundary to publish and tries to push it.
+  void publish_boundary() noexcept;
+  void retry_boundary() noexcept;
 
   Engine& engine_;
   std::vector<CommandRing*> inputs_;
@@ -77,6 +102,13 @@ class CoreLoop {
   CoreLoopOptions options_;
   std::unique_ptr<Event[]> event_buffer_;
   EventSink sink_;
+  journal::JournalRing* journal_ = nullptr;
+  BoundaryRing* boundaries_ = nullptr;
+  // Written by the core thread only; atomics so the control thread may read them after stop().
+  std::atomic<std::uint64_t> seq_{0};
+  std::atomic<std::uint64_t> events_pushed_{0};
+  Boundary pending_boundary_;
+  bool boundary_pending_ = false;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> running_{false};
   std::thread thread_;
