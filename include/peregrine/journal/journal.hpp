@@ -175,9 +175,12 @@ class JournalWriter {
   /// before the writer takes anything else. Only while no producer pushes to ring() (before
   /// start, or after the core has stopped); returns its seq.
   std::uint64_t append_marker(RecordKind kind, std::span<const std::uint8_t> payload);
-  /// Starts the writer thread.
+  /// Starts the writer thread (opening after seq 0 if open() was not called). Idle, it polls
+  /// the ring, then sleeps 20 us between polls; with work waiting it does not sleep.
   void start();
   /// Writes and syncs everything pushed so far, then joins the thread. Safe to call twice.
+  /// While writes fail it keeps retrying every 100 ms (it never drops a record), so it returns
+  /// only once everything is durable. Not concurrently with the producer.
   void stop();
 
   /// The core thread pushes each command here, in processing order, before processing it; the
