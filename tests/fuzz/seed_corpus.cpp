@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "peregrine/journal/journal.hpp"
+#include "peregrine/journal/snapshot.hpp"
 #include "peregrine/proto/itch50.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
@@ -164,6 +166,56 @@ int main(int argc, char** argv) {
   write(root / "soupbintcp_ouch", "too_long", cat({{0x80}, packets[0], {0x01, 0x00, 'U'}}));
   write(root / "soupbintcp_ouch", "zero_length", cat({{0x05}, packets[1], {0x00, 0x00}, packets[2]}));
   write(root / "soupbintcp_ouch", "unknown_type", cat({{0x07}, {0x00, 0x02, 'Q', 'x'}, packets[1]}));
+  // Journal: byte 0 is the fuzzer's flag byte (bit 0: fix record CRCs, bit 1: fix snapshot CRCs).
+  const std::filesystem::path jdir = std::filesystem::temp_directory_path() / "peregrine-fuzz-seeds-journal";
+  std::filesystem::remove_all(jdir);
+  {
+    journal::WriterOptions o;
+    o.dir = jdir;
+    o.durability = journal::Durability::None;
+    o.min_free_bytes = 0;
+    journal::JournalWriter w(o);
+    w.open(0);
+    journal::StartRecord start{};
+    start.ts = Timestamp{1};
+    start.session = TradingStatus::OpeningCall;
+    (void)w.append_marker(journal::RecordKind::Start, {reinterpret_cast<const std::uint8_t*>(&start), sizeof start});
+    const Symbol sym = Symbol::from("600519");
+    (void)w.ring().try_push(make_new_order(Timestamp{2}, OwnerId{1}, FirmId{0}, sym, Token::from("A1"), Side::Buy,
+                                           Qty{100}, Price{100'000}));
+    (void)w.ring().try_push(make_cancel(Timestamp{3}, OwnerId{1}, Token::from("A1")));
+    (void)w.ring().try_push(make_replace(Timestamp{4}, OwnerId{1}, Token::from("A1"), Token::from("A2"), Qty{100},
+                                         Price{100'100}));
+    (void)w.ring().try_push(make_schedule_phase(Timestamp{5}, InstrumentId{0}, TradingStatus::Trading));
+    w.stop();
+    const journal::EndOfDayRecord eod{Timestamp{6}};
+    (void)w.append_marker(journal::RecordKind::EndOfDay, {reinterpret_cast<const std::uint8_t*>(&eod), sizeof eod});
+    w.stop();
+  }
+  Bytes segment;
+  for (const auto& e : std::filesystem::directory_iterator(jdir)) {
+    std::FILE* f = std::fopen(e.path().string().c_str(), "rb");
+    int c = 0;
+    while (f != nullptr && (c = std::fgetc(f)) != EOF) segment.push_back(static_cast<std::uint8_t>(c));
+    if (f != nullptr) std::fclose(f);
+  }
+  write(root / "journal", "segment", cat({{0x00}, segment}));
+  write(root / "journal", "segment_fix_crcs", cat({{0x01}, segment}));
+  write(root / "journal", "torn", cat({{0x00}, Bytes(segment.begin(), segment.end() - 30)}));
+  const Bytes engine_part(100, 0xAB), egress_part(7, 0x11);
+  const journal::SnapshotPart parts[] = {{journal::SnapshotSection::Engine, engine_part},
+                                         {journal::SnapshotSection::Egress, egress_part}};
+  const auto snap = journal::write_snapshot(jdir, 6, 0, parts);
+  Bytes snap_bytes;
+  {
+    std::FILE* f = std::fopen(snap.string().c_str(), "rb");
+    int c = 0;
+    while (f != nullptr && (c = std::fgetc(f)) != EOF) snap_bytes.push_back(static_cast<std::uint8_t>(c));
+    if (f != nullptr) std::fclose(f);
+  }
+  write(root / "journal", "snapshot", cat({{0x02}, snap_bytes}));
+  std::filesystem::remove_all(jdir);
+
   std::printf("seed corpora written under %s\n", root.string().c_str());
   return 0;
 }

@@ -33,6 +33,8 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "peregrine/core/command.hpp"
@@ -109,10 +111,13 @@ struct ReadOptions {
   /// journal ended, and report it in ReadEnd::torn_tail (the operator's
   /// --recover-truncate-at-corruption).
   bool truncate_at_corruption = false;
-  /// Check only: nothing is truncated or deleted even when `repair` would.
-  bool repair = false;  ///< true = truncate the torn tail (and, with truncate_at_corruption,
-                        ///< the corrupt segment at the offset and every later segment moved
-                        ///< aside to `<name>.corrupt`)
+  /// false = check only: nothing on disk is changed; a torn tail (or, with
+  /// truncate_at_corruption, the corruption) is only reported in ReadEnd::torn_tail.
+  /// true = repair for appending: the torn segment is truncated at the tail's offset (removed
+  /// when no whole record is left in it); with truncate_at_corruption the corrupt segment is
+  /// truncated at the offset (moved aside to `<name>.corrupt` when its header is bad) and every
+  /// later segment is moved aside to `<name>.corrupt`.
+  bool repair = false;
 };
 
 /// Reads every segment of `dir` in order, verifying headers, CRCs, seq continuity and the
@@ -120,7 +125,10 @@ struct ReadOptions {
 /// Throws JournalError for corruption (see ReadOptions), a wrong version ("written by format
 /// version N, this build reads 1"), a fingerprint mismatch, or an I/O error. An empty directory,
 /// or one with no segment, is an empty journal. A segment file shorter than its header is torn
-/// when it is the last one (a crash right after creating it), corruption otherwise.
+/// when it is the last one (a crash right after creating it), corruption otherwise. The torn
+/// tail is the last segment ending inside a record, or in zero bytes only after its last whole
+/// record. When `from_seq` > 1 and the first segment starts after it, the records in between
+/// are missing: JournalError. ReadEnd::last_seq is the last valid record's seq, delivered or not.
 ReadEnd read_journal(const std::filesystem::path& dir, std::uint64_t fingerprint, const ReadOptions& opts,
                      const std::function<void(const Record&)>& fn);
 
@@ -167,9 +175,12 @@ class JournalWriter {
   /// before the writer takes anything else. Only while no producer pushes to ring() (before
   /// start, or after the core has stopped); returns its seq.
   std::uint64_t append_marker(RecordKind kind, std::span<const std::uint8_t> payload);
-  /// Starts the writer thread.
+  /// Starts the writer thread (opening after seq 0 if open() was not called). Idle, it polls
+  /// the ring, then sleeps 20 us between polls; with work waiting it does not sleep.
   void start();
   /// Writes and syncs everything pushed so far, then joins the thread. Safe to call twice.
+  /// While writes fail it keeps retrying every 100 ms (it never drops a record), so it returns
+  /// only once everything is durable. Not concurrently with the producer.
   void stop();
 
   /// The core thread pushes each command here, in processing order, before processing it; the
@@ -188,6 +199,9 @@ class JournalWriter {
   [[nodiscard]] std::string last_error() const;
   [[nodiscard]] const WriterStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const WriterOptions& options() const noexcept { return opts_; }
+  /// Changes the free-space minimum (options() keeps the initial value); any thread. Takes
+  /// effect at the next free-space check (at most 10 ms later; at once on a retry).
+  void set_min_free_bytes(std::uint64_t bytes) noexcept;
   /// Removes segments all of whose records have seq <= `upto` and whose files were last
   /// written more than `older_than_seconds` ago; returns how many (any thread but the writer's
   /// own: the newest segment is never removed).

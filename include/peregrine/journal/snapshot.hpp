@@ -5,17 +5,19 @@
 /// On disk (little-endian): `snapshot-<seq, 20 digits>.pgs`
 ///   header (64 bytes): magic "PGSNAPSH" | u32 version (kFormatVersion) | u32 header size (64)
 ///                      | u64 seq | u64 config fingerprint | u64 created (Unix ns)
-///                      | u64 payload length | u32 payload CRC32C | 12 bytes zero
+///                      | u64 payload length | u32 payload CRC32C | 8 bytes zero
 ///                      | u32 CRC32C of the 60 bytes before it
 ///   payload: sections back to back: u32 tag | u32 zero | u64 length | bytes
 /// Written to `<name>.tmp`, fsynced, renamed, and the directory fsynced: a snapshot file that
 /// exists under its final name is whole unless the disk corrupted it.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace peregrine::journal {

@@ -1,0 +1,160 @@
+/// Journal replay speed (issue #5's benchmark; target >= 5 million commands/s).
+///
+/// Generates N commands of the realistic mix (workload.hpp: the seed book, then timed commands),
+/// writes them to a journal in a temporary directory with JournalWriter (durability none,
+/// 256 MiB segments; the write rate is printed too, for information), then times, --reps times:
+///   - read: read_journal over every segment, verifying every CRC, counting records;
+///   - replay: read_journal + Engine::process of every command into a sink that only counts
+///     events, on a fresh engine (built outside the timing), each command prefetched
+///     (Engine::prefetch) two records ahead as the core thread does; the final state hash must
+///     be the generator's, or the run aborts.
+/// The median of each is printed, and written as JSON with --json. The files are on whatever
+/// file system --dir names (default: the system temp directory), read from the page cache after
+/// the first pass.
+///
+/// usage: peregrine_replay_bench [--commands N] [--reps 5] [--dir DIR] [--json FILE]
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "peregrine/core/engine.hpp"
+#include "peregrine/core/event.hpp"
+#include "peregrine/journal/journal.hpp"
+#include "workload.hpp"
+
+namespace {
+
+using namespace peregrine;
+
+void count_events(void* ctx, const Event* /*events*/, std::size_t n) noexcept { *static_cast<std::uint64_t*>(ctx) += n; }
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t n = 2'000'000;
+  int reps = 5;
+  std::filesystem::path base = std::filesystem::temp_directory_path();
+  const char* json = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--commands" && i + 1 < argc) {
+      n = std::stoul(argv[++i]);
+    } else if (a == "--reps" && i + 1 < argc) {
+      reps = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--dir" && i + 1 < argc) {
+      base = argv[++i];
+    } else if (a == "--json" && i + 1 < argc) {
+      json = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: %s [--commands N] [--reps 5] [--dir DIR] [--json FILE]\n", argv[0]);
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
+  }
+
+  bench::ScriptLimits lim;
+  lim.max_timed = n;
+  const bench::Script script = bench::build_mix(lim, bench::MixParams{});
+  std::vector<Command> commands = script.seed;
+  commands.insert(commands.end(), script.timed.begin(), script.timed.end());
+
+  const auto dir = base / ("peregrine-replay-bench-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  journal::WriterOptions o;
+  o.dir = dir;
+  o.durability = journal::Durability::None;
+  o.min_free_bytes = 0;
+  const auto tw = std::chrono::steady_clock::now();
+  {
+    journal::JournalWriter w(o);
+    w.open(0);
+    w.start();
+    for (const Command& c : commands) {
+      while (w.ring().try_push(c) == ring::PushResult::Full) std::this_thread::yield();
+    }
+    w.stop();
+  }
+  const double write_s = seconds_since(tw);
+  const auto usage = journal::disk_usage(dir);
+
+  std::vector<double> read_s, replay_s;
+  std::uint64_t events = 0;
+  for (int r = 0; r < reps; ++r) {
+    std::uint64_t records = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto end = journal::read_journal(dir, 0, {}, [&](const journal::Record&) { ++records; });
+    read_s.push_back(seconds_since(t0));
+    if (records != commands.size() || end.last_seq != commands.size()) {
+      std::fprintf(stderr, "read %llu records, wrote %zu\n", static_cast<unsigned long long>(records), commands.size());
+      return 1;
+    }
+
+    auto engine = std::make_unique<Engine>(script.config);
+    std::vector<Event> buf(256);
+    events = 0;
+    EventSink sink(buf.data(), buf.size(), &count_events, &events);
+    const auto t1 = std::chrono::steady_clock::now();
+    // Each command is prefetched two records before it is processed (Engine::prefetch).
+    constexpr std::size_t kAhead = 2;
+    Command window[kAhead + 1];
+    std::size_t seen = 0;
+    (void)journal::read_journal(dir, 0, {}, [&](const journal::Record& rec) {
+      Command& slot = window[seen % (kAhead + 1)];
+      slot = rec.command();
+      engine->prefetch(slot);
+      if (seen >= kAhead) engine->process(window[(seen - kAhead) % (kAhead + 1)], sink);
+      ++seen;
+    });
+    for (std::size_t i = seen > kAhead ? seen - kAhead : 0; i < seen; ++i) engine->process(window[i % (kAhead + 1)], sink);
+    sink.flush();
+    replay_s.push_back(seconds_since(t1));
+    if (engine->state_hash() != script.final_state_hash) {
+      std::fprintf(stderr, "replay ended in state %016llx, the generator's is %016llx\n",
+                   static_cast<unsigned long long>(engine->state_hash()),
+                   static_cast<unsigned long long>(script.final_state_hash));
+      return 1;
+    }
+  }
+  std::filesystem::remove_all(dir);
+
+  const double cmds = static_cast<double>(commands.size());
+  const double read_rate = cmds / median(read_s);
+  const double replay_rate = cmds / median(replay_s);
+  const double write_rate = cmds / write_s;
+  std::printf("%zu commands (%llu bytes of journal): replay %.2f M commands/s (read + process), read only %.2f M "
+              "records/s, written at %.2f M records/s (durability none); %llu events; median of %d\n",
+              commands.size(), static_cast<unsigned long long>(usage.used), replay_rate / 1e6, read_rate / 1e6,
+              write_rate / 1e6, static_cast<unsigned long long>(events), reps);
+  if (json != nullptr) {
+    FILE* f = std::fopen(json, "w");
+    if (f == nullptr) {
+      std::perror(json);
+      return 1;
+    }
+    std::fprintf(f,
+                 "{\"reps\": %d, \"commands\": %zu, \"journal_bytes\": %llu, \"replay_per_s\": %.0f, "
+                 "\"read_per_s\": %.0f, \"write_per_s\": %.0f, \"events\": %llu}\n",
+                 reps, commands.size(), static_cast<unsigned long long>(usage.used), replay_rate, read_rate, write_rate,
+                 static_cast<unsigned long long>(events));
+    std::fclose(f);
+  }
+  return 0;
+}

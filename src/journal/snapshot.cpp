@@ -1,0 +1,218 @@
+// Snapshot files: written whole to `<name>.tmp`, fsynced, renamed, the directory fsynced.
+
+#include "peregrine/journal/snapshot.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <system_error>
+
+#include "format.hpp"
+#include "peregrine/journal/journal.hpp"
+
+namespace peregrine::journal {
+namespace {
+
+constexpr std::size_t kHeaderSize = 64;
+constexpr std::size_t kSectionHeaderSize = 16;
+
+std::string snapshot_name(std::uint64_t seq) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "snapshot-%020llu.pgs", static_cast<unsigned long long>(seq));
+  return buf;
+}
+
+std::optional<std::uint64_t> parse_snapshot_name(std::string_view name) {
+  constexpr std::string_view kPrefix = "snapshot-";
+  constexpr std::string_view kSuffix = ".pgs";
+  if (name.size() != kPrefix.size() + 20 + kSuffix.size()) return std::nullopt;
+  if (name.substr(0, kPrefix.size()) != kPrefix || name.substr(name.size() - kSuffix.size()) != kSuffix) {
+    return std::nullopt;
+  }
+  std::uint64_t v = 0;
+  for (char c : name.substr(kPrefix.size(), 20)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+std::string hex(std::uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%016" PRIx64, v);
+  return b;
+}
+
+}  // namespace
+
+const std::vector<std::uint8_t>* Snapshot::find(SnapshotSection tag) const noexcept {
+  for (const auto& [t, bytes] : sections) {
+    if (t == tag) return &bytes;
+  }
+  return nullptr;
+}
+
+std::filesystem::path write_snapshot(const std::filesystem::path& dir, std::uint64_t seq, std::uint64_t fingerprint,
+                                     std::span<const SnapshotPart> parts) {
+  std::vector<std::uint8_t> out(kHeaderSize);
+  for (const SnapshotPart& part : parts) {
+    const std::size_t at = out.size();
+    out.resize(at + kSectionHeaderSize + part.bytes.size());
+    detail::put<std::uint32_t>(out.data() + at, static_cast<std::uint32_t>(part.tag));
+    detail::put<std::uint32_t>(out.data() + at + 4, 0);
+    detail::put<std::uint64_t>(out.data() + at + 8, part.bytes.size());
+    if (!part.bytes.empty()) std::copy(part.bytes.begin(), part.bytes.end(), out.begin() + static_cast<std::ptrdiff_t>(at + kSectionHeaderSize));
+  }
+  std::uint8_t* h = out.data();
+  std::memcpy(h, detail::kSnapshotMagic, 8);
+  detail::put<std::uint32_t>(h + 8, kFormatVersion);
+  detail::put<std::uint32_t>(h + 12, static_cast<std::uint32_t>(kHeaderSize));
+  detail::put<std::uint64_t>(h + 16, seq);
+  detail::put<std::uint64_t>(h + 24, fingerprint);
+  detail::put<std::uint64_t>(h + 32, detail::unix_ns());
+  detail::put<std::uint64_t>(h + 40, out.size() - kHeaderSize);
+  detail::put<std::uint32_t>(h + 48, crc32c(out.data() + kHeaderSize, out.size() - kHeaderSize));
+  detail::put<std::uint32_t>(h + 60, crc32c(h, 60));
+
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw JournalError(dir.string() + ": cannot create: " + ec.message());
+  const auto final_path = dir / snapshot_name(seq);
+  auto tmp = final_path;
+  tmp += ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw JournalError(detail::errno_text(tmp.string(), errno));
+  const auto fail = [&](const std::string& what, int err) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw JournalError(detail::errno_text(tmp.string() + ": " + what, err));
+  };
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t k = ::write(fd, out.data() + done, out.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) fail("write", errno);
+    if (k == 0) fail("write", ENOSPC);
+    done += static_cast<std::size_t>(k);
+  }
+  if (::fsync(fd) != 0) fail("fsync", errno);
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw JournalError(detail::errno_text(tmp.string() + ": close", err));
+  }
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw JournalError(detail::errno_text(final_path.string() + ": rename", err));
+  }
+  if (const int err = detail::fsync_dir(dir); err != 0) {
+    throw JournalError(detail::errno_text(dir.string() + ": fsync", err));
+  }
+  return final_path;
+}
+
+std::vector<std::pair<std::uint64_t, std::filesystem::path>> list_snapshots(const std::filesystem::path& dir) {
+  std::vector<std::pair<std::uint64_t, std::filesystem::path>> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (!e.is_regular_file(ec)) continue;
+    if (auto seq = parse_snapshot_name(e.path().filename().string())) out.emplace_back(*seq, e.path());
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  return out;
+}
+
+Snapshot read_snapshot(const std::filesystem::path& file, std::uint64_t fingerprint) {
+  const auto bad = [&](const std::string& why) { return JournalError(file.string() + ": " + why); };
+  std::vector<std::uint8_t> data;
+  {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw JournalError(detail::errno_text(file.string(), errno));
+    std::uint8_t buf[1 << 16];
+    for (;;) {
+      const ssize_t k = ::read(fd, buf, sizeof buf);
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0) {
+        const int err = errno;
+        ::close(fd);
+        throw JournalError(detail::errno_text(file.string(), err));
+      }
+      if (k == 0) break;
+      data.insert(data.end(), buf, buf + k);
+    }
+    ::close(fd);
+  }
+  if (data.size() < kHeaderSize) throw bad("truncated (" + std::to_string(data.size()) + " bytes, shorter than the header)");
+  const std::uint8_t* h = data.data();
+  if (std::memcmp(h, detail::kSnapshotMagic, 8) != 0) throw bad("not a snapshot (bad magic)");
+  const auto version = detail::get<std::uint32_t>(h + 8);
+  if (version != kFormatVersion) {
+    throw bad("written by format version " + std::to_string(version) + ", this build reads " +
+              std::to_string(kFormatVersion));
+  }
+  if (detail::get<std::uint32_t>(h + 12) != kHeaderSize) throw bad("bad header size");
+  if (detail::get<std::uint32_t>(h + 60) != crc32c(h, 60)) throw bad("header CRC mismatch");
+  Snapshot s;
+  s.file = file;
+  s.seq = detail::get<std::uint64_t>(h + 16);
+  const auto fp = detail::get<std::uint64_t>(h + 24);
+  if (fingerprint != 0 && fp != fingerprint) {
+    throw bad("configuration fingerprint mismatch: written with " + hex(fp) + ", this configuration is " +
+              hex(fingerprint));
+  }
+  const auto len = detail::get<std::uint64_t>(h + 40);
+  if (len != data.size() - kHeaderSize) {
+    throw bad("truncated or oversized: payload is " + std::to_string(data.size() - kHeaderSize) +
+              " bytes, the header says " + std::to_string(len));
+  }
+  if (detail::get<std::uint32_t>(h + 48) != crc32c(data.data() + kHeaderSize, len)) throw bad("payload CRC mismatch");
+  std::size_t off = kHeaderSize;
+  while (off < data.size()) {
+    if (data.size() - off < kSectionHeaderSize) throw bad("section header truncated at offset " + std::to_string(off));
+    const auto tag = detail::get<std::uint32_t>(data.data() + off);
+    const auto n = detail::get<std::uint64_t>(data.data() + off + 8);
+    if (n > data.size() - off - kSectionHeaderSize) {
+      throw bad("section at offset " + std::to_string(off) + " runs past the end");
+    }
+    const auto* b = data.data() + off + kSectionHeaderSize;
+    s.sections.emplace_back(static_cast<SnapshotSection>(tag), std::vector<std::uint8_t>(b, b + n));
+    off += kSectionHeaderSize + n;
+  }
+  return s;
+}
+
+std::optional<Snapshot> newest_valid_snapshot(const std::filesystem::path& dir, std::uint64_t fingerprint,
+                                              std::vector<std::string>* skipped) {
+  for (const auto& [seq, path] : list_snapshots(dir)) {
+    try {
+      Snapshot s = read_snapshot(path, fingerprint);
+      if (s.seq != seq) throw JournalError(path.string() + ": header says seq " + std::to_string(s.seq));
+      return s;
+    } catch (const JournalError& e) {
+      if (skipped != nullptr) skipped->emplace_back(e.what());
+    }
+  }
+  return std::nullopt;
+}
+
+std::size_t prune_snapshots(const std::filesystem::path& dir, std::size_t keep) {
+  keep = std::max<std::size_t>(keep, 1);
+  const auto all = list_snapshots(dir);
+  std::size_t removed = 0;
+  for (std::size_t i = keep; i < all.size(); ++i) {
+    std::error_code ec;
+    if (std::filesystem::remove(all[i].second, ec)) ++removed;
+  }
+  if (removed != 0) (void)detail::fsync_dir(dir);
+  return removed;
+}
+
+}  // namespace peregrine::journal

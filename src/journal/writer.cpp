@@ -1,0 +1,405 @@
+// JournalWriter: drains the core's ring on its own thread, writes batches to segment files and
+// makes them durable (group commit: whatever arrived while the previous sync ran is the next
+// batch), then publishes durable_seq with release.
+//
+// Failure (a write or sync error, free space below min_free_bytes): failed() is set, the
+// unwritten records stay in memory (the ring keeps being drained into it, so nothing is lost
+// or reordered), the file is truncated back to its last synced size (after a failed fsync the
+// page cache cannot be trusted, so everything since is written again), and the batch is retried
+// every 100 ms; failed() clears when a write and sync succeed.
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include "format.hpp"
+#include "peregrine/journal/journal.hpp"
+
+namespace peregrine::journal {
+
+namespace {
+constexpr std::uint64_t kRetryNs = 100'000'000;       // retry a failed batch every 100 ms
+constexpr std::uint64_t kFreeCheckNs = 10'000'000;    // statvfs at most every 10 ms while healthy
+constexpr int kSpinPolls = 64;                        // empty polls before sleeping
+constexpr auto kIdleSleep = std::chrono::microseconds(20);
+}  // namespace
+
+struct JournalWriter::Impl {
+  JournalWriter& w;
+  explicit Impl(JournalWriter& writer) : w(writer) {}
+
+  // --- state owned by whichever thread writes (the writer thread once started) ---
+  std::uint64_t next_seq = 1;             // seq the next record gets
+  std::vector<std::uint8_t> pending;      // encoded records not yet durable, oldest first
+  std::uint64_t pending_first_seq = 0;    // seq of the first record in `pending`
+  std::uint64_t pending_last_seq = 0;
+  int fd = -1;                            // current segment
+  std::filesystem::path file;
+  std::uint64_t file_size = 0;            // bytes in the current segment, header included
+  std::uint64_t synced_size = 0;          // bytes of it known durable
+  std::uint64_t next_attempt_ns = 0;      // while failed: when to retry
+  std::uint64_t free_checked_ns = 0;
+  bool opened = false;
+
+  // --- shared ---
+  std::atomic<std::uint64_t> min_free{0};
+  std::atomic<bool> stop_requested{false};
+  std::thread thread;
+  bool running = false;
+  std::mutex mu;  // markers, error text
+  std::condition_variable cv;
+  struct Marker {
+    RecordKind kind;
+    std::vector<std::uint8_t> payload;
+    std::uint64_t seq = 0;  // assigned by the writer thread
+    bool assigned = false;
+  };
+  std::deque<Marker*> markers;
+  std::atomic<bool> has_markers{false};  // lets the thread skip the mutex when there are none
+  std::string last_error;
+
+  ~Impl() { close_file(); }
+
+  void close_file() noexcept {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+
+  void set_error(std::string text) {
+    std::lock_guard lock(mu);
+    last_error = std::move(text);
+  }
+
+  void append(RecordKind kind, const void* payload, std::uint32_t len) {
+    if (pending.empty()) {
+      pending_first_seq = next_seq;
+      w.stats_.oldest_pending_ns.store(detail::monotonic_ns(), std::memory_order_relaxed);
+    }
+    detail::encode_record(pending, next_seq, kind, payload, len);
+    pending_last_seq = next_seq;
+    w.assigned_.store(next_seq, std::memory_order_release);
+    ++next_seq;
+  }
+
+  /// Moves everything in the ring into `pending`; returns how many commands.
+  std::size_t drain_ring() {
+    return w.ring_->drain([this](Command& c) { append(RecordKind::Command, &c, sizeof c); }, w.ring_->capacity());
+  }
+
+  /// Markers queued by append_marker() while the thread runs: the commands pushed before each
+  /// are already in the ring, so drain it first.
+  void take_markers() {
+    if (!has_markers.load(std::memory_order_acquire)) return;
+    std::unique_lock lock(mu);
+    has_markers.store(false, std::memory_order_relaxed);
+    if (markers.empty()) return;
+    drain_ring();
+    while (!markers.empty()) {
+      Marker* m = markers.front();
+      markers.pop_front();
+      m->seq = next_seq;
+      append(m->kind, m->payload.data(), static_cast<std::uint32_t>(m->payload.size()));
+      m->assigned = true;
+    }
+    lock.unlock();
+    cv.notify_all();
+  }
+
+  int sync_fd() {
+    const std::uint64_t t0 = detail::monotonic_ns();
+    int rc = 0;
+    switch (w.opts_.durability) {
+      case Durability::Fsync: rc = ::fsync(fd); break;
+      case Durability::Fdatasync: rc = ::fdatasync(fd); break;
+      case Durability::None: return 0;
+    }
+    if (rc != 0) return errno;
+    w.stats_.syncs.fetch_add(1, std::memory_order_relaxed);
+    w.stats_.sync_ns_total.fetch_add(detail::monotonic_ns() - t0, std::memory_order_relaxed);
+    return 0;
+  }
+
+  /// Writes all of [p, p+n) at `offset`, through short writes and EINTR; errno or 0.
+  int write_all(const std::uint8_t* p, std::size_t n, std::uint64_t offset) {
+    while (n > 0) {
+      const ssize_t k = ::pwrite(fd, p, n, static_cast<off_t>(offset));
+      if (k < 0) {
+        if (errno == EINTR) continue;
+        return errno;
+      }
+      if (k == 0) return ENOSPC;
+      p += k;
+      n -= static_cast<std::size_t>(k);
+      offset += static_cast<std::uint64_t>(k);
+    }
+    return 0;
+  }
+
+  /// Creates the segment whose first record is `first_seq`: header written and synced, the
+  /// directory synced. Returns an error text, empty on success.
+  std::string create_segment(std::uint64_t first_seq) {
+    close_file();
+    const auto path = w.opts_.dir / detail::segment_name(first_seq);
+    int f = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (f < 0 && errno == EEXIST) {
+      // Left by an earlier failed creation (or a repaired journal): only a file without a
+      // whole record may be replaced.
+      struct stat st {};
+      if (::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) <= kSegmentHeaderSize) {
+        ::unlink(path.c_str());
+        f = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      } else {
+        return path.string() + ": exists and holds records (refusing to overwrite)";
+      }
+    }
+    if (f < 0) return detail::errno_text(path.string(), errno);
+    fd = f;
+    file = path;
+    std::uint8_t hdr[kSegmentHeaderSize];
+    detail::encode_segment_header({kFormatVersion, first_seq, w.opts_.fingerprint, detail::unix_ns()}, hdr);
+    int err = write_all(hdr, sizeof hdr, 0);
+    if (err == 0) err = sync_fd();
+    if (err == 0 && w.opts_.durability != Durability::None) err = detail::fsync_dir(w.opts_.dir);
+    if (err != 0) {
+      close_file();
+      ::unlink(path.c_str());
+      return detail::errno_text(path.string(), err);
+    }
+    file_size = synced_size = kSegmentHeaderSize;
+    w.stats_.segments.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+
+  /// The free-space check; an error text when below the minimum.
+  std::string check_free(bool force) {
+    const std::uint64_t now = detail::monotonic_ns();
+    if (!force && now - free_checked_ns < kFreeCheckNs) return {};
+    free_checked_ns = now;
+    struct statvfs vfs {};
+    if (::statvfs(w.opts_.dir.c_str(), &vfs) != 0) return {};  // cannot tell: let the write decide
+    const std::uint64_t free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    const std::uint64_t min = min_free.load(std::memory_order_relaxed);
+    if (free < min) {
+      return w.opts_.dir.string() + ": " + std::to_string(free) + " bytes free, below min_free_bytes " +
+             std::to_string(min);
+    }
+    return {};
+  }
+
+  void fail(const std::string& why) {
+    set_error(why);
+    w.stats_.write_errors.fetch_add(1, std::memory_order_relaxed);
+    w.failed_.store(true, std::memory_order_release);
+    next_attempt_ns = detail::monotonic_ns() + kRetryNs;
+  }
+
+  /// Writes and syncs everything in `pending`, rolling segments on the way. True when all of it
+  /// is durable; false after a failure (what is not durable stays in `pending`).
+  bool flush() {
+    if (pending.empty()) return true;
+    const bool failing = w.failed_.load(std::memory_order_relaxed);
+    if (std::string why = check_free(failing); !why.empty()) {
+      fail(why);
+      return false;
+    }
+    if (failing && fd >= 0 && ::ftruncate(fd, static_cast<off_t>(synced_size)) != 0) {
+      // Whatever a failed attempt left past the synced size must go before anything follows it.
+      fail(detail::errno_text(file.string() + ": truncating to " + std::to_string(synced_size), errno));
+      return false;
+    }
+    std::size_t done = 0;  // bytes of `pending` durable so far
+    std::uint64_t seq = pending_first_seq;
+    bool ok = true;
+    while (done < pending.size()) {
+      if (fd < 0) {
+        if (std::string why = create_segment(seq); !why.empty()) {
+          fail(why);
+          ok = false;
+          break;
+        }
+      }
+      // The run of whole records that fits in the current segment (at least one record in an
+      // empty segment, whatever its size).
+      std::size_t end = done;
+      std::uint64_t records = 0;
+      std::uint64_t size = file_size;
+      while (end < pending.size()) {
+        const std::size_t rec = kRecordHeaderSize + detail::get<std::uint32_t>(pending.data() + end);
+        if (size > kSegmentHeaderSize && size + rec > w.opts_.segment_bytes) break;
+        size += rec;
+        end += rec;
+        ++records;
+      }
+      if (end == done) {
+        close_file();  // full: the next record starts a new segment
+        continue;
+      }
+      int err = write_all(pending.data() + done, end - done, file_size);
+      if (err == 0) err = sync_fd();
+      if (err != 0) {
+        // Back to the last synced size: a retry writes everything since again.
+        (void)::ftruncate(fd, static_cast<off_t>(synced_size));
+        file_size = synced_size;
+        fail(detail::errno_text(file.string(), err));
+        ok = false;
+        break;
+      }
+      file_size += end - done;
+      synced_size = file_size;
+      w.stats_.batches.fetch_add(1, std::memory_order_relaxed);
+      w.stats_.records.fetch_add(records, std::memory_order_relaxed);
+      w.stats_.bytes.fetch_add(end - done, std::memory_order_relaxed);
+      seq += records;
+      done = end;
+      w.durable_.store(seq - 1, std::memory_order_release);
+    }
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
+    pending_first_seq = seq;
+    if (pending.empty()) {
+      w.stats_.oldest_pending_ns.store(0, std::memory_order_relaxed);
+    }
+    if (ok && w.failed_.load(std::memory_order_relaxed)) w.failed_.store(false, std::memory_order_release);
+    return ok;
+  }
+
+  void run() {
+    // Sleeps of a few microseconds when idle: without this the default 50 us timer slack would
+    // add up to 50 us to the first batch after a quiet spell.
+    (void)::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+    int idle = 0;
+    for (;;) {
+      const bool stopping = stop_requested.load(std::memory_order_acquire);
+      std::size_t got = drain_ring();
+      take_markers();
+      if (!pending.empty()) {
+        if (w.failed_.load(std::memory_order_relaxed) && detail::monotonic_ns() < next_attempt_ns) {
+          // Keep emptying the ring into memory while waiting to retry.
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          continue;
+        }
+        flush();
+        idle = 0;
+        continue;
+      }
+      if (got != 0) continue;
+      if (stopping) {
+        // Everything pushed before stop() is written: the ring was drained after the request.
+        if (drain_ring() == 0) {
+          take_markers();
+          if (pending.empty()) break;
+        }
+        continue;
+      }
+      if (++idle > kSpinPolls) std::this_thread::sleep_for(kIdleSleep);
+    }
+  }
+};
+
+JournalWriter::JournalWriter(WriterOptions opts)
+    : opts_(std::move(opts)), ring_(std::make_unique<JournalRing>()), impl_(std::make_unique<Impl>(*this)) {
+  impl_->min_free.store(opts_.min_free_bytes, std::memory_order_relaxed);
+}
+
+JournalWriter::~JournalWriter() { stop(); }
+
+void JournalWriter::open(std::uint64_t last_seq) {
+  std::error_code ec;
+  std::filesystem::create_directories(opts_.dir, ec);
+  if (ec) throw JournalError(opts_.dir.string() + ": cannot create the journal directory: " + ec.message());
+  if (::access(opts_.dir.c_str(), W_OK) != 0) {
+    throw JournalError(detail::errno_text(opts_.dir.string() + ": not writable", errno));
+  }
+  Impl& s = *impl_;
+  s.close_file();
+  s.next_seq = last_seq + 1;
+  s.pending_first_seq = s.next_seq;
+  s.opened = true;
+  assigned_.store(last_seq, std::memory_order_release);
+  durable_.store(last_seq, std::memory_order_release);
+  // The new segment is created with the first record, so its name is that record's seq.
+}
+
+std::uint64_t JournalWriter::append_marker(RecordKind kind, std::span<const std::uint8_t> payload) {
+  Impl& s = *impl_;
+  if (!s.opened) open(0);
+  if (!s.running) {
+    // No writer thread: the producer has stopped (or not started), so this thread owns the state.
+    s.drain_ring();
+    const std::uint64_t seq = s.next_seq;
+    s.append(kind, payload.data(), static_cast<std::uint32_t>(payload.size()));
+    s.flush();  // on failure the record stays pending; the thread (or stop()) retries
+    return seq;
+  }
+  Impl::Marker m{kind, std::vector<std::uint8_t>(payload.begin(), payload.end())};
+  std::unique_lock lock(s.mu);
+  s.markers.push_back(&m);
+  s.has_markers.store(true, std::memory_order_release);
+  s.cv.wait(lock, [&] { return m.assigned; });
+  return m.seq;
+}
+
+void JournalWriter::start() {
+  Impl& s = *impl_;
+  if (s.running) return;
+  if (!s.opened) open(0);
+  s.stop_requested.store(false, std::memory_order_release);
+  s.running = true;
+  s.thread = std::thread([this] { impl_->run(); });
+}
+
+void JournalWriter::stop() {
+  Impl& s = *impl_;
+  if (!s.running) {
+    // Not started: flush what append_marker() or the ring left (retrying like the thread would).
+    if (!s.opened) return;
+    s.drain_ring();
+    while (!s.pending.empty()) {
+      if (s.flush()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      s.drain_ring();
+    }
+    return;
+  }
+  s.stop_requested.store(true, std::memory_order_release);
+  s.thread.join();
+  s.running = false;
+}
+
+std::string JournalWriter::last_error() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->last_error;
+}
+
+void JournalWriter::set_min_free_bytes(std::uint64_t bytes) noexcept {
+  impl_->min_free.store(bytes, std::memory_order_relaxed);
+}
+
+std::size_t JournalWriter::remove_segments_through(std::uint64_t upto, std::uint64_t older_than_seconds) {
+  const auto segs = detail::list_segments(opts_.dir);
+  const auto now = std::filesystem::file_time_type::clock::now();
+  std::size_t removed = 0;
+  // Segment i holds seqs [first_i, first_{i+1}); the newest has no known end and is kept.
+  for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
+    if (segs[i + 1].first - 1 > upto) break;
+    std::error_code ec;
+    const auto mtime = std::filesystem::last_write_time(segs[i].second, ec);
+    if (ec) continue;
+    if (now - mtime < std::chrono::seconds(older_than_seconds)) continue;
+    if (std::filesystem::remove(segs[i].second, ec)) ++removed;
+  }
+  if (removed != 0) (void)detail::fsync_dir(opts_.dir);
+  return removed;
+}
+
+}  // namespace peregrine::journal
