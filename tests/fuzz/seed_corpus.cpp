@@ -11,10 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "peregrine/core/engine.hpp"
+#include "peregrine/egress/egress.hpp"
 #include "peregrine/proto/itch50.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
+#include "peregrine/proto/ouch_translate.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
+#include "snapshot_fuzz_setup.hpp"
 
 using namespace peregrine;
 using namespace peregrine::proto;
@@ -164,6 +168,31 @@ int main(int argc, char** argv) {
   write(root / "soupbintcp_ouch", "too_long", cat({{0x80}, packets[0], {0x01, 0x00, 'U'}}));
   write(root / "soupbintcp_ouch", "zero_length", cat({{0x05}, packets[1], {0x00, 0x00}, packets[2]}));
   write(root / "soupbintcp_ouch", "unknown_type", cat({{0x07}, {0x00, 0x02, 'Q', 'x'}, packets[1]}));
+  // Snapshots (snapshot_fuzz_setup.hpp's configuration): the engine and the egress after 0, 30
+  // and all of the session's commands; the egress without a final flush (a datagram pending).
+  const EngineConfig scfg = fuzz::snapshot_config();
+  const std::vector<Command> scmds = fuzz::snapshot_commands(90);
+  for (const std::size_t n : {std::size_t{0}, std::size_t{30}, scmds.size()}) {
+    Engine engine(scfg);
+    proto::ConfigLookup lookup(scfg);
+    gateway::UserDirectory users(16);
+    fuzz::add_snapshot_users(users);
+    egress::EgressConfig ec;
+    ec.itch_retention = 64;
+    ec.mold.mtu = 200;
+    egress::Egress eg(scfg, lookup, users, ec, [](std::span<const std::uint8_t>) {});
+    eg.start_of_day(Timestamp{1});
+    std::uint64_t events = 0;
+    fuzz::run_commands(engine, std::vector<Command>(scmds.begin(), scmds.begin() + static_cast<std::ptrdiff_t>(n)),
+                       [&](const Event& e) {
+                         eg.on_event(e);
+                         if (++events % 7 == 0) eg.flush(events);
+                       });
+    Bytes snap;
+    engine.save(snap);
+    write(root / "engine_snapshot", "after_" + std::to_string(n), snap);
+    write(root / "egress_snapshot", "after_" + std::to_string(n), eg.save());
+  }
   std::printf("seed corpora written under %s\n", root.string().c_str());
   return 0;
 }
