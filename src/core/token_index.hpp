@@ -63,6 +63,8 @@ class TokenIndex {
   [[nodiscard]] bool full() const noexcept { return count_ >= limit_; }
   [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
   [[nodiscard]] std::uint32_t limit() const noexcept { return limit_; }
+  /// Number of entries (slots) of the table, for a full scan (snapshots).
+  [[nodiscard]] std::size_t capacity() const noexcept { return mask_ + 1; }
   TokenEntry& at(std::uint32_t i) noexcept { return entries_[i]; }
   [[nodiscard]] const TokenEntry& at(std::uint32_t i) const noexcept { return entries_[i]; }
 

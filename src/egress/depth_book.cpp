@@ -95,3 +95,48 @@ std::vector<DepthLevel> DepthBook::depth(Side side, std::size_t max_levels) cons
 }
 
 }  // namespace peregrine::egress
+
+namespace peregrine::egress {
+
+void DepthBook::save(ByteWriter& w) const {
+  std::vector<std::uint64_t> ids;
+  ids.reserve(orders_.size());
+  for (const auto& [id, o] : orders_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  w.u32(static_cast<std::uint32_t>(ids.size()));
+  for (const std::uint64_t id : ids) {
+    const Resting& o = orders_.at(id);
+    w.u64(id);
+    w.u8(static_cast<std::uint8_t>(o.side));
+    w.i64(o.price);
+    w.u32(o.qty);
+  }
+}
+
+bool DepthBook::load(ByteReader& in, std::string& error) {
+  auto fail = [&](const char* what) {
+    error = what;
+    return false;
+  };
+  if (!orders_.empty()) return fail("depth book not empty");
+  const std::uint32_t n = in.u32();
+  if (!in.ok()) return fail("truncated depth book");
+  if (!in.can_hold(n, 8 + 1 + 8 + 4)) return fail("depth book order count exceeds the input");
+  orders_.reserve(n);
+  std::uint64_t prev = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint64_t id = in.u64();
+    const std::uint8_t side = in.u8();
+    const std::int64_t price = in.i64();
+    const std::uint32_t qty = in.u32();
+    if (!in.ok()) return fail("truncated depth book order");
+    if (i > 0 && id <= prev) return fail("depth book orders not in ascending id order");
+    if (side != static_cast<std::uint8_t>(Side::Buy) && side != static_cast<std::uint8_t>(Side::Sell))
+      return fail("depth book order with a bad side");
+    add(id, static_cast<Side>(side), price, qty);
+    prev = id;
+  }
+  return true;
+}
+
+}  // namespace peregrine::egress

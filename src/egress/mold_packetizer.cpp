@@ -121,3 +121,81 @@ std::vector<std::vector<std::uint8_t>> MoldUdpPacketizer::on_request(std::span<c
 }
 
 }  // namespace peregrine::egress
+
+namespace peregrine::egress {
+
+void MoldUdpPacketizer::save(ByteWriter& w) const {
+  w.u64(next_seq_);
+  w.u64(sent_next_);
+  w.u64(last_tx_ns_);
+  w.u8(sent_since_tick_ ? 1 : 0);
+  w.u8(ended_ ? 1 : 0);
+  // The datagram being built: its blocks (u16 big-endian length + message) as they are in buf_.
+  const bool pending = builder_.size() != 0;
+  w.u8(pending ? 1 : 0);
+  if (pending) {
+    w.u64(builder_.next_sequence() - builder_.count());
+    w.u16(builder_.count());
+    const std::size_t n = builder_.size() - mold::kHeaderSize;
+    w.u32(static_cast<std::uint32_t>(n));
+    w.bytes(buf_.data() + mold::kHeaderSize, n);
+  }
+  for (const std::uint64_t c : {counters_.packets, counters_.messages, counters_.heartbeats, counters_.requests,
+                                counters_.bad_requests, counters_.unavailable_requests,
+                                counters_.retransmitted_packets, counters_.retransmitted_messages})
+    w.u64(c);
+}
+
+bool MoldUdpPacketizer::load(ByteReader& in, std::string& error) {
+  auto fail = [&](const char* what) {
+    error = what;
+    return false;
+  };
+  const std::uint64_t next = in.u64();
+  const std::uint64_t sent = in.u64();
+  const std::uint64_t last_tx = in.u64();
+  const std::uint8_t since_tick = in.u8();
+  const std::uint8_t ended = in.u8();
+  const std::uint8_t pending = in.u8();
+  if (!in.ok()) return fail("truncated MoldUDP64 state");
+  if (since_tick > 1 || ended > 1 || pending > 1) return fail("bad MoldUDP64 flag");
+  if (next != journal_.next_seq()) return fail("MoldUDP64 next sequence differs from the ITCH journal");
+  if (sent > next || sent == 0) return fail("MoldUDP64 sent sequence out of range");
+  if (pending == 0 && sent != next) return fail("MoldUDP64 messages neither sent nor pending");
+  builder_ = mold::Builder(buf_, buf_.size());
+  if (pending == 1) {
+    const std::uint64_t first = in.u64();
+    const std::uint16_t count = in.u16();
+    const std::uint32_t n = in.u32();
+    if (!in.ok()) return fail("truncated MoldUDP64 pending datagram");
+    if (first != sent || count == 0 || next - sent != count)
+      return fail("MoldUDP64 pending datagram does not continue the sent sequence");
+    if (n > buf_.size() - mold::kHeaderSize) return fail("MoldUDP64 pending datagram larger than the MTU");
+    const std::span<const std::uint8_t> blocks = in.view(n);
+    if (!in.ok()) return fail("truncated MoldUDP64 pending datagram");
+    (void)builder_.begin(cfg_.session, first);
+    std::size_t at = 0;
+    for (std::uint16_t i = 0; i < count; ++i) {
+      if (blocks.size() - at < mold::kBlockHeaderSize) return fail("truncated MoldUDP64 message block");
+      const std::size_t len = std::size_t{blocks[at]} << 8 | blocks[at + 1];
+      at += mold::kBlockHeaderSize;
+      if (blocks.size() - at < len) return fail("truncated MoldUDP64 message block");
+      if (!builder_.add(blocks.subspan(at, len))) return fail("MoldUDP64 message block does not fit");
+      at += len;
+    }
+    if (at != blocks.size()) return fail("MoldUDP64 pending datagram has bytes after its blocks");
+  }
+  next_seq_ = next;
+  sent_next_ = sent;
+  last_tx_ns_ = last_tx;
+  sent_since_tick_ = since_tick == 1;
+  ended_ = ended == 1;
+  for (std::uint64_t* c : {&counters_.packets, &counters_.messages, &counters_.heartbeats, &counters_.requests,
+                           &counters_.bad_requests, &counters_.unavailable_requests,
+                           &counters_.retransmitted_packets, &counters_.retransmitted_messages})
+    *c = in.u64();
+  if (!in.ok()) return fail("truncated MoldUDP64 counters");
+  return true;
+}
+
+}  // namespace peregrine::egress

@@ -13,10 +13,14 @@
 
 #include "peregrine/journal/journal.hpp"
 #include "peregrine/journal/snapshot.hpp"
+#include "peregrine/core/engine.hpp"
+#include "peregrine/egress/egress.hpp"
 #include "peregrine/proto/itch50.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
+#include "peregrine/proto/ouch_translate.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
+#include "snapshot_fuzz_setup.hpp"
 
 using namespace peregrine;
 using namespace peregrine::proto;
@@ -216,6 +220,31 @@ int main(int argc, char** argv) {
   write(root / "journal", "snapshot", cat({{0x02}, snap_bytes}));
   std::filesystem::remove_all(jdir);
 
+  // Snapshots (snapshot_fuzz_setup.hpp's configuration): the engine and the egress after 0, 30
+  // and all of the session's commands; the egress without a final flush (a datagram pending).
+  const EngineConfig scfg = fuzz::snapshot_config();
+  const std::vector<Command> scmds = fuzz::snapshot_commands(90);
+  for (const std::size_t n : {std::size_t{0}, std::size_t{30}, scmds.size()}) {
+    Engine engine(scfg);
+    proto::ConfigLookup lookup(scfg);
+    gateway::UserDirectory users(16);
+    fuzz::add_snapshot_users(users);
+    egress::EgressConfig ec;
+    ec.itch_retention = 64;
+    ec.mold.mtu = 200;
+    egress::Egress eg(scfg, lookup, users, ec, [](std::span<const std::uint8_t>) {});
+    eg.start_of_day(Timestamp{1});
+    std::uint64_t events = 0;
+    fuzz::run_commands(engine, std::vector<Command>(scmds.begin(), scmds.begin() + static_cast<std::ptrdiff_t>(n)),
+                       [&](const Event& e) {
+                         eg.on_event(e);
+                         if (++events % 7 == 0) eg.flush(events);
+                       });
+    Bytes snap;
+    engine.save(snap);
+    write(root / "engine_snapshot", "after_" + std::to_string(n), snap);
+    write(root / "egress_snapshot", "after_" + std::to_string(n), eg.save());
+  }
   std::printf("seed corpora written under %s\n", root.string().c_str());
   return 0;
 }

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/config.hpp"
@@ -93,6 +96,24 @@ class Engine {
   [[nodiscard]] bool validate_internal_state() const noexcept;
 
   [[nodiscard]] const EngineConfig& config() const noexcept;
+
+  /// Snapshot format version written by save() and the only one load() accepts.
+  static constexpr std::uint32_t kSnapshotVersion = 1;
+
+  /// Appends the engine's whole state to `out`: the configuration's shape (checked by load()),
+  /// counters, every instrument's phase, last trade and published indicative, every live order
+  /// in book and time-priority order, kill switches, and every token used today (finished
+  /// orders' tokens too). Compact: O(live orders + tokens), not the tables' sizes; it reads the
+  /// whole token table once. Allocates: not for the core thread; any thread that owns the
+  /// Engine (the snapshot thread's replica).
+  void save(std::vector<std::uint8_t>& out) const;
+
+  /// Restores a save() into this Engine, which must be freshly constructed from the same
+  /// EngineConfig. Afterwards state_hash() equals the saved engine's and every future command
+  /// produces the same events. Returns false with a message in `error` on input that is not a
+  /// well-formed snapshot of this configuration (any bytes: it never reads out of bounds); the
+  /// Engine is then unusable and must be destroyed. Allocates; any thread that owns the Engine.
+  [[nodiscard]] bool load(std::span<const std::uint8_t> in, std::string& error);
 
  private:
   std::unique_ptr<detail::EngineState> s_;

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
+#include "peregrine/core/serial.hpp"
 #include "peregrine/core/types.hpp"
 
 namespace peregrine::egress {
@@ -33,6 +35,13 @@ class DepthBook {
 
   /// Resting orders known.
   [[nodiscard]] std::size_t orders() const noexcept { return orders_.size(); }
+
+  /// Snapshot: the resting orders (u32 count; per order, ascending id: u64 id, u8 side,
+  /// i64 price, u32 shares). Levels are rebuilt from them.
+  void save(ByteWriter& w) const;
+  /// Restores a save() into an empty book; false, with the reason in `error`, on malformed
+  /// input (the book is then unspecified).
+  bool load(ByteReader& in, std::string& error);
 
  private:
   struct Level {

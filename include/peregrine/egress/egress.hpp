@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -99,6 +100,23 @@ class Egress {
   /// Where FeedSessions register (pass it to their constructor).
   [[nodiscard]] FeedRegistry& feeds() noexcept { return feeds_; }
   [[nodiscard]] const EgressCounters& counters() const noexcept { return counters_; }
+
+  /// Snapshot format version written by save() and the only one load() accepts.
+  static constexpr std::uint32_t kSnapshotVersion = 1;
+
+  /// Everything that shapes future output, as bytes: every user's OUCH journal (first retained
+  /// sequence number and records), the ITCH journal, the MoldUDP64 packetizer's sequencing and
+  /// the datagram it is building, the depth books, the published indicatives, each instrument's
+  /// last status (OUCH start/end of day) and the counters. Not sessions (connections end with
+  /// the process) nor the batch of users waiting for flush(): take it after a flush(). The
+  /// thread that owns this Egress (the snapshot thread's replica).
+  [[nodiscard]] std::vector<std::uint8_t> save() const;
+  /// Restores a save() into a freshly constructed Egress with the same configuration and user
+  /// directory (same users, same order, same retention), before any event. Afterwards the same
+  /// events give the same journals and the same MoldUDP64 datagrams as the saved Egress. False,
+  /// with the reason in `error`, on any malformed input (never reads out of bounds); the Egress
+  /// and the users' journals are then unusable. The owning thread, at start-up.
+  [[nodiscard]] bool load(std::span<const std::uint8_t> in, std::string& error);
 
  private:
   void publish(const proto::itch::Message& m);

@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "peregrine/core/serial.hpp"
 #include "peregrine/egress/itch_journal.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 
@@ -77,6 +79,14 @@ class MoldUdpPacketizer {
   [[nodiscard]] bool ended() const noexcept { return ended_; }
   [[nodiscard]] const MoldCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const MoldConfig& config() const noexcept { return cfg_; }
+
+  /// Snapshot: sequencing (next and sent sequence numbers), the timer state, whether the session
+  /// ended, the datagram being built (its first sequence number and message blocks) and the
+  /// counters. The configuration and the journal are not included.
+  void save(ByteWriter& w) const;
+  /// Restores a save() into a packetizer whose journal was already restored (its next sequence
+  /// number must match). False, with the reason in `error`, on malformed input.
+  bool load(ByteReader& in, std::string& error);
 
  private:
   void emit();

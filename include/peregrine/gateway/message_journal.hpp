@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <deque>
 #include <span>
+#include <string>
+
+#include "peregrine/core/serial.hpp"
 
 namespace peregrine::gateway {
 
@@ -46,11 +49,50 @@ class MessageJournal {
     return {r.bytes.data(), r.size};
   }
 
+  /// Snapshot: appends the first retained sequence number, the record count and each record
+  /// (u8 size, bytes). The retention itself is configuration, not state.
+  void save(ByteWriter& w) const {
+    w.u64(first_);
+    w.u64(records_.size());
+    for (const Record& r : records_) {
+      w.u8(r.size);
+      w.bytes(r.bytes.data(), r.size);
+    }
+  }
+  /// Replaces the content with what save() wrote. False, with the reason in `error`, on
+  /// truncated or malformed input, or more records than this journal retains; the content is
+  /// then unspecified.
+  bool load(ByteReader& in, std::string& error) {
+    const std::uint64_t first = in.u64();
+    const std::uint64_t count = in.u64();
+    if (!in.ok()) return fail(error, "truncated journal header");
+    if (first == 0 || first > (std::uint64_t{1} << 62) || count > (std::uint64_t{1} << 62))
+      return fail(error, "journal sequence out of range");
+    if (count > retention_) return fail(error, "journal holds more records than its retention");
+    if (!in.can_hold(count, 1)) return fail(error, "journal record count exceeds the input");
+    records_.clear();
+    first_ = first;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      Record r{};
+      r.size = in.u8();
+      if (r.size > MaxSize) return fail(error, "journal record longer than the largest message");
+      in.bytes(r.bytes.data(), r.size);
+      if (!in.ok()) return fail(error, "truncated journal record");
+      records_.push_back(r);
+    }
+    return true;
+  }
+
  private:
   struct Record {
     std::uint8_t size;
     std::array<std::uint8_t, MaxSize> bytes;
   };
+  static bool fail(std::string& error, const char* what) {
+    error = what;
+    return false;
+  }
+
   std::size_t retention_;
   std::uint64_t first_ = 1;
   std::deque<Record> records_;
