@@ -24,8 +24,8 @@ std::string exchange_date(std::int32_t utc_offset_seconds) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return std::string(buf, n);
 }
 
 bool is_day_name(const std::string& s) {
@@ -253,6 +253,7 @@ void Snapshotter::take_snapshot() {
   const std::uint64_t seq = r.applier->last_seq();
   try {
     if (!r.applier->start()) throw journal::JournalError("the day has no Start record yet");
+    r.egress->flush(mono_ns());  // the datagram being built goes "out" (nowhere), as the service's flush does
     std::vector<std::uint8_t> engine_bytes;
     r.engine.save(engine_bytes);
     const std::vector<std::uint8_t> egress_bytes = r.egress->save();
