@@ -242,6 +242,10 @@ class Server {
 
 // ---- one client and its model ------------------------------------------------------------------
 
+/// One price level as (open shares, orders); one symbol's levels by side ('B', 'S') and price.
+using Level = std::pair<std::uint64_t, int>;
+using Sides = std::map<char, std::map<std::uint32_t, Level>>;
+
 /// What a client knows of one of its tokens (an Enter Order's, or a Replace's replacement).
 struct Order {
   std::string symbol;
@@ -289,7 +293,8 @@ struct Stats {
 /// thread at a time (a thread per server life; the test thread between them).
 class Trader {
  public:
-  Trader(std::size_t index, std::uint64_t seed) : user_(kUsers[index]), letter_(static_cast<char>('A' + index)), rng_(seed) {}
+  Trader(std::size_t index, std::uint64_t seed)
+      : user_(kUsers[index]), letter_(static_cast<char>('A' + index)), rng_(seed) {}
 
   /// One server life: resume, then trade until the connection ends (the server was killed or
   /// stopped) or, once `drain` is set, until nothing is in flight. `resumed` counts the resume as
@@ -491,7 +496,7 @@ class Trader {
   }
 
   /// Adds this client's live orders to `book`: symbol → side → price → (open shares, orders).
-  void add_live_to(std::map<std::string, std::map<char, std::map<std::uint32_t, std::pair<std::uint64_t, int>>>>& book) const {
+  void add_live_to(std::map<std::string, Sides>& book) const {
     for (const auto& [t, o] : orders_) {
       if (!o.live) continue;
       auto& level = book[o.symbol][o.side == 'B' ? 'B' : 'S'][o.price];
@@ -517,7 +522,8 @@ class Trader {
     return unanswered_.size() + pending_cancel_.size() + pending_replace_.size();
   }
   [[nodiscard]] std::size_t live_orders() const {
-    return static_cast<std::size_t>(std::count_if(orders_.begin(), orders_.end(), [](const auto& kv) { return kv.second.live; }));
+    return static_cast<std::size_t>(
+        std::count_if(orders_.begin(), orders_.end(), [](const auto& kv) { return kv.second.live; }));
   }
   [[nodiscard]] const std::vector<std::string>& violations() const noexcept { return violations_; }
   [[nodiscard]] const Stats& stats() const noexcept { return stats_; }
@@ -727,7 +733,8 @@ class Trader {
         const std::string t(m.canceled.token.view());
         const auto f = orders_.find(t);
         if (f == orders_.end() || !f->second.live || m.canceled.decrement > f->second.open) {
-          violation("Canceled " + std::to_string(m.canceled.decrement) + " of " + t + ", not that much live in the model" + at);
+          violation("Canceled " + std::to_string(m.canceled.decrement) + " of " + t +
+                    ", not that much live in the model" + at);
           return;
         }
         Order& o = f->second;
@@ -954,7 +961,7 @@ class CrashTest : public ::testing::Test {
     ASSERT_TRUE(violations().empty()) << "final resume:\n" << violations() << server_->log_tail();
 
     // (d) the model's live orders are the book, level by level.
-    std::map<std::string, std::map<char, std::map<std::uint32_t, std::pair<std::uint64_t, int>>>> book;
+    std::map<std::string, Sides> book;
     std::size_t live = 0;
     for (const auto& t : traders_) {
       t->add_live_to(book);
@@ -1015,14 +1022,14 @@ class CrashTest : public ::testing::Test {
 
   /// The levels where /admin/depth (`body`) and the model differ, with the model's orders there.
   std::string depth_diff(const std::string& symbol,
-                         const std::map<char, std::map<std::uint32_t, std::pair<std::uint64_t, int>>>& sides,
+                         const Sides& sides,
                          const std::string& body) const {
     std::string out;
     for (const char side : {'B', 'S'}) {
       const std::string key = side == 'B' ? "\"bids\":[" : "\"asks\":[";
       const auto from = body.find(key);
       const auto to = from == std::string::npos ? from : body.find(']', from);
-      std::map<std::uint32_t, std::pair<std::uint64_t, int>> got;
+      std::map<std::uint32_t, Level> got;
       if (from != std::string::npos && to != std::string::npos) {
         const std::string part = body.substr(from, to - from);
         const std::regex re(R"(\{"price":(\d+)\.(\d{4}),"qty":(\d+),"orders":(\d+)\})");
@@ -1031,14 +1038,14 @@ class CrashTest : public ::testing::Test {
           got[price] = {std::stoull((*it)[3].str()), std::stoi((*it)[4].str())};
         }
       }
-      std::map<std::uint32_t, std::pair<std::uint64_t, int>> want;
+      std::map<std::uint32_t, Level> want;
       if (const auto w = sides.find(side); w != sides.end()) want = w->second;
       std::set<std::uint32_t> prices;
       for (const auto& [p, l] : got) prices.insert(p);
       for (const auto& [p, l] : want) prices.insert(p);
       for (const std::uint32_t p : prices) {
-        const auto g = got.count(p) != 0 ? got[p] : std::pair<std::uint64_t, int>{0, 0};
-        const auto w = want.count(p) != 0 ? want[p] : std::pair<std::uint64_t, int>{0, 0};
+        const auto g = got.count(p) != 0 ? got[p] : Level{0, 0};
+        const auto w = want.count(p) != 0 ? want[p] : Level{0, 0};
         if (g == w) continue;
         out += std::string("  ") + side + " " + price_text(p) + ": book " + std::to_string(g.first) + " in " +
                std::to_string(g.second) + ", model " + std::to_string(w.first) + " in " + std::to_string(w.second) + ":";
@@ -1050,15 +1057,17 @@ class CrashTest : public ::testing::Test {
   }
 
   /// The bids/asks part of /admin/depth that `sides` predicts (bids best first, asks best first).
-  static std::string expected_depth(const std::map<char, std::map<std::uint32_t, std::pair<std::uint64_t, int>>>& sides) {
-    auto level = [](std::uint32_t price, const std::pair<std::uint64_t, int>& l) {
+  static std::string expected_depth(const Sides& sides) {
+    auto level = [](std::uint32_t price, const Level& l) {
       return "{\"price\":" + price_text(price) + ",\"qty\":" + std::to_string(l.first) +
              ",\"orders\":" + std::to_string(l.second) + "}";
     };
     std::string bids = "[";
     std::string asks = "[";
     if (const auto b = sides.find('B'); b != sides.end()) {
-      for (auto it = b->second.rbegin(); it != b->second.rend(); ++it) bids += (bids.size() > 1 ? "," : "") + level(it->first, it->second);
+      for (auto it = b->second.rbegin(); it != b->second.rend(); ++it) {
+        bids += (bids.size() > 1 ? "," : "") + level(it->first, it->second);
+      }
     }
     if (const auto a = sides.find('S'); a != sides.end()) {
       for (const auto& [p, l] : a->second) asks += (asks.size() > 1 ? "," : "") + level(p, l);
