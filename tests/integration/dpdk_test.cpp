@@ -35,11 +35,11 @@
 #include <thread>
 #include <vector>
 
-#include "dpdk_process.hpp"
 #include "peregrine/client/ouch_client.hpp"
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
+#include "process.hpp"
 #include "unit/ingress/ingress_test_util.hpp"
 #include "unit/ops/http_client.hpp"
 #include "unit/proto/pcap_writer.hpp"
@@ -52,7 +52,7 @@ namespace ouch = proto::ouch;
 namespace mold = proto::mold;
 using namespace std::chrono_literals;
 using Bytes = std::vector<std::uint8_t>;
-using dpdk_test::Process;
+using integration::Process;
 
 // ---- messages and packets ----
 

@@ -1,12 +1,14 @@
 #pragma once
-// A peregrine process for the DPDK integration tests: spawned (optionally inside a network
-// namespace with `ip netns exec`), its ready line read, stopped with SIGTERM. Test code.
+// A peregrine process for the integration tests: spawned (optionally inside a network namespace
+// with `ip netns exec`), its ready line read, stopped with SIGTERM or killed with SIGKILL (the
+// crash tests). Test code: one thread owns a Process.
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,7 +21,7 @@
 
 extern char** environ;
 
-namespace peregrine::dpdk_test {
+namespace peregrine::integration {
 
 class Process {
  public:
@@ -30,6 +32,9 @@ class Process {
 
   /// Spawns `args` with stdout to a pipe and stderr to `log`; false when spawning fails.
   bool spawn(const std::vector<std::string>& args, const std::string& log) {
+    (void)stop();  // one process at a time; a new one starts with a clean stdout buffer
+    buf_.clear();
+    line_.clear();
     log_ = log;
     int out[2];
     if (::pipe(out) != 0) return false;
@@ -76,9 +81,23 @@ class Process {
   }
 
   /// SIGTERM and wait (SIGKILL after `limit`): the exit code, or -1.
-  int stop(std::chrono::milliseconds limit = std::chrono::milliseconds{8000}) {
+  int stop(std::chrono::milliseconds limit = std::chrono::milliseconds{8000}) { return signal(SIGTERM, limit); }
+
+  /// SIGKILL, as a crash: nothing of the process runs after it. Returns 128 + 9 once reaped.
+  int kill_now() { return signal(SIGKILL, std::chrono::milliseconds{8000}); }
+
+  /// True while the process has not exited (it is not reaped here).
+  [[nodiscard]] bool running() const {
+    siginfo_t info{};
+    return pid_ > 0 && ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == 0;
+  }
+
+  /// `sig`, then waits (SIGKILL after `limit`): 128 + the signal that ended it, its exit code,
+  /// or -1 when it had to be killed.
+  int signal(int sig, std::chrono::milliseconds limit) {
     if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
+    ::kill(pid_, sig);
     int status = 0;
     const auto deadline = std::chrono::steady_clock::now() + limit;
     pid_t r = 0;
@@ -111,4 +130,4 @@ class Process {
   std::string log_;
 };
 
-}  // namespace peregrine::dpdk_test
+}  // namespace peregrine::integration
