@@ -550,6 +550,9 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
                                               : "a torn last record (a crash mid-write), never acknowledged");
     egress_->flush(mono_ns());
     recovering_ = false;
+    // A restart on the day of a clean stop: the replayed end of day closed the MoldUDP64
+    // session; the day goes on (docs/operations.md, "Recovery").
+    if (egress_->mold().ended()) egress_->mold().reopen();
     const std::uint64_t last = applier.last_seq();
     recovered_records_ = end.records;
     for (std::size_t i = 0; i < cfg_.engine.instruments.size(); ++i)

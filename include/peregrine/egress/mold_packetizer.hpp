@@ -77,6 +77,10 @@ class MoldUdpPacketizer {
   /// One past the last message that went out in a datagram.
   [[nodiscard]] std::uint64_t sent_sequence() const noexcept { return sent_next_; }
   [[nodiscard]] bool ended() const noexcept { return ended_; }
+  /// Takes the session up again after end_of_session(): heartbeats are plain heartbeats again.
+  /// For a restart on the same day after a clean stop (the journal replays the end of day);
+  /// the sequence numbers carry on.
+  void reopen() noexcept { ended_ = false; }
   [[nodiscard]] const MoldCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const MoldConfig& config() const noexcept { return cfg_; }
 
