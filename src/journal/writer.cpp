@@ -262,13 +262,12 @@ struct JournalWriter::Impl {
       w.stats_.bytes.fetch_add(end - done, std::memory_order_relaxed);
       seq += records;
       done = end;
+      // Before the release below: whoever sees this durable seq sees no stale pending time.
+      if (done == pending.size()) w.stats_.oldest_pending_ns.store(0, std::memory_order_relaxed);
       w.durable_.store(seq - 1, std::memory_order_release);
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
     pending_first_seq = seq;
-    if (pending.empty()) {
-      w.stats_.oldest_pending_ns.store(0, std::memory_order_relaxed);
-    }
     if (ok && w.failed_.load(std::memory_order_relaxed)) w.failed_.store(false, std::memory_order_release);
     return ok;
   }
