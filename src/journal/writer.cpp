@@ -32,7 +32,9 @@ namespace {
 constexpr std::uint64_t kRetryNs = 100'000'000;       // retry a failed batch every 100 ms
 constexpr std::uint64_t kFreeCheckNs = 10'000'000;    // statvfs at most every 10 ms while healthy
 constexpr int kSpinPolls = 64;                        // empty polls before sleeping
+constexpr int kShortSleeps = 1000;                    // then 20 us sleeps (a quiet spell of ~20-50 ms)
 constexpr auto kIdleSleep = std::chrono::microseconds(20);
+constexpr auto kLongIdleSleep = std::chrono::microseconds(50);  // then 50 us: less CPU when quiet
 }  // namespace
 
 struct JournalWriter::Impl {
@@ -300,7 +302,12 @@ struct JournalWriter::Impl {
         }
         continue;
       }
-      if (++idle > kSpinPolls) std::this_thread::sleep_for(kIdleSleep);
+      if (idle < kSpinPolls + kShortSleeps) ++idle;
+      if (idle >= kSpinPolls + kShortSleeps) {
+        std::this_thread::sleep_for(kLongIdleSleep);
+      } else if (idle > kSpinPolls) {
+        std::this_thread::sleep_for(kIdleSleep);
+      }
     }
   }
 };
