@@ -32,7 +32,9 @@ namespace {
 constexpr std::uint64_t kRetryNs = 100'000'000;       // retry a failed batch every 100 ms
 constexpr std::uint64_t kFreeCheckNs = 10'000'000;    // statvfs at most every 10 ms while healthy
 constexpr int kSpinPolls = 64;                        // empty polls before sleeping
+constexpr int kShortSleeps = 1000;                    // then 20 us sleeps (a quiet spell of ~20-50 ms)
 constexpr auto kIdleSleep = std::chrono::microseconds(20);
+constexpr auto kLongIdleSleep = std::chrono::microseconds(50);  // then 50 us: less CPU when quiet
 }  // namespace
 
 struct JournalWriter::Impl {
@@ -262,13 +264,12 @@ struct JournalWriter::Impl {
       w.stats_.bytes.fetch_add(end - done, std::memory_order_relaxed);
       seq += records;
       done = end;
+      // Before the release below: whoever sees this durable seq sees no stale pending time.
+      if (done == pending.size()) w.stats_.oldest_pending_ns.store(0, std::memory_order_relaxed);
       w.durable_.store(seq - 1, std::memory_order_release);
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
     pending_first_seq = seq;
-    if (pending.empty()) {
-      w.stats_.oldest_pending_ns.store(0, std::memory_order_relaxed);
-    }
     if (ok && w.failed_.load(std::memory_order_relaxed)) w.failed_.store(false, std::memory_order_release);
     return ok;
   }
@@ -301,7 +302,12 @@ struct JournalWriter::Impl {
         }
         continue;
       }
-      if (++idle > kSpinPolls) std::this_thread::sleep_for(kIdleSleep);
+      if (idle < kSpinPolls + kShortSleeps) ++idle;
+      if (idle >= kSpinPolls + kShortSleeps) {
+        std::this_thread::sleep_for(kLongIdleSleep);
+      } else if (idle > kSpinPolls) {
+        std::this_thread::sleep_for(kIdleSleep);
+      }
     }
   }
 };

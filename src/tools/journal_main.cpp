@@ -278,6 +278,16 @@ int cmd_replay(const std::filesystem::path& dir, const std::string& config_file)
   std::uint64_t events = 0;
   EventSink sink(buf.data(), buf.size(), &count_events, &events);
   std::uint64_t commands = 0;
+  // Commands wait in a window of two so each is prefetched (Engine::prefetch) before it is
+  // processed, as the core thread does with its ring.
+  constexpr std::size_t kAhead = 2;
+  Command window[kAhead];
+  std::size_t head = 0, queued = 0;
+  const auto process_one = [&] {
+    engine->process(window[head], sink);
+    head = (head + 1) % kAhead;
+    --queued;
+  };
 
   const auto t0 = std::chrono::steady_clock::now();
   const ReadEnd end = read_journal(dir, fp, ReadOptions{}, [&](const Record& r) {
@@ -293,14 +303,22 @@ int cmd_replay(const std::filesystem::path& dir, const std::string& config_file)
         engine = std::make_unique<Engine>(started);
         break;
       }
-      case RecordKind::Command:
+      case RecordKind::Command: {
         if (!engine) engine = std::make_unique<Engine>(cfg);
-        engine->process(r.command(), sink);
+        if (queued == kAhead) process_one();
+        Command& slot = window[(head + queued) % kAhead];
+        slot = r.command();
+        engine->prefetch(slot);
+        ++queued;
         ++commands;
         break;
-      case RecordKind::EndOfDay: break;
+      }
+      case RecordKind::EndOfDay:
+        while (queued != 0) process_one();
+        break;
     }
   });
+  while (queued != 0) process_one();
   sink.flush();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!engine) engine = std::make_unique<Engine>(cfg);

@@ -176,7 +176,8 @@ class JournalWriter {
   /// start, or after the core has stopped); returns its seq.
   std::uint64_t append_marker(RecordKind kind, std::span<const std::uint8_t> payload);
   /// Starts the writer thread (opening after seq 0 if open() was not called). Idle, it polls
-  /// the ring, then sleeps 20 us between polls; with work waiting it does not sleep.
+  /// the ring, then sleeps 20 us between polls, 50 us after about 20 ms of quiet; with work
+  /// waiting it does not sleep.
   void start();
   /// Writes and syncs everything pushed so far, then joins the thread. Safe to call twice.
   /// While writes fail it keeps retrying every 100 ms (it never drops a record), so it returns

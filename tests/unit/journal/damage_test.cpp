@@ -28,7 +28,7 @@ std::uint64_t first_seq_of(const std::filesystem::path& file) {
   return std::stoull(file.filename().string().substr(8, 20));
 }
 
-TEST(DamageTest, AFlippedByteMidJournalIsAnErrorNamingFileAndOffset) {
+TEST(JournalDamageTest, AFlippedByteMidJournalIsAnErrorNamingFileAndOffset) {
   TempDir dir;
   write_journal(dir.path(), kN, kSegBytes);
   auto files = segment_files(dir.path());
@@ -78,7 +78,7 @@ TEST(DamageTest, AFlippedByteMidJournalIsAnErrorNamingFileAndOffset) {
   for (std::uint64_t i = 0; i < last_good; ++i) ASSERT_TRUE(same(again.commands[i], test_command(i + 1)));
 }
 
-TEST(DamageTest, ACorruptCompleteLastRecordIsCorruptionNotATornTail) {
+TEST(JournalDamageTest, ACorruptCompleteLastRecordIsCorruptionNotATornTail) {
   TempDir dir;
   write_journal(dir.path(), 10, 1 << 20);
   const auto file = segment_files(dir.path()).back();
@@ -87,7 +87,7 @@ TEST(DamageTest, ACorruptCompleteLastRecordIsCorruptionNotATornTail) {
   EXPECT_NE(err.find("offset " + std::to_string(kSegmentHeaderSize + 9 * kRecordSize)), std::string::npos) << err;
 }
 
-TEST(DamageTest, ATruncatedLastRecordIsATornTailRepairedOnlyOnRequest) {
+TEST(JournalDamageTest, ATruncatedLastRecordIsATornTailRepairedOnlyOnRequest) {
   TempDir dir;
   write_journal(dir.path(), kN, kSegBytes);
   const auto last = segment_files(dir.path()).back();
@@ -129,7 +129,7 @@ TEST(DamageTest, ATruncatedLastRecordIsATornTailRepairedOnlyOnRequest) {
   for (std::uint64_t i = 0; i < after.commands.size(); ++i) ASSERT_TRUE(same(after.commands[i], test_command(i + 1)));
 }
 
-TEST(DamageTest, ATornFirstRecordOfTheLastSegmentLeavesNoHeaderOnlyFileBehind) {
+TEST(JournalDamageTest, ATornFirstRecordOfTheLastSegmentLeavesNoHeaderOnlyFileBehind) {
   TempDir dir;
   write_journal(dir.path(), 60, kSegBytes);
   const auto last = segment_files(dir.path()).back();
@@ -153,7 +153,7 @@ TEST(DamageTest, ATornFirstRecordOfTheLastSegmentLeavesNoHeaderOnlyFileBehind) {
   EXPECT_EQ(read_all(dir.path()).end.last_seq, first);
 }
 
-TEST(DamageTest, ZeroBytesAfterTheLastRecordAreATornTail) {
+TEST(JournalDamageTest, ZeroBytesAfterTheLastRecordAreATornTail) {
   TempDir dir;
   write_journal(dir.path(), 10, 1 << 20);
   const auto file = segment_files(dir.path()).back();
@@ -167,7 +167,7 @@ TEST(DamageTest, ZeroBytesAfterTheLastRecordAreATornTail) {
   EXPECT_EQ(r.end.last_seq, 10u);
 }
 
-TEST(DamageTest, AnEmptyLastSegmentIsTornAnEmptyMiddleOneIsCorruption) {
+TEST(JournalDamageTest, AnEmptyLastSegmentIsTornAnEmptyMiddleOneIsCorruption) {
   TempDir dir;
   write_journal(dir.path(), kN, kSegBytes);
   const auto empty_last = dir.path() / "journal-00000000000000000401.pjl";
@@ -189,7 +189,7 @@ TEST(DamageTest, AnEmptyLastSegmentIsTornAnEmptyMiddleOneIsCorruption) {
   EXPECT_NE(err.find("offset 0"), std::string::npos) << err;
 }
 
-TEST(DamageTest, AWrongVersionIsAClearErrorNamingTheVersion) {
+TEST(JournalDamageTest, AWrongVersionIsAClearErrorNamingTheVersion) {
   TempDir dir;
   write_journal(dir.path(), 100, kSegBytes);
   const auto file = segment_files(dir.path())[0];
@@ -208,7 +208,7 @@ TEST(DamageTest, AWrongVersionIsAClearErrorNamingTheVersion) {
   EXPECT_EQ(file_bytes(file), b);
 }
 
-TEST(DamageTest, AFingerprintMismatchIsAnErrorAndZeroSkipsTheCheck) {
+TEST(JournalDamageTest, AFingerprintMismatchIsAnErrorAndZeroSkipsTheCheck) {
   TempDir dir;
   write_journal(dir.path(), 20, kSegBytes, 0xABCDEF);
   const std::string err = error_of(dir.path(), {}, 0x123456);
@@ -218,7 +218,7 @@ TEST(DamageTest, AFingerprintMismatchIsAnErrorAndZeroSkipsTheCheck) {
   EXPECT_EQ(read_all(dir.path(), {}, 0).end.last_seq, 20u);
 }
 
-TEST(DamageTest, ASeqGapBetweenSegmentsIsCorruption) {
+TEST(JournalDamageTest, ASeqGapBetweenSegmentsIsCorruption) {
   TempDir dir;
   write_journal(dir.path(), kN, kSegBytes);
   const auto files = segment_files(dir.path());
@@ -228,7 +228,7 @@ TEST(DamageTest, ASeqGapBetweenSegmentsIsCorruption) {
   EXPECT_NE(err.find("expected " + std::to_string(first_seq_of(files[2]))), std::string::npos) << err;
 }
 
-TEST(DamageTest, AnEmptyOrMissingDirectoryIsAnEmptyJournal) {
+TEST(JournalDamageTest, AnEmptyOrMissingDirectoryIsAnEmptyJournal) {
   TempDir dir;
   EXPECT_EQ(read_all(dir.path()).end.last_seq, 0u);
   EXPECT_EQ(read_all(dir.path() / "missing").end.records, 0u);

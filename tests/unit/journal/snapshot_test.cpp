@@ -26,7 +26,7 @@ std::filesystem::path write(const std::filesystem::path& dir, std::uint64_t seq,
   return write_snapshot(dir, seq, fp, parts);
 }
 
-TEST(SnapshotTest, WritesAndReadsBackEverySection) {
+TEST(SnapshotFileTest, WritesAndReadsBackEverySection) {
   TempDir dir;
   const auto path = write(dir.path(), 42);
   EXPECT_EQ(path.filename(), "snapshot-00000000000000000042.pgs");
@@ -42,13 +42,13 @@ TEST(SnapshotTest, WritesAndReadsBackEverySection) {
   EXPECT_NO_THROW((void)read_snapshot(path, 0));
 }
 
-TEST(SnapshotTest, AnEmptySnapshotHasNoSections) {
+TEST(SnapshotFileTest, AnEmptySnapshotHasNoSections) {
   TempDir dir;
   const auto path = write_snapshot(dir.path(), 1, 0, {});
   EXPECT_TRUE(read_snapshot(path, 0).sections.empty());
 }
 
-TEST(SnapshotTest, ReportsWhatIsWrongNamingTheFile) {
+TEST(SnapshotFileTest, ReportsWhatIsWrongNamingTheFile) {
   TempDir dir;
   const auto path = write(dir.path(), 7);
   const auto good = file_bytes(path);
@@ -83,7 +83,7 @@ TEST(SnapshotTest, ReportsWhatIsWrongNamingTheFile) {
   EXPECT_NE(error().find(path.string()), std::string::npos) << error();
 }
 
-TEST(SnapshotTest, NewestValidSkipsAndReportsACorruptNewerOne) {
+TEST(SnapshotFileTest, NewestValidSkipsAndReportsACorruptNewerOne) {
   TempDir dir;
   write(dir.path(), 10);
   write(dir.path(), 20);
@@ -107,7 +107,7 @@ TEST(SnapshotTest, NewestValidSkipsAndReportsACorruptNewerOne) {
   EXPECT_FALSE(newest_valid_snapshot(dir.path() / "none", 5, nullptr));
 }
 
-TEST(SnapshotTest, PruneKeepsTheNewest) {
+TEST(SnapshotFileTest, PruneKeepsTheNewest) {
   TempDir dir;
   for (std::uint64_t s : {5, 15, 25, 35}) write(dir.path(), s);
   EXPECT_EQ(prune_snapshots(dir.path(), 2), 2u);

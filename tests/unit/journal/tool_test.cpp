@@ -93,7 +93,7 @@ std::vector<Command> demo_commands(std::size_t n) {
 
 void noop_flush(void*, const Event*, std::size_t) noexcept {}
 
-class ToolTest : public ::testing::Test {
+class JournalToolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     cfg_ = demo_engine();
@@ -120,7 +120,7 @@ class ToolTest : public ::testing::Test {
   std::vector<Command> commands_;
 };
 
-TEST_F(ToolTest, VerifyExitsZeroOnACleanJournalAndOneOnADamagedOne) {
+TEST_F(JournalToolTest, VerifyExitsZeroOnACleanJournalAndOneOnADamagedOne) {
   const ToolRun clean = run("verify " + dir_.path().string() + " --config " + kConfig);
   EXPECT_EQ(clean.status, 0) << clean.out;
   EXPECT_NE(clean.out.find("verify: clean"), std::string::npos) << clean.out;
@@ -136,7 +136,7 @@ TEST_F(ToolTest, VerifyExitsZeroOnACleanJournalAndOneOnADamagedOne) {
   EXPECT_NE(bad.out.find("verify: DAMAGED"), std::string::npos) << bad.out;
 }
 
-TEST_F(ToolTest, VerifyReportsATornTailAndAFingerprintMismatch) {
+TEST_F(JournalToolTest, VerifyReportsATornTailAndAFingerprintMismatch) {
   const auto last = segment_files(dir_.path()).back();
   std::filesystem::resize_file(last, std::filesystem::file_size(last) - 3);
   const ToolRun torn = run("verify " + dir_.path().string());
@@ -152,7 +152,7 @@ TEST_F(ToolTest, VerifyReportsATornTailAndAFingerprintMismatch) {
   EXPECT_NE(other.out.find("fingerprint mismatch"), std::string::npos) << other.out;
 }
 
-TEST_F(ToolTest, ReplayPrintsTheSameStateHashAsAnEngineFedTheSameCommands) {
+TEST_F(JournalToolTest, ReplayPrintsTheSameStateHashAsAnEngineFedTheSameCommands) {
   EngineConfig started = cfg_;
   for (auto& i : started.instruments) {
     if (i.initial_status == TradingStatus::Trading) i.initial_status = TradingStatus::OpeningCall;
@@ -176,7 +176,7 @@ TEST_F(ToolTest, ReplayPrintsTheSameStateHashAsAnEngineFedTheSameCommands) {
   EXPECT_NE(r.out.find("commands/s: "), std::string::npos) << r.out;
 }
 
-TEST_F(ToolTest, PrintDecodesRecordsFromASeqUpToALimit) {
+TEST_F(JournalToolTest, PrintDecodesRecordsFromASeqUpToALimit) {
   const ToolRun r = run("print " + dir_.path().string() + " --from 5 --limit 3");
   EXPECT_EQ(r.status, 0) << r.out;
   std::istringstream lines(r.out);
@@ -195,7 +195,7 @@ TEST_F(ToolTest, PrintDecodesRecordsFromASeqUpToALimit) {
   EXPECT_NE(second.out.find(" side=" + std::string(1, static_cast<char>(c.new_order.side))), std::string::npos);
 }
 
-TEST(ToolUsageTest, UsageErrorsExitTwoAndHelpExitsZero) {
+TEST(JournalToolUsageTest, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(run("").status, 2);
   EXPECT_EQ(run("frobnicate /tmp").status, 2);
   EXPECT_EQ(run("print").status, 2);
