@@ -115,7 +115,7 @@ gateway::UserAccount account_of(const config::ServiceConfig& cfg, const config::
   return a;
 }
 
-/// UDP ingress -> egress: edge rejects, gap notifications, re-requests (ingress::UdpNotice).
+/// UDP ingress -> egress: gap notifications, re-requests (ingress::UdpNotice).
 using NoticeRing = ring::SpscRing<ingress::UdpNotice, 4096>;
 
 /// The UDP ingress's outputs on the lcore: its command ring into the core, the notice ring to
@@ -885,13 +885,13 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   }
 
   // The UDP replier's counters are the io thread's plain integers: tick() copies them here.
-  std::array<std::atomic<std::uint64_t>, 7> reply_cells_{};
+  std::array<std::atomic<std::uint64_t>, 6> reply_cells_{};
 
   void publish_reply_counters() {
     if (!replier_) return;
     const ingress::UdpReplyCounters& c = replier_->counters();
-    const std::array<std::uint64_t, 7> v{c.packets, c.messages, c.heartbeats, c.gap_notices,
-                                         c.requests, c.retransmitted_packets, c.edge_rejects};
+    const std::array<std::uint64_t, 6> v{c.packets, c.messages, c.heartbeats, c.gap_notices,
+                                         c.requests, c.retransmitted_packets};
     for (std::size_t i = 0; i < v.size(); ++i) reply_cells_[i].store(v[i], std::memory_order_relaxed);
   }
 
@@ -927,8 +927,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     m->add_counter("peregrine_udp_bad_messages_total", "UDP messages that are not OUCH 4.2 inbound.", {}, cell(uc.bad_messages));
     m->add_counter("peregrine_udp_ring_full_total", "Commands the core's UDP ring refused (back-pressure).", {}, cell(uc.ring_full));
     m->add_counter("peregrine_udp_notice_ring_full_total", "Notices the notice ring refused.", {}, cell(uc.notice_ring_full));
-    static constexpr std::array<const char*, 7> kReply{"packets", "messages", "heartbeats", "gap_notices",
-                                                       "requests", "retransmitted_packets", "edge_rejects"};
+    static constexpr std::array<const char*, 6> kReply{"packets", "messages", "heartbeats", "gap_notices",
+                                                       "requests", "retransmitted_packets"};
     for (std::size_t i = 0; i < kReply.size(); ++i)
       m->add_counter("peregrine_udp_replies_total", "UDP reply-side counts by kind.", {{"kind", kReply[i]}},
                      [this, i] { return static_cast<double>(reply_cells_[i].load(std::memory_order_relaxed)); });

@@ -32,6 +32,7 @@ std::string_view to_string(RejectCode c) noexcept {
     case RejectCode::NothingToCancel: return "nothing_to_cancel";
     case RejectCode::OrderPoolFull: return "order_pool_full";
     case RejectCode::TokenTableFull: return "token_table_full";
+    case RejectCode::Gateway: return "gateway";
   }
   return "unknown";
 }

@@ -1026,6 +1026,14 @@ void Engine::process(const Command& cmd, EventSink& sink) noexcept {
     case CommandType::MassCancel: s_->on_mass_cancel(cmd.mass_cancel, cmd.ts, sink); break;
     case CommandType::SetKillSwitch: s_->on_kill_switch(cmd.kill_switch, cmd.ts, sink); break;
     case CommandType::SetTradingStatus: s_->on_trading_status(cmd.trading_status, cmd.ts, sink); break;
+    case CommandType::EdgeReject: {  // the gateway's refusal, sequenced here; no state is read or changed
+      Event& e = sink.emplace(EventType::Rejected, cmd.ts);
+      e.owner = cmd.edge_reject.owner;
+      e.token = cmd.edge_reject.token;
+      e.code = static_cast<std::uint8_t>(RejectCode::Gateway);
+      e.ref = cmd.edge_reject.reason;
+      break;
+    }
     default: s_->reject_admin(sink, cmd.ts, RejectCode::InvalidOrderType); break;
   }
   if (!s_->dirty_books.empty()) s_->publish_indicatives(sink, cmd.ts);

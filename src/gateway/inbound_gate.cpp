@@ -30,13 +30,13 @@ InboundDecision InboundGate::admit(std::span<const std::uint8_t> message, const 
                                                         : m.cancel.token;
   if (over_throttle(throttle_per_second, now_ns)) {
     d.kind = InboundDecision::Kind::Throttled;
-    d.reject = ouch::Rejected{ts.value(), d.token, ouch::reject::kOther};
+    d.command = edge_reject_of(session, d.token, ouch::reject::kOther, ts);
     return d;
   }
   const proto::InboundTranslation t = proto::translate(m, session, ts);
   if (!t.is_command()) {
     d.kind = InboundDecision::Kind::EdgeReject;
-    d.reject = t.reject;
+    d.command = edge_reject_of(session, t.reject.token, t.reject.reason, ts);
     return d;
   }
   d.kind = InboundDecision::Kind::Submit;

@@ -75,11 +75,11 @@ SoupServerSession::~SoupServerSession() {
 }
 
 void SoupServerSession::on_bytes(std::span<const std::uint8_t> bytes, std::uint64_t now_ns) {
-  if (state_ == State::Closed) return;
+  if (state_ == State::Closed || throttle_closing_) return;  // logging out: input is not read
   last_rx_ns_ = now_ns;
   const soup::DecodeStatus st = decoder_.dispatch(bytes, [&](const soup::Packet& p) {
     handle(p, now_ns);
-    return state_ != State::Closed;
+    return state_ != State::Closed && !throttle_closing_;
   });
   if (st != soup::DecodeStatus::Ok) {
     ++counters_.protocol_errors;
@@ -157,28 +157,36 @@ void SoupServerSession::handle_data(const soup::Packet& p, std::uint64_t now_ns)
       ++counters_.protocol_errors;
       return finish(CloseReason::BadMessage, true);
     case InboundDecision::Kind::Throttled:
-      // Over the limit: this message is refused, then the session is logged out.
+      // Over the limit: this message is refused, then the session is logged out. The refusal
+      // comes back from the core like every reply; the session takes no more input and closes
+      // once it has sent it (throttle_closing_).
       ++counters_.throttled;
-      reject_at_edge(d.reject, now_ns);
-      return finish(CloseReason::Throttled, true);
+      host_.submit_control(d.command);
+      cancel_on_disconnect();  // at the logout's moment, right behind the refusal
+      throttle_closing_ = true;
+      throttle_reject_ = ouch::Rejected{ts.value(), d.token, ouch::reject::kOther};
+      throttle_since_ns_ = now_ns == 0 ? 1 : now_ns;
+      return;
     case InboundDecision::Kind::EdgeReject:
       ++counters_.edge_rejects;
-      return reject_at_edge(d.reject, now_ns);
+      // Through the core, so that the Rejected is sequenced (and journaled) in the user's stream.
+      return host_.submit_control(d.command);
     case InboundDecision::Kind::Submit:
       if (!host_.submit(d.command)) {
         ++counters_.ring_full_rejects;
-        reject_at_edge(ouch::Rejected{ts.value(), d.token, ouch::reject::kOther}, now_ns);
+        // The host keeps the refusal and pushes it, in order, when the ring has room.
+        host_.submit_control(edge_reject_of(ouch_, d.token, ouch::reject::kOther, ts));
       }
       return;
   }
 }
 
-void SoupServerSession::reject_at_edge(const ouch::Rejected& r, std::uint64_t now_ns) {
-  // Sequenced like every other outbound message, so a replay shows it too.
-  std::array<std::uint8_t, ouch::kMaxMessageSize> msg{};
-  const std::size_t n = ouch::encode(r, msg);
-  user_->journal.append({msg.data(), n});
-  deliver(now_ns);
+void SoupServerSession::cancel_on_disconnect() {
+  if (cancel_submitted_ || user_ == nullptr || !user_->account.cancel_on_disconnect) return;
+  cancel_submitted_ = true;
+  ++counters_.cancel_on_disconnect;
+  host_.submit_control(make_mass_cancel(Timestamp{last_rx_ns_ - origin_ns_}, user_->account.firm, InstrumentId{0},
+                                      user_->account.owner, CancelReason::Disconnected));
 }
 
 void SoupServerSession::send_packet(soup::PacketType type, std::span<const std::uint8_t> payload,
@@ -201,8 +209,10 @@ void SoupServerSession::deliver(std::uint64_t now_ns) {
   const std::uint64_t before = next_to_send_;
   while (next_to_send_ < j.next_seq()) {
     if (limits_.deliver_high_water != 0 && host_.queued_bytes() >= limits_.deliver_high_water) break;
-    send_packet(soup::PacketType::SequencedData, j.get(next_to_send_), now_ns);
+    const std::span<const std::uint8_t> msg = j.get(next_to_send_);
+    send_packet(soup::PacketType::SequencedData, msg, now_ns);
     ++next_to_send_;
+    if (throttle_closing_ && is_throttle_reject(msg)) return finish(CloseReason::Throttled, true);
   }
   if (next_to_send_ == j.next_seq() || next_to_send_ != before) {
     stalled_since_ns_ = 0;  // caught up, or the client is reading
@@ -211,10 +221,22 @@ void SoupServerSession::deliver(std::uint64_t now_ns) {
   }
 }
 
+bool SoupServerSession::is_throttle_reject(std::span<const std::uint8_t> msg) const noexcept {
+  if (msg.empty() || msg[0] != static_cast<std::uint8_t>(ouch::OutboundType::Rejected)) return false;
+  ouch::Outbound m{};
+  return ouch::decode_outbound(msg, m) == ouch::Status::Ok && m.type == ouch::OutboundType::Rejected &&
+         m.rejected == throttle_reject_;
+}
+
 void SoupServerSession::on_tick(std::uint64_t now_ns) {
   if (state_ == State::Closed) return;
   if (now_ns - last_rx_ns_ >= limits_.timeout_ns) return finish(CloseReason::Timeout, true);
   deliver(now_ns);
+  if (state_ == State::Closed) return;
+  // The core has not answered the throttled message in time: log out without it (it stays in
+  // the user's stream and a re-login replays it).
+  if (throttle_closing_ && now_ns - throttle_since_ns_ >= limits_.throttle_close_wait_ns)
+    return finish(CloseReason::Throttled, true);
   if (stalled_since_ns_ != 0 && now_ns - stalled_since_ns_ >= limits_.stall_timeout_ns) {
     ++counters_.slow_consumers;
     return finish(CloseReason::SlowConsumer, true);
@@ -242,12 +264,7 @@ void SoupServerSession::finish(CloseReason why, bool tell_host) {
   if (was_logged_in && user_ != nullptr) {
     if (user_->active == this) user_->active = nullptr;
     // Cancel-on-disconnect: however the session ended, this user's live orders go.
-    if (user_->account.cancel_on_disconnect) {
-      ++counters_.cancel_on_disconnect;
-      host_.submit_control(make_mass_cancel(Timestamp{last_rx_ns_ - origin_ns_}, user_->account.firm,
-                                          InstrumentId{0}, user_->account.owner,
-                                          CancelReason::Disconnected));
-    }
+    cancel_on_disconnect();
   }
   if (tell_host) host_.close(why);
 }

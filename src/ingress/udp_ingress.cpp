@@ -115,6 +115,10 @@ PacketOutcome UdpIngress::on_datagram(const UdpDatagram& d, std::uint64_t now_ns
     const gateway::InboundDecision dec = b.gate.admit(msg, b.cfg.ouch, b.cfg.throttle_per_second, now_ns, ts);
     switch (dec.kind) {
       case Kind::Submit:
+      case Kind::EdgeReject:
+      case Kind::Throttled:
+        // An order, cancel or replace, or the EdgeReject the core answers with the refusal: either
+        // way a command, so that every reply is sequenced (and journaled) by the core.
         if (!host_.submit(dec.command)) {
           // Not taken: the client is told to resend from here (nothing lost, nothing doubled).
           counters_.ring_full.add();
@@ -122,21 +126,9 @@ PacketOutcome UdpIngress::on_datagram(const UdpDatagram& d, std::uint64_t now_ns
           return count(PacketOutcome::Backpressure);
         }
         counters_.commands.add();
+        if (dec.kind == Kind::EdgeReject) counters_.edge_rejects.add();
+        if (dec.kind == Kind::Throttled) counters_.throttled.add();
         break;
-      case Kind::EdgeReject:
-      case Kind::Throttled: {
-        UdpNotice rej;
-        rej.kind = UdpNotice::Kind::EdgeReject;
-        rej.binding = static_cast<std::uint16_t>(i);
-        rej.sequence = s;
-        rej.reject = dec.reject;
-        if (!notify(rej)) {
-          notice_gap(i, end - s, now_ns);
-          return count(PacketOutcome::Backpressure);
-        }
-        (dec.kind == Kind::Throttled ? counters_.throttled : counters_.edge_rejects).add();
-        break;
-      }
       case Kind::BadMessage:
         counters_.bad_messages.add();
         break;

@@ -75,15 +75,6 @@ void UdpReplier::on_notice(const UdpNotice& n, std::uint64_t now_ns) {
   const std::size_t i = n.binding;
   End& e = ends_[i];
   switch (n.kind) {
-    case UdpNotice::Kind::EdgeReject: {
-      std::array<std::uint8_t, ouch::kMaxMessageSize> msg{};
-      const std::size_t len = ouch::encode(n.reject, msg);
-      e.user->journal.append({msg.data(), len});
-      ++counters_.edge_rejects;
-      // The same user may also be logged in over SoupBinTCP: it sees every reply too.
-      if (e.user->active != nullptr) e.user->active->deliver(now_ns);
-      return;
-    }
     case UdpNotice::Kind::Gap:
       // Inbound gap: the 20-byte request form, sequence = next expected, count = missing.
       send_header(i, n.sequence, n.count == 0 ? 1 : n.count, now_ns);

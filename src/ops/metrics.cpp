@@ -17,6 +17,7 @@ std::string_view to_label(CommandType t) noexcept {
     case CommandType::MassCancel: return "mass_cancel";
     case CommandType::SetKillSwitch: return "set_kill_switch";
     case CommandType::SetTradingStatus: return "set_trading_status";
+    case CommandType::EdgeReject: return "edge_reject";
   }
   return "unknown";
 }

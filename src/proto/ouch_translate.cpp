@@ -228,7 +228,10 @@ bool to_ouch(const Event& ev, const ReferenceLookup& ref, ouch::Outbound& out) n
       ouch::Rejected m{};
       m.timestamp = ts;
       m.token = ev.token;
-      m.reason = to_ouch_reject_reason(static_cast<RejectCode>(ev.code));
+      // A gateway refusal carries its own OUCH reason (EdgeRejectCmd); the core's codes map.
+      m.reason = static_cast<RejectCode>(ev.code) == RejectCode::Gateway
+                     ? static_cast<char>(static_cast<std::uint8_t>(ev.ref))
+                     : to_ouch_reject_reason(static_cast<RejectCode>(ev.code));
       out.type = ouch::OutboundType::Rejected;
       out.rejected = m;
       return true;

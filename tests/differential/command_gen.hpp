@@ -474,7 +474,8 @@ class CommandGen {
                                    TradingStatus::Halted);
       default: {
         Command c = make_cancel(Timestamp{ts_}, OwnerId{1}, fresh_token('U'));
-        c.type = static_cast<CommandType>(rng_.chance(1, 2) ? 0 : 7 + rng_.below(200));
+        // Types past the last real one (EdgeReject = 7); the reference book knows no others.
+        c.type = static_cast<CommandType>(rng_.chance(1, 2) ? 0 : 8 + rng_.below(200));
         return c;
       }
     }

@@ -95,6 +95,7 @@ std::string_view reject_name(std::uint8_t c) {
     case RejectCode::NothingToCancel: return "NothingToCancel";
     case RejectCode::OrderPoolFull: return "OrderPoolFull";
     case RejectCode::TokenTableFull: return "TokenTableFull";
+    case RejectCode::Gateway: return "Gateway";
   }
   return "?";
 }

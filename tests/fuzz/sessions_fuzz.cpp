@@ -4,14 +4,20 @@
 //   valid login so the fuzzer also reaches the logged-in state. The rest is fed in chunks whose
 //   sizes come from the input itself, with time moving on between chunks (ticks, timeouts).
 // Checks: no crash or sanitizer report; nothing is sent or submitted after a session closes;
-// a closed session stays closed.
+// a closed session stays closed. The host plays the core for the commands the session itself
+// generates: an EdgeReject (edge refusal, full ring, throttle) comes back, between chunks, as
+// the real Engine's Rejected in the user's journal, as the server's egress would put it there.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <type_traits>
 #include <vector>
 
+#include "peregrine/core/engine.hpp"
+#include "peregrine/core/event.hpp"
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/egress/itch_journal.hpp"
 #include "peregrine/egress/mold_packetizer.hpp"
@@ -32,16 +38,63 @@ class Host final : public gateway::SessionHost, public egress::FeedHost {
     if (closed) std::abort();
     return (++submitted % 7) != 0;  // now and then the ring is "full"
   }
-  void submit_control(const Command&) override { ++control; }
+  void submit_control(const Command& c) override {
+    ++control;
+    pending.push_back(c);
+  }
   void close(gateway::CloseReason) override {
     if (closed) std::abort();  // closed twice
     closed = true;
   }
+  // The core and egress: runs the pending control commands through an Engine and appends the
+  // owner's OUCH replies to its journal. The caller then lets the session deliver.
+  void run_core(gateway::UserDirectory& dir);
+
   bool closed = false;
   std::size_t sent = 0;
   std::size_t submitted = 0;
   std::size_t control = 0;
+  std::vector<Command> pending;
 };
+
+EngineConfig core_config() {
+  EngineConfig cfg;
+  InstrumentConfig i;
+  i.symbol = Symbol::from("600519");
+  i.reference_price = Price{1'800'000};
+  cfg.instruments.push_back(i);
+  FirmConfig f;
+  f.name = FirmName::from("FRMA");
+  cfg.firms.push_back(f);
+  cfg.max_orders = 64;
+  cfg.max_tokens = 64;
+  return cfg;
+}
+
+void Host::run_core(gateway::UserDirectory& dir) {
+  static Engine engine(core_config());
+  static const proto::ConfigLookup lookup(engine.config());
+  std::vector<Event> events;
+  std::array<Event, 8> buf{};
+  EventSink sink(buf.data(), buf.size(), [](void* ctx, const Event* ev, std::size_t n) noexcept {
+    auto* out = static_cast<std::vector<Event>*>(ctx);
+    out->insert(out->end(), ev, ev + n);
+  }, &events);
+  for (const Command& c : pending) {
+    // Only the session's own answers matter here; cancel-on-disconnect would find nothing live.
+    if (c.type == CommandType::EdgeReject) engine.process(c, sink);
+  }
+  sink.flush();
+  pending.clear();
+  for (const Event& e : events) {
+    if (e.type != EventType::Rejected) std::abort();  // an EdgeReject has no other answer
+    gateway::UserState* u = dir.find(e.owner);
+    proto::ouch::Outbound o{};
+    if (u == nullptr || !proto::to_ouch(e, lookup, o)) std::abort();
+    std::array<std::uint8_t, proto::ouch::kMaxMessageSize> msg{};
+    u->journal.append({msg.data(), proto::ouch::encode(o, msg)});
+  }
+}
 
 gateway::UserDirectory& users() {
   static gateway::UserDirectory dir = [] {
@@ -80,6 +133,10 @@ void feed_chunks(Session& s, Host& host, const std::uint8_t* data, std::size_t s
     const std::size_t n = chunk < size - i ? chunk : size - i;
     now += (data[i - 1] & 0x80) ? 2'000'000'000ULL : 1'000ULL;
     s.on_bytes({data + i, n}, now);
+    if constexpr (std::is_same_v<Session, gateway::SoupServerSession>) {
+      host.run_core(users());
+      s.deliver(now);
+    }
     s.on_tick(now);
     i += n;
   }

@@ -2,15 +2,20 @@
 // sequence of records [u16 length][bytes]. With the first input byte even each record is a whole
 // Ethernet frame (parse_udp_frame, then UdpIngress when it parses); odd, each record is a UDP
 // payload from the bound client endpoint (so the fuzzer reaches MoldUDP64 and OUCH without
-// having to find checksums). Notices are replayed into a UdpReplier over a real journal, every
-// reply it sends is checked to parse as MoldUDP64, and the ingress's invariants are checked:
-// the next expected sequence number never goes down, and every command carries the bound owner.
+// having to find checksums). Notices are replayed into a UdpReplier over a real journal, and the
+// EdgeReject commands (edge refusals) go through a real Engine whose Rejected lands in that
+// journal, as the core and egress would put it there; every reply the replier sends is checked
+// to parse as MoldUDP64, and the ingress's invariants are checked: the next expected sequence
+// number never goes down, and every command carries the bound owner.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
 
+#include "peregrine/core/engine.hpp"
+#include "peregrine/core/event.hpp"
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/ingress/udp_replier.hpp"
@@ -24,10 +29,12 @@ class Host : public UdpIngressHost {
  public:
   bool submit(const Command& cmd) noexcept override {
     if (++submits % 7 == 0) return false;  // a full ring now and then
-    const OwnerId owner = cmd.type == CommandType::NewOrder ? cmd.new_order.owner
-                          : cmd.type == CommandType::Cancel ? cmd.cancel.owner
-                                                            : cmd.replace.owner;
+    const OwnerId owner = cmd.type == CommandType::NewOrder     ? cmd.new_order.owner
+                          : cmd.type == CommandType::Cancel     ? cmd.cancel.owner
+                          : cmd.type == CommandType::EdgeReject ? cmd.edge_reject.owner
+                                                                : cmd.replace.owner;
     if (owner != OwnerId{1}) std::abort();
+    if (cmd.type == CommandType::EdgeReject) edge_rejects.push_back(cmd);
     return true;
   }
   bool notify(const UdpNotice& n) noexcept override {
@@ -37,7 +44,44 @@ class Host : public UdpIngressHost {
   }
   std::size_t submits = 0;
   std::vector<UdpNotice> notices;
+  std::vector<Command> edge_rejects;
 };
+
+EngineConfig core_config() {
+  EngineConfig cfg;
+  InstrumentConfig i;
+  i.symbol = Symbol::from("600519");
+  i.reference_price = Price{1'800'000};
+  cfg.instruments.push_back(i);
+  FirmConfig f;
+  f.name = FirmName::from("FRMA");
+  cfg.firms.push_back(f);
+  cfg.max_orders = 16;
+  cfg.max_tokens = 16;
+  return cfg;
+}
+
+// The core and egress for the edge refusals: each EdgeReject's one Rejected, as OUCH, appended
+// to the user's journal.
+void run_core(std::vector<Command>& cmds, gateway::UserState& user) {
+  static Engine engine(core_config());
+  static const proto::ConfigLookup lookup(engine.config());
+  std::vector<Event> events;
+  std::array<Event, 8> buf{};
+  EventSink sink(buf.data(), buf.size(), [](void* ctx, const Event* ev, std::size_t n) noexcept {
+    auto* out = static_cast<std::vector<Event>*>(ctx);
+    out->insert(out->end(), ev, ev + n);
+  }, &events);
+  for (const Command& c : cmds) engine.process(c, sink);
+  sink.flush();
+  cmds.clear();
+  for (const Event& e : events) {
+    proto::ouch::Outbound o{};
+    if (e.type != EventType::Rejected || e.owner != user.account.owner || !proto::to_ouch(e, lookup, o)) std::abort();
+    std::array<std::uint8_t, proto::ouch::kMaxMessageSize> msg{};
+    user.journal.append({msg.data(), proto::ouch::encode(o, msg)});
+  }
+}
 
 constexpr std::uint32_t kClient = 0x0A000002;
 constexpr std::uint16_t kClientPort = 40000;
@@ -94,6 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     expected = ingress.next_expected(0);
     for (const UdpNotice& notice : host.notices) replier.on_notice(notice, now);
     host.notices.clear();
+    run_core(host.edge_rejects, *users.find(OwnerId{1}));
     replier.flush(now);
   }
   return 0;

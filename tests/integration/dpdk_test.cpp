@@ -408,8 +408,8 @@ TEST(DpdkPcapTest, RepliesAndBooksEqualTheTcpGatewaysAndHostilePacketsAreDropped
   EXPECT_EQ(udp_depth, tcp_depth);
 
   // 5. The tx pcap: per user, MoldUDP64 packets numbered 1, 2, ... with exactly the TCP replies
-  // (as a multiset: an edge reject is journaled by the io thread, so its place among the core's
-  // replies may differ), plus DEMO2's one gap notification.
+  // (as a multiset: edge rejects now come from the core too, but the two runs feed it through
+  // different rings, so a reply's place may differ), plus DEMO2's one gap notification.
   std::vector<std::vector<std::string>> udp(kUsers.size());
   std::vector<std::uint64_t> expect_seq(kUsers.size(), 1);
   int gap_notices = 0;

@@ -601,13 +601,20 @@ TEST_F(ServerTest, ThrottleRejectsThenLogsOut) {
   {
     auto c = ouch_login("THR1", "thr1pass");  // throttle_per_second: 5
     for (int i = 0; i < 8; ++i) c->enter_order(OrderSpec{"T" + std::to_string(i), 'B', 100, "601318", 520000});
-    // The sixth message in the second is refused at the edge ('O'), then the session ends.
+    // The sixth message in the second is refused at the edge ('O'): the refusal goes through the
+    // core behind the five orders, and the session ends once it has sent it.
     OuchEvent reject;
     OuchEvent e;
+    int live_accepted = 0;
     for (e = c->next(kWait); e.kind == Kind::Data; e = c->next(kWait)) {
       if (e.is(OT::Rejected)) reject = e;
+      if (e.is(OT::Accepted)) {
+        EXPECT_FALSE(reject.is(OT::Rejected)) << "an Accepted after the Rejected";
+        ++live_accepted;
+      }
     }
     EXPECT_EQ(e.kind, Kind::Closed);
+    EXPECT_EQ(live_accepted, 5);
     ASSERT_TRUE(reject.is(OT::Rejected));
     EXPECT_EQ(reject.msg.rejected.token.view(), "T5");
     EXPECT_EQ(reject.msg.rejected.reason, 'O');
@@ -879,6 +886,11 @@ TEST_F(ServerTest, BadOrderFieldsAreRejectedWithPreciseReasons) {
   // The session is still usable.
   c->enter_order(OrderSpec{"OK1", 'B', 100, "601318", 520000});
   EXPECT_TRUE(c->next(kWait).is(OT::Accepted));
+  // X2, X3 and X4 were refused at the edge, yet the core answered them (EdgeReject commands):
+  // every reply is the core's, so the journal replays it.
+  const std::string m = http(http_port_, "GET", "/metrics").body;
+  EXPECT_NE(m.find("peregrine_core_commands_total{type=\"edge_reject\"} 3\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("peregrine_core_rejected_total{reason=\"gateway\"} 3\n"), std::string::npos);
 }
 
 class SlowConsumerTest : public ServerTest {

@@ -46,6 +46,8 @@ enum class RejectCode : std::uint8_t {
   // capacity (80..)
   OrderPoolFull = 80,   ///< no free order slot                           OUCH 'O'
   TokenTableFull,       ///< the day's token table is full                OUCH 'O'
+  // gateway (96..)
+  Gateway = 96,         ///< refused at the edge (EdgeReject command); the OUCH reason is the event's ref
 };
 
 /// Why a live order (or part of it) was cancelled.
@@ -61,6 +63,7 @@ enum class CancelReason : std::uint8_t {
 };
 
 /// OUCH 4.2 Rejected "Reject Reason" for a code ('O' "Other" where OUCH has nothing closer).
+/// Gateway maps to 'O' here; proto::to_ouch takes the reason from the event's ref instead.
 [[nodiscard]] constexpr char to_ouch_reject_reason(RejectCode c) noexcept {
   switch (c) {
     case RejectCode::UnknownSymbol: return 'S';

@@ -19,6 +19,7 @@ enum class CommandType : std::uint8_t {
   MassCancel = 4,
   SetKillSwitch = 5,
   SetTradingStatus = 6,
+  EdgeReject = 7,
 };
 
 /// Enter an order (OUCH Enter Order 'O').
@@ -92,6 +93,16 @@ struct SetTradingStatusCmd {
   StatusAction action;
 };
 
+/// A message the gateway refused before the core (InboundGate: translation, throttle, a full
+/// ring). The core only answers it with one Rejected event (code Gateway, ref = `reason`) so
+/// that the refusal is sequenced, journaled and replayed like every other reply; it changes no
+/// state. `reason` is the gateway's OUCH reject reason, opaque to the core.
+struct EdgeRejectCmd {
+  OwnerId owner;
+  Token token;
+  std::uint8_t reason;
+};
+
 /// One command. `ts` is stamped by the caller (gateway or replay); the core reads no clock.
 struct Command {
   CommandType type;
@@ -104,6 +115,7 @@ struct Command {
     MassCancelCmd mass_cancel;
     SetKillSwitchCmd kill_switch;
     SetTradingStatusCmd trading_status;
+    EdgeRejectCmd edge_reject;
   };
 };
 
@@ -201,6 +213,15 @@ inline Command make_schedule_phase(Timestamp ts, InstrumentId instrument, Tradin
 inline Command make_resume(Timestamp ts, InstrumentId instrument, bool via_call) noexcept {
   return make_trading_status(ts, instrument, via_call ? TradingStatus::ResumeCall : TradingStatus::Trading,
                              StatusAction::Resume);
+}
+
+/// The gateway's refusal of `token` from `owner`, for the core to sequence (EdgeRejectCmd).
+inline Command make_edge_reject(Timestamp ts, OwnerId owner, Token token, std::uint8_t reason) noexcept {
+  Command c = detail::blank_command(CommandType::EdgeReject, ts);
+  c.edge_reject.owner = owner;
+  c.edge_reject.token = token;
+  c.edge_reject.reason = reason;
+  return c;
 }
 
 }  // namespace peregrine

@@ -43,6 +43,7 @@ enum class EventType : std::uint8_t {
 /// |---|---|
 /// | Accepted | owner firm instrument side order_type tif post_only order_id price(0 for market) qty=leaves min_qty token |
 /// | Rejected | owner firm instrument(0 if unresolved; a trading-status command's id as given) code=RejectCode token (replace: token=replacement, token2=existing) |
+/// | Rejected (code Gateway: an EdgeReject command) | owner code=Gateway ref=the gateway's OUCH reject reason token; firm=0 instrument=0 |
 /// | Executed | owner firm instrument side order_id price qty leaves ref=match number code=Liquidity token |
 /// | Canceled | owner firm instrument side order_id qty(decrement) leaves code=CancelReason token |
 /// | Replaced | owner firm instrument side order_type tif post_only order_id ref=previous order id price qty=leaves token token2=previous token |

@@ -14,19 +14,27 @@
 
 namespace peregrine::gateway {
 
-/// What to do with one inbound message.
+/// What to do with one inbound message. Every outcome but BadMessage is a command for the core:
+/// refusals too travel as an EdgeReject command, so that the core sequences the OUCH Rejected
+/// (and the journal replays it) like every other reply.
 struct InboundDecision {
   enum class Kind : std::uint8_t {
-    Submit,      ///< `command` goes to the core (if its ring refuses it, reject with kOther)
-    EdgeReject,  ///< `reject` goes back to the client; the core never sees the message
-    Throttled,   ///< over the per-second limit: `reject` (kOther) goes back
-    BadMessage,  ///< the bytes are not an OUCH 4.2 inbound message
+    Submit,      ///< `command` (the order, cancel or replace) goes to the core; if its ring refuses
+                 ///< it, the caller refuses the message with edge_reject_of(..., kOther)
+    EdgeReject,  ///< `command` is make_edge_reject(): the message itself never reaches the core
+    Throttled,   ///< over the per-second limit: `command` is make_edge_reject(..., kOther)
+    BadMessage,  ///< the bytes are not an OUCH 4.2 inbound message: no command
   };
   Kind kind;
-  Token token;             ///< the message's token (replacement token for Replace); valid unless BadMessage
-  Command command;         ///< valid when Submit
-  proto::ouch::Rejected reject;  ///< valid when EdgeReject or Throttled
+  Token token;      ///< the message's token (replacement token for Replace); valid unless BadMessage
+  Command command;  ///< valid unless BadMessage
 };
+
+/// The EdgeReject command refusing `token` of `session` with OUCH reason `reason`, stamped `ts`.
+[[nodiscard]] inline Command edge_reject_of(const proto::OuchSession& session, Token token, char reason,
+                                            Timestamp ts) noexcept {
+  return make_edge_reject(ts, session.owner, token, static_cast<std::uint8_t>(reason));
+}
 
 /// Per-session state of the edge checks: the throttle's one-second window.
 class InboundGate {

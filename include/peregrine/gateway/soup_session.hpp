@@ -91,8 +91,10 @@ class SessionHost {
   /// Hands a client's command to the core; false when the ring is full (the session then
   /// refuses the message).
   virtual bool submit(const Command& cmd) = 0;
-  /// Hands a command the session itself generates (cancel-on-disconnect) to the core. It must
-  /// not be lost: when the ring is full the host keeps it and retries before anything else.
+  /// Hands a command the session itself generates (cancel-on-disconnect, the EdgeReject of a
+  /// message refused at the edge) to the core. It must not be lost: when the ring is full the
+  /// host keeps it and retries, in order, before anything else (and submit() returns false
+  /// while it holds any, so nothing overtakes them).
   virtual void submit_control(const Command& cmd) = 0;
   /// Closes the connection after the queued bytes (SlowConsumer: at once, dropping them); the
   /// session has already finished itself.
@@ -114,6 +116,9 @@ struct SessionLimits {
   /// socket taking a byte for this long is cut off as a slow consumer; so is one whose next
   /// message has left the journal's retention.
   std::uint64_t stall_timeout_ns = 1'000'000'000;
+  /// A throttled session stops reading and logs out once the core's Rejected of the throttled
+  /// message has been sent; if that takes longer than this, it logs out without it.
+  std::uint64_t throttle_close_wait_ns = 1'000'000'000;
 };
 
 /// Counts kept by the gateway thread for metrics.
@@ -121,8 +126,8 @@ struct SessionCounters {
   std::uint64_t logins = 0;
   std::uint64_t login_rejects = 0;
   std::uint64_t messages_in = 0;
-  std::uint64_t edge_rejects = 0;      ///< OUCH messages refused before the core
-  std::uint64_t ring_full_rejects = 0; ///< refused because the core's ring was full
+  std::uint64_t edge_rejects = 0;      ///< OUCH messages refused at the edge (sent as EdgeReject)
+  std::uint64_t ring_full_rejects = 0; ///< refused because the core's ring was full (EdgeReject)
   std::uint64_t throttled = 0;
   std::uint64_t protocol_errors = 0;
   std::uint64_t replayed = 0;          ///< sequenced messages re-sent on login
@@ -167,7 +172,8 @@ class SoupServerSession {
   void handle(const proto::soup::Packet& p, std::uint64_t now_ns);
   void handle_login(const proto::soup::Packet& p, std::uint64_t now_ns);
   void handle_data(const proto::soup::Packet& p, std::uint64_t now_ns);
-  void reject_at_edge(const proto::ouch::Rejected& r, std::uint64_t now_ns);
+  void cancel_on_disconnect();
+  [[nodiscard]] bool is_throttle_reject(std::span<const std::uint8_t> msg) const noexcept;
   void send_packet(proto::soup::PacketType type, std::span<const std::uint8_t> payload, std::uint64_t now_ns);
   void finish(CloseReason why, bool tell_host);
 
@@ -185,6 +191,12 @@ class SoupServerSession {
   std::uint64_t origin_ns_ = 0;
   std::uint64_t stalled_since_ns_ = 0;  ///< 0 = not stalled
   InboundGate gate_;
+  bool cancel_submitted_ = false;  ///< cancel-on-disconnect already sent to the core
+  // Throttled: waiting for the core's answer to the throttled message (this OUCH Rejected: same
+  // timestamp, token and reason) before logging out.
+  bool throttle_closing_ = false;
+  proto::ouch::Rejected throttle_reject_{};
+  std::uint64_t throttle_since_ns_ = 0;
 };
 
 }  // namespace peregrine::gateway

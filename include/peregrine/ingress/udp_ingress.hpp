@@ -38,10 +38,11 @@ struct UdpBinding {
   std::uint32_t throttle_per_second = 0;  ///< 0 = unlimited
 };
 
-/// Something only the egress thread can do, asked by the ingress (through an SPSC ring).
+/// Something only the egress thread can do, asked by the ingress (through an SPSC ring). Replies
+/// to the client's messages are not notices: they all come from the core (edge refusals as
+/// EdgeReject commands), so that the user's outbound sequence is the core's alone.
 struct UdpNotice {
   enum class Kind : std::uint8_t {
-    EdgeReject,  ///< append `reject` to the user's outbound journal (then it is sent as a reply)
     Gap,         ///< send a gap notification: next expected inbound `sequence`, `count` missing
     Retransmit,  ///< the client re-requests outbound messages [`sequence`, `sequence` + `count`)
   };
@@ -49,14 +50,13 @@ struct UdpNotice {
   std::uint16_t binding = 0;  ///< index into the bindings
   std::uint16_t count = 0;
   std::uint64_t sequence = 0;
-  proto::ouch::Rejected reject{};
 };
 
 /// Where the ingress hands its output. Both calls must not block; false means "no room now".
 class UdpIngressHost {
  public:
   virtual ~UdpIngressHost() = default;
-  /// A command for the core's ring.
+  /// A command for the core's ring (an order, cancel or replace, or an EdgeReject).
   [[nodiscard]] virtual bool submit(const Command& cmd) noexcept = 0;
   /// A notice for the egress thread.
   [[nodiscard]] virtual bool notify(const UdpNotice& notice) noexcept = 0;
@@ -71,7 +71,7 @@ enum class PacketOutcome : std::uint8_t {
   UnknownEndpoint,  ///< no binding for (source IP, source port, session)
   Duplicate,        ///< every message already taken: dropped (idempotent resend)
   Gap,              ///< starts after the next expected number: dropped, gap notification
-  Backpressure,     ///< the core's ring (or the notice ring) was full: the rest is not taken
+  Backpressure,     ///< the core's ring was full: the rest is not taken
   kCount
 };
 
@@ -95,9 +95,9 @@ struct alignas(ops::kCounterBlockAlign) UdpIngressCounters {
   std::array<ops::CounterCell, static_cast<std::size_t>(PacketOutcome::kCount)> packets{};  ///< by outcome
   ops::CounterCell messages_applied;     ///< messages taken (each submitted, edge-rejected or bad)
   ops::CounterCell messages_duplicate;   ///< messages skipped as already taken
-  ops::CounterCell commands;             ///< commands pushed to the core's ring
-  ops::CounterCell edge_rejects;         ///< refused at the edge (translation)
-  ops::CounterCell throttled;            ///< refused for the per-second limit
+  ops::CounterCell commands;             ///< commands pushed to the core's ring (EdgeRejects included)
+  ops::CounterCell edge_rejects;         ///< refused at the edge (translation): an EdgeReject pushed
+  ops::CounterCell throttled;            ///< refused for the per-second limit: an EdgeReject pushed
   ops::CounterCell bad_messages;         ///< not OUCH 4.2 inbound: taken, no reply
   ops::CounterCell ring_full;            ///< the core's ring refused a command
   ops::CounterCell notice_ring_full;     ///< the notice ring refused a notice

@@ -2,8 +2,9 @@
 /// Replies to UDP order-entry clients, without I/O: each bound user's outbound OUCH messages
 /// (its gateway::OutboundJournal, the same numbered record a SoupBinTCP login replays) go to
 /// its endpoint as MoldUDP64 packets (session = the endpoint's session, sequence = the journal's
-/// numbers); the journal is the retransmission buffer that MoldUDP64 request packets read. Gap
-/// notifications and edge rejects come from the ingress as UdpNotices. docs/protocol.md, "Order
+/// numbers); the journal is the retransmission buffer that MoldUDP64 request packets read. Every
+/// message in it comes from the core (edge rejects too, as EdgeReject commands); gap
+/// notifications and re-requests come from the ingress as UdpNotices. docs/protocol.md, "Order
 /// entry over UDP", defines every packet.
 ///
 /// Thread: the egress (io) thread, which owns the journals. No allocation after construction.
@@ -36,7 +37,6 @@ struct UdpReplyCounters {
   std::uint64_t messages = 0;         ///< live messages sent
   std::uint64_t heartbeats = 0;
   std::uint64_t gap_notices = 0;      ///< gap notification packets sent
-  std::uint64_t edge_rejects = 0;     ///< Rejected messages appended for the ingress
   std::uint64_t requests = 0;         ///< re-requests answered (possibly with nothing)
   std::uint64_t unavailable_requests = 0;  ///< first message not retained or not sent yet
   std::uint64_t retransmitted_packets = 0;

@@ -70,7 +70,7 @@ inline constexpr std::array kRejectCodes{
     RejectCode::KillSwitch,         RejectCode::FirmQuantityAboveMax,
     RejectCode::FirmNotional,       RejectCode::FirmOpenShares,       RejectCode::DuplicateToken,
     RejectCode::UnknownOrder,       RejectCode::NothingToCancel,      RejectCode::OrderPoolFull,
-    RejectCode::TokenTableFull,
+    RejectCode::TokenTableFull,     RejectCode::Gateway,
 };
 
 /// Every CancelReason, in declaration order.
@@ -84,6 +84,7 @@ inline constexpr std::array kCancelReasons{
 inline constexpr std::array kCommandTypes{
     CommandType::NewOrder,   CommandType::Cancel,        CommandType::Replace,
     CommandType::MassCancel, CommandType::SetKillSwitch, CommandType::SetTradingStatus,
+    CommandType::EdgeReject,
 };
 
 /// Stable metric label value of a command type ("new_order", "cancel", ...). Any thread.

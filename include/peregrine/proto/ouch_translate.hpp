@@ -67,8 +67,9 @@ struct OuchSession {
   FirmName firm_name;  ///< the Enter Order firm field must be blank or equal to this
 };
 
-/// Result of translating one inbound message: a Command for the core, or a Rejected to send back
-/// on the session at once (the core never sees the message).
+/// Result of translating one inbound message: a Command for the core, or the Rejected the edge
+/// answers with (the gateway sends it through the core as an EdgeReject command, so that it is
+/// sequenced and journaled; the message itself never reaches the core).
 struct InboundTranslation {
   enum class Kind : std::uint8_t { Command, Reject };
   Kind kind;
@@ -99,7 +100,8 @@ struct InboundTranslation {
 /// Dispatches on the message type.
 [[nodiscard]] InboundTranslation translate(const ouch::Inbound& m, const OuchSession& s, Timestamp ts) noexcept;
 
-/// The OUCH message a core event sends to the order's owner (`ev.owner`): Accepted, Rejected,
+/// The OUCH message a core event sends to the order's owner (`ev.owner`): Accepted, Rejected
+/// (reason to_ouch_reject_reason(code); for code Gateway, the edge's own reason char(ref)),
 /// Executed, Canceled, Replaced, or Cancel Reject (for CancelRejected). False, leaving `out`
 /// untouched, for events no session receives: book and status events, and refusals of admin
 /// commands (owner 0).

@@ -21,6 +21,7 @@ constexpr std::pair<RejectCode, char> kRejectReasons[] = {
     {RejectCode::FirmOpenShares, 'm'},     {RejectCode::DuplicateToken, 'O'},
     {RejectCode::UnknownOrder, 'O'},       {RejectCode::NothingToCancel, 'O'},
     {RejectCode::OrderPoolFull, 'O'},      {RejectCode::TokenTableFull, 'O'},
+    {RejectCode::Gateway, 'O'},  // the event's ref carries the real reason (proto::to_ouch)
 };
 
 constexpr std::pair<CancelReason, char> kCancelReasons[] = {
@@ -68,6 +69,8 @@ TEST(OuchCodesTest, RejectCodesKeepTheirGroupedNumericValues) {
   EXPECT_EQ(static_cast<unsigned>(RejectCode::NothingToCancel), 66u);
   EXPECT_EQ(static_cast<unsigned>(RejectCode::OrderPoolFull), 80u);
   EXPECT_EQ(static_cast<unsigned>(RejectCode::TokenTableFull), 81u);
+  EXPECT_EQ(static_cast<unsigned>(RejectCode::Gateway), 96u);
+  EXPECT_EQ(static_cast<unsigned>(CommandType::EdgeReject), 7u);
 }
 
 TEST(OuchCodesTest, EveryCodeHasADistinctNonEmptyName) {

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "peregrine/core/engine.hpp"
+#include "peregrine/core/event.hpp"
+
 namespace peregrine::gateway {
 namespace {
 
@@ -51,6 +54,70 @@ class RecordingHost : public SessionHost {
   CloseReason reason{};
 };
 
+// The core and egress as the server runs them, for the commands a session hands over: a real
+// Engine, whose order events become OUCH messages in the owner's journal (as Egress does), after
+// which the owner's session is told to deliver.
+class CoreStub {
+ public:
+  explicit CoreStub(UserDirectory& users) : users_(users), engine_(config()), ref_(engine_.config()) {}
+
+  // Processes `cmds` in order and empties it (a session may submit more while it runs: those
+  // wait for the next run).
+  void run(std::vector<Command>& cmds, std::uint64_t now_ns) {
+    std::vector<Command> batch;
+    batch.swap(cmds);
+    for (const Command& c : batch) {
+      events_.clear();
+      std::array<Event, 8> buf{};
+      EventSink sink(buf.data(), buf.size(), &CoreStub::collect, &events_);
+      engine_.process(c, sink);
+      sink.flush();
+      for (const Event& e : events_) egress(e, now_ns);
+    }
+  }
+  Engine& engine() { return engine_; }
+
+ private:
+  static EngineConfig config() {
+    EngineConfig cfg;
+    InstrumentConfig i;
+    i.symbol = Symbol::from("600519");
+    i.reference_price = Price{1'800'000};
+    cfg.instruments.push_back(i);
+    FirmConfig f;
+    f.name = FirmName::from("FRMA");
+    cfg.firms.push_back(f);
+    cfg.max_orders = 64;
+    cfg.max_tokens = 256;
+    return cfg;
+  }
+  static void collect(void* ctx, const Event* ev, std::size_t n) noexcept {
+    auto* out = static_cast<std::vector<Event>*>(ctx);
+    out->insert(out->end(), ev, ev + n);
+  }
+  void egress(const Event& e, std::uint64_t now_ns) {
+    UserState* u = users_.find(e.owner);
+    ouch::Outbound o{};
+    if (u == nullptr || !proto::to_ouch(e, ref_, o)) return;
+    std::array<std::uint8_t, ouch::kMaxMessageSize> msg{};
+    u->journal.append({msg.data(), ouch::encode(o, msg)});
+    if (u->active != nullptr) u->active->deliver(now_ns);
+  }
+
+  UserDirectory& users_;
+  Engine engine_;
+  proto::ConfigLookup ref_;
+  std::vector<Event> events_;
+};
+
+// The OUCH message in a sequenced packet.
+ouch::Outbound decode_sequenced(const std::pair<soup::PacketType, std::vector<std::uint8_t>>& p) {
+  EXPECT_EQ(p.first, soup::PacketType::SequencedData);
+  ouch::Outbound m{};
+  EXPECT_EQ(ouch::decode_outbound(p.second, m), ouch::Status::Ok);
+  return m;
+}
+
 std::vector<std::uint8_t> login_bytes(std::string_view user, std::string_view password, std::uint64_t seq,
                                       std::string_view session = "") {
   std::array<std::uint8_t, soup::kLoginRequestSize> buf{};
@@ -62,6 +129,17 @@ std::vector<std::uint8_t> login_bytes(std::string_view user, std::string_view pa
 std::vector<std::uint8_t> enter_order_bytes(std::string_view token, std::uint32_t shares = 100) {
   const ouch::EnterOrder m = ouch::plain_enter_order(Token::from(token), 'B', shares, Symbol::from("600519"),
                                                      1'800'000, ouch::kTifMarketHours, FirmName::from("FRMA"));
+  std::array<std::uint8_t, ouch::kEnterOrderSize> msg{};
+  const std::size_t n = ouch::encode(m, msg);
+  std::array<std::uint8_t, soup::kHeaderSize + ouch::kEnterOrderSize> buf{};
+  const std::size_t k = soup::encode_unsequenced_data({msg.data(), n}, buf);
+  return {buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(k)};
+}
+
+// An Enter Order the edge refuses: the firm is not the user's (OUCH 'L').
+std::vector<std::uint8_t> foreign_firm_order_bytes(std::string_view token) {
+  const ouch::EnterOrder m = ouch::plain_enter_order(Token::from(token), 'B', 100, Symbol::from("600519"), 1'800'000,
+                                                     ouch::kTifMarketHours, FirmName::from("OTHR"));
   std::array<std::uint8_t, ouch::kEnterOrderSize> msg{};
   const std::size_t n = ouch::encode(m, msg);
   std::array<std::uint8_t, soup::kHeaderSize + ouch::kEnterOrderSize> buf{};
@@ -236,20 +314,58 @@ TEST_F(SoupSessionTest, SecondConcurrentLoginOfTheSameUserIsRejected) {
 }
 
 TEST_F(SoupSessionTest, OverTheThrottleTheMessageIsRejectedAndTheSessionLoggedOut) {
+  CoreStub core(users);
   SoupServerSession s(users, host, limits, counters, 0);
   s.on_bytes(login_bytes("DEMO1", "secret1", 0), 1);
   (void)host.packets();
   for (int i = 0; i < 4; ++i) s.on_bytes(enter_order_bytes(numbered_token(i)), 2 + static_cast<std::uint64_t>(i));
   EXPECT_EQ(host.commands.size(), 3u);  // limit 3 per second
+  EXPECT_EQ(counters.throttled, 1u);
+  // The refusal goes to the core, followed by cancel-on-disconnect; nothing is sent yet and the
+  // session reads nothing more while it waits for the core's answer.
+  ASSERT_EQ(host.control.size(), 2u);
+  EXPECT_EQ(host.control[0].type, CommandType::EdgeReject);
+  EXPECT_EQ(host.control[0].edge_reject.owner, OwnerId{1});
+  EXPECT_EQ(host.control[0].edge_reject.token.view(), "T3");
+  EXPECT_EQ(host.control[0].edge_reject.reason, static_cast<std::uint8_t>('O'));
+  EXPECT_EQ(host.control[0].ts, Timestamp{5});  // the receive stamp
+  EXPECT_EQ(host.control[1].type, CommandType::MassCancel);
+  EXPECT_TRUE(host.packets().empty());
+  EXPECT_FALSE(host.closed);
+  s.on_bytes(enter_order_bytes("T9"), 6);
+  EXPECT_EQ(host.commands.size(), 3u);
+  EXPECT_EQ(counters.messages_in, 4u);
+
+  core.run(host.commands, 7);  // three Accepted: sent, the session still open
+  EXPECT_FALSE(host.closed);
+  core.run(host.control, 8);   // the Rejected, then the cancels
   auto p = host.packets();
-  ASSERT_EQ(p.size(), 1u);
-  ouch::Outbound m{};
-  ASSERT_EQ(ouch::decode_outbound(p[0].second, m), ouch::Status::Ok);
+  ASSERT_EQ(p.size(), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(decode_sequenced(p[static_cast<std::size_t>(i)]).type, ouch::OutboundType::Accepted);
+  const ouch::Outbound m = decode_sequenced(p[3]);
   EXPECT_EQ(m.type, ouch::OutboundType::Rejected);
-  EXPECT_EQ(m.rejected.token.view(), "T3");
+  EXPECT_EQ(m.rejected, (ouch::Rejected{5, Token::from("T3"), 'O'}));
   EXPECT_TRUE(host.closed);
   EXPECT_EQ(host.reason, CloseReason::Throttled);
-  EXPECT_EQ(counters.throttled, 1u);
+  EXPECT_EQ(s.next_to_send(), 5u);
+  // The cancels of the three orders are in the journal after the Rejected, for a re-login.
+  EXPECT_EQ(users.find(OwnerId{1})->journal.next_seq(), 8u);
+  EXPECT_EQ(counters.cancel_on_disconnect, 1u);
+}
+
+TEST_F(SoupSessionTest, AThrottledSessionLogsOutWithoutTheRejectWhenTheCoreDoesNotAnswer) {
+  SoupServerSession s(users, host, limits, counters, 0);
+  s.on_bytes(login_bytes("DEMO1", "secret1", 0), 1);
+  (void)host.packets();
+  for (int i = 0; i < 4; ++i) s.on_bytes(enter_order_bytes(numbered_token(i)), 10 + static_cast<std::uint64_t>(i));
+  s.on_tick(13 + limits.throttle_close_wait_ns - 1);
+  EXPECT_FALSE(host.closed);
+  s.on_tick(13 + limits.throttle_close_wait_ns);
+  EXPECT_TRUE(host.closed);
+  EXPECT_EQ(host.reason, CloseReason::Throttled);
+  EXPECT_EQ(counters.cancel_on_disconnect, 1u);  // submitted once, at the throttle
+  ASSERT_EQ(host.control.size(), 2u);
+  EXPECT_EQ(users.find(OwnerId{1})->active, nullptr);
 }
 
 TEST_F(SoupSessionTest, ThrottleWindowResetsEachSecond) {
@@ -261,20 +377,61 @@ TEST_F(SoupSessionTest, ThrottleWindowResetsEachSecond) {
   EXPECT_FALSE(host.closed);
 }
 
-TEST_F(SoupSessionTest, FullCoreRingRefusesTheOrderWithOther) {
+TEST_F(SoupSessionTest, FullCoreRingRefusesTheOrderWithOtherThroughTheCore) {
+  CoreStub core(users);
   SoupServerSession s(users, host, limits, counters, 0);
   s.on_bytes(login_bytes("DEMO1", "secret1", 0), 1);
   (void)host.packets();
   host.ring_full = true;
   s.on_bytes(enter_order_bytes("T1"), 2);
+  EXPECT_TRUE(host.commands.empty());
+  ASSERT_EQ(host.control.size(), 1u);  // kept by the host until the ring has room
+  EXPECT_EQ(host.control[0].type, CommandType::EdgeReject);
+  EXPECT_TRUE(host.packets().empty());
+  core.run(host.control, 3);
   auto p = host.packets();
   ASSERT_EQ(p.size(), 1u);
-  ouch::Outbound m{};
-  ASSERT_EQ(ouch::decode_outbound(p[0].second, m), ouch::Status::Ok);
+  const ouch::Outbound m = decode_sequenced(p[0]);
   EXPECT_EQ(m.type, ouch::OutboundType::Rejected);
-  EXPECT_EQ(m.rejected.reason, 'O');
+  EXPECT_EQ(m.rejected, (ouch::Rejected{2, Token::from("T1"), 'O'}));
   EXPECT_EQ(counters.ring_full_rejects, 1u);
   EXPECT_FALSE(host.closed);
+}
+
+TEST_F(SoupSessionTest, AnEdgeRejectComesFromTheCoreWithTheNextSequenceNumber) {
+  CoreStub core(users);
+  UserState& u = *users.find(OwnerId{1});
+  SoupServerSession s(users, host, limits, counters, 0);
+  s.on_bytes(login_bytes("DEMO1", "secret1", 0), 1);
+  s.on_bytes(enter_order_bytes("T1"), 2);
+  core.run(host.commands, 2);  // Accepted: message 1
+  (void)host.packets();
+  s.on_bytes(foreign_firm_order_bytes("T2"), 3);
+  // Nothing is written at the edge: the refusal is a command for the core.
+  EXPECT_EQ(u.journal.next_seq(), 2u);
+  EXPECT_TRUE(host.packets().empty());
+  EXPECT_TRUE(host.commands.empty());
+  ASSERT_EQ(host.control.size(), 1u);
+  EXPECT_EQ(host.control[0].type, CommandType::EdgeReject);
+  EXPECT_EQ(counters.edge_rejects, 1u);
+  const std::uint64_t hash = core.engine().state_hash();
+  core.run(host.control, 4);
+  EXPECT_EQ(core.engine().state_hash(), hash);
+  auto p = host.packets();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(decode_sequenced(p[0]).rejected, (ouch::Rejected{3, Token::from("T2"), 'L'}));
+  EXPECT_EQ(u.journal.next_seq(), 3u);  // message 2
+  EXPECT_EQ(s.next_to_send(), 3u);
+  s.on_disconnect();
+  // A re-login from 2 gets exactly the Rejected, then the cancel of T1 (cancel on disconnect).
+  core.run(host.control, 5);
+  RecordingHost h2;
+  SoupServerSession s2(users, h2, limits, counters, 10);
+  s2.on_bytes(login_bytes("DEMO1", "secret1", 2), 11);
+  auto q = h2.packets();
+  ASSERT_EQ(q.size(), 3u);
+  EXPECT_EQ(decode_sequenced(q[1]).rejected, (ouch::Rejected{3, Token::from("T2"), 'L'}));
+  EXPECT_EQ(decode_sequenced(q[2]).type, ouch::OutboundType::Canceled);
 }
 
 TEST_F(SoupSessionTest, GarbageAndBadLengthsCloseTheSessionWithAProtocolError) {

@@ -163,18 +163,23 @@ TEST_F(UdpIngressTest, PassesHeartbeatsAndRequestsOn) {
   EXPECT_EQ(ingress_.next_expected(0), 1u);
 }
 
-TEST_F(UdpIngressTest, RejectsAtTheEdgeAsSoupBinTcpDoesAndConsumesTheNumber) {
-  // FRMB is not user 7's firm: OUCH 'L', as translate() decides for a SoupBinTCP session.
+TEST_F(UdpIngressTest, RejectsAtTheEdgeThroughTheCoreAsSoupBinTcpDoesAndConsumesTheNumber) {
+  // FRMB is not user 7's firm: OUCH 'L', as translate() decides for a SoupBinTCP session. The
+  // refusal is an EdgeReject command in the core's ring, in the message's place.
   EXPECT_EQ(send(mold_packet("SESSA", 1, {enter_order("T1", 'B', 100, 17'000'000, "600519", "FRMB"), enter_order("T2")})),
             PacketOutcome::Applied);
-  ASSERT_EQ(host_.notices.size(), 1u);
-  EXPECT_EQ(host_.notices[0].kind, UdpNotice::Kind::EdgeReject);
-  EXPECT_EQ(host_.notices[0].reject.token, Token::from("T1"));
-  EXPECT_EQ(host_.notices[0].reject.reason, proto::ouch::reject::kFirmNotAuthorized);
-  ASSERT_EQ(host_.commands.size(), 1u);
-  EXPECT_EQ(host_.commands[0].new_order.token, Token::from("T2"));
+  EXPECT_TRUE(host_.notices.empty());
+  ASSERT_EQ(host_.commands.size(), 2u);
+  const Command& r = host_.commands[0];
+  EXPECT_EQ(r.type, CommandType::EdgeReject);
+  EXPECT_EQ(r.ts, Timestamp{5 * kMs - 1000});
+  EXPECT_EQ(r.edge_reject.owner, OwnerId{7});
+  EXPECT_EQ(r.edge_reject.token, Token::from("T1"));
+  EXPECT_EQ(r.edge_reject.reason, static_cast<std::uint8_t>(proto::ouch::reject::kFirmNotAuthorized));
+  EXPECT_EQ(host_.commands[1].new_order.token, Token::from("T2"));
   EXPECT_EQ(ingress_.next_expected(0), 3u);
   EXPECT_EQ(counters_.edge_rejects.load(), 1u);
+  EXPECT_EQ(counters_.commands.load(), 2u);
 }
 
 TEST_F(UdpIngressTest, CountsAndSkipsAMessageThatIsNotOuch) {
@@ -190,15 +195,18 @@ TEST_F(UdpIngressTest, ThrottlesPerBindingWithTheSharedGate) {
   EXPECT_EQ(send(mold_packet("SESSB", 1, {enter_order("T1"), enter_order("T2"), enter_order("T3")}), 5 * kMs,
                  kClientPort + 1),
             PacketOutcome::Applied);
-  EXPECT_EQ(host_.commands.size(), 2u);
-  ASSERT_EQ(host_.notices.size(), 1u);
-  EXPECT_EQ(host_.notices[0].binding, 1);
-  EXPECT_EQ(host_.notices[0].reject.token, Token::from("T3"));
-  EXPECT_EQ(host_.notices[0].reject.reason, proto::ouch::reject::kOther);
+  ASSERT_EQ(host_.commands.size(), 3u);
+  EXPECT_TRUE(host_.notices.empty());
+  EXPECT_EQ(host_.commands[1].type, CommandType::NewOrder);
+  EXPECT_EQ(host_.commands[2].type, CommandType::EdgeReject);
+  EXPECT_EQ(host_.commands[2].edge_reject.owner, OwnerId{8});
+  EXPECT_EQ(host_.commands[2].edge_reject.token, Token::from("T3"));
+  EXPECT_EQ(host_.commands[2].edge_reject.reason, static_cast<std::uint8_t>(proto::ouch::reject::kOther));
   EXPECT_EQ(counters_.throttled.load(), 1u);
   // A second later the window is open again.
   EXPECT_EQ(send(mold_packet("SESSB", 4, {enter_order("T4")}), 1005 * kMs, kClientPort + 1), PacketOutcome::Applied);
-  EXPECT_EQ(host_.commands.size(), 3u);
+  ASSERT_EQ(host_.commands.size(), 4u);
+  EXPECT_EQ(host_.commands[3].type, CommandType::NewOrder);
 }
 
 TEST_F(UdpIngressTest, StopsAtAFullRingAndAsksForTheRestAgain) {
@@ -220,12 +228,30 @@ TEST_F(UdpIngressTest, StopsAtAFullRingAndAsksForTheRestAgain) {
   EXPECT_EQ(host_.commands[2].new_order.token, Token::from("T3"));
 }
 
-TEST_F(UdpIngressTest, DoesNotConsumeAnEdgeRejectTheNoticeRingCannotTake) {
-  host_.notices_open = false;
-  EXPECT_EQ(send(mold_packet("SESSA", 1, {enter_order("T1", 'B', 100, 17'000'000, "600519", "FRMB")})),
-            PacketOutcome::Backpressure);
-  EXPECT_EQ(ingress_.next_expected(0), 1u);
-  EXPECT_GE(counters_.notice_ring_full.load(), 1u);
+TEST_F(UdpIngressTest, DoesNotConsumeAnEdgeRejectTheCommandRingCannotTakeAndAsksForItAgain) {
+  // T1 is taken, T2's refusal finds the ring full: T2 and T3 are not taken, a gap notification
+  // asks for them again, and the resend is refused exactly once, in order.
+  host_.room_for_commands = 1;
+  const Bytes pkt = mold_packet("SESSA", 1, {enter_order("T1"), enter_order("T2", 'B', 100, 17'000'000, "600519", "FRMB"),
+                                             enter_order("T3")});
+  EXPECT_EQ(send(pkt), PacketOutcome::Backpressure);
+  ASSERT_EQ(host_.commands.size(), 1u);
+  EXPECT_EQ(ingress_.next_expected(0), 2u);
+  ASSERT_EQ(host_.notices.size(), 1u);
+  EXPECT_EQ(host_.notices[0].kind, UdpNotice::Kind::Gap);
+  EXPECT_EQ(host_.notices[0].sequence, 2u);
+  EXPECT_EQ(host_.notices[0].count, 2u);
+  EXPECT_EQ(counters_.ring_full.load(), 1u);
+  EXPECT_EQ(counters_.edge_rejects.load(), 0u);
+  host_.room_for_commands = 10;
+  EXPECT_EQ(send(pkt, 6 * kMs), PacketOutcome::Applied);
+  ASSERT_EQ(host_.commands.size(), 3u);
+  EXPECT_EQ(host_.commands[1].type, CommandType::EdgeReject);
+  EXPECT_EQ(host_.commands[1].edge_reject.token, Token::from("T2"));
+  EXPECT_EQ(host_.commands[1].edge_reject.reason, static_cast<std::uint8_t>(proto::ouch::reject::kFirmNotAuthorized));
+  EXPECT_EQ(host_.commands[2].new_order.token, Token::from("T3"));
+  EXPECT_EQ(ingress_.next_expected(0), 4u);
+  EXPECT_EQ(counters_.edge_rejects.load(), 1u);
 }
 
 TEST(UdpIngressConfigTest, RefusesTwoBindingsForOneEndpoint) {

@@ -1,11 +1,15 @@
 // Replies to UDP clients: journal messages as MoldUDP64 packets, re-requests answered from the
-// journal, gap notifications, edge rejects, heartbeats.
+// journal, gap notifications, edge rejects (through the core), heartbeats.
 
 #include "peregrine/ingress/udp_replier.hpp"
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "ingress_test_util.hpp"
+#include "peregrine/core/engine.hpp"
+#include "peregrine/core/event.hpp"
 
 namespace peregrine::ingress {
 namespace {
@@ -100,28 +104,28 @@ TEST_F(UdpReplierTest, AnswersARequestFromTheJournalCutAtTheLimitAndAtWhatWasSen
   for (int i = 0; i < 8; ++i) u1_->journal.append(rejected("T" + std::to_string(i), 'O'));
   replier_->flush(1);
   sent_.clear();
-  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 100, 2, {}}, 5);
+  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 100, 2}, 5);
   ASSERT_EQ(sent_.size(), 1u);
   const Decoded d = decode(sent_[0].bytes);
   EXPECT_EQ(d.header.sequence, 2u);
   EXPECT_EQ(d.header.count, 5u);  // max_request_count
   EXPECT_EQ(d.messages[0], rejected("T1", 'O'));
   sent_.clear();
-  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 5, 7, {}}, 5);
+  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 5, 7}, 5);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(decode(sent_[0].bytes).header.count, 2u);  // 7 and 8 exist
   sent_.clear();
   u1_->journal.append(rejected("NEW", 'O'));  // appended but not flushed: not yet re-requestable
   // {kind, binding, count, sequence}
-  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 1, 9, {}}, 5);
-  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 1, 0, {}}, 5);
-  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 7, 1, 1, {}}, 5);  // no such binding
+  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 1, 9}, 5);
+  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 1, 0}, 5);
+  replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 7, 1, 1}, 5);  // no such binding
   EXPECT_TRUE(sent_.empty());
   EXPECT_EQ(replier_->counters().unavailable_requests, 2u);
 }
 
 TEST_F(UdpReplierTest, SendsAGapNotificationInTheRequestForm) {
-  replier_->on_notice(UdpNotice{UdpNotice::Kind::Gap, 1, 3, 42, {}}, 5);
+  replier_->on_notice(UdpNotice{UdpNotice::Kind::Gap, 1, 3, 42}, 5);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(sent_[0].binding, 1u);
   ASSERT_EQ(sent_[0].bytes.size(), mold::kRequestSize);
@@ -132,21 +136,67 @@ TEST_F(UdpReplierTest, SendsAGapNotificationInTheRequestForm) {
   EXPECT_EQ(r.count, 3u);
 }
 
-TEST_F(UdpReplierTest, AppendsEdgeRejectsToTheUsersJournalAsSequencedReplies) {
-  u2_->journal.append(rejected("A", 'O'));
-  UdpNotice n{UdpNotice::Kind::EdgeReject, 1, 0, 0, ouch::Rejected{9, Token::from("BAD"), 'L'}};
-  replier_->on_notice(n, 5);
+TEST_F(UdpReplierTest, AnEdgeRejectReachesTheClientFromTheCoreAsTheJournalsNextMessage) {
+  u2_->journal.append(rejected("A", 'O'));  // message 1
+  // The ingress refuses a message (FRMB is not the user's firm) with an EdgeReject command...
+  struct Ring final : UdpIngressHost {
+    bool submit(const Command& c) noexcept override {
+      commands.push_back(c);
+      return true;
+    }
+    bool notify(const UdpNotice&) noexcept override { return true; }
+    std::vector<Command> commands;
+  } ring;
+  UdpIngressCounters counters;
+  UdpBinding b;
+  b.ip = kClientIp;
+  b.port = kClientPort;
+  b.session = mold::SessionId::from("SESSB");
+  b.ouch = proto::OuchSession{OwnerId{2}, FirmId{0}, FirmName::from("FRMA")};
+  UdpIngress ingress({b}, {}, ring, counters);
+  const Bytes f = frame(client_to_server(), mold_packet("SESSB", 1, {enter_order("BAD", 'B', 100, 17'000'000, "600519", "FRMB")}));
+  UdpDatagram dg{};
+  ASSERT_EQ(parse_udp_frame(f, kServerIp, kServerPort, dg), FrameDrop::None);
+  ASSERT_EQ(ingress.on_datagram(dg, 9), PacketOutcome::Applied);
+  ASSERT_EQ(ring.commands.size(), 1u);
+  // ... which the core answers; egress puts the answer in the user's journal (as Egress does).
+  EngineConfig cfg;
+  InstrumentConfig ins;
+  ins.symbol = Symbol::from("600519");
+  ins.reference_price = Price{17'000'000};
+  cfg.instruments.push_back(ins);
+  FirmConfig firm;
+  firm.name = FirmName::from("FRMA");
+  cfg.firms.push_back(firm);
+  cfg.max_orders = 16;
+  cfg.max_tokens = 16;
+  Engine engine(cfg);
+  const proto::ConfigLookup lookup(engine.config());
+  std::vector<Event> events;
+  std::array<Event, 4> buf{};
+  EventSink sink(buf.data(), buf.size(), [](void* ctx, const Event* ev, std::size_t n) noexcept {
+    auto* out = static_cast<std::vector<Event>*>(ctx);
+    out->insert(out->end(), ev, ev + n);
+  }, &events);
+  engine.process(ring.commands[0], sink);
+  sink.flush();
+  ASSERT_EQ(events.size(), 1u);
+  ouch::Outbound o{};
+  ASSERT_TRUE(proto::to_ouch(events[0], lookup, o));
+  Bytes msg(ouch::kMaxMessageSize);
+  msg.resize(ouch::encode(o, msg));
+  u2_->journal.append(msg);
   EXPECT_EQ(u2_->journal.next_seq(), 3u);
-  replier_->flush(6);
+  replier_->flush(10);
   ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].binding, 1u);
   const Decoded d = decode(sent_[0].bytes);
   EXPECT_EQ(d.header.sequence, 1u);
   ASSERT_EQ(d.messages.size(), 2u);
   ouch::Outbound out{};
   ASSERT_EQ(ouch::decode_outbound(d.messages[1], out), ouch::Status::Ok);
   EXPECT_EQ(out.type, ouch::OutboundType::Rejected);
-  EXPECT_EQ(out.rejected.token, Token::from("BAD"));
-  EXPECT_EQ(out.rejected.reason, 'L');
+  EXPECT_EQ(out.rejected, (ouch::Rejected{9, Token::from("BAD"), 'L'}));
 }
 
 TEST_F(UdpReplierTest, HeartbeatsOnlySilentEndpoints) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -399,6 +400,44 @@ TEST_F(OuchOutboundTest, RejectedMapsEveryRejectCode) {
     EXPECT_EQ(o.rejected, (ouch::Rejected{kTs.value() + 5, Token::from("ORD1"), to_ouch_reject_reason(c)}))
         << to_string(c);
   }
+}
+
+TEST_F(OuchOutboundTest, AGatewayRejectCarriesTheEdgesOwnReasonFromRef) {
+  // The EdgeReject command's answer: code Gateway, ref = the reason the edge chose; firm and
+  // instrument are 0 (the core does not resolve them).
+  for (char reason : {ouch::reject::kOther, 'L', 'D', 'N', 'X', 'd'}) {
+    Event e = Event::make(EventType::Rejected, Timestamp{kTs.value() + 7});
+    e.owner = OwnerId{1};
+    e.token = Token::from("EDGE1");
+    e.code = static_cast<std::uint8_t>(RejectCode::Gateway);
+    e.ref = static_cast<std::uint8_t>(reason);
+    const ouch::Outbound o = out(e);
+    ASSERT_EQ(o.type, ouch::OutboundType::Rejected);
+    EXPECT_EQ(o.rejected, (ouch::Rejected{kTs.value() + 7, Token::from("EDGE1"), reason})) << reason;
+  }
+}
+
+TEST_F(OuchOutboundTest, AnEdgeRejectOfTheCoreBecomesTheRejectedTheEdgeWouldHaveSent) {
+  // Round trip: what translate() refuses, sent through a real Engine as make_edge_reject(), comes
+  // back as the same OUCH Rejected, byte for byte.
+  ouch::EnterOrder m = ouch::plain_enter_order(Token::from("RT1"), 'B', 100, Symbol::from("600519"), 1'500'000,
+                                               ouch::kTifMarketHours, FirmName::from("OTHR"));
+  const OuchSession session{OwnerId{1}, FirmId{0}, FirmName::from("FRMA")};
+  const InboundTranslation t = translate(m, session, kTs);
+  ASSERT_FALSE(t.is_command());
+  Engine engine(cfg_);
+  std::vector<Event> events;
+  std::array<Event, 4> buf{};
+  EventSink sink(buf.data(), buf.size(), [](void* ctx, const Event* ev, std::size_t n) noexcept {
+    static_cast<std::vector<Event>*>(ctx)->insert(static_cast<std::vector<Event>*>(ctx)->end(), ev, ev + n);
+  }, &events);
+  engine.process(make_edge_reject(kTs, session.owner, t.reject.token, static_cast<std::uint8_t>(t.reject.reason)),
+                 sink);
+  sink.flush();
+  ASSERT_EQ(events.size(), 1u);
+  const ouch::Outbound o = out(events[0]);
+  ASSERT_EQ(o.type, ouch::OutboundType::Rejected);
+  EXPECT_EQ(o.rejected, t.reject);
 }
 
 TEST_F(OuchOutboundTest, ExecutedCarriesLiquidityAndMatchNumber) {
