@@ -38,15 +38,18 @@ test-release: release
 FUZZ_SECONDS ?= 60
 fuzz: release
 	cmake --build --preset release --target peregrine_fuzz
-	for t in soupbintcp_ouch ouch42 itch50 moldudp64 sessions; do scripts/fuzz $$t $(FUZZ_SECONDS) || exit 1; done
+	for t in soupbintcp_ouch ouch42 itch50 moldudp64 sessions udp_ingress journal engine_snapshot egress_snapshot; do scripts/fuzz $$t $(FUZZ_SECONDS) || exit 1; done
 
 ## bench: regenerates docs/benchmarks.md from real runs: the core micro benchmarks
 ## (scripts/bench-micro), the end-to-end scenarios of peregrine-bench (scripts/bench-report), and
-## the call-auction uncross (scripts/bench-auction).
+## the call-auction uncross (scripts/bench-auction), journal replay speed (scripts/bench-replay)
+## and latency by journal durability policy (scripts/bench-journal).
 bench: bootstrap
 	scripts/bench-micro
 	scripts/bench-report
 	scripts/bench-auction
+	scripts/bench-replay
+	scripts/bench-journal
 	if pkg-config --exists libdpdk; then scripts/bench-dpdk; else echo "make bench: no libdpdk, DPDK section left as it is"; fi
 
 ## image: builds the container image peregrine:$(IMAGE_TAG) locally (scripts/image: a debootstrapped

@@ -187,7 +187,8 @@ class Server {
       for (const User& u : kUsers) creds << u.name << ":" << u.password << "\n";
     }
     std::ofstream y(dir_ / "crash.yaml");
-    y << "engine: {max_orders: 262144, max_tokens: 4194304}\n"
+    // A small token table: a snapshot walks it, and snapshots must finish within a life.
+    y << "engine: {max_orders: 262144, max_tokens: 262144}\n"
          "market: {schedule: continuous}\n"
          "instruments:\n";
     for (const Instrument& i : kInstruments) {
@@ -882,6 +883,14 @@ class CrashTest : public ::testing::Test {
     return out;
   }
 
+  /// Counts how the life just started recovered: from the day's start or from a snapshot.
+  void note_recovery() {
+    const std::string l = server_->log();
+    if (l.find("journal: recovered") == std::string::npos) return;
+    ++recoveries_;
+    if (l.find("after snapshot") != std::string::npos) ++from_snapshot_;
+  }
+
   /// `iterations` server lives ended by `how`, each with a seeded random subset of 2 to 4 clients
   /// under load; then a final life in which every client resumes and the end checks run.
   void run(int iterations, Stop how) {
@@ -891,6 +900,7 @@ class CrashTest : public ::testing::Test {
       std::string why;
       if (!server_->running()) {
         ASSERT_TRUE(server_->start("server-" + std::to_string(it) + ".log", why)) << "life " << it << ": " << why;
+        note_recovery();
       }
       std::vector<std::size_t> active{0, 1, 2, 3};
       std::shuffle(active.begin(), active.end(), rng);
@@ -938,6 +948,7 @@ class CrashTest : public ::testing::Test {
     std::string why;
     if (!server_->running()) {
       ASSERT_TRUE(server_->start("server-final.log", why)) << "final life: " << why;
+      note_recovery();
     }
     {
       std::atomic<int> resumed{0};
@@ -1011,13 +1022,14 @@ class CrashTest : public ::testing::Test {
     std::printf(
         "crash test: %d lives + final, seed %llu, %.1f s: %llu requests, %llu messages (%llu first read after a "
         "restart), %llu accepted, %llu replaced, %llu executions, %llu cancels; %llu re-sent, %llu duplicate "
-        "refusals, %llu requests lost unanswered; %zu orders live at the end; messages replayed from 1:%s\n",
+        "refusals, %llu requests lost unanswered; %zu orders live at the end; %d recoveries (%d from a snapshot); "
+        "messages replayed from 1:%s\n",
         iterations, static_cast<unsigned long long>(seed_), secs, static_cast<unsigned long long>(s.sent),
         static_cast<unsigned long long>(s.messages), static_cast<unsigned long long>(s.missed),
         static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.replaced),
         static_cast<unsigned long long>(s.executed), static_cast<unsigned long long>(s.canceled),
         static_cast<unsigned long long>(s.resent), static_cast<unsigned long long>(s.duplicate_rejects),
-        static_cast<unsigned long long>(s.lost), live, per_client.c_str());
+        static_cast<unsigned long long>(s.lost), live, recoveries_, from_snapshot_, per_client.c_str());
   }
 
   /// The levels where /admin/depth (`body`) and the model differ, with the model's orders there.
@@ -1076,13 +1088,23 @@ class CrashTest : public ::testing::Test {
   }
 
   std::uint64_t seed_ = 0;
+  int recoveries_ = 0;     ///< lives that started by recovering the journal
+  int from_snapshot_ = 0;  ///< of which from a snapshot
   fs::path dir_;
   std::unique_ptr<Server> server_;
   std::vector<std::unique_ptr<Trader>> traders_;
 };
 
 TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
-  run(static_cast<int>(env_u64("PEREGRINE_CRASH_ITERATIONS", 20)), Stop::Kill);
+  const int iterations = static_cast<int>(env_u64("PEREGRINE_CRASH_ITERATIONS", 20));
+  run(iterations, Stop::Kill);
+  if (env_u64("PEREGRINE_CRASH_NO_JOURNAL", 0) == 0) {
+    // Every restart recovered; over a full run some started from a snapshot, not the day's start.
+    EXPECT_EQ(recoveries_, iterations);
+    if (iterations >= 10) {
+      EXPECT_GE(from_snapshot_, 1);
+    }
+  }
 }
 
 TEST_F(CrashTest, RestartAfterCleanStopContinuesSequences) { run(3, Stop::Term); }
