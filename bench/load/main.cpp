@@ -79,7 +79,8 @@ other answers 69 (an Accepted), N times, one at a time.
 
 startup: execs the server N times with ports chosen beforehand and polls them from the moment
 of fork(): time to the ready line on stdout, to HTTP 200 from /readyz and to Login Accepted
-for the configuration's first user.
+for the configuration's first user. Each run gets a fresh --journal-dir (a new day's start,
+no recovery) unless --server-arg names one.
   --server BIN           as for run
   --config FILE          default config/demo.yaml
   --runs N               default 20

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -156,12 +157,29 @@ int run_startup(const StartupOptions& opt) {
     t.forget();
   }
   Stat line{"ready line", {}}, readyz{"readyz 200", {}}, accepted{"login accepted", {}};
+  // A configuration with a journal starts a new day in a fresh directory on every run (the cold
+  // start of a new day: no recovery), unless --server-arg names a journal directory.
+  bool journal_given = false;
+  for (const std::string& a : opt.server_args) journal_given |= a.rfind("--journal-dir", 0) == 0;
+  std::string journal_root;
+  if (!journal_given) {
+    char tmpl[] = "/tmp/peregrine-startup-XXXXXX";
+    if (::mkdtemp(tmpl) != nullptr) journal_root = tmpl;
+  }
+  struct RemoveOnExit {
+    std::string dir;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  } const cleanup{journal_root};
   for (std::uint32_t run = 0; run < opt.runs; ++run) {
     const std::uint16_t ouch = free_port(), itch = free_port(), http = free_port();
     std::vector<std::string> argv = {opt.server_bin, "--config", opt.config_path,
                                      "--ouch-listen", "127.0.0.1:" + std::to_string(ouch),
                                      "--itch-listen", "127.0.0.1:" + std::to_string(itch),
                                      "--http-listen", "127.0.0.1:" + std::to_string(http)};
+    if (!journal_root.empty()) argv.push_back("--journal-dir=" + journal_root + "/run-" + std::to_string(run));
     argv.insert(argv.end(), opt.server_args.begin(), opt.server_args.end());
     ServerProcess server;
     Prober http_probe(http, "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");

@@ -108,7 +108,8 @@ def main():
     # ---- a live engine ----
     with tempfile.TemporaryDirectory() as tmp:
         eng = subprocess.Popen([binary, "--config", os.path.join(ROOT, "config", "demo.yaml"), "--ouch-listen", "127.0.0.1:0",
-                                "--itch-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
+                                "--itch-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+                                "--journal-dir", os.path.join(tmp, "journal")],
                                stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "engine.log"), "w"), text=True)
         prom = None
         try:

@@ -16,7 +16,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin" --config "$src/config/demo.yaml" --ouch-listen 127.0.0.1:0 --itch-listen 127.0.0.1:0 \
-  --http-listen 127.0.0.1:0 --low-latency-mode true >"$work/server.out" 2>"$work/server.err" &
+  --http-listen 127.0.0.1:0 --low-latency-mode true --journal-dir "$work/journal" \
+  >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 for _ in $(seq 100); do grep -q "ready:" "$work/server.out" && break; sleep 0.05; done
 port=$(sed -nE 's/.*OUCH [0-9.]+:([0-9]+),.*/\1/p' "$work/server.out")
