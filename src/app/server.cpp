@@ -284,6 +284,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     // 6. lifecycle
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
+    check_journal(mono_ns());  // disk space before the first order, not a tick later
     ops_->set_ready(journal_healthy());
     std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u%s\n",
                 cfg_.gateway.ouch_listen.host.c_str(), ouch_acceptor_.local_endpoint().port(),

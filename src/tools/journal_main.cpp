@@ -52,8 +52,9 @@ void usage(std::FILE* out) {
       "  replay DIR --config FILE [--from-snapshot]\n"
       "      Builds an engine from FILE's engine section, applies the Start record, then every\n"
       "      command, and prints the command count, the last seq, the engine's state hash (hex) and\n"
-      "      commands/s. --from-snapshot is not available in this build: it needs Engine::load,\n"
-      "      which is not merged yet; the option is refused with exit status 2.\n"
+      "      commands/s. --from-snapshot: start from the newest snapshot that verifies (newer ones\n"
+      "      that do not are named on stderr) and replay only the records after it, as start-up\n"
+      "      recovery does (the only way once retention has removed the day's first segments).\n"
       "  --help\n"
       "      This text.\n"
       "\n"
@@ -270,10 +271,32 @@ void count_events(void* ctx, const Event* /*events*/, std::size_t n) noexcept {
   *static_cast<std::uint64_t*>(ctx) += n;
 }
 
-int cmd_replay(const std::filesystem::path& dir, const std::string& config_file) {
+int cmd_replay(const std::filesystem::path& dir, const std::string& config_file, bool from_snapshot) {
   const EngineConfig cfg = load_engine(config_file);
   const std::uint64_t fp = config_fingerprint(cfg);
   std::unique_ptr<Engine> engine;
+  ReadOptions ro;
+  if (from_snapshot) {
+    std::vector<std::string> skipped;
+    const std::optional<Snapshot> snap = newest_valid_snapshot(dir, fp, &skipped);
+    for (const std::string& why : skipped) std::fprintf(stderr, "peregrine-journal: snapshot skipped: %s\n", why.c_str());
+    if (!snap) throw JournalError(dir.string() + ": no snapshot that verifies");
+    const std::vector<std::uint8_t>* svc = snap->find(SnapshotSection::Service);
+    const std::vector<std::uint8_t>* eng = snap->find(SnapshotSection::Engine);
+    StartRecord s;
+    if (svc == nullptr || svc->size() != sizeof s || eng == nullptr)
+      throw JournalError(snap->file.string() + ": a section is missing or malformed");
+    std::memcpy(&s, svc->data(), sizeof s);
+    EngineConfig started = cfg;
+    for (auto& i : started.instruments) {
+      if (i.initial_status == TradingStatus::Trading) i.initial_status = s.session;
+    }
+    engine = std::make_unique<Engine>(started);
+    std::string error;
+    if (!engine->load(*eng, error)) throw JournalError(snap->file.string() + ": " + error);
+    ro.from_seq = snap->seq + 1;
+    std::printf("from snapshot: %s (seq %" PRIu64 ")\n", snap->file.filename().c_str(), snap->seq);
+  }
   std::vector<Event> buf(256);
   std::uint64_t events = 0;
   EventSink sink(buf.data(), buf.size(), &count_events, &events);
@@ -290,7 +313,7 @@ int cmd_replay(const std::filesystem::path& dir, const std::string& config_file)
   };
 
   const auto t0 = std::chrono::steady_clock::now();
-  const ReadEnd end = read_journal(dir, fp, ReadOptions{}, [&](const Record& r) {
+  const ReadEnd end = read_journal(dir, fp, ro, [&](const Record& r) {
     switch (r.kind) {
       case RecordKind::Start: {
         if (engine) throw JournalError("seq " + std::to_string(r.seq) + ": a Start record after the first command");
@@ -377,10 +400,7 @@ int run(int argc, char** argv) {
   if (cmd == "print") return cmd_print(*dir, from, limit);
   if (cmd == "verify") return cmd_verify(*dir, config_file);
   if (!config_file) throw UsageError{"replay needs --config FILE"};
-  if (from_snapshot) {
-    throw UsageError{"--from-snapshot is not available in this build (Engine::load is not merged yet)"};
-  }
-  return cmd_replay(*dir, *config_file);
+  return cmd_replay(*dir, *config_file, from_snapshot);
 }
 
 }  // namespace

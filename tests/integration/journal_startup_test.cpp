@@ -5,6 +5,7 @@
 // format version, or a journal of another configuration, stop start-up with a clear error.
 
 #include <gtest/gtest.h>
+#include <sys/statvfs.h>
 
 #include <unistd.h>
 
@@ -45,7 +46,7 @@ class JournalStartupTest : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(dir_);
   }
 
-  void write_config(const std::string& second_symbol) {
+  void write_config(const std::string& second_symbol, std::uint64_t min_free_mb = 0) {
     std::ofstream y(dir_ / "j.yaml");
     y << "market: {schedule: continuous}\n"
          "instruments:\n"
@@ -62,7 +63,7 @@ class JournalStartupTest : public ::testing::Test {
          "  segment_mb: 1\n"
          "  snapshot_every_commands: 0\n"
          "  snapshot_every_seconds: 0\n"
-         "  min_free_mb: 0\n";
+         "  min_free_mb: " << min_free_mb << "\n";
   }
 
   // Starts the binary; true once it is ready (ports read), false when it exits first.
@@ -213,6 +214,51 @@ TEST_F(JournalStartupTest, AJournalOfAnotherConfigurationStopsStartUp) {
   EXPECT_FALSE(start());
   EXPECT_EQ(exit_code(), 3);
   EXPECT_NE(log().find("fingerprint"), std::string::npos) << log();
+}
+
+// Free space under journal.min_free_mb (but above the writer's own floor, a quarter of it): new
+// orders are refused with a reason (OUCH Rejected 'O', journaled like any reply), cancels still
+// go through, /readyz answers 503 and the journal state metric says 1.
+TEST_F(JournalStartupTest, LowDiskSpaceRefusesNewOrdersKeepsCancelsAndTurnsUnready) {
+  ASSERT_TRUE(start()) << log();
+  enter(0, 1);
+  ASSERT_EQ(proc_.stop(), 0);
+  struct statvfs v {};
+  ASSERT_EQ(::statvfs(dir_.c_str(), &v), 0);
+  const std::uint64_t free_mb = (static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize) >> 20;
+  write_config("600519", 2 * free_mb + 1);
+  ASSERT_TRUE(start()) << log();
+  const auto readyz = [&] {
+    const auto r = ops::testing::fetch(http_port_, boost::beast::http::verb::get, "/readyz");
+    return r ? static_cast<int>(r->status) : -1;
+  };
+  EXPECT_EQ(readyz(), 503) << log();
+  client::OuchClient c;
+  c.connect("127.0.0.1", ouch_port_);
+  const auto login = c.login("USR1", "pw1");
+  ASSERT_TRUE(login.accepted);
+  c.enter_order(client::OrderSpec{"N1", 'B', 100, "600000", 90000});
+  client::OuchEvent e;
+  for (int k = 0; k < 10 && !(e = c.next(2000ms)).is(proto::ouch::OutboundType::Rejected); ++k) {
+  }
+  ASSERT_TRUE(e.is(proto::ouch::OutboundType::Rejected)) << log();
+  EXPECT_EQ(e.msg.rejected.reason, 'O');
+  EXPECT_EQ(e.msg.rejected.token.view(), "N1");
+  c.cancel("B0");
+  for (int k = 0; k < 10 && !(e = c.next(2000ms)).is(proto::ouch::OutboundType::Canceled); ++k) {
+  }
+  EXPECT_TRUE(e.is(proto::ouch::OutboundType::Canceled)) << log();
+  // The io thread publishes its counters on its 100 ms tick.
+  std::string metrics;
+  for (int k = 0; k < 100; ++k) {
+    const auto m = ops::testing::fetch(http_port_, boost::beast::http::verb::get, "/metrics");
+    metrics = m ? m->body : std::string();
+    if (metrics.find("peregrine_journal_refused_orders_total 1") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(metrics.find("peregrine_journal_state 1"), std::string::npos);
+  EXPECT_NE(metrics.find("peregrine_journal_refused_orders_total 1"), std::string::npos);
+  EXPECT_NE(log().find("refusing new orders"), std::string::npos) << log();
 }
 
 }  // namespace

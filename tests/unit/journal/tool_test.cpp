@@ -7,6 +7,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -17,6 +18,7 @@
 #include "peregrine/config/service.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/journal/journal.hpp"
+#include "peregrine/journal/snapshot.hpp"
 
 namespace peregrine::journal {
 namespace {
@@ -176,6 +178,37 @@ TEST_F(JournalToolTest, ReplayPrintsTheSameStateHashAsAnEngineFedTheSameCommands
   EXPECT_NE(r.out.find("commands/s: "), std::string::npos) << r.out;
 }
 
+TEST_F(JournalToolTest, ReplayFromASnapshotReplaysOnlyWhatFollowsItToTheSameStateHash) {
+  EngineConfig started = cfg_;
+  for (auto& i : started.instruments) {
+    if (i.initial_status == TradingStatus::Trading) i.initial_status = TradingStatus::OpeningCall;
+  }
+  auto engine = std::make_unique<Engine>(started);
+  std::vector<Event> buf(256);
+  EventSink sink(buf.data(), buf.size(), &noop_flush, nullptr);
+  for (std::size_t i = 0; i < 2500; ++i) engine->process(commands_[i], sink);
+  std::vector<std::uint8_t> eb;
+  engine->save(eb);
+  StartRecord start{};
+  start.ts = Timestamp{1};
+  start.session = TradingStatus::OpeningCall;
+  std::vector<std::uint8_t> sb(sizeof start);
+  std::memcpy(sb.data(), &start, sizeof start);
+  const SnapshotPart parts[] = {{SnapshotSection::Engine, eb}, {SnapshotSection::Service, sb}};
+  (void)write_snapshot(dir_.path(), 2501, config_fingerprint(cfg_), parts);  // after seq 2501: Start + 2500
+  for (std::size_t i = 2500; i < commands_.size(); ++i) engine->process(commands_[i], sink);
+  char want[32];
+  std::snprintf(want, sizeof want, "state hash: %016" PRIx64, engine->state_hash());
+
+  const ToolRun r = run("replay " + dir_.path().string() + " --config " + kConfig + " --from-snapshot");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("from snapshot: snapshot-00000000000000002501.pgs (seq 2501)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("commands: 1500\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  const ToolRun full = run("replay " + dir_.path().string() + " --config " + kConfig);
+  EXPECT_NE(full.out.find(want), std::string::npos) << full.out;
+}
+
 TEST_F(JournalToolTest, PrintDecodesRecordsFromASeqUpToALimit) {
   const ToolRun r = run("print " + dir_.path().string() + " --from 5 --limit 3");
   EXPECT_EQ(r.status, 0) << r.out;
@@ -203,8 +236,8 @@ TEST(JournalToolUsageTest, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(run("replay /tmp").status, 2);
   EXPECT_EQ(run("verify /tmp --bogus").status, 2);
   const ToolRun snap = run("replay /tmp --config " + kConfig + " --from-snapshot");
-  EXPECT_EQ(snap.status, 2);
-  EXPECT_NE(snap.out.find("Engine::load"), std::string::npos) << snap.out;
+  EXPECT_EQ(snap.status, 1);
+  EXPECT_NE(snap.out.find("no snapshot that verifies"), std::string::npos) << snap.out;
   const ToolRun help = run("--help");
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("verify DIR [--config FILE]"), std::string::npos);
