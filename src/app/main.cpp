@@ -1,5 +1,6 @@
 // peregrine: the matching engine service. `peregrine --help` says how to run it.
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include "peregrine/config/service.hpp"
 #include "peregrine/journal/journal.hpp"
+#include "peregrine/ops/logging.hpp"
 #include "server.hpp"
 
 namespace {
@@ -144,6 +146,11 @@ int main(int argc, char** argv) {
     }
   }
 
+  // On every way out of main, after the server and all its threads are gone: the last lines are
+  // written and spdlog's worker is joined before static destruction begins.
+  struct StopLogging {
+    ~StopLogging() { ops::stop_logging(std::chrono::seconds{2}); }
+  } stop_logging;
   try {
     config::ServiceConfig cfg = config::load_service_config(config_path);
     config::apply_overrides(cfg, config::read_environment(), flags);

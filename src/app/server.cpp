@@ -285,12 +285,16 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
     check_journal(mono_ns());  // disk space before the first order, not a tick later
+    // Every start-up line is in the log before the ready line: a kill -9 after ready loses none.
+    if (!ops::flush_logs(std::chrono::seconds{2})) std::fprintf(stderr, "peregrine: start-up log lines still queued at ready\n");
     ops_->set_ready(journal_healthy());
-    std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u%s\n",
+    // The ready line says how the day was taken up (recover()), so that whoever reads it (an
+    // operator, a test) knows without the log.
+    std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u%s; %s\n",
                 cfg_.gateway.ouch_listen.host.c_str(), ouch_acceptor_.local_endpoint().port(),
                 cfg_.gateway.itch_listen.host.c_str(), itch_acceptor_.local_endpoint().port(),
                 cfg_.gateway.mold_destination.to_string().c_str(), cfg_.gateway.http_listen.host.c_str(),
-                ops_->port(), dpdk_where.c_str());
+                ops_->port(), dpdk_where.c_str(), recovery_summary_.c_str());
     std::fflush(stdout);
     log_->info("ready");
 
@@ -517,6 +521,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     const Timestamp now_ts{mono_ns() - origin_ns_};
     if (plan_.dir.empty()) {
       log_->warn("journal: off (no journal.dir): a crash loses the day's orders and sequence numbers");
+      recovery_summary_ = "journal: off";
       egress_->start_of_day(now_ts);
       return;
     }
@@ -580,11 +585,14 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     core_.attach_journal(writer_->ring(), *boundaries_, writer_->last_seq());
     recovery_seconds_ = static_cast<double>(mono_ns() - t0) * 1e-9;
     if (last == 0) {
+      recovery_summary_ = "journal: new day";
       log_->info("journal: new day in {} ({} durability)", plan_.dir.string(), journal::to_string(wo.durability));
     } else {
-      log_->info("journal: recovered {} records after {} in {:.3f} s; continuing at seq {} in {}", end.records,
-                 plan_.snapshot ? "snapshot " + plan_.snapshot->file.filename().string() : std::string("the day's start"),
-                 recovery_seconds_, writer_->last_seq() + 1, plan_.dir.string());
+      recovery_summary_ =
+          "journal: recovered " + std::to_string(end.records) + " records after " +
+          (plan_.snapshot ? "snapshot " + plan_.snapshot->file.filename().string() : std::string("the day's start"));
+      log_->info("{} in {:.3f} s; continuing at seq {} in {}", recovery_summary_, recovery_seconds_,
+                 writer_->last_seq() + 1, plan_.dir.string());
       resume_after_recovery();
     }
     snapshotter_ = std::make_unique<Snapshotter>(cfg_, engine_cfg_, plan_, *writer_,
@@ -1189,6 +1197,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   bool writer_failed_seen_ = false;
   std::uint64_t recovered_records_ = 0;
   double recovery_seconds_ = 0;
+  std::string recovery_summary_;  // how recover() took the day up, for the ready line
 };
 
 }  // namespace

@@ -2,10 +2,12 @@
 
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include <spdlog/async.h>
 #include <spdlog/async_logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 namespace peregrine::ops {
 
@@ -49,6 +51,32 @@ std::shared_ptr<spdlog::logger> make_logger(const LoggerOptions& options) {
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);
   return logger;
+}
+
+bool flush_logs(std::chrono::milliseconds limit) {
+  std::shared_ptr<spdlog::details::thread_pool> pool;
+  {
+    auto& registry = spdlog::details::registry::instance();
+    std::lock_guard<std::recursive_mutex> lock(registry.tp_mutex());
+    pool = registry.get_tp();
+  }
+  if (pool == nullptr) return true;  // no async logger was ever made
+  // No hook tells when the worker has written a line, so this polls the queue's length: 100 µs
+  // steps, at start-up and shut-down only.
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (pool->queue_size() != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds{100});
+  }
+  return true;
+}
+
+void stop_logging(std::chrono::milliseconds limit) {
+  (void)flush_logs(limit);
+  // Drops the registry's loggers and its thread pool: the pool's destructor ends the worker and
+  // joins it, here and now, rather than in static destruction while the worker may still be
+  // writing with a logger that is being destroyed.
+  spdlog::shutdown();
 }
 
 }  // namespace peregrine::ops

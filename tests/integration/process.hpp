@@ -80,6 +80,9 @@ class Process {
     return {};
   }
 
+  /// The stdout line that wait_line last matched (or, after a timeout, the last line it read).
+  [[nodiscard]] const std::string& last_line() const noexcept { return line_; }
+
   /// SIGTERM and wait (SIGKILL after `limit`): the exit code, or -1.
   int stop(std::chrono::milliseconds limit = std::chrono::milliseconds{8000}) { return signal(SIGTERM, limit); }
 

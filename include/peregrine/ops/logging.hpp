@@ -3,6 +3,7 @@
 /// formats the message and queues it; spdlog's shared worker thread writes it. Never log from
 /// the core thread, not even through these loggers: the hot path does no logging at all.
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -36,5 +37,17 @@ struct LoggerOptions {
 /// repeat. Startup only, any thread except the core thread. Throws std::invalid_argument on an
 /// unknown level.
 [[nodiscard]] std::shared_ptr<spdlog::logger> make_logger(const LoggerOptions& options = {});
+
+/// Returns once every line queued so far by the loggers of make_logger has been written to its
+/// sinks (so a `kill -9` that comes later cannot lose it), or after `limit`; true when written.
+/// The worker takes lines in order: once the queue is empty, everything queued before the call
+/// is out. Lines queued meanwhile by other threads are waited for too, within `limit`. Start-up
+/// and shut-down only (it waits); any thread except the core thread.
+bool flush_logs(std::chrono::milliseconds limit);
+
+/// Writes out what is queued (as flush_logs), then stops spdlog's worker thread and joins it, so
+/// that nothing of spdlog runs during static destruction. Call once, at the end of main, after
+/// every thread that logs has stopped; a logger still held afterwards drops its lines.
+void stop_logging(std::chrono::milliseconds limit);
 
 }  // namespace peregrine::ops
