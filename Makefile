@@ -1,5 +1,5 @@
 # Peregrine: the two commands are `make run` and `make test` (see README.md).
-.PHONY: all bootstrap build release debug run test test-debug test-release bench fuzz image image-bench clean
+.PHONY: all bootstrap build release debug tsan run test test-debug test-release test-tsan bench fuzz image image-bench clean
 
 JOBS ?= $(shell nproc)
 
@@ -25,14 +25,26 @@ run: release
 	@echo "Then look at the book:  curl 'http://127.0.0.1:8080/admin/depth?symbol=600519&levels=5'"
 	build/release/peregrine --config config/demo.yaml
 
-## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both.
-test: test-debug test-release
+## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both,
+## then the tests of every thread (app, ring, ops, journal, integration) under ThreadSanitizer.
+test: test-debug test-release test-tsan
 
 test-debug: debug
 	ctest --preset debug -j $(JOBS)
 
 test-release: release
 	ctest --preset release -j $(JOBS)
+
+# ThreadSanitizer: only what has threads of its own (the server binary, the app, ring, ops and
+# journal units, the integration tests without the crash and DPDK ones); tests whose binaries are
+# not built here carry no label and are left out by -L.
+TSAN_TARGETS = peregrine app_tests ring_tests ops_tests journal_tests integration_tests journal_startup_tests
+tsan: bootstrap
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TARGETS)
+
+test-tsan: tsan
+	ctest --preset tsan -j $(JOBS) -L 'tsan|integration' -LE 'crash|dpdk'
 
 ## fuzz: builds the libFuzzer targets and runs each for FUZZ_SECONDS (default 60).
 FUZZ_SECONDS ?= 60

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <regex>
@@ -19,9 +20,26 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 extern char** environ;
 
 namespace peregrine::integration {
+
+/// The first sanitizer report in a server's stderr (ThreadSanitizer, AddressSanitizer,
+/// LeakSanitizer, UndefinedBehaviorSanitizer), from its first line on and cut at 6000
+/// characters, or "" when there is none. The tests' own process sees only its own races: a race
+/// inside the server (at shut-down, say) is in the server's stderr and nowhere else.
+inline std::string sanitizer_report(const std::string& log) {
+  std::size_t at = std::string::npos;
+  for (const char* marker : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                             ": runtime error: "}) {
+    at = std::min(at, log.find(marker));
+  }
+  if (at == std::string::npos) return {};
+  const std::size_t line = log.rfind('\n', at);
+  return log.substr(line == std::string::npos ? 0 : line + 1, 6000);
+}
 
 class Process {
  public:
@@ -114,6 +132,8 @@ class Process {
     pid_ = -1;
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+    if (const std::string report = sanitizer_report(log()); !report.empty())
+      ADD_FAILURE() << "the server's stderr (" << log_ << ") has a sanitizer report:\n" << report;
     if (status == -1) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }

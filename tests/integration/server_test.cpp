@@ -33,6 +33,7 @@
 
 #include "peregrine/client/itch_client.hpp"
 #include "peregrine/client/ouch_client.hpp"
+#include "process.hpp"
 
 extern char** environ;
 
@@ -217,6 +218,8 @@ class ServerTest : public ::testing::Test {
     pid_ = -1;
     if (stdout_fd_ >= 0) ::close(stdout_fd_);
     stdout_fd_ = -1;
+    if (const std::string report = peregrine::integration::sanitizer_report(server_log()); !report.empty())
+      ADD_FAILURE() << "the server's stderr has a sanitizer report:\n" << report;
     if (status == -1) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
