@@ -511,10 +511,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       int awaited = e.code;  // the awaited Set has landed (or the status it sets is already shown)
       (void)awaited_status_[e.instrument.value()].compare_exchange_strong(awaited, kNoneAwaited,
                                                                           std::memory_order_acq_rel);
-    } else if (e.type == EventType::Rejected && e.owner.value() == 0 &&
+    } else if (e.type == EventType::Rejected && e.owner.value() == 0 && !recovering_ &&
                e.code == static_cast<std::uint8_t>(RejectCode::InvalidTransition)) {
       // Owner 0: an admin or schedule command, which no session hears about; resume() could not
       // refuse it beforehand (a halt or phase was in flight), so this line is the operator's answer.
+      // Not during recovery: a replayed refusal was logged when it happened.
       const auto now = static_cast<TradingStatus>(statuses_[e.instrument.value()].load(std::memory_order_relaxed));
       log_->warn("core refused a trading-status command for {}: invalid_transition (it is {})",
                  cfg_.engine.instruments[e.instrument.value() - 1].symbol.view(), to_string(now));
