@@ -19,11 +19,12 @@ debug: bootstrap
 build: release
 
 ## run: installs, builds release, starts the engine on localhost with the demo instruments.
+## ARGS: more flags for peregrine, e.g. ARGS='--ouch-listen 127.0.0.1:19001' when 9001 is taken.
 run: release
 	@echo "Starting Peregrine with config/demo.yaml (Ctrl-C stops it: End of Session, exit 0)."
 	@echo "Send a first order from another terminal:  scripts/send-order B 100 600519 1700.00"
 	@echo "Then look at the book:  curl 'http://127.0.0.1:8080/admin/depth?symbol=600519&levels=5'"
-	build/release/peregrine --config config/demo.yaml
+	build/release/peregrine --config config/demo.yaml $(ARGS)
 
 ## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both,
 ## then the tests of every thread (app, ring, ops, journal, integration) under ThreadSanitizer.

@@ -236,6 +236,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     statuses_ = std::make_unique<std::atomic<std::uint8_t>[]>(cfg.engine.instruments.size() + 1);
     for (std::size_t i = 0; i < cfg.engine.instruments.size(); ++i)
       statuses_[i + 1].store(static_cast<std::uint8_t>(engine_cfg_.instruments[i].initial_status));
+    awaited_status_ = std::make_unique<std::atomic<int>[]>(cfg.engine.instruments.size() + 1);
+    for (std::size_t i = 0; i <= cfg.engine.instruments.size(); ++i) awaited_status_[i].store(kNoneAwaited);
   }
 
   ~Server() override {
@@ -349,9 +351,20 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   // Resume: through a resumption call when configured (the core decides: only when the market is
   // in continuous trading; otherwise the instrument joins the market's phase). The call ends
   // resume_call_seconds later with a second Resume, which the io thread's tick sends.
+  // The core refuses a Resume of an instrument that is not halted, suspended or in a resumption
+  // call (InvalidTransition); that is checked here, on the status last published, so that the
+  // operator gets the verdict instead of a 202 for nothing. While a halt or phase asked for here
+  // is still on its way through the core, the published status is stale: the command is queued
+  // then, and should the core still refuse it, the io thread logs the refusal (observe_status).
   ops::AdminResult resume(const Symbol& symbol) override {
     const InstrumentId id = engine_.find_instrument(symbol);
     if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
+    const auto seen = static_cast<TradingStatus>(statuses_[id.value()].load(std::memory_order_relaxed));
+    if (!resumable(seen) && awaited_status_[id.value()].load(std::memory_order_acquire) == kNoneAwaited) {
+      return {ops::AdminStatus::InvalidTransition,
+              fmt::format("{} is {}: only a halted, suspended or resume_call instrument can be resumed",
+                          symbol.view(), to_string(seen))};
+    }
     const bool via_call = cfg_.market.resume_via_call;
     ops::AdminResult r = admin(make_resume(admin_ts(), id, via_call));
     if (via_call && r.status == ops::AdminStatus::Accepted) {
@@ -389,10 +402,22 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
 
  private:
   Timestamp admin_ts() const { return Timestamp{mono_ns() - origin_ns_}; }
+  static bool resumable(TradingStatus s) noexcept {
+    return s == TradingStatus::Halted || s == TradingStatus::Suspended || s == TradingStatus::ResumeCall;
+  }
   ops::AdminResult status(const Symbol& symbol, TradingStatus st) {
     const InstrumentId id = engine_.find_instrument(symbol);
     if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
-    return admin(make_trading_status(admin_ts(), id, st));
+    // A Set always applies and always publishes its status: until that event is seen, the status
+    // resume() reads is stale. Marked before the push, so the event cannot overtake the mark.
+    std::atomic<int>& awaited = awaited_status_[id.value()];
+    const int before = awaited.exchange(static_cast<int>(st), std::memory_order_acq_rel);
+    ops::AdminResult r = admin(make_trading_status(admin_ts(), id, st));
+    if (r.status != ops::AdminStatus::Accepted) {
+      int mine = static_cast<int>(st);
+      (void)awaited.compare_exchange_strong(mine, before, std::memory_order_acq_rel);
+    }
+    return r;
   }
   // Called from the io thread's tick (and once before ready): sends the schedule's phase when it
   // changes, and ends resumption calls that are due. The core reads no clock; these commands go
@@ -484,9 +509,21 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   }
 
   void observe_status(const Event& e) {
-    if (e.type == EventType::TradingStatusChanged && e.instrument.value() >= 1 &&
-        e.instrument.value() <= cfg_.engine.instruments.size())
+    if (e.instrument.value() < 1 || e.instrument.value() > cfg_.engine.instruments.size()) return;
+    if (e.type == EventType::TradingStatusChanged) {
       statuses_[e.instrument.value()].store(e.code, std::memory_order_relaxed);
+      int awaited = e.code;  // the awaited Set has landed (or the status it sets is already shown)
+      (void)awaited_status_[e.instrument.value()].compare_exchange_strong(awaited, kNoneAwaited,
+                                                                          std::memory_order_acq_rel);
+    } else if (e.type == EventType::Rejected && e.owner.value() == 0 && !recovering_ &&
+               e.code == static_cast<std::uint8_t>(RejectCode::InvalidTransition)) {
+      // Owner 0: an admin or schedule command, which no session hears about; resume() could not
+      // refuse it beforehand (a halt or phase was in flight), so this line is the operator's answer.
+      // Not during recovery: a replayed refusal was logged when it happened.
+      const auto now = static_cast<TradingStatus>(statuses_[e.instrument.value()].load(std::memory_order_relaxed));
+      log_->warn("core refused a trading-status command for {}: invalid_transition (it is {})",
+                 cfg_.engine.instruments[e.instrument.value() - 1].symbol.view(), to_string(now));
+    }
   }
 
   // Durability before acknowledgement: with a journal, egress takes an event only once the
@@ -1149,6 +1186,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   egress::FeedLimits feed_limits_;
   egress::FeedCounters feed_counters_;
   std::unique_ptr<std::atomic<std::uint8_t>[]> statuses_;  // per InstrumentId, for the ops thread
+  // Per InstrumentId: the status of a Set the ops thread queued and the io thread has not yet seen
+  // published, or kNoneAwaited.
+  static constexpr int kNoneAwaited = -1;
+  std::unique_ptr<std::atomic<int>[]> awaited_status_;
   std::array<std::uint8_t, 64> request_buf_{};
   udp::endpoint request_from_;
   ConnectionSettings conn_;

@@ -268,6 +268,11 @@ void OpsServer::start() {
   s.do_accept();
   s.thread = std::thread([&s] { s.run(); });
   s.logger->info("ops server listening on {}", endpoint_text(s.acceptor.local_endpoint()));
+  if (s.config.admin_token_file.empty()) {
+    // Said once at start, so that the first 401 is no surprise.
+    s.logger->warn("admin API: no token file configured (admin.token_file): every halt, resume, phase, kill, "
+                   "release, mass-cancel and snapshot call is refused (401); reads still work");
+  }
 }
 
 void OpsServer::stop() noexcept {

@@ -47,6 +47,8 @@ std::string error_body(std::string_view message) {
   return w.take() + "\n";
 }
 
+bool is_success(http::status s) noexcept { return static_cast<unsigned>(s) < 300; }
+
 Response json_error(const Request& req, http::status status, std::string_view message) {
   return reply(req, status, error_body(message), kJson);
 }
@@ -112,6 +114,7 @@ StatusMapping map_status(AdminStatus s) noexcept {
     case AdminStatus::UnknownFirm: return {http::status::not_found, "unknown_firm"};
     case AdminStatus::Busy: return {http::status::service_unavailable, "busy"};
     case AdminStatus::Unavailable: return {http::status::service_unavailable, "unavailable"};
+    case AdminStatus::InvalidTransition: return {http::status::conflict, "invalid_transition"};
   }
   return {http::status::internal_server_error, "internal_error"};
 }
@@ -194,11 +197,13 @@ Router::Router(AdminBackend& backend, std::string token, std::shared_ptr<spdlog:
                     .Register(registry)),
       unauthorized_(prometheus::BuildCounter()
                         .Name("peregrine_admin_unauthorized_total")
-                        .Help("Admin requests refused for a missing or wrong bearer token.")
+                        .Help("Admin requests refused for a missing or wrong bearer token, or because no "
+                              "token is configured.")
                         .Register(registry)),
-      // Both series exist from the start, so alerts on increase() see the first refusal.
+      // Every series exists from the start, so alerts on increase() see the first refusal.
       unauthorized_missing_(unauthorized_.Add({{"reason", "missing"}})),
       unauthorized_invalid_(unauthorized_.Add({{"reason", "invalid"}})),
+      unauthorized_unconfigured_(unauthorized_.Add({{"reason", "no_token_configured"}})),
       collectables_(collectables) {}
 
 const Router::Route* Router::find_route(std::string_view path) noexcept {
@@ -269,7 +274,11 @@ Response Router::dispatch(const Request& req, std::string_view peer, std::string
   }
   if (route->mutating) {
     if (!authorized(req, *route, peer)) {
-      Response res = json_error(req, http::status::unauthorized, "missing or invalid bearer token");
+      // Without a configured token no credential can succeed: say so, rather than blame the caller's.
+      Response res = json_error(req, http::status::unauthorized,
+                                token_.empty() ? "no admin token is configured on this server (admin.token_file): "
+                                                 "admin calls that change state are disabled"
+                                               : "missing or invalid bearer token");
       res.set(http::field::www_authenticate, "Bearer realm=\"peregrine-admin\"");
       return res;
     }
@@ -291,9 +300,15 @@ bool Router::authorized(const Request& req, const Route& route, std::string_view
   const auto header = req.find(http::field::authorization);
   const std::optional<std::string_view> token =
       header == req.end() ? std::nullopt : bearer_token(std::string_view(header->value()));
-  // An empty configured token (no token file) matches nothing, not even an empty bearer.
-  if (!token_.empty() && token && constant_time_equal(token_, *token)) return true;
   // One line per refusal; never the presented credential.
+  if (token_.empty()) {
+    // No token file: nothing matches, not even an empty bearer, and no caller is at fault.
+    unauthorized_unconfigured_.Increment();
+    logger_->warn("admin {} {} from {} refused: no admin token is configured (admin.token_file)",
+                  std::string_view(req.method_string()), route.path, peer);
+    return false;
+  }
+  if (token && constant_time_equal(token_, *token)) return true;
   const bool missing = !token.has_value();
   (missing ? unauthorized_missing_ : unauthorized_invalid_).Increment();
   logger_->warn("admin {} {} from {} refused: {}", std::string_view(req.method_string()), route.path, peer,
@@ -463,10 +478,25 @@ Response Router::mutate(const Request& req, const Route& route, std::string_view
   if (!result.detail.empty()) w.key("detail").string(result.detail);
   w.end_object();
 
-  // The audit line: who asked for what, and what came of it.
-  logger_->info("admin {} firm={} symbol={} cancel_open={} from {}: {}", action,
-                args.firm ? args.firm->view() : std::string_view("-"),
-                args.symbol ? args.symbol->view() : std::string_view("-"), args.cancel_open, peer, m.result);
+  // The audit line: who asked for what, and what came of it. Only the arguments the route takes
+  // are named, so that a line never shows a setting that played no part.
+  std::string asked(action);
+  if (args.firm) asked.append(" firm=").append(args.firm->view());
+  if (args.symbol) {
+    asked.append(" symbol=").append(args.symbol->view());
+  } else if (route.id == RouteId::MassCancel) {
+    asked.append(" symbol=(all)");  // parentheses: never a symbol
+  }
+  if (args.phase) asked.append(" phase=").append(to_string(*args.phase));
+  if (route.id == RouteId::Kill) asked.append(args.cancel_open ? " cancel_open=true" : " cancel_open=false");
+  // A refusal (4xx, 5xx) is a warning: the operator's request did not happen.
+  const auto level = is_success(m.http) ? spdlog::level::info : spdlog::level::warn;
+  if (result.detail.empty()) {
+    logger_->log(level, "admin {} from {}: {} {}", asked, peer, static_cast<unsigned>(m.http), m.result);
+  } else {
+    logger_->log(level, "admin {} from {}: {} {} ({})", asked, peer, static_cast<unsigned>(m.http), m.result,
+                 result.detail);
+  }
 
   Response res = reply(req, m.http, w.take() + "\n", kJson);
   if (result.status == AdminStatus::Busy) res.set(http::field::retry_after, "1");

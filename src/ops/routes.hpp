@@ -91,6 +91,7 @@ class Router {
   prometheus::Family<prometheus::Counter>& unauthorized_;
   prometheus::Counter& unauthorized_missing_;
   prometheus::Counter& unauthorized_invalid_;
+  prometheus::Counter& unauthorized_unconfigured_;
   CollectableList& collectables_;
 };
 

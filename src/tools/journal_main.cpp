@@ -58,8 +58,11 @@ void usage(std::FILE* out) {
       "  --help\n"
       "      This text.\n"
       "\n"
+      "DIR is one day's directory (<journal.dir>/<exchange date>), not journal.dir itself: a DIR\n"
+      "with no segment is an error, and the message names the day directories below it.\n"
+      "\n"
       "exit status: 0 clean (print, replay: done), 1 damaged journal or snapshot (the message names\n"
-      "the file and the byte offset) or any other error, 2 usage error.\n",
+      "the file and the byte offset), no journal in DIR, or any other error, 2 usage error.\n",
       out);
 }
 
@@ -176,6 +179,40 @@ std::string hex(std::uint64_t v) {
   return b;
 }
 
+bool is_segment_name(const std::string& name) {
+  return name.size() == 32 && name.rfind("journal-", 0) == 0 && name.ends_with(".pjl");
+}
+
+bool has_segment(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (is_segment_name(it->path().filename().string())) return true;
+  }
+  return false;
+}
+
+/// Throws, naming what is there instead, unless `dir` holds a journal segment (or, with
+/// `snapshot_will_do`, a snapshot): a tool that read nothing must not report success. The usual
+/// mistake is journal.dir itself, the root of one directory per exchange date, so the
+/// sub-directories that hold segments are named.
+void require_journal(const std::filesystem::path& dir, bool snapshot_will_do) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) throw JournalError(dir.string() + ": no such directory");
+  if (!std::filesystem::is_directory(dir, ec)) throw JournalError(dir.string() + ": not a directory");
+  if (has_segment(dir) || (snapshot_will_do && !list_snapshots(dir).empty())) return;
+  std::vector<std::string> days;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec) && has_segment(it->path())) days.push_back(it->path().filename().string());
+  }
+  std::sort(days.begin(), days.end());
+  std::string what = dir.string() + ": no journal here (no journal-<seq>.pjl segment" +
+                     (snapshot_will_do ? std::string(" or snapshot") : std::string()) + ")";
+  if (days.empty()) throw JournalError(what + ", and no sub-directory holds one");
+  what += "; it holds the day directories ";
+  for (std::size_t i = 0; i < days.size(); ++i) what += (i == 0 ? "" : ", ") + days[i];
+  throw JournalError(what + ": name one, e.g. " + (dir / days.back()).string());
+}
+
 int cmd_print(const std::filesystem::path& dir, std::uint64_t from, std::optional<std::uint64_t> limit) {
   ReadOptions opts;
   opts.from_seq = from;
@@ -212,7 +249,7 @@ int cmd_verify(const std::filesystem::path& dir, const std::optional<std::string
   std::vector<std::pair<std::uint64_t, std::filesystem::path>> segs;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     const auto name = e.path().filename().string();
-    if (name.size() == 32 && name.rfind("journal-", 0) == 0 && name.ends_with(".pjl")) {
+    if (is_segment_name(name)) {
       segs.emplace_back(0, e.path());
     } else if (name.ends_with(".corrupt")) {
       std::printf("moved aside: %s\n", name.c_str());
@@ -397,9 +434,10 @@ int run(int argc, char** argv) {
     }
   }
   if (!dir) throw UsageError{std::string(cmd) + " needs DIR"};
+  if (cmd == "replay" && !config_file) throw UsageError{"replay needs --config FILE"};
+  require_journal(*dir, cmd == "replay" && from_snapshot);
   if (cmd == "print") return cmd_print(*dir, from, limit);
   if (cmd == "verify") return cmd_verify(*dir, config_file);
-  if (!config_file) throw UsageError{"replay needs --config FILE"};
   return cmd_replay(*dir, *config_file, from_snapshot);
 }
 

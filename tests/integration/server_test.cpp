@@ -666,6 +666,47 @@ TEST_F(ServerTest, KillSwitchNeedsTheTokenAndRefusesOrders) {
   EXPECT_TRUE(other->next(kWait).is(OT::Accepted));
 }
 
+// An admin call the core would refuse is answered as refused, not "accepted" (issue #20): the ops
+// thread checks the published phase before queueing. A resume right behind a halt is judged after
+// the halt, not on the phase the halt is about to change.
+TEST_F(ServerTest, ResumeOfATradingInstrumentIs409AndLoggedAndAResumeBehindAHaltIsQueued) {
+  const HttpResponse refused = http(http_port_, "POST", "/admin/resume", R"({"symbol":"601318"})", kToken);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body,
+            "{\"action\":\"resume\",\"symbol\":\"601318\",\"result\":\"invalid_transition\",\"detail\":\"601318 is "
+            "trading: only a halted, suspended or resume_call instrument can be resumed\"}\n");
+  EXPECT_TRUE(eventually([&] {
+    return server_log().find("admin resume symbol=601318 from 127.0.0.1:") != std::string::npos &&
+           server_log().find(": 409 invalid_transition (601318 is trading") != std::string::npos;
+  })) << server_log();
+  EXPECT_NE(depth("601318").body.find("\"status\":\"trading\""), std::string::npos);
+
+  // Halt and resume back to back: the resume is queued (202) and the core applies both.
+  const HttpResponse halt = http(http_port_, "POST", "/admin/halt", R"({"symbol":"600519"})", kToken);
+  EXPECT_EQ(halt.status, 202) << halt.body;
+  const HttpResponse resume = http(http_port_, "POST", "/admin/resume", R"({"symbol":"600519"})", kToken);
+  EXPECT_EQ(resume.status, 202) << resume.body;
+  EXPECT_TRUE(eventually([&] { return server_log().find("admin resume symbol=600519 from") != std::string::npos; }));
+  // The phase is named in the audit line, and a halted instrument may be resumed.
+  const HttpResponse suspend =
+      http(http_port_, "POST", "/admin/phase", R"({"symbol":"601318","phase":"suspended"})", kToken);
+  EXPECT_EQ(suspend.status, 202) << suspend.body;
+  EXPECT_TRUE(eventually([&] { return depth("601318").body.find("\"status\":\"suspended\"") != std::string::npos; }));
+  const HttpResponse back = http(http_port_, "POST", "/admin/resume", R"({"symbol":"601318"})", kToken);
+  EXPECT_EQ(back.status, 202) << back.body;
+  EXPECT_TRUE(eventually([&] {
+    const std::string log = server_log();
+    return log.find("admin phase symbol=601318 phase=suspended from 127.0.0.1:") != std::string::npos &&
+           log.find("admin halt symbol=600519 from 127.0.0.1:") != std::string::npos;
+  })) << server_log();
+  EXPECT_EQ(server_log().find("cancel_open"), std::string::npos) << server_log();
+  // Nothing reached the core to be refused there.
+  wait_until_idle();
+  EXPECT_NE(http(http_port_, "GET", "/metrics").body.find("peregrine_core_rejected_total{reason=\"invalid_transition\"} 0\n"),
+            std::string::npos);
+  EXPECT_EQ(server_log().find("core refused"), std::string::npos) << server_log();
+}
+
 // Trading phases: a halt that collects orders, a resumption call with its indicative on
 // /admin/depth, and the uncross the server's own timer ends it with (market.resume_call_seconds).
 class PhaseTest : public ServerTest {

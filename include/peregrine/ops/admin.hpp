@@ -23,6 +23,9 @@ enum class AdminStatus : std::uint8_t {
   UnknownFirm,    ///< no such firm: HTTP 404
   Busy,           ///< cannot queue it now (say, the admin ring is full); retry shortly: HTTP 503
   Unavailable,    ///< the engine cannot take it (starting, stopping, standby): HTTP 503
+  /// The instrument's state does not allow it (say, a resume of an instrument that is trading):
+  /// the core would refuse it with RejectCode::InvalidTransition, so nothing was queued: HTTP 409.
+  InvalidTransition,
 };
 
 /// The answer to one admin call.
@@ -56,6 +59,8 @@ class AdminBackend {
   /// Halts trading in `symbol`.
   virtual AdminResult halt(const Symbol& symbol) = 0;
   /// Resumes trading in `symbol` (through a resumption call when the market is configured so).
+  /// Only a halted, suspended or resumption-call instrument can be resumed: otherwise
+  /// InvalidTransition, with a detail naming the instrument's state.
   virtual AdminResult resume(const Symbol& symbol) = 0;
   /// Puts `symbol` in `phase` now, whatever its state (an operator overriding the schedule;
   /// `suspended` suspends).

@@ -147,6 +147,14 @@ TEST(ServiceConfigTest, TheDemoCredentialsAreMarkedDemoOnly) {
   EXPECT_NE(read_file(kConfigDir + "/demo-credentials.txt").find("DEMO ONLY"), std::string::npos);
 }
 
+// make run's admin API works with the token the README's curl reads; the file holds the token
+// alone (no room for a comment), so the token itself says it is for the demo only.
+TEST(ServiceConfigTest, TheDemoHasAnAdminTokenThatSaysItIsDemoOnly) {
+  const ServiceConfig cfg = load_service_config(kConfigDir + "/demo.yaml");
+  EXPECT_EQ(cfg.admin.token_file, kConfigDir + "/demo-admin-token.txt");
+  EXPECT_EQ(read_file(cfg.admin.token_file).rfind("DEMO-ONLY.", 0), 0u);
+}
+
 // --- defaults and every field --------------------------------------------------------------------
 
 TEST(ServiceConfigTest, DefaultsWhenNoServiceSectionIsWritten) {

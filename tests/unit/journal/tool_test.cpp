@@ -228,6 +228,47 @@ TEST_F(JournalToolTest, PrintDecodesRecordsFromASeqUpToALimit) {
   EXPECT_NE(second.out.find(" side=" + std::string(1, static_cast<char>(c.new_order.side))), std::string::npos);
 }
 
+// journal.dir is the root of one directory per exchange date, and the natural thing to point the
+// tool at: it must fail there, and say where the journals are, instead of reporting a clean nothing.
+TEST_F(JournalToolTest, EveryCommandFailsOnTheJournalRootAndNamesItsDayDirectories) {
+  const std::filesystem::path root = dir_.path() / "journal-root";  // TempDir is one per test
+  for (const char* day : {"2026-12-07", "2026-12-06"}) {
+    std::filesystem::create_directories(root / day);
+    for (const auto& f : segment_files(dir_.path())) std::filesystem::copy_file(f, root / day / f.filename());
+  }
+  std::filesystem::create_directories(root / "lost+found");  // holds no segment: not a day directory
+  const std::string want = root.string() + ": no journal here (no journal-<seq>.pjl segment";
+  const std::string days = "it holds the day directories 2026-12-06, 2026-12-07: name one, e.g. " +
+                           (root / "2026-12-07").string();
+  for (const std::string& args : {"print " + root.string(), "verify " + root.string(),
+                                 "verify " + root.string() + " --config " + kConfig,
+                                 "replay " + root.string() + " --config " + kConfig,
+                                 "replay " + root.string() + " --config " + kConfig + " --from-snapshot"}) {
+    const ToolRun r = run(args);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(want), std::string::npos) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(days), std::string::npos) << args << "\n" << r.out;
+    EXPECT_EQ(r.out.find("verify: clean"), std::string::npos) << args << "\n" << r.out;
+  }
+  // The day directory it names works.
+  EXPECT_EQ(run("verify " + (root / "2026-12-07").string()).status, 0);
+}
+
+TEST(JournalToolUsageTest, AnEmptyDirectoryIsAnErrorThatSaysNoJournalIsThere) {
+  const TempDir empty;
+  for (const char* cmd : {"print", "verify"}) {
+    const ToolRun r = run(std::string(cmd) + " " + empty.path().string());
+    EXPECT_EQ(r.status, 1) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find(empty.path().string() + ": no journal here (no journal-<seq>.pjl segment), and no "
+                         "sub-directory holds one"),
+              std::string::npos)
+        << cmd << "\n" << r.out;
+  }
+  const ToolRun missing = run("print /nonexistent-peregrine-dir");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.out.find("/nonexistent-peregrine-dir: no such directory"), std::string::npos) << missing.out;
+}
+
 TEST(JournalToolUsageTest, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(run("").status, 2);
   EXPECT_EQ(run("frobnicate /tmp").status, 2);
@@ -235,9 +276,10 @@ TEST(JournalToolUsageTest, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(run("print /tmp --limit x").status, 2);
   EXPECT_EQ(run("replay /tmp").status, 2);
   EXPECT_EQ(run("verify /tmp --bogus").status, 2);
-  const ToolRun snap = run("replay /tmp --config " + kConfig + " --from-snapshot");
+  const TempDir no_snapshot;
+  const ToolRun snap = run("replay " + no_snapshot.path().string() + " --config " + kConfig + " --from-snapshot");
   EXPECT_EQ(snap.status, 1);
-  EXPECT_NE(snap.out.find("no snapshot that verifies"), std::string::npos) << snap.out;
+  EXPECT_NE(snap.out.find("no journal here (no journal-<seq>.pjl segment or snapshot)"), std::string::npos) << snap.out;
   const ToolRun help = run("--help");
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("verify DIR [--config FILE]"), std::string::npos);

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -348,6 +349,35 @@ TEST_F(OpsServerTest, WithoutATokenFileEveryMutatingCallIsRefusedButReadsWork) {
   EXPECT_EQ(health->status, 200U);
 }
 
+TEST_F(OpsServerTest, WithoutATokenFileThe401SaysNoTokenIsConfiguredAndBlamesNoCredential) {
+  with_token_file_ = false;
+  start_server(OpsServerConfig{});
+  EXPECT_EQ(log_lines_containing("no token file configured (admin.token_file)"), 1U);  // said at start
+  for (const char* token : {kToken, static_cast<const char*>(nullptr)}) {
+    const auto r = post("/admin/resume", R"({"symbol":"600519"})", token);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401U);
+    EXPECT_EQ(r->body,
+              "{\"error\":\"no admin token is configured on this server (admin.token_file): admin calls that "
+              "change state are disabled\"}\n");
+  }
+  const std::string m = scrape();
+  EXPECT_EQ(sample(m, "peregrine_admin_unauthorized_total{reason=\"no_token_configured\"}"), 2.0);
+  EXPECT_EQ(sample(m, "peregrine_admin_unauthorized_total{reason=\"invalid\"}"), 0.0);
+  EXPECT_EQ(sample(m, "peregrine_admin_unauthorized_total{reason=\"missing\"}"), 0.0);
+  const auto lines = log_lines();
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) {
+                            return l.find("admin POST /admin/resume from 127.0.0.1:") != std::string::npos &&
+                                   l.find("refused: no admin token is configured (admin.token_file)") != std::string::npos;
+                          }),
+            2);
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.find("wrong bearer token"), std::string::npos) << l;
+    EXPECT_EQ(l.find("no bearer token"), std::string::npos) << l;
+  }
+}
+
 TEST_F(OpsServerTest, AdminWithWrongTokenGets401ChangesNothingCountsAndLogsOnce) {
   for (const char* token : {"wrong", "s3cr3t-T0ken_for.tests~+/", "s3cr3t-T0ken_for.tests~+/==",
                             "S3CR3T-T0KEN_FOR.TESTS~+/="}) {
@@ -392,7 +422,7 @@ TEST_F(OpsServerTest, HaltWithTokenCallsBackendWithTheSymbol) {
   EXPECT_EQ(r->header("content-type"), "application/json");
   EXPECT_EQ(r->body, "{\"action\":\"halt\",\"symbol\":\"600519\",\"result\":\"accepted\"}\n");
   EXPECT_EQ(backend_.calls(), (std::vector<RecordingBackend::Call>{{"halt", "600519"}}));
-  EXPECT_EQ(log_lines_containing("admin halt firm=- symbol=600519 cancel_open=false from 127.0.0.1:"), 1U);
+  EXPECT_EQ(log_lines_containing("admin halt symbol=600519 from 127.0.0.1:"), 1U);
 }
 
 TEST_F(OpsServerTest, PhaseTakesAnyTradingPhaseByName) {
@@ -499,6 +529,72 @@ TEST_F(OpsServerTest, BackendStatusesMapToHttpStatuses) {
   r = post("/admin/release", R"({"firm":"FRMA"})");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503U);
+}
+
+TEST_F(OpsServerTest, ARefusedTransitionIs409WithTheBackendsReasonAndNoAccepted) {
+  backend_.set_status(AdminStatus::InvalidTransition,
+                      "600519 is trading: only a halted, suspended or resume_call instrument can be resumed");
+  const auto r = post("/admin/resume", R"({"symbol":"600519"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409U);
+  EXPECT_EQ(r->header("content-type"), "application/json");
+  EXPECT_EQ(r->body,
+            "{\"action\":\"resume\",\"symbol\":\"600519\",\"result\":\"invalid_transition\",\"detail\":\"600519 is "
+            "trading: only a halted, suspended or resume_call instrument can be resumed\"}\n");
+}
+
+// One line per admin action: the action and only the arguments it takes (the phase for /admin/phase;
+// cancel_open for /admin/kill only), then the HTTP status, the result and the backend's detail.
+TEST_F(OpsServerTest, AuditLinesSayExactlyWhatWasAskedAndWhatCameOfIt) {
+  struct Case {
+    const char* target;
+    const char* body;
+    AdminStatus status;
+    const char* detail;
+    const char* line;  // from "admin " up to the peer, then after the peer's port
+    const char* outcome;
+    const char* level;
+  };
+  const Case cases[] = {
+      {"/admin/halt", R"({"symbol":"600519"})", AdminStatus::Accepted, "", "admin halt symbol=600519 from ",
+       ": 202 accepted", " info "},
+      {"/admin/phase", R"({"symbol":"601318","phase":"closing_call"})", AdminStatus::Accepted, "",
+       "admin phase symbol=601318 phase=closing_call from ", ": 202 accepted", " info "},
+      {"/admin/resume", R"({"symbol":"600519"})", AdminStatus::InvalidTransition, "600519 is trading",
+       "admin resume symbol=600519 from ", ": 409 invalid_transition (600519 is trading)", " warning "},
+      {"/admin/kill", R"({"firm":"FRMA"})", AdminStatus::Accepted, "", "admin kill firm=FRMA cancel_open=false from ",
+       ": 202 accepted", " info "},
+      {"/admin/release", R"({"firm":"ZZZZ"})", AdminStatus::UnknownFirm, "unknown firm",
+       "admin release firm=ZZZZ from ", ": 404 unknown_firm (unknown firm)", " warning "},
+      {"/admin/mass-cancel", R"({"firm":"FRMB"})", AdminStatus::Accepted, "",
+       "admin mass_cancel firm=FRMB symbol=(all) from ", ": 202 accepted", " info "},
+      {"/admin/mass-cancel", R"({"firm":"FRMB","symbol":"688981"})", AdminStatus::Busy, "admin ring full",
+       "admin mass_cancel firm=FRMB symbol=688981 from ", ": 503 busy (admin ring full)", " warning "},
+  };
+  for (const Case& c : cases) {
+    backend_.set_status(c.status, c.detail);
+    ASSERT_TRUE(post(c.target, c.body)) << c.target;
+  }
+  const auto lines = log_lines();
+  std::vector<std::string> audit;
+  for (const auto& l : lines) {
+    if (l.find("] admin ") != std::string::npos) audit.push_back(l);
+  }
+  ASSERT_EQ(audit.size(), std::size(cases));
+  for (std::size_t i = 0; i < audit.size(); ++i) {
+    const Case& c = cases[i];
+    std::string l = audit[i];
+    while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();  // the sink's end of line
+    const std::size_t at = l.find(c.line);
+    ASSERT_NE(at, std::string::npos) << "want '" << c.line << "' in: " << l;
+    const std::string peer = l.substr(at + std::strlen(c.line), l.find(": ", at) - at - std::strlen(c.line));
+    EXPECT_EQ(peer.rfind("127.0.0.1:", 0), 0U) << l;
+    EXPECT_TRUE(l.ends_with(c.outcome)) << "want '" << c.outcome << "' at the end of: " << l;
+    EXPECT_NE(l.find(c.level), std::string::npos) << l;
+    if (std::string_view(c.target) != "/admin/kill") {
+      EXPECT_EQ(l.find("cancel_open"), std::string::npos) << l;
+    }
+  }
 }
 
 TEST_F(OpsServerTest, BackendExceptionBecomes500AndTheServerKeepsServing) {
