@@ -31,6 +31,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <regex>
 #include <set>
@@ -47,6 +48,7 @@
 #include "peregrine/client/ouch_client.hpp"
 #include "peregrine/proto/ouch42.hpp"
 #include "process.hpp"
+#include "support/depth_json.hpp"
 #include "unit/ops/http_client.hpp"
 
 namespace peregrine {
@@ -61,6 +63,9 @@ using client::LoginResult;
 using client::OuchClient;
 using client::SoupEvent;
 using integration::Process;
+using testing::Depth;
+using testing::DepthLevel;
+using testing::parse_depth;
 using Kind = SoupEvent::Kind;
 using OT = ouch::OutboundType;
 using Clock = std::chrono::steady_clock;
@@ -1029,17 +1034,21 @@ class CrashTest : public ::testing::Test {
       live += t->live_orders();
     }
     for (const Instrument& in : kInstruments) {
-      const std::string expected = expected_depth(book[in.symbol]);
+      const Depth expected = expected_depth(in.symbol, book[in.symbol]);
       std::string got;
+      std::optional<Depth> parsed;
       const auto limit = Clock::now() + 10s;  // the depth view may trail the answers briefly
       do {
         got = server_->depth(in.symbol);
-        if (got.find(expected) != std::string::npos) break;
+        parsed = parse_depth(got);
+        if (parsed && parsed->bids == expected.bids && parsed->asks == expected.asks) break;
         std::this_thread::sleep_for(50ms);
       } while (Clock::now() < limit);
-      EXPECT_NE(got.find(expected), std::string::npos) << in.symbol << "\nadmin depth: " << got << "\nmodel:       " << expected
-                                                       << "\nlevels that differ:\n"
-                                                       << depth_diff(in.symbol, book[in.symbol], got);
+      std::string error;
+      ASSERT_TRUE(parse_depth(got, &error)) << error;
+      EXPECT_TRUE(parsed->bids == expected.bids && parsed->asks == expected.asks)
+          << in.symbol << "\nadmin depth: " << got << "\nlevels that differ:\n"
+          << depth_diff(in.symbol, book[in.symbol], *parsed);
     }
     for (auto& t : traders_) {
       t->cancel_all();
@@ -1048,13 +1057,15 @@ class CrashTest : public ::testing::Test {
     ASSERT_TRUE(violations().empty()) << "cancel-all:\n" << violations() << server_->log_tail();
     for (const Instrument& in : kInstruments) {
       std::string got;
+      std::optional<Depth> parsed;
       const auto limit = Clock::now() + 10s;
       do {
         got = server_->depth(in.symbol);
-        if (got.find("\"bids\":[],\"asks\":[]") != std::string::npos) break;
+        parsed = parse_depth(got);
+        if (parsed && parsed->bids.empty() && parsed->asks.empty()) break;
         std::this_thread::sleep_for(50ms);
       } while (Clock::now() < limit);
-      EXPECT_NE(got.find("\"bids\":[],\"asks\":[]"), std::string::npos) << in.symbol << " after cancel-all: " << got;
+      EXPECT_TRUE(parsed && parsed->bids.empty() && parsed->asks.empty()) << in.symbol << " after cancel-all: " << got;
     }
 
     // (b) the server rebuilt the same outbound stream through every restart.
@@ -1082,24 +1093,13 @@ class CrashTest : public ::testing::Test {
         static_cast<unsigned long long>(s.lost), live, recoveries_, from_snapshot_, per_client.c_str());
   }
 
-  /// The levels where /admin/depth (`body`) and the model differ, with the model's orders there.
-  std::string depth_diff(const std::string& symbol,
-                         const Sides& sides,
-                         const std::string& body) const {
+  /// The levels where /admin/depth (`got`) and the model differ, with the model's orders there.
+  std::string depth_diff(const std::string& symbol, const Sides& sides, const Depth& depth) const {
     std::string out;
     for (const char side : {'B', 'S'}) {
-      const std::string key = side == 'B' ? "\"bids\":[" : "\"asks\":[";
-      const auto from = body.find(key);
-      const auto to = from == std::string::npos ? from : body.find(']', from);
       std::map<std::uint32_t, Level> got;
-      if (from != std::string::npos && to != std::string::npos) {
-        const std::string part = body.substr(from, to - from);
-        const std::regex re(R"(\{"price":(\d+)\.(\d{4}),"qty":(\d+),"orders":(\d+)\})");
-        for (auto it = std::sregex_iterator(part.begin(), part.end(), re); it != std::sregex_iterator(); ++it) {
-          const auto price = static_cast<std::uint32_t>(std::stoul((*it)[1].str()) * 10000 + std::stoul((*it)[2].str()));
-          got[price] = {std::stoull((*it)[3].str()), std::stoi((*it)[4].str())};
-        }
-      }
+      for (const DepthLevel& l : side == 'B' ? depth.bids : depth.asks)
+        got[static_cast<std::uint32_t>(l.price)] = {l.qty, static_cast<int>(l.orders)};
       std::map<std::uint32_t, Level> want;
       if (const auto w = sides.find(side); w != sides.end()) want = w->second;
       std::set<std::uint32_t> prices;
@@ -1118,23 +1118,18 @@ class CrashTest : public ::testing::Test {
     return out;
   }
 
-  /// The bids/asks part of /admin/depth that `sides` predicts (bids best first, asks best first).
-  static std::string expected_depth(const Sides& sides) {
-    auto level = [](std::uint32_t price, const Level& l) {
-      return "{\"price\":" + price_text(price) + ",\"qty\":" + std::to_string(l.first) +
-             ",\"orders\":" + std::to_string(l.second) + "}";
-    };
-    std::string bids = "[";
-    std::string asks = "[";
+  /// The bids and asks of /admin/depth that `sides` predicts (each side best first).
+  static Depth expected_depth(const std::string& symbol, const Sides& sides) {
+    Depth d;
+    d.symbol = symbol;
     if (const auto b = sides.find('B'); b != sides.end()) {
-      for (auto it = b->second.rbegin(); it != b->second.rend(); ++it) {
-        bids += (bids.size() > 1 ? "," : "") + level(it->first, it->second);
-      }
+      for (auto it = b->second.rbegin(); it != b->second.rend(); ++it)
+        d.bids.push_back({it->first, it->second.first, static_cast<std::uint64_t>(it->second.second)});
     }
     if (const auto a = sides.find('S'); a != sides.end()) {
-      for (const auto& [p, l] : a->second) asks += (asks.size() > 1 ? "," : "") + level(p, l);
+      for (const auto& [p, l] : a->second) d.asks.push_back({p, l.first, static_cast<std::uint64_t>(l.second)});
     }
-    return "\"bids\":" + bids + "],\"asks\":" + asks + "]";
+    return d;
   }
 
   std::uint64_t seed_ = 0;

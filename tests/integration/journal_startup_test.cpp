@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 
 #include "peregrine/client/ouch_client.hpp"
 #include "process.hpp"
+#include "support/depth_json.hpp"
 #include "unit/ops/http_client.hpp"
 
 namespace peregrine {
@@ -100,8 +102,10 @@ class JournalStartupTest : public ::testing::Test {
   int resting() const {
     const auto r = ops::testing::fetch(http_port_, boost::beast::http::verb::get, "/admin/depth?symbol=600000&levels=100");
     if (!r) return -1;
+    const std::optional<testing::Depth> d = testing::parse_depth(r->body);
+    if (!d) return -1;
     int n = 0;
-    for (std::size_t p = 0; (p = r->body.find("\"orders\":1", p)) != std::string::npos; ++p) ++n;
+    for (const testing::DepthLevel& l : d->bids) n += static_cast<int>(l.orders);
     return n;
   }
   // The day's directory (the only one under journal/) and its segments, oldest first.

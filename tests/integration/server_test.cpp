@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -34,6 +35,7 @@
 #include "peregrine/client/itch_client.hpp"
 #include "peregrine/client/ouch_client.hpp"
 #include "process.hpp"
+#include "support/depth_json.hpp"
 
 extern char** environ;
 
@@ -52,6 +54,10 @@ using peregrine::client::SoupEvent;
 using Kind = peregrine::client::SoupEvent::Kind;
 using OT = peregrine::proto::ouch::OutboundType;
 namespace ouch = peregrine::proto::ouch;
+using peregrine::testing::Depth;
+using peregrine::testing::DepthIndicative;
+using peregrine::testing::DepthLevel;
+using peregrine::testing::parse_depth;
 
 constexpr const char* kToken = "integration-test-token";
 constexpr auto kWait = 3000ms;
@@ -251,20 +257,23 @@ class ServerTest : public ::testing::Test {
     return http(http_port_, "GET", "/admin/depth?symbol=" + std::string(symbol) + "&levels=10");
   }
 
-  /// The bids/asks part of the depth JSON that `book` predicts.
-  static std::string expected_depth(const BookBuilder& book, std::string_view symbol) {
-    auto side = [](const std::vector<BookBuilder::Level>& levels) {
-      std::string s = "[";
-      for (std::size_t i = 0; i < levels.size(); ++i) {
-        char price[32];
-        std::snprintf(price, sizeof price, "%u.%04u", levels[i].price / 10000, levels[i].price % 10000);
-        if (i > 0) s += ",";
-        s += "{\"price\":" + std::string(price) + ",\"qty\":" + std::to_string(levels[i].qty) +
-             ",\"orders\":" + std::to_string(levels[i].orders) + "}";
-      }
-      return s + "]";
-    };
-    return "\"bids\":" + side(book.bids(symbol, 10)) + ",\"asks\":" + side(book.asks(symbol, 10));
+  /// GET /admin/depth for `symbol`, parsed; nullopt (and the reason in `error`) when the answer
+  /// is not a depth.
+  std::optional<Depth> depth_of(std::string_view symbol, std::string* error = nullptr) {
+    return parse_depth(depth(symbol).body, error);
+  }
+
+  /// True when the depth of `symbol` parses and `pred` holds for it.
+  bool depth_is(std::string_view symbol, const std::function<bool(const Depth&)>& pred) {
+    const std::optional<Depth> d = depth_of(symbol);
+    return d && pred(*d);
+  }
+
+  /// The levels (ten a side) that the ITCH book `book` predicts for one side of `symbol`.
+  static std::vector<DepthLevel> expected_levels(const std::vector<BookBuilder::Level>& levels) {
+    std::vector<DepthLevel> out;
+    for (const auto& l : levels) out.push_back({l.price, l.qty, l.orders});
+    return out;
   }
 
   /// Polls `pred` every 20 ms until it holds or `limit` passes.
@@ -434,7 +443,7 @@ TEST_F(ServerTest, OrderLifecycleFillsBothSidesWithOneMatchNumber) {
   ASSERT_TRUE(bx2.is(OT::Executed));
   EXPECT_EQ(bx2.msg.executed.shares, 200u);
   EXPECT_NE(bx2.msg.executed.match_number, bx.msg.executed.match_number);
-  EXPECT_TRUE(eventually([&] { return depth("601318").body.find("\"bids\":[]") != std::string::npos; }));
+  EXPECT_TRUE(eventually([&] { return depth_is("601318", [](const Depth& d) { return d.bids.empty(); }); }));
 }
 
 // (c) ----------------------------------------------------------------------------------------
@@ -452,7 +461,7 @@ TEST_F(ServerTest, ReplaceThenCancel) {
   EXPECT_EQ(rep.msg.replaced.shares, 300u);
   EXPECT_EQ(rep.msg.replaced.price, 521000u);
   EXPECT_TRUE(eventually([&] {
-    return depth("601318").body.find("\"bids\":[{\"price\":52.1000,\"qty\":300,\"orders\":1}]") != std::string::npos;
+    return depth_is("601318", [](const Depth& d) { return d.bids == std::vector<DepthLevel>{{521000, 300, 1}}; });
   })) << depth("601318").body;
 
   // Partial cancel: leave 100 open.
@@ -466,7 +475,7 @@ TEST_F(ServerTest, ReplaceThenCancel) {
   const OuchEvent can = c->next(kWait);
   ASSERT_TRUE(can.is(OT::Canceled));
   EXPECT_EQ(can.msg.canceled.decrement, 100u);
-  EXPECT_TRUE(eventually([&] { return depth("601318").body.find("\"bids\":[]") != std::string::npos; }));
+  EXPECT_TRUE(eventually([&] { return depth_is("601318", [](const Depth& d) { return d.bids.empty(); }); }));
 
   // The old token is gone: replacing it is refused.
   c->replace("R1", "R3", 100, 521000);
@@ -517,12 +526,18 @@ TEST_F(ServerTest, ItchFeedFromSequenceOneRebuildsTheAdminDepth) {
     ASSERT_EQ(e.kind, Kind::Timeout);
     matched = true;  // quiet: compare
     for (const auto& s : symbols) {
-      if (depth(s).body.find(expected_depth(book, s)) == std::string::npos) matched = false;
+      if (!depth_is(s, [&](const Depth& d) {
+            return d.bids == expected_levels(book.bids(s, 10)) && d.asks == expected_levels(book.asks(s, 10));
+          }))
+        matched = false;
     }
   }
   for (const auto& s : symbols) {
-    EXPECT_NE(depth(s).body.find(expected_depth(book, s)), std::string::npos)
-        << "admin: " << depth(s).body << "\nitch:  " << expected_depth(book, s);
+    std::string error;
+    const std::optional<Depth> d = depth_of(s, &error);
+    ASSERT_TRUE(d) << error;
+    EXPECT_EQ(d->bids, expected_levels(book.bids(s, 10))) << "bids of " << s;
+    EXPECT_EQ(d->asks, expected_levels(book.asks(s, 10))) << "asks of " << s;
   }
   EXPECT_FALSE(book.bids("601318", 10).empty());
   EXPECT_FALSE(book.asks("600519", 10).empty());
@@ -587,14 +602,16 @@ TEST_F(ServerTest, CancelOnDisconnectRemovesRestingOrdersFromDepth) {
     auto gone = ouch_login("DEMO1", "demo1pass");
     gone->enter_order(OrderSpec{"G1", 'B', 200, "601318", 520000});
     ASSERT_TRUE(gone->next(kWait).is(OT::Accepted));
-    ASSERT_TRUE(eventually([&] { return depth("601318").body.find("\"qty\":200") != std::string::npos; }));
+    ASSERT_TRUE(eventually([&] {
+      return depth_is("601318", [](const Depth& d) { return d.bids == std::vector<DepthLevel>{{520000, 200, 1}}; });
+    })) << depth("601318").body;
     gone->close();  // TCP drop, no Logout Request
   }
-  EXPECT_TRUE(eventually([&] { return depth("601318").body.find("\"bids\":[]") != std::string::npos; }))
+  EXPECT_TRUE(eventually([&] { return depth_is("601318", [](const Depth& d) { return d.bids.empty(); }); }))
       << depth("601318").body;
   keep->close();
   std::this_thread::sleep_for(300ms);
-  EXPECT_NE(depth("601318").body.find("\"asks\":[{\"price\":53.0000,\"qty\":100,\"orders\":1}]"), std::string::npos)
+  EXPECT_TRUE(depth_is("601318", [](const Depth& d) { return d.asks == std::vector<DepthLevel>{{530000, 100, 1}}; }))
       << depth("601318").body;
 }
 
@@ -679,7 +696,7 @@ TEST_F(ServerTest, ResumeOfATradingInstrumentIs409AndLoggedAndAResumeBehindAHalt
     return server_log().find("admin resume symbol=601318 from 127.0.0.1:") != std::string::npos &&
            server_log().find(": 409 invalid_transition (601318 is trading") != std::string::npos;
   })) << server_log();
-  EXPECT_NE(depth("601318").body.find("\"status\":\"trading\""), std::string::npos);
+  EXPECT_TRUE(depth_is("601318", [](const Depth& d) { return d.status == "trading"; })) << depth("601318").body;
 
   // Halt and resume back to back: the resume is queued (202) and the core applies both.
   const HttpResponse halt = http(http_port_, "POST", "/admin/halt", R"({"symbol":"600519"})", kToken);
@@ -691,7 +708,7 @@ TEST_F(ServerTest, ResumeOfATradingInstrumentIs409AndLoggedAndAResumeBehindAHalt
   const HttpResponse suspend =
       http(http_port_, "POST", "/admin/phase", R"({"symbol":"601318","phase":"suspended"})", kToken);
   EXPECT_EQ(suspend.status, 202) << suspend.body;
-  EXPECT_TRUE(eventually([&] { return depth("601318").body.find("\"status\":\"suspended\"") != std::string::npos; }));
+  EXPECT_TRUE(eventually([&] { return depth_is("601318", [](const Depth& d) { return d.status == "suspended"; }); }));
   const HttpResponse back = http(http_port_, "POST", "/admin/resume", R"({"symbol":"601318"})", kToken);
   EXPECT_EQ(back.status, 202) << back.body;
   EXPECT_TRUE(eventually([&] {
@@ -727,7 +744,7 @@ TEST_F(PhaseTest, HaltCollectsOrdersAndTheResumptionCallUncrossesThem) {
   // Wait for the halt to show on /admin/depth (the core applies admin commands asynchronously).
   bool halted = false;
   for (int i = 0; i < 100 && !halted; ++i) {
-    halted = depth("601318").body.find("\"status\":\"halted\"") != std::string::npos;
+    halted = depth_is("601318", [](const Depth& d) { return d.status == "halted"; });
     if (!halted) std::this_thread::sleep_for(20ms);
   }
   ASSERT_TRUE(halted) << depth("601318").body;
@@ -749,15 +766,15 @@ TEST_F(PhaseTest, HaltCollectsOrdersAndTheResumptionCallUncrossesThem) {
   ASSERT_TRUE(r.status == 200 || r.status == 202) << r.status << " " << r.body;
   bool in_call = false;
   std::string body;
+  std::optional<Depth> d;
   for (int i = 0; i < 50 && !in_call; ++i) {
     body = depth("601318").body;
-    in_call = body.find("\"status\":\"resume_call\"") != std::string::npos;
+    d = parse_depth(body);
+    in_call = d && d->status == "resume_call";
     if (!in_call) std::this_thread::sleep_for(10ms);
   }
   ASSERT_TRUE(in_call) << body;
-  EXPECT_NE(body.find("\"indicative\":{\"price\":52.3000,\"paired\":200,\"imbalance\":100,\"imbalance_side\":\"buy\"}"),
-            std::string::npos)
-      << body;
+  EXPECT_EQ(d->indicative, (DepthIndicative{523000, 200, 100, "buy"})) << body;
   const OuchEvent sx = seller->next_of(OT::Executed, 5000ms);
   ASSERT_TRUE(sx.is(OT::Executed));
   EXPECT_EQ(sx.msg.executed.shares, 200u);
@@ -771,11 +788,12 @@ TEST_F(PhaseTest, HaltCollectsOrdersAndTheResumptionCallUncrossesThem) {
   bool trading = false;
   for (int i = 0; i < 100 && !trading; ++i) {
     body = depth("601318").body;
-    trading = body.find("\"status\":\"trading\"") != std::string::npos;
+    d = parse_depth(body);
+    trading = d && d->status == "trading";
     if (!trading) std::this_thread::sleep_for(10ms);
   }
   ASSERT_TRUE(trading) << body;
-  EXPECT_NE(body.find("\"bids\":[{\"price\":52.3000,\"qty\":100,\"orders\":1}]"), std::string::npos) << body;
+  EXPECT_EQ(d->bids, (std::vector<DepthLevel>{{523000, 100, 1}})) << body;
 }
 
 // (i) ----------------------------------------------------------------------------------------
