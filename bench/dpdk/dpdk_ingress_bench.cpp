@@ -30,12 +30,12 @@
 #include "peregrine/bench/histogram.hpp"
 #include "ingress/dpdk/dpdk_ingress.hpp"
 #include "peregrine/app/core_loop.hpp"
-#include "peregrine/gateway/soup_session.hpp"
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 #include "unit/ingress/ingress_test_util.hpp"
 
 using namespace peregrine;
@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
   print("dpdk_packet_to_ring_max_ns", static_cast<double>(one.max()));
 
   // ---- the SoupBinTCP session (the Asio gateway's per-read work, no socket) ----
-  struct RingHost final : gateway::SessionHost {
+  struct RingHost final : sessions::SessionHost {
     explicit RingHost(app::CommandRing& r) : ring(r) {}
     void send(std::span<const std::uint8_t>) override {}
     bool submit(const Command& cmd) override {
@@ -215,20 +215,20 @@ int main(int argc, char** argv) {
       return ring.try_push(cmd) == ring::PushResult::Ok;
     }
     void submit_control(const Command&) override {}
-    void close(gateway::CloseReason) override {}
+    void close(sessions::CloseReason) override {}
     app::CommandRing& ring;
     std::uint64_t last_push_tsc = 0;
   } rh(*ring);
-  gateway::UserDirectory users(16);
-  gateway::UserAccount acc{};
+  sessions::UserDirectory users(16);
+  sessions::UserAccount acc{};
   acc.username = Alpha<6>::from("BENCH");
   acc.password = Alpha<10>::from("pw");
   acc.owner = OwnerId{1};
   acc.firm_name = FirmName::from("FRMA");
   users.add(acc);
-  gateway::SessionCounters sc;
-  gateway::SessionLimits limits;
-  gateway::SoupServerSession session(users, rh, limits, sc, 1);
+  sessions::SessionCounters sc;
+  sessions::SessionLimits limits;
+  sessions::SoupServerSession session(users, rh, limits, sc, 1);
   {
     std::array<std::uint8_t, soup::kLoginRequestSize> login{};
     const std::size_t n =

@@ -32,12 +32,12 @@
 #include <thread>
 #include <utility>
 
-#include "peregrine/ring/idle_strategy.hpp"
+#include "peregrine/agent/idle_strategy.hpp"
 #include "peregrine/ring/spsc_ring.hpp"
 
 namespace {
 
-using peregrine::ring::cpu_relax;
+using peregrine::agent::cpu_relax;
 using peregrine::ring::PushResult;
 using peregrine::ring::SpscRing;
 

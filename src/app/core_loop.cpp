@@ -1,10 +1,6 @@
 #include "peregrine/app/core_loop.hpp"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <algorithm>
-#include <cstring>
 #include <system_error>
 #include <variant>
 
@@ -12,27 +8,10 @@ namespace peregrine::app {
 
 namespace {
 constexpr std::size_t kSinkEvents = 256;
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 }  // namespace
 
-std::string pin_current_thread(int cpu) {
-  if (cpu < 0) return {};
-  if (cpu >= CPU_SETSIZE) return "cpu " + std::to_string(cpu) + " is out of range";
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(static_cast<std::size_t>(cpu), &set);
-  const int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-  if (rc != 0) return "cannot pin to cpu " + std::to_string(cpu) + ": " + std::strerror(rc);
-  return {};
-}
-
 CoreLoop::CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& output,
-                   ops::CoreCounters& counters, CoreLoopOptions options)
+                   metrics::CoreCounters& counters, CoreLoopOptions options)
     : engine_(engine),
       inputs_(std::move(inputs)),
       output_(output),
@@ -74,7 +53,7 @@ void CoreLoop::flush_events(void* self, const Event* events, std::size_t n) noex
       if (loop->journal_ != nullptr) loop->publish_boundary();
       while (loop->output_.try_push(events[i]) != PushResult::Ok) {
         if (loop->journal_ != nullptr) loop->retry_boundary();
-        cpu_relax();
+        agent::cpu_relax();
       }
     }
     loop->events_pushed_.store(loop->events_pushed_.load(std::memory_order_relaxed) + 1, std::memory_order_release);

@@ -5,8 +5,8 @@
 #include <ctime>
 #include <system_error>
 
-#include "peregrine/gateway/soup_session.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::app {
 
@@ -144,7 +144,7 @@ struct Snapshotter::Replica {
   explicit Replica(const config::ServiceConfig& cfg, const EngineConfig& ecfg)
       : engine(ecfg), users(cfg.gateway.retention_messages), lookup(ecfg) {}
   Engine engine;
-  gateway::UserDirectory users;
+  sessions::UserDirectory users;
   proto::ConfigLookup lookup;
   std::unique_ptr<egress::Egress> egress;
   std::unique_ptr<RecordApplier> applier;
@@ -179,7 +179,7 @@ void Snapshotter::build_replica() {
   Replica& r = *replica_;
   std::uint32_t owner = 1;
   for (const config::UserConfig& u : cfg_.users) {
-    gateway::UserAccount a;
+    sessions::UserAccount a;
     a.username = Alpha<6>::from(u.username);
     a.owner = OwnerId{owner++};
     for (std::size_t i = 0; i < cfg_.engine.firms.size(); ++i) {

@@ -36,11 +36,11 @@
 #include "peregrine/app/core_loop.hpp"
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/egress/feed_session.hpp"
-#include "peregrine/gateway/soup_session.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/ingress/udp_replier.hpp"
 #include "peregrine/ops/http_server.hpp"
 #include "peregrine/ops/logging.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 #include <spdlog/spdlog.h>
 #include "peregrine/ops/metrics.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
@@ -94,8 +94,8 @@ tcp::endpoint endpoint_of(asio::io_context& io, const config::ListenAddress& a) 
   return results.begin()->endpoint();
 }
 
-gateway::UserAccount account_of(const config::ServiceConfig& cfg, const config::UserConfig& u, std::uint32_t owner) {
-  gateway::UserAccount a;
+sessions::UserAccount account_of(const config::ServiceConfig& cfg, const config::UserConfig& u, std::uint32_t owner) {
+  sessions::UserAccount a;
   a.username = Alpha<6>::from(u.username);
   const config::Credential* cred = cfg.credentials.find(u.username);
   if (cred == nullptr) throw std::runtime_error("user " + u.username + " has no credential");
@@ -172,7 +172,7 @@ journal::Durability durability_of(config::JournalDurability d) {
   return journal::Durability::Fsync;
 }
 
-using OuchHost = TcpSessionHost<gateway::SoupServerSession>;
+using OuchHost = TcpSessionHost<sessions::SoupServerSession>;
 using FeedHost = TcpSessionHost<egress::FeedSession>;
 
 class Server final : public ConnectionOwner, public ops::AdminBackend {
@@ -201,7 +201,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
         admin_ring_(std::make_unique_for_overwrite<CommandRing>()),
         udp_ring_(cfg.ingress.kind == config::IngressKind::Dpdk ? std::make_unique_for_overwrite<CommandRing>() : nullptr),
         event_ring_(std::make_unique_for_overwrite<EventRing>()),
-        counters_(std::make_unique<ops::CoreCounters>()),
+        counters_(std::make_unique<metrics::CoreCounters>()),
         // 3. matching
         core_(engine_, present({gateway_ring_.get(), admin_ring_.get(), udp_ring_.get()}), *event_ring_, *counters_,
               CoreLoopOptions{eff.core_cpu, eff.core_idle, 256}),
@@ -331,9 +331,9 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     if (pending_control_.empty() && gateway_ring_->try_push(cmd) == PushResult::Ok) return;
     pending_control_.push_back(cmd);
   }
-  void on_closed(const std::string& peer, gateway::CloseReason why) override {
+  void on_closed(const std::string& peer, sessions::CloseReason why) override {
     ++closed_connections_;
-    log_->info("session {} closed: {}", peer, gateway::to_string(why));
+    log_->info("session {} closed: {}", peer, sessions::to_string(why));
   }
   std::uint64_t now_ns() const override { return mono_ns(); }
 
@@ -466,7 +466,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       if (ec) return;  // acceptor closed (drain) or transient error
       auto host = std::make_shared<OuchHost>(std::move(s), *this, conn_);
       host->start([this](OuchHost& h) {
-        auto session = std::make_unique<gateway::SoupServerSession>(users_, h, limits_, session_counters_, mono_ns());
+        auto session = std::make_unique<sessions::SoupServerSession>(users_, h, limits_, session_counters_, mono_ns());
         session->set_clock_origin(origin_ns_);
         return session;
       });
@@ -642,7 +642,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   // that were running get their end again.
   void resume_after_recovery() {
     for (std::size_t i = 0; i < users_.size(); ++i) {
-      const gateway::UserAccount& a = users_.at(i).account;
+      const sessions::UserAccount& a = users_.at(i).account;
       if (!a.cancel_on_disconnect) continue;
       if (admin(make_mass_cancel(admin_ts(), a.firm, InstrumentId{0}, a.owner, CancelReason::Disconnected)).status !=
           ops::AdminStatus::Accepted)
@@ -724,11 +724,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     const config::IngressConfig& ic = cfg_.ingress;
     if (!ingress::parse_ipv4(ic.ip, local_ip_)) throw std::runtime_error("ingress.ip: not an IPv4 address: " + ic.ip);
     std::vector<ingress::UdpBinding> bindings;
-    std::vector<gateway::UserState*> users;
+    std::vector<sessions::UserState*> users;
     std::vector<proto::mold::SessionId> sessions;
     for (const config::UdpBindingConfig& b : ic.bindings) {
       const config::UserConfig* uc = cfg_.find_user(b.user);
-      gateway::UserState* u = uc == nullptr ? nullptr : users_.find(Alpha<6>::from(b.user));
+      sessions::UserState* u = uc == nullptr ? nullptr : users_.find(Alpha<6>::from(b.user));
       if (u == nullptr) throw std::runtime_error("ingress.bindings: unknown user " + b.user);
       ingress::UdpBinding ub;
       if (!ingress::parse_ipv4(b.ip, ub.ip)) throw std::runtime_error("ingress.bindings: not an IPv4 address: " + b.ip);
@@ -949,7 +949,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     auto m = std::make_shared<ops::CallbackMetrics>();
     const ingress::dpdk::DpdkCounters& dc = port_->counters();
     const ingress::UdpIngressCounters& uc = *udp_counters_;
-    const auto cell = [](const ops::CounterCell& c) { return [&c] { return static_cast<double>(c.load()); }; };
+    const auto cell = [](const metrics::CounterCell& c) { return [&c] { return static_cast<double>(c.load()); }; };
     m->add_counter("peregrine_dpdk_rx_packets_total", "Frames received by the ingress lcore (rte_eth_rx_burst).", {}, cell(dc.rx_packets));
     m->add_counter("peregrine_dpdk_rx_bursts_total", "Non-empty rx bursts.", {}, cell(dc.rx_bursts));
     for (std::size_t i = 0; i < ingress::dpdk::kBurstBuckets; ++i)
@@ -1149,8 +1149,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       std::erase_if(feed_hosts_, [](const std::shared_ptr<FeedHost>& h) { return h->closed(); });
       if (ouch_hosts_.empty() && feed_hosts_.empty()) break;
     }
-    for (auto& h : ouch_hosts_) h->abort(gateway::CloseReason::EndOfSession);
-    for (auto& h : feed_hosts_) h->abort(gateway::CloseReason::EndOfSession);
+    for (auto& h : ouch_hosts_) h->abort(sessions::CloseReason::EndOfSession);
+    for (auto& h : feed_hosts_) h->abort(sessions::CloseReason::EndOfSession);
     io_.poll();
     ops_->stop();
     close_dpdk_port();  // a pcap port writes its file out here
@@ -1167,13 +1167,13 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::shared_ptr<spdlog::logger> log_;
   EngineConfig engine_cfg_;  // cfg_.engine, starting in the schedule's phase
   Engine engine_;
-  gateway::UserDirectory users_;
+  sessions::UserDirectory users_;
   proto::ConfigLookup lookup_;
   std::unique_ptr<CommandRing> gateway_ring_;
   std::unique_ptr<CommandRing> admin_ring_;
   std::unique_ptr<CommandRing> udp_ring_;  // only with --ingress=dpdk
   std::unique_ptr<EventRing> event_ring_;
-  std::unique_ptr<ops::CoreCounters> counters_;
+  std::unique_ptr<metrics::CoreCounters> counters_;
   CoreLoop core_;
   std::uint64_t origin_ns_;
   asio::io_context io_;
@@ -1181,8 +1181,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   tcp::acceptor itch_acceptor_;
   udp::socket mold_socket_;
   udp::endpoint mold_destination_;
-  gateway::SessionLimits limits_;
-  gateway::SessionCounters session_counters_;
+  sessions::SessionLimits limits_;
+  sessions::SessionCounters session_counters_;
   egress::FeedLimits feed_limits_;
   egress::FeedCounters feed_counters_;
   std::unique_ptr<std::atomic<std::uint8_t>[]> statuses_;  // per InstrumentId, for the ops thread

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "peregrine/egress/feed_session.hpp"
-#include "peregrine/gateway/soup_session.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::app {
 
@@ -42,7 +42,7 @@ class ConnectionOwner {
   /// A command that must reach the core (cancel-on-disconnect): queued and retried if full.
   virtual void submit_control(const Command& cmd) = 0;
   /// The connection ended (for counters and the one log line).
-  virtual void on_closed(const std::string& peer, gateway::CloseReason why) = 0;
+  virtual void on_closed(const std::string& peer, sessions::CloseReason why) = 0;
   /// The monotonic clock, in ns.
   [[nodiscard]] virtual std::uint64_t now_ns() const = 0;
 };
@@ -51,7 +51,7 @@ class ConnectionOwner {
 /// egress::FeedSession for ITCH); it is the host interface of either. `make_session(host)`
 /// builds the session for this connection.
 template <typename Session>
-class TcpSessionHost final : public gateway::SessionHost,
+class TcpSessionHost final : public sessions::SessionHost,
                              public egress::FeedHost,
                              public std::enable_shared_from_this<TcpSessionHost<Session>> {
  public:
@@ -83,12 +83,12 @@ class TcpSessionHost final : public gateway::SessionHost,
   [[nodiscard]] bool closed() const noexcept { return closing_; }
   [[nodiscard]] const std::string& peer() const noexcept { return peer_; }
 
-  // gateway::SessionHost and egress::FeedHost
+  // sessions::SessionHost and egress::FeedHost
   void send(std::span<const std::uint8_t> bytes) override {
     if (closing_ && !flush_then_close_) return;
     if (pending_.size() + writing_.size() + bytes.size() > settings_.max_outbound_bytes) {
       // A client that does not read is cut off, never waited for.
-      return abort(gateway::CloseReason::SlowConsumer);
+      return abort(sessions::CloseReason::SlowConsumer);
     }
     pending_.insert(pending_.end(), bytes.begin(), bytes.end());
     if (!write_in_flight_) write();
@@ -96,8 +96,8 @@ class TcpSessionHost final : public gateway::SessionHost,
   bool submit(const Command& cmd) override { return owner_.submit(cmd); }
   std::size_t queued_bytes() const noexcept override { return pending_.size() + writing_.size(); }
   void submit_control(const Command& cmd) override { owner_.submit_control(cmd); }
-  void close(gateway::CloseReason why) override {
-    if (why == gateway::CloseReason::SlowConsumer) return abort(why);  // its queue will never drain
+  void close(sessions::CloseReason why) override {
+    if (why == sessions::CloseReason::SlowConsumer) return abort(why);  // its queue will never drain
     if (closing_) return;
     closing_ = true;
     flush_then_close_ = true;
@@ -106,7 +106,7 @@ class TcpSessionHost final : public gateway::SessionHost,
   }
 
   /// Ends the connection now, dropping what is queued (slow consumer, server stop).
-  void abort(gateway::CloseReason why) {
+  void abort(sessions::CloseReason why) {
     if (session_ && session_->state() != Session::State::Closed) session_->on_disconnect();
     if (!closing_) reason_ = why;
     closing_ = true;
@@ -123,7 +123,7 @@ class TcpSessionHost final : public gateway::SessionHost,
       if (ec) {
         self->session_->on_disconnect();
         self->closing_ = true;
-        self->reason_ = gateway::CloseReason::PeerClosed;
+        self->reason_ = sessions::CloseReason::PeerClosed;
         self->shutdown();
         return;
       }
@@ -145,7 +145,7 @@ class TcpSessionHost final : public gateway::SessionHost,
         if (!self->closing_) {
           self->session_->on_disconnect();
           self->closing_ = true;
-          self->reason_ = gateway::CloseReason::PeerClosed;
+          self->reason_ = sessions::CloseReason::PeerClosed;
         }
         self->pending_.clear();
         self->shutdown();
@@ -178,7 +178,7 @@ class TcpSessionHost final : public gateway::SessionHost,
   bool closing_ = false;
   bool flush_then_close_ = false;
   bool shut_ = false;
-  gateway::CloseReason reason_ = gateway::CloseReason::PeerClosed;
+  sessions::CloseReason reason_ = sessions::CloseReason::PeerClosed;
 };
 
 }  // namespace peregrine::app

@@ -7,8 +7,8 @@
 #include "peregrine/config/loader.hpp"
 
 #include "peregrine/config/service.hpp"
-#include "peregrine/ingress/packet.hpp"
 #include "peregrine/core/codes.hpp"
+#include "peregrine/ingress/packet.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -881,7 +881,7 @@ const std::array<Parser::Field<CoreConfig>, 2> Parser::kCoreFields{{
      }},
     {"idle_strategy",
      [](const Parser& p, const Entry& e, const std::string& path, CoreConfig& c) {
-       const Parsed<ring::IdleStrategyKind> idle = parse_idle(p.read_text(e, path, "busy-spin, yield or backoff"));
+       const Parsed<agent::IdleStrategyKind> idle = parse_idle(p.read_text(e, path, "busy-spin, yield or backoff"));
        if (!idle) p.fail(e.line, path, idle.error);
        c.idle_strategy = idle.value;
      }},
@@ -992,7 +992,7 @@ const std::array<Parser::Field<IngressConfig>, 12> Parser::kIngressFields{{
      }},
     {"idle_strategy",
      [](const Parser& p, const Entry& e, const std::string& path, IngressConfig& c) {
-       const Parsed<ring::IdleStrategyKind> idle = parse_idle(p.read_text(e, path, "busy-spin, yield or backoff"));
+       const Parsed<agent::IdleStrategyKind> idle = parse_idle(p.read_text(e, path, "busy-spin, yield or backoff"));
        if (!idle) p.fail(e.line, path, idle.error);
        c.idle_strategy = idle.value;
      }},

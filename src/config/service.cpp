@@ -156,9 +156,9 @@ Parsed<int> parse_cpu(std::string_view text) {
   return parsed(std::stoi(std::string(text)));
 }
 
-Parsed<ring::IdleStrategyKind> parse_idle(std::string_view text) {
-  if (const std::optional<ring::IdleStrategyKind> kind = ring::parse_idle_strategy(text)) return parsed(*kind);
-  return failed<ring::IdleStrategyKind>("must be one of busy-spin, yield, backoff; got " + in_quotes(text));
+Parsed<agent::IdleStrategyKind> parse_idle(std::string_view text) {
+  if (const std::optional<agent::IdleStrategyKind> kind = agent::parse_idle_strategy(text)) return parsed(*kind);
+  return failed<agent::IdleStrategyKind>("must be one of busy-spin, yield, backoff; got " + in_quotes(text));
 }
 
 std::vector<std::string> split_words(std::string_view text) {

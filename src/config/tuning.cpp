@@ -36,16 +36,16 @@ EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allo
   // 1. The core thread's idle strategy: explicit, else busy-spin under low_latency_mode, else backoff.
   if (cfg.core.idle_strategy) {
     s.core_idle = *cfg.core.idle_strategy;
-    std::string note = "core idle strategy " + std::string(ring::to_string(s.core_idle)) + " (core.idle_strategy)";
-    if (t.low_latency_mode && s.core_idle != ring::IdleStrategyKind::BusySpin) {
+    std::string note = "core idle strategy " + std::string(agent::to_string(s.core_idle)) + " (core.idle_strategy)";
+    if (t.low_latency_mode && s.core_idle != agent::IdleStrategyKind::BusySpin) {
       note += "; tuning.low_latency_mode would have chosen busy-spin, the explicit value wins";
     }
     s.notes.push_back(note);
   } else if (t.low_latency_mode) {
-    s.core_idle = ring::IdleStrategyKind::BusySpin;
+    s.core_idle = agent::IdleStrategyKind::BusySpin;
     s.notes.emplace_back("core idle strategy busy-spin (tuning.low_latency_mode)");
   } else {
-    s.core_idle = ring::IdleStrategyKind::BackOff;
+    s.core_idle = agent::IdleStrategyKind::BackOff;
     s.notes.emplace_back("core idle strategy backoff (default)");
   }
 
@@ -89,7 +89,7 @@ EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allo
       s.notes.emplace_back("gateway thread not pinned: no allowed CPU other than the core's");
     }
   }
-  if (s.core_cpu >= 0 && s.core_idle == ring::IdleStrategyKind::BusySpin && allowed.size() < 2) {
+  if (s.core_cpu >= 0 && s.core_idle == agent::IdleStrategyKind::BusySpin && allowed.size() < 2) {
     s.notes.emplace_back(
         "warning: a busy-spinning core thread pinned to the only allowed CPU starves every other thread; "
         "allow the process two CPUs or more, or use idle strategy backoff");

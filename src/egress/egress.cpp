@@ -8,7 +8,7 @@ namespace peregrine::egress {
 namespace itch = proto::itch;
 namespace ouch = proto::ouch;
 
-Egress::Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, gateway::UserDirectory& users,
+Egress::Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, sessions::UserDirectory& users,
                const EgressConfig& ecfg, MoldUdpPacketizer::DatagramFn send_datagram)
     : cfg_(cfg),
       ref_(ref),
@@ -43,7 +43,7 @@ void Egress::on_event(const Event& ev) {
     case EventType::Canceled:
     case EventType::Replaced:
     case EventType::CancelRejected: {
-      gateway::UserState* u = users_.find(ev.owner);
+      sessions::UserState* u = users_.find(ev.owner);
       if (u == nullptr) {
         ++counters_.unknown_owner_dropped;
         return;
@@ -119,7 +119,7 @@ void Egress::ouch_system_event(Timestamp ts, char code) {
   std::array<std::uint8_t, ouch::kMaxMessageSize> buf{};
   const std::size_t n = ouch::encode(out, buf);
   for (std::size_t u = 0; u < users_.size(); ++u) {
-    gateway::UserState* user = &users_.at(u);
+    sessions::UserState* user = &users_.at(u);
     user->journal.append({buf.data(), n});
     ++counters_.ouch_messages;
     if (dirty_set_.insert(user).second) dirty_.push_back(user);
@@ -131,7 +131,7 @@ void Egress::on_events(std::span<const Event> events) {
 }
 
 void Egress::flush(std::uint64_t now_ns) {
-  for (gateway::UserState* u : dirty_) {
+  for (sessions::UserState* u : dirty_) {
     if (u->active != nullptr) {
       u->active->deliver(now_ns);
       ++counters_.session_deliveries;

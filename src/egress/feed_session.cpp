@@ -6,7 +6,7 @@
 namespace peregrine::egress {
 
 namespace soup = proto::soup;
-using gateway::CloseReason;
+using sessions::CloseReason;
 
 // ---- FeedRegistry ----
 
@@ -36,7 +36,7 @@ bool same(const Alpha<N>& a, const Alpha<N>& b) noexcept {
 }
 }  // namespace
 
-FeedSession::FeedSession(FeedRegistry& registry, gateway::UserDirectory& users, FeedHost& host,
+FeedSession::FeedSession(FeedRegistry& registry, sessions::UserDirectory& users, FeedHost& host,
                          const FeedLimits& limits, FeedCounters& counters, std::uint64_t now_ns)
     : registry_(registry),
       users_(users),
@@ -106,7 +106,7 @@ void FeedSession::handle_login(const soup::Packet& p, std::uint64_t now_ns) {
     ++counters_.login_rejects;
     finish(CloseReason::BadLogin, true);
   };
-  const gateway::UserState* u = users_.find(req.username);
+  const sessions::UserState* u = users_.find(req.username);
   if (u == nullptr || !same(u->account.password, req.password)) return reject(soup::LoginRejectReason::NotAuthorized);
   if (!req.session.view().empty() && !(req.session == limits_.session_name))
     return reject(soup::LoginRejectReason::SessionNotAvailable);

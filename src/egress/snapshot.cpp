@@ -37,7 +37,7 @@ std::vector<std::uint8_t> Egress::save() const {
   w.u32(static_cast<std::uint32_t>(books_.size()));
   w.u32(static_cast<std::uint32_t>(users_.size()));
   for (std::size_t i = 0; i < users_.size(); ++i) {
-    const gateway::UserState& u = users_.at(i);
+    const sessions::UserState& u = users_.at(i);
     w.u32(u.account.owner.value());
     u.journal.save(w);
   }
@@ -79,7 +79,7 @@ bool Egress::load(std::span<const std::uint8_t> bytes, std::string& error) {
   if (users != users_.size()) return fail(error, in, "user count differs from the user directory");
   std::string why;
   for (std::size_t i = 0; i < users_.size(); ++i) {
-    gateway::UserState& u = users_.at(i);
+    sessions::UserState& u = users_.at(i);
     const std::uint32_t owner = in.u32();
     if (!in.ok()) return fail(error, in, "truncated user");
     if (owner != u.account.owner.value()) return fail(error, in, "user owner differs from the user directory");

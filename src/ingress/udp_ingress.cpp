@@ -9,7 +9,7 @@
 namespace peregrine::ingress {
 
 namespace mold = proto::mold;
-using Kind = gateway::InboundDecision::Kind;
+using Kind = sessions::InboundDecision::Kind;
 
 namespace {
 constexpr std::uint64_t key_of(std::uint32_t ip, std::uint16_t port) noexcept {
@@ -112,7 +112,7 @@ PacketOutcome UdpIngress::on_datagram(const UdpDatagram& d, std::uint64_t now_ns
       counters_.messages_duplicate.add();
       continue;
     }
-    const gateway::InboundDecision dec = b.gate.admit(msg, b.cfg.ouch, b.cfg.throttle_per_second, now_ns, ts);
+    const sessions::InboundDecision dec = b.gate.admit(msg, b.cfg.ouch, b.cfg.throttle_per_second, now_ns, ts);
     switch (dec.kind) {
       case Kind::Submit:
       case Kind::EdgeReject:

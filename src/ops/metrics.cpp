@@ -24,6 +24,10 @@ std::string_view to_label(CommandType t) noexcept {
 
 namespace {
 
+using metrics::CounterCell;
+using metrics::kCancelReasons;
+using metrics::kCommandTypes;
+using metrics::kRejectCodes;
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
@@ -75,7 +79,7 @@ std::string_view command_name(CommandType t) noexcept { return to_label(t); }
 }  // namespace
 
 std::vector<prometheus::MetricFamily> CoreCountersCollector::Collect() const {
-  const CoreCounters& c = counters_;
+  const metrics::CoreCounters& c = counters_;
   std::vector<MetricFamily> out;
   out.reserve(16);
   out.push_back(by_code("peregrine_core_commands_total", "Commands processed by the matching core, by type.",

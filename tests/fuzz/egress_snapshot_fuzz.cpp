@@ -64,7 +64,7 @@ struct Node {
     egress->on_tick(now + 10'000'000'000);
   }
   proto::ConfigLookup lookup;
-  gateway::UserDirectory users;
+  sessions::UserDirectory users;
   std::unique_ptr<egress::Egress> egress;
   std::vector<std::vector<std::uint8_t>> datagrams;
 };

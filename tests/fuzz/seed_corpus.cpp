@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "peregrine/journal/journal.hpp"
-#include "peregrine/journal/snapshot.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/egress/egress.hpp"
+#include "peregrine/journal/journal.hpp"
+#include "peregrine/journal/snapshot.hpp"
 #include "peregrine/proto/itch50.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
   for (const std::size_t n : {std::size_t{0}, std::size_t{30}, scmds.size()}) {
     Engine engine(scfg);
     proto::ConfigLookup lookup(scfg);
-    gateway::UserDirectory users(16);
+    sessions::UserDirectory users(16);
     fuzz::add_snapshot_users(users);
     egress::EgressConfig ec;
     ec.itch_retention = 64;

@@ -21,14 +21,14 @@
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/egress/itch_journal.hpp"
 #include "peregrine/egress/mold_packetizer.hpp"
-#include "peregrine/gateway/soup_session.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace {
 
 using namespace peregrine;
 namespace soup = proto::soup;
 
-class Host final : public gateway::SessionHost, public egress::FeedHost {
+class Host final : public sessions::SessionHost, public egress::FeedHost {
  public:
   void send(std::span<const std::uint8_t> bytes) override {
     if (closed) std::abort();  // nothing may be sent after close()
@@ -42,13 +42,13 @@ class Host final : public gateway::SessionHost, public egress::FeedHost {
     ++control;
     pending.push_back(c);
   }
-  void close(gateway::CloseReason) override {
+  void close(sessions::CloseReason) override {
     if (closed) std::abort();  // closed twice
     closed = true;
   }
   // The core and egress: runs the pending control commands through an Engine and appends the
   // owner's OUCH replies to its journal. The caller then lets the session deliver.
-  void run_core(gateway::UserDirectory& dir);
+  void run_core(sessions::UserDirectory& dir);
 
   bool closed = false;
   std::size_t sent = 0;
@@ -71,7 +71,7 @@ EngineConfig core_config() {
   return cfg;
 }
 
-void Host::run_core(gateway::UserDirectory& dir) {
+void Host::run_core(sessions::UserDirectory& dir) {
   static Engine engine(core_config());
   static const proto::ConfigLookup lookup(engine.config());
   std::vector<Event> events;
@@ -88,7 +88,7 @@ void Host::run_core(gateway::UserDirectory& dir) {
   pending.clear();
   for (const Event& e : events) {
     if (e.type != EventType::Rejected) std::abort();  // an EdgeReject has no other answer
-    gateway::UserState* u = dir.find(e.owner);
+    sessions::UserState* u = dir.find(e.owner);
     proto::ouch::Outbound o{};
     if (u == nullptr || !proto::to_ouch(e, lookup, o)) std::abort();
     std::array<std::uint8_t, proto::ouch::kMaxMessageSize> msg{};
@@ -96,10 +96,10 @@ void Host::run_core(gateway::UserDirectory& dir) {
   }
 }
 
-gateway::UserDirectory& users() {
-  static gateway::UserDirectory dir = [] {
-    gateway::UserDirectory d(64);
-    gateway::UserAccount a;
+sessions::UserDirectory& users() {
+  static sessions::UserDirectory dir = [] {
+    sessions::UserDirectory d(64);
+    sessions::UserAccount a;
     a.username = Alpha<6>::from("DEMO1");
     a.password = Alpha<10>::from("pw");
     a.owner = OwnerId{1};
@@ -133,7 +133,7 @@ void feed_chunks(Session& s, Host& host, const std::uint8_t* data, std::size_t s
     const std::size_t n = chunk < size - i ? chunk : size - i;
     now += (data[i - 1] & 0x80) ? 2'000'000'000ULL : 1'000ULL;
     s.on_bytes({data + i, n}, now);
-    if constexpr (std::is_same_v<Session, gateway::SoupServerSession>) {
+    if constexpr (std::is_same_v<Session, sessions::SoupServerSession>) {
       host.run_core(users());
       s.deliver(now);
     }
@@ -154,9 +154,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   switch (mode % 3) {
     case 0: {
       Host host;
-      gateway::SessionLimits limits;
-      gateway::SessionCounters counters;
-      gateway::SoupServerSession s(users(), host, limits, counters, 0);
+      sessions::SessionLimits limits;
+      sessions::SessionCounters counters;
+      sessions::SoupServerSession s(users(), host, limits, counters, 0);
       feed_chunks(s, host, data, size, login);
       s.deliver(10'000'000'000ULL);
       s.end_session();

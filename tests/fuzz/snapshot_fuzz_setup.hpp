@@ -13,7 +13,7 @@
 #include "peregrine/core/config.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
-#include "peregrine/gateway/soup_session.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::fuzz {
 
@@ -43,9 +43,9 @@ inline EngineConfig snapshot_config() {
   return cfg;
 }
 
-inline void add_snapshot_users(gateway::UserDirectory& users) {
+inline void add_snapshot_users(sessions::UserDirectory& users) {
   for (std::uint32_t o = 1; o <= kSnapshotOwners; ++o) {
-    gateway::UserAccount u;
+    sessions::UserAccount u;
     u.username = proto::soup::Username::from("U" + std::to_string(o));
     u.owner = OwnerId{o};
     u.firm = FirmId{static_cast<std::uint16_t>((o - 1) % 2)};

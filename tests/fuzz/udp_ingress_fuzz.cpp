@@ -63,7 +63,7 @@ EngineConfig core_config() {
 
 // The core and egress for the edge refusals: each EdgeReject's one Rejected, as OUCH, appended
 // to the user's journal.
-void run_core(std::vector<Command>& cmds, gateway::UserState& user) {
+void run_core(std::vector<Command>& cmds, sessions::UserState& user) {
   static Engine engine(core_config());
   static const proto::ConfigLookup lookup(engine.config());
   std::vector<Event> events;
@@ -101,8 +101,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   b.throttle_per_second = 50;
   UdpIngress ingress({b}, {}, host, counters);
 
-  gateway::UserDirectory users(16);
-  gateway::UserAccount a{};
+  sessions::UserDirectory users(16);
+  sessions::UserAccount a{};
   a.username = Alpha<6>::from("FUZZ");
   a.owner = OwnerId{1};
   users.add(a);

@@ -30,13 +30,13 @@
 #include <thread>
 #include <type_traits>
 
-#include "peregrine/ring/idle_strategy.hpp"
+#include "peregrine/agent/idle_strategy.hpp"
 #include "peregrine/ring/spsc_ring.hpp"
 
 namespace {
 
-using peregrine::ring::AnyIdleStrategy;
-using peregrine::ring::IdleStrategyKind;
+using peregrine::agent::AnyIdleStrategy;
+using peregrine::agent::IdleStrategyKind;
 using peregrine::ring::PushResult;
 
 constexpr std::size_t kCapacity = 4096;  // 256 KiB of 64-byte items: the size the engine uses
@@ -131,7 +131,7 @@ std::optional<Options> parse_args(int argc, char** argv) {
     } else if (arg == "--consumer-cpu") {
       ok = parse_int(value, o.consumer_cpu);
     } else if (arg == "--idle") {
-      const auto kind = peregrine::ring::parse_idle_strategy(value);
+      const auto kind = peregrine::agent::parse_idle_strategy(value);
       ok = kind.has_value();
       if (ok) {
         o.idle = *kind;
@@ -183,7 +183,7 @@ void produce(Ring& ring, const Options& o, ProducerTotals& totals, std::atomic<b
   if (!pin_this_thread(o.producer_cpu, "producer")) {
     pin_failed.store(true, std::memory_order_relaxed);
   }
-  AnyIdleStrategy idle = peregrine::ring::make_idle_strategy(o.idle);
+  AnyIdleStrategy idle = peregrine::agent::make_idle_strategy(o.idle);
   for (std::uint64_t seq = 0; seq < o.items; ++seq) {
     // Alternate the two offers in runs of 1024, so both race with the consumer.
     const bool emplace = ((seq >> 10) & 1U) != 0;
@@ -195,11 +195,11 @@ void produce(Ring& ring, const Options& o, ProducerTotals& totals, std::atomic<b
         break;
       }
       ++totals.full;
-      peregrine::ring::idle(idle, 0);
+      peregrine::agent::idle(idle, 0);
       idled = true;
     }
     if (idled) {
-      peregrine::ring::reset(idle);
+      peregrine::agent::reset(idle);
     }
     totals.checksum_sum += emplace ? StressItem{seq}.checksum : copy.checksum;
     ++totals.sent;
@@ -210,7 +210,7 @@ void consume(Ring& ring, const Options& o, ConsumerTotals& totals, std::atomic<b
   if (!pin_this_thread(o.consumer_cpu, "consumer")) {
     pin_failed.store(true, std::memory_order_relaxed);
   }
-  AnyIdleStrategy idle = peregrine::ring::make_idle_strategy(o.idle);
+  AnyIdleStrategy idle = peregrine::agent::make_idle_strategy(o.idle);
   std::uint64_t expected = 0;
   auto check = [&totals, &expected](StressItem& item) noexcept {
     if (item.seq != expected) {
@@ -255,7 +255,7 @@ void consume(Ring& ring, const Options& o, ConsumerTotals& totals, std::atomic<b
     if (got == 0) {
       ++totals.empty_polls;
     }
-    peregrine::ring::idle(idle, static_cast<int>(got));
+    peregrine::agent::idle(idle, static_cast<int>(got));
   }
 }
 
@@ -283,7 +283,7 @@ int main(int argc, char** argv) {
 
   const double seconds = elapsed.count();
   const double rate = static_cast<double>(consumed.received) / seconds;
-  const std::string_view idle_name = peregrine::ring::to_string(o.idle);
+  const std::string_view idle_name = peregrine::agent::to_string(o.idle);
   std::printf(
       "peregrine_ring_stress: %llu items of %zu bytes, capacity %zu, idle %.*s, batch %zu: %.3f s, "
       "%.2f M items/s (%.1f ns/item)\n"

@@ -11,18 +11,20 @@
 #include <thread>
 #include <vector>
 
+#include "peregrine/agent/affinity.hpp"
+#include "peregrine/agent/idle_strategy.hpp"
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "peregrine/journal/journal.hpp"
-#include "peregrine/ops/metrics.hpp"
-#include "peregrine/ring/idle_strategy.hpp"
+#include "peregrine/metrics/counters.hpp"
 #include "peregrine/ring/spsc_ring.hpp"
 
 namespace peregrine::app {
 
-using ring::AnyIdleStrategy;
-using ring::IdleStrategyKind;
+using agent::AnyIdleStrategy;
+using agent::IdleStrategyKind;
+using agent::pin_current_thread;  // the io thread pins itself with it too (server.cpp)
 using ring::PushResult;
 using ring::SpscRing;
 
@@ -57,7 +59,7 @@ struct CoreLoopOptions {
 class CoreLoop {
  public:
   /// The engine, rings and counters must outlive the loop. Not started.
-  CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& output, ops::CoreCounters& counters,
+  CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& output, metrics::CoreCounters& counters,
            CoreLoopOptions options);
 
   /// Journals every command (docs/operations.md, "Journal"): each command taken from an input
@@ -98,7 +100,7 @@ class CoreLoop {
   Engine& engine_;
   std::vector<CommandRing*> inputs_;
   EventRing& output_;
-  ops::CoreCounters& counters_;
+  metrics::CoreCounters& counters_;
   CoreLoopOptions options_;
   std::unique_ptr<Event[]> event_buffer_;
   EventSink sink_;
@@ -113,8 +115,5 @@ class CoreLoop {
   std::atomic<bool> running_{false};
   std::thread thread_;
 };
-
-/// Pins the calling thread to `cpu`; an empty string on success, else the reason.
-[[nodiscard]] std::string pin_current_thread(int cpu);
 
 }  // namespace peregrine::app

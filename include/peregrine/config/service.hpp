@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "peregrine/agent/idle_strategy.hpp"
 #include "peregrine/config/loader.hpp"
 #include "peregrine/core/config.hpp"
-#include "peregrine/ring/idle_strategy.hpp"
 
 namespace peregrine::config {
 
@@ -76,7 +76,7 @@ struct CoreConfig {
   /// the last allowed CPU when tuning.cpu_affinity is true, else not pinned).
   std::optional<int> cpu;
   /// What the core thread does when idle; absent: busy-spin with tuning.low_latency_mode, else backoff.
-  std::optional<ring::IdleStrategyKind> idle_strategy;
+  std::optional<agent::IdleStrategyKind> idle_strategy;
 };
 
 /// The HTTP admin API.
@@ -111,7 +111,7 @@ struct IngressConfig {
   std::string ip = "10.0.0.1";  ///< our IPv4 address on that port
   std::uint16_t udp_port = 9010;  ///< our UDP port for order entry
   std::uint16_t burst = 32;    ///< rx burst, 1-64
-  std::optional<ring::IdleStrategyKind> idle_strategy;  ///< absent: as the core's
+  std::optional<agent::IdleStrategyKind> idle_strategy;  ///< absent: as the core's
   std::vector<UdpBindingConfig> bindings;
   /// When set, the ITCH MoldUDP64 feed goes out on the DPDK port (TX queue tx_queue) to this
   /// IPv4 address:port instead of gateway.mold_destination's kernel socket.
@@ -261,7 +261,7 @@ struct Parsed {
 /// `fsync`, `fdatasync` or `none`.
 [[nodiscard]] Parsed<JournalDurability> parse_durability(std::string_view text);
 /// `busy-spin`, `yield` or `backoff`.
-[[nodiscard]] Parsed<ring::IdleStrategyKind> parse_idle(std::string_view text);
+[[nodiscard]] Parsed<agent::IdleStrategyKind> parse_idle(std::string_view text);
 
 /// Two gateway sockets that cannot both be opened.
 struct GatewayConflict {
@@ -295,7 +295,7 @@ struct FlagOverrides {
   std::optional<ListenAddress> itch_listen;
   std::optional<ListenAddress> http_listen;
   std::optional<int> core_cpu;
-  std::optional<ring::IdleStrategyKind> idle_strategy;
+  std::optional<agent::IdleStrategyKind> idle_strategy;
   std::optional<bool> low_latency_mode;
   std::optional<bool> cpu_affinity;
   std::optional<bool> network_optimization;
@@ -322,7 +322,7 @@ inline constexpr int kBusyPollMicros = 50;
 /// What the app does at startup, decided from the tuning switches and the explicit fields.
 /// Pure values: the app applies them (and logs `notes`), nothing here touches the system.
 struct EffectiveSettings {
-  ring::IdleStrategyKind core_idle = ring::IdleStrategyKind::BackOff;  ///< the core thread's idle strategy
+  agent::IdleStrategyKind core_idle = agent::IdleStrategyKind::BackOff;  ///< the core thread's idle strategy
   int core_cpu = -1;      ///< sched_setaffinity for the core thread; -1 = not pinned
   int gateway_cpu = -1;   ///< sched_setaffinity for the gateway (Asio) thread; -1 = not pinned
   bool tcp_nodelay = false;   ///< TCP_NODELAY on every accepted OUCH and ITCH (SoupBinTCP) connection

@@ -4,7 +4,7 @@
 /// in order:
 ///
 /// - order events (Accepted, Rejected, Executed, Canceled, Replaced, CancelRejected) ->
-///   proto::to_ouch -> the owner's gateway::OutboundJournal; the owner's logged-in session is
+///   proto::to_ouch -> the owner's sessions::OutboundJournal; the owner's logged-in session is
 ///   sent the new messages at the next flush() (one deliver() per session per flush: batching);
 /// - book and status events -> proto::to_itch -> the ItchJournal (sequence from 1) -> the
 ///   MoldUDP64 packetizer and the SoupBinTCP feed sessions;
@@ -32,9 +32,9 @@
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/egress/itch_journal.hpp"
 #include "peregrine/egress/mold_packetizer.hpp"
-#include "peregrine/gateway/soup_session.hpp"
 #include "peregrine/proto/itch50.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::egress {
 
@@ -59,7 +59,7 @@ class Egress {
  public:
   /// `cfg` (instruments, for start of day), `ref`, `users` and the callback's target must
   /// outlive the Egress. `send_datagram` receives every live MoldUDP64 datagram.
-  Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, gateway::UserDirectory& users,
+  Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, sessions::UserDirectory& users,
          const EgressConfig& ecfg, MoldUdpPacketizer::DatagramFn send_datagram);
   Egress(const Egress&) = delete;
   Egress& operator=(const Egress&) = delete;
@@ -123,12 +123,12 @@ class Egress {
 
   const EngineConfig& cfg_;
   const proto::ReferenceLookup& ref_;
-  gateway::UserDirectory& users_;
+  sessions::UserDirectory& users_;
   ItchJournal itch_;
   MoldUdpPacketizer mold_;
   FeedRegistry feeds_;
-  std::vector<gateway::UserState*> dirty_;
-  std::unordered_set<const gateway::UserState*> dirty_set_;
+  std::vector<sessions::UserState*> dirty_;
+  std::unordered_set<const sessions::UserState*> dirty_set_;
   mutable std::mutex depth_mutex_;
   std::vector<DepthBook> books_;  // index = InstrumentId - 1; guarded by depth_mutex_
   std::vector<std::optional<AuctionInfo>> indicative_;  // index = InstrumentId - 1; guarded by depth_mutex_

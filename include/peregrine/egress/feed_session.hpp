@@ -1,6 +1,6 @@
 #pragma once
 /// The ITCH 5.0 feed over SoupBinTCP (TCP port 9002), without I/O: bytes in, bytes out, like
-/// gateway::SoupServerSession. A client logs in with any configured username and password (the
+/// sessions::SoupServerSession. A client logs in with any configured username and password (the
 /// gateway's UserDirectory; a feed login does not take the user's order-entry `active` slot),
 /// asks for a sequence number, gets the ItchJournal replayed from exactly that number, then the
 /// live stream as Sequenced Data. The feed takes no orders: Unsequenced Data ends the session.
@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "peregrine/egress/itch_journal.hpp"
-#include "peregrine/gateway/soup_session.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::egress {
 
-/// What a feed session needs from the connection that carries it (gateway::SessionHost without
+/// What a feed session needs from the connection that carries it (sessions::SessionHost without
 /// the order paths).
 class FeedHost {
  public:
@@ -26,7 +26,7 @@ class FeedHost {
   virtual void send(std::span<const std::uint8_t> bytes) = 0;
   /// Closes the connection after the queued bytes; the session has already finished itself.
   /// Must not destroy the session synchronously (post the teardown).
-  virtual void close(gateway::CloseReason why) = 0;
+  virtual void close(sessions::CloseReason why) = 0;
 };
 
 struct FeedLimits {
@@ -81,7 +81,7 @@ class FeedSession {
  public:
   enum class State : std::uint8_t { AwaitingLogin, LoggedIn, Closed };
 
-  FeedSession(FeedRegistry& registry, gateway::UserDirectory& users, FeedHost& host, const FeedLimits& limits,
+  FeedSession(FeedRegistry& registry, sessions::UserDirectory& users, FeedHost& host, const FeedLimits& limits,
               FeedCounters& counters, std::uint64_t now_ns);
   ~FeedSession();
   FeedSession(const FeedSession&) = delete;
@@ -106,10 +106,10 @@ class FeedSession {
   void handle(const proto::soup::Packet& p, std::uint64_t now_ns);
   void handle_login(const proto::soup::Packet& p, std::uint64_t now_ns);
   void send_packet(proto::soup::PacketType type, std::span<const std::uint8_t> payload, std::uint64_t now_ns);
-  void finish(gateway::CloseReason why, bool tell_host);
+  void finish(sessions::CloseReason why, bool tell_host);
 
   FeedRegistry& registry_;
-  gateway::UserDirectory& users_;
+  sessions::UserDirectory& users_;
   FeedHost& host_;
   FeedLimits limits_;
   FeedCounters& counters_;

@@ -3,11 +3,11 @@
 /// the MoldUDP64 feed and the SoupBinTCP feed (FeedSession) carry, kept for replay and
 /// retransmission (the most recent `retention` messages). Owned by Egress; io thread only.
 
-#include "peregrine/gateway/message_journal.hpp"
 #include "peregrine/proto/itch50.hpp"
+#include "peregrine/sessions/message_journal.hpp"
 
 namespace peregrine::egress {
 
-using ItchJournal = gateway::MessageJournal<proto::itch::kMaxMessageSize>;
+using ItchJournal = sessions::MessageJournal<proto::itch::kMaxMessageSize>;
 
 }  // namespace peregrine::egress

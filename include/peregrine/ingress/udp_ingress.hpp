@@ -20,12 +20,12 @@
 #include <vector>
 
 #include "peregrine/core/command.hpp"
-#include "peregrine/gateway/inbound_gate.hpp"
 #include "peregrine/ingress/packet.hpp"
-#include "peregrine/ops/metrics.hpp"
+#include "peregrine/metrics/counters.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/sessions/inbound_gate.hpp"
 
 namespace peregrine::ingress {
 
@@ -91,17 +91,17 @@ enum class PacketOutcome : std::uint8_t {
 }
 
 /// Counters of the ingress; the lcore writes, the metrics thread reads.
-struct alignas(ops::kCounterBlockAlign) UdpIngressCounters {
-  std::array<ops::CounterCell, static_cast<std::size_t>(PacketOutcome::kCount)> packets{};  ///< by outcome
-  ops::CounterCell messages_applied;     ///< messages taken (each submitted, edge-rejected or bad)
-  ops::CounterCell messages_duplicate;   ///< messages skipped as already taken
-  ops::CounterCell commands;             ///< commands pushed to the core's ring (EdgeRejects included)
-  ops::CounterCell edge_rejects;         ///< refused at the edge (translation): an EdgeReject pushed
-  ops::CounterCell throttled;            ///< refused for the per-second limit: an EdgeReject pushed
-  ops::CounterCell bad_messages;         ///< not OUCH 4.2 inbound: taken, no reply
-  ops::CounterCell ring_full;            ///< the core's ring refused a command
-  ops::CounterCell notice_ring_full;     ///< the notice ring refused a notice
-  ops::CounterCell gap_notices;          ///< gap notifications asked for
+struct alignas(metrics::kCounterBlockAlign) UdpIngressCounters {
+  std::array<metrics::CounterCell, static_cast<std::size_t>(PacketOutcome::kCount)> packets{};  ///< by outcome
+  metrics::CounterCell messages_applied;     ///< messages taken (each submitted, edge-rejected or bad)
+  metrics::CounterCell messages_duplicate;   ///< messages skipped as already taken
+  metrics::CounterCell commands;             ///< commands pushed to the core's ring (EdgeRejects included)
+  metrics::CounterCell edge_rejects;         ///< refused at the edge (translation): an EdgeReject pushed
+  metrics::CounterCell throttled;            ///< refused for the per-second limit: an EdgeReject pushed
+  metrics::CounterCell bad_messages;         ///< not OUCH 4.2 inbound: taken, no reply
+  metrics::CounterCell ring_full;            ///< the core's ring refused a command
+  metrics::CounterCell notice_ring_full;     ///< the notice ring refused a notice
+  metrics::CounterCell gap_notices;          ///< gap notifications asked for
 };
 
 struct UdpIngressConfig {
@@ -141,7 +141,7 @@ class UdpIngress {
     std::uint64_t next_expected = 1;
     std::uint64_t noticed_seq = 0;  // expected number of the last gap notification
     std::uint64_t noticed_ns = 0;
-    gateway::InboundGate gate;
+    sessions::InboundGate gate;
     std::atomic<std::uint64_t> peer_mac{0};
   };
 

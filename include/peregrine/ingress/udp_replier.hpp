@@ -1,6 +1,6 @@
 #pragma once
 /// Replies to UDP order-entry clients, without I/O: each bound user's outbound OUCH messages
-/// (its gateway::OutboundJournal, the same numbered record a SoupBinTCP login replays) go to
+/// (its sessions::OutboundJournal, the same numbered record a SoupBinTCP login replays) go to
 /// its endpoint as MoldUDP64 packets (session = the endpoint's session, sequence = the journal's
 /// numbers); the journal is the retransmission buffer that MoldUDP64 request packets read. Every
 /// message in it comes from the core (edge rejects too, as EdgeReject commands); gap
@@ -16,9 +16,9 @@
 #include <span>
 #include <vector>
 
-#include "peregrine/gateway/soup_session.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/proto/moldudp64.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::ingress {
 
@@ -51,7 +51,7 @@ class UdpReplier {
 
   /// `users[i]` is the user of binding i (of the same UdpIngress configuration); each must
   /// outlive this. Messages already in a journal are not sent (the day starts empty).
-  UdpReplier(std::vector<gateway::UserState*> users, std::vector<proto::mold::SessionId> sessions,
+  UdpReplier(std::vector<sessions::UserState*> users, std::vector<proto::mold::SessionId> sessions,
              const UdpReplyConfig& cfg, SendFn send);
 
   /// A notice from the ingress.
@@ -68,7 +68,7 @@ class UdpReplier {
 
  private:
   struct End {
-    gateway::UserState* user;
+    sessions::UserState* user;
     proto::mold::SessionId session;
     std::uint64_t next_to_send;
     std::uint64_t last_tx_ns = 0;

@@ -26,6 +26,43 @@
 
 namespace peregrine::proto {
 
+/// OUCH 4.2 Rejected "Reject Reason" for a core RejectCode ('O' "Other" where OUCH has nothing
+/// closer). Gateway maps to 'O' here; to_ouch() takes the reason from the event's ref instead.
+[[nodiscard]] constexpr char to_ouch_reject_reason(RejectCode c) noexcept {
+  switch (c) {
+    case RejectCode::UnknownSymbol: return 'S';
+    case RejectCode::InvalidQuantity:
+    case RejectCode::QuantityAboveMax:
+    case RejectCode::FirmQuantityAboveMax: return 'Z';
+    case RejectCode::InvalidLot: return 'e';
+    case RejectCode::InvalidMinQty: return 'N';
+    case RejectCode::InvalidPrice:
+    case RejectCode::PriceOutsideLimits:
+    case RejectCode::PriceOutsideCage: return 'X';
+    case RejectCode::Halted: return 'H';
+    case RejectCode::MarketClosed: return 'C';
+    case RejectCode::KillSwitch: return 'a';
+    case RejectCode::FirmNotional: return 'n';
+    case RejectCode::FirmOpenShares: return 'm';
+    default: return 'O';
+  }
+}
+
+/// OUCH 4.2 Canceled "Reason" for a core CancelReason.
+[[nodiscard]] constexpr char to_ouch_cancel_reason(CancelReason r) noexcept {
+  switch (r) {
+    case CancelReason::UserRequested: return 'U';
+    case CancelReason::Immediate: return 'I';
+    case CancelReason::SelfMatch: return 'Q';
+    case CancelReason::Supervisory: return 'S';
+    case CancelReason::Halted: return 'H';
+    case CancelReason::Disconnected: return 'U';
+    case CancelReason::System: return 'Z';
+    case CancelReason::Expired: return 'T';
+  }
+  return 'Z';
+}
+
 /// Reference data the translation reads. Implementations must be cheap and must not allocate.
 class ReferenceLookup {
  public:

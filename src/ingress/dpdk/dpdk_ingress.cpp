@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <variant>
 
-#include "peregrine/app/core_loop.hpp"
+#include "peregrine/agent/affinity.hpp"
 
 namespace peregrine::ingress::dpdk {
 
@@ -201,7 +201,7 @@ int DpdkIngressLoop::poll_once() noexcept {
 }
 
 void DpdkIngressLoop::run() noexcept {
-  ring::AnyIdleStrategy idle = ring::make_idle_strategy(port_.settings().idle);
+  agent::AnyIdleStrategy idle = agent::make_idle_strategy(port_.settings().idle);
   while (!stop_.load(std::memory_order_relaxed)) {
     const int work = poll_once();
     std::visit([work](auto& s) noexcept { s.idle(work); }, idle);
@@ -225,7 +225,7 @@ std::string DpdkIngressLoop::start(std::uint64_t mono_now_ns, int fallback_cpu) 
     return "lcore " + std::to_string(worker);
   }
   thread_ = std::thread([this, fallback_cpu] {
-    (void)app::pin_current_thread(fallback_cpu);
+    (void)agent::pin_current_thread(fallback_cpu);
     (void)rte_thread_register();  // an lcore id: mempool caches work on this thread
     run();
     rte_thread_unregister();

@@ -20,10 +20,10 @@
 #include <thread>
 #include <vector>
 
+#include "peregrine/agent/idle_strategy.hpp"
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
-#include "peregrine/ops/metrics.hpp"
-#include "peregrine/ring/idle_strategy.hpp"
+#include "peregrine/metrics/counters.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -39,7 +39,7 @@ struct DpdkSettings {
   std::uint16_t udp_port = 0;         ///< our UDP port for order entry
   std::uint16_t burst = 32;           ///< rx burst size (at most kMaxBurst)
   std::uint32_t mbufs = 8191;         ///< mbufs in the pool
-  ring::IdleStrategyKind idle = ring::IdleStrategyKind::BusySpin;  ///< lcore behaviour when rx is empty
+  agent::IdleStrategyKind idle = agent::IdleStrategyKind::BusySpin;  ///< lcore behaviour when rx is empty
 };
 
 inline constexpr std::uint16_t kMaxBurst = 64;
@@ -49,15 +49,15 @@ inline constexpr std::array<std::string_view, kBurstBuckets> kBurstBucketLabels{
                                                                                "32-63", "64"};
 
 /// The lcore's and the TX side's counters (single writer each; any thread reads).
-struct alignas(ops::kCounterBlockAlign) DpdkCounters {
+struct alignas(metrics::kCounterBlockAlign) DpdkCounters {
   // ingress lcore
-  ops::CounterCell rx_packets;
-  ops::CounterCell rx_bursts;  ///< non-empty bursts
-  ops::CounterCell rx_multi_segment;  ///< chained mbufs: dropped (frames are one segment here)
-  std::array<ops::CounterCell, static_cast<std::size_t>(FrameDrop::kCount)> frame_drops{};
-  std::array<ops::CounterCell, kBurstBuckets> burst_sizes{};
-  alignas(ops::kCounterBlockAlign) ops::CounterCell tx_packets;  // egress thread from here
-  ops::CounterCell tx_dropped;  ///< no mbuf, or the TX queue refused the packet
+  metrics::CounterCell rx_packets;
+  metrics::CounterCell rx_bursts;  ///< non-empty bursts
+  metrics::CounterCell rx_multi_segment;  ///< chained mbufs: dropped (frames are one segment here)
+  std::array<metrics::CounterCell, static_cast<std::size_t>(FrameDrop::kCount)> frame_drops{};
+  std::array<metrics::CounterCell, kBurstBuckets> burst_sizes{};
+  alignas(metrics::kCounterBlockAlign) metrics::CounterCell tx_packets;  // egress thread from here
+  metrics::CounterCell tx_dropped;  ///< no mbuf, or the TX queue refused the packet
 };
 
 /// Per-port NIC counters from rte_eth_stats_get.

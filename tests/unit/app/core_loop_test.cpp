@@ -48,7 +48,7 @@ struct Rig {
   Engine engine;
   std::unique_ptr<CommandRing> in = std::make_unique<CommandRing>();
   std::unique_ptr<EventRing> out = std::make_unique<EventRing>();
-  std::unique_ptr<ops::CoreCounters> counters = std::make_unique<ops::CoreCounters>();
+  std::unique_ptr<metrics::CoreCounters> counters = std::make_unique<metrics::CoreCounters>();
 };
 
 TEST(CoreLoopTest, DoWorkGivesTheSameEventsAsTheEngineRunDirectly) {

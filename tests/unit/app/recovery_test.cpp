@@ -49,7 +49,7 @@ class TempDir {
 struct Node {
   explicit Node(const EngineConfig& c) : cfg(c), engine(cfg), lookup(cfg), users(1u << 20) {
     for (std::uint32_t o = 1; o <= CommandGen::kOwners; ++o) {
-      gateway::UserAccount a;
+      sessions::UserAccount a;
       a.username = Alpha<6>::from("U" + std::to_string(o));
       a.password = Alpha<10>::from("pw");
       a.owner = OwnerId{o};
@@ -63,7 +63,7 @@ struct Node {
   EngineConfig cfg;
   Engine engine;
   proto::ConfigLookup lookup;
-  gateway::UserDirectory users;
+  sessions::UserDirectory users;
   std::unique_ptr<egress::Egress> egress;
   std::unique_ptr<RecordApplier> applier;
 };

@@ -58,7 +58,7 @@ TEST(IngressConfigTest, ReadsEveryKey) {
   EXPECT_EQ(c.ingress.ip, "192.168.50.10");
   EXPECT_EQ(c.ingress.udp_port, 9100);
   EXPECT_EQ(c.ingress.burst, 16);
-  EXPECT_EQ(c.ingress.idle_strategy, ring::IdleStrategyKind::BusySpin);
+  EXPECT_EQ(c.ingress.idle_strategy, agent::IdleStrategyKind::BusySpin);
   ASSERT_TRUE(c.ingress.itch_destination.has_value());
   EXPECT_EQ(c.ingress.itch_destination->port, 9020);
   ASSERT_EQ(c.ingress.bindings.size(), 2u);

@@ -108,7 +108,7 @@ TEST(ServiceConfigTest, LoadsTheDemoFileWithItsCredentials) {
   ASSERT_NE(cfg.credentials.find("DEMO1"), nullptr);
   EXPECT_EQ(cfg.credentials.find("DEMO1")->password, "demo1pass");
   EXPECT_EQ(cfg.gateway.ouch_listen, (ListenAddress{"127.0.0.1", 9001}));
-  EXPECT_EQ(cfg.core.idle_strategy, ring::IdleStrategyKind::BackOff);
+  EXPECT_EQ(cfg.core.idle_strategy, agent::IdleStrategyKind::BackOff);
   EXPECT_FALSE(cfg.tuning.low_latency_mode);
   EXPECT_FALSE(cfg.tuning.cpu_affinity);
   EXPECT_FALSE(cfg.tuning.network_optimization);
@@ -132,7 +132,7 @@ TEST(ServiceConfigTest, TheK8sExampleTurnsEveryTuningSwitchOn) {
   EXPECT_EQ(cfg.admin.token_file, "/etc/peregrine/secrets/admin-token");
 
   const EffectiveSettings s = resolve(cfg, {0, 1, 2, 3, 4, 5, 6, 7});
-  EXPECT_EQ(s.core_idle, ring::IdleStrategyKind::BusySpin);
+  EXPECT_EQ(s.core_idle, agent::IdleStrategyKind::BusySpin);
   EXPECT_EQ(s.core_cpu, 7);
   EXPECT_EQ(s.gateway_cpu, 6);
   EXPECT_TRUE(s.tcp_nodelay);
@@ -236,7 +236,7 @@ tuning:
   EXPECT_EQ(cfg.gateway.retention_messages, 42u);
   EXPECT_EQ(cfg.gateway.max_outbound_queue_bytes, 1024u);
   EXPECT_EQ(cfg.core.cpu, 3);
-  EXPECT_EQ(cfg.core.idle_strategy, ring::IdleStrategyKind::Yield);
+  EXPECT_EQ(cfg.core.idle_strategy, agent::IdleStrategyKind::Yield);
   EXPECT_EQ(cfg.admin.token_file, "/etc/p/secrets/token");
   EXPECT_TRUE(cfg.tuning.low_latency_mode);
   EXPECT_TRUE(cfg.tuning.cpu_affinity);
@@ -459,9 +459,9 @@ TEST(ParseTest, CpusAndIdleStrategies) {
   EXPECT_EQ(parse_cpu("1023").value, 1023);
   EXPECT_EQ(parse_cpu("-1").value, -1);
   for (const char* bad : {"", "1024", "-2", "x", "1.5", "99999"}) EXPECT_FALSE(parse_cpu(bad)) << bad;
-  EXPECT_EQ(parse_idle("busy-spin").value, ring::IdleStrategyKind::BusySpin);
-  EXPECT_EQ(parse_idle("yield").value, ring::IdleStrategyKind::Yield);
-  EXPECT_EQ(parse_idle("backoff").value, ring::IdleStrategyKind::BackOff);
+  EXPECT_EQ(parse_idle("busy-spin").value, agent::IdleStrategyKind::BusySpin);
+  EXPECT_EQ(parse_idle("yield").value, agent::IdleStrategyKind::Yield);
+  EXPECT_EQ(parse_idle("backoff").value, agent::IdleStrategyKind::BackOff);
   EXPECT_FALSE(parse_idle("busy_spin"));
 }
 
@@ -483,7 +483,7 @@ TEST(OverridesTest, EveryEnvironmentVariableOverridesTheFile) {
   EXPECT_EQ(cfg.gateway.itch_listen, (ListenAddress{"0.0.0.0", 2}));
   EXPECT_EQ(cfg.gateway.http_listen, (ListenAddress{"0.0.0.0", 3}));
   EXPECT_EQ(cfg.core.cpu, 1);
-  EXPECT_EQ(cfg.core.idle_strategy, ring::IdleStrategyKind::Yield);
+  EXPECT_EQ(cfg.core.idle_strategy, agent::IdleStrategyKind::Yield);
   EXPECT_TRUE(cfg.tuning.low_latency_mode);
   EXPECT_TRUE(cfg.tuning.cpu_affinity);
   EXPECT_TRUE(cfg.tuning.network_optimization);
@@ -551,7 +551,7 @@ TEST(OverridesTest, EveryFlagApplies) {
   f.itch_listen = ListenAddress{"::1", 2};
   f.http_listen = ListenAddress{"::1", 3};
   f.core_cpu = -1;
-  f.idle_strategy = ring::IdleStrategyKind::BusySpin;
+  f.idle_strategy = agent::IdleStrategyKind::BusySpin;
   f.low_latency_mode = true;
   f.cpu_affinity = true;
   f.network_optimization = true;
@@ -561,7 +561,7 @@ TEST(OverridesTest, EveryFlagApplies) {
   EXPECT_EQ(cfg.gateway.itch_listen.port, 2);
   EXPECT_EQ(cfg.gateway.http_listen.port, 3);
   EXPECT_EQ(cfg.core.cpu, -1);
-  EXPECT_EQ(cfg.core.idle_strategy, ring::IdleStrategyKind::BusySpin);
+  EXPECT_EQ(cfg.core.idle_strategy, agent::IdleStrategyKind::BusySpin);
   EXPECT_TRUE(cfg.tuning.low_latency_mode && cfg.tuning.cpu_affinity && cfg.tuning.network_optimization &&
               cfg.tuning.cache_enabled);
 }
@@ -596,7 +596,7 @@ TEST(ResolveTest, TruthTableOfTheFourSwitches) {
     const TuningConfig& t = cfg.tuning;
     const EffectiveSettings s = resolve(cfg, cpus);
     SCOPED_TRACE("bits " + std::to_string(bits));
-    EXPECT_EQ(s.core_idle, t.low_latency_mode ? ring::IdleStrategyKind::BusySpin : ring::IdleStrategyKind::BackOff);
+    EXPECT_EQ(s.core_idle, t.low_latency_mode ? agent::IdleStrategyKind::BusySpin : agent::IdleStrategyKind::BackOff);
     EXPECT_EQ(s.core_cpu, t.cpu_affinity ? 3 : -1);
     EXPECT_EQ(s.gateway_cpu, t.cpu_affinity ? 2 : -1);
     EXPECT_EQ(s.tcp_nodelay, t.low_latency_mode || t.network_optimization);
@@ -612,13 +612,13 @@ TEST(ResolveTest, TruthTableOfTheFourSwitches) {
 TEST(ResolveTest, AnExplicitIdleStrategyWinsOverLowLatencyMode) {
   ServiceConfig cfg;
   cfg.tuning.low_latency_mode = true;
-  cfg.core.idle_strategy = ring::IdleStrategyKind::BackOff;
+  cfg.core.idle_strategy = agent::IdleStrategyKind::BackOff;
   const EffectiveSettings s = resolve(cfg, {0, 1});
-  EXPECT_EQ(s.core_idle, ring::IdleStrategyKind::BackOff);
+  EXPECT_EQ(s.core_idle, agent::IdleStrategyKind::BackOff);
   EXPECT_TRUE(s.tcp_nodelay);  // low_latency_mode still turns TCP_NODELAY on
   cfg.tuning.low_latency_mode = false;
-  cfg.core.idle_strategy = ring::IdleStrategyKind::BusySpin;
-  EXPECT_EQ(resolve(cfg, {0, 1}).core_idle, ring::IdleStrategyKind::BusySpin);
+  cfg.core.idle_strategy = agent::IdleStrategyKind::BusySpin;
+  EXPECT_EQ(resolve(cfg, {0, 1}).core_idle, agent::IdleStrategyKind::BusySpin);
 }
 
 TEST(ResolveTest, AnExplicitCoreCpuWinsOverCpuAffinity) {

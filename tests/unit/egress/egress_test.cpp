@@ -73,7 +73,7 @@ struct EngineEgress : ::testing::Test {
         sink(buffer.data(), buffer.size(), &EngineEgress::on_flush, this) {
     lookup.set_attributed(FirmId{0}, true);  // firm 0's orders go out as 'F'
     for (std::uint32_t o = 1; o <= 3; ++o) {
-      gateway::UserAccount a;
+      sessions::UserAccount a;
       a.username = Alpha<6>::from(std::string("USER") + static_cast<char>('0' + o));
       a.password = Alpha<10>::from("pw");
       a.owner = OwnerId{o};
@@ -174,7 +174,7 @@ struct EngineEgress : ::testing::Test {
   EngineConfig cfg;
   Engine engine;
   proto::ConfigLookup lookup;
-  gateway::UserDirectory users;
+  sessions::UserDirectory users;
   std::array<Event, 7> buffer{};  // small: many commands flush mid-way
   EventSink sink;
   std::unique_ptr<Egress> egress;
@@ -214,11 +214,11 @@ TEST_F(EngineEgress, StartOfDayPublishesSystemEventsDirectoryAndTradingActions) 
 
 TEST_F(EngineEgress, OrderEventsGoToTheOwnerAndAreDeliveredOncePerFlush) {
   RecordingOrderHost host;
-  gateway::SessionLimits limits;
-  gateway::SessionCounters sc;
-  gateway::SoupServerSession session(users, host, limits, sc, now);
+  sessions::SessionLimits limits;
+  sessions::SessionCounters sc;
+  sessions::SoupServerSession session(users, host, limits, sc, now);
   session.on_bytes(login_bytes("USER1", "pw", 1), now);
-  ASSERT_EQ(session.state(), gateway::SoupServerSession::State::LoggedIn);
+  ASSERT_EQ(session.state(), sessions::SoupServerSession::State::LoggedIn);
   host.wire.clear();
 
   const Symbol sym = Symbol::from("600000");
@@ -234,7 +234,7 @@ TEST_F(EngineEgress, OrderEventsGoToTheOwnerAndAreDeliveredOncePerFlush) {
   // Owner 1: Accepted, Executed. Owner 3: Accepted, Executed. Owner 2: nothing.
   const auto journal_types = [&](std::uint32_t owner) {
     std::vector<ouch::OutboundType> t;
-    const gateway::OutboundJournal& j = users.find(OwnerId{owner})->journal;
+    const sessions::OutboundJournal& j = users.find(OwnerId{owner})->journal;
     for (std::uint64_t s = j.first_retained(); s < j.next_seq(); ++s) {
       ouch::Outbound m{};
       EXPECT_EQ(ouch::decode_outbound(j.get(s), m), ouch::Status::Ok);
@@ -267,11 +267,11 @@ TEST_F(EngineEgress, RandomDayMatchesTheEngineEverywhere) {
 
   // Owner 1 is logged in all day on the order gateway.
   RecordingOrderHost host1;
-  gateway::SessionLimits limits;
-  gateway::SessionCounters sc;
-  gateway::SoupServerSession session1(users, host1, limits, sc, now);
+  sessions::SessionLimits limits;
+  sessions::SessionCounters sc;
+  sessions::SoupServerSession session1(users, host1, limits, sc, now);
   session1.on_bytes(login_bytes("USER1", "pw", 1), now);
-  ASSERT_EQ(session1.state(), gateway::SoupServerSession::State::LoggedIn);
+  ASSERT_EQ(session1.state(), sessions::SoupServerSession::State::LoggedIn);
 
   // A feed subscriber from message 1.
   RecordingFeedHost feed_host;
@@ -358,7 +358,7 @@ TEST_F(EngineEgress, RandomDayMatchesTheEngineEverywhere) {
   EXPECT_EQ(egress->counters().untranslated, 0u);
   EXPECT_EQ(egress->counters().depth_inconsistencies, 0u);
   for (std::uint32_t o = 1; o <= 3; ++o) {
-    const gateway::OutboundJournal& j = users.find(OwnerId{o})->journal;
+    const sessions::OutboundJournal& j = users.find(OwnerId{o})->journal;
     ASSERT_EQ(j.first_retained(), 1u);
     ASSERT_EQ(j.next_seq() - 1, expected[o].size()) << "owner " << o;
     std::map<ouch::OutboundType, int> kinds;
@@ -446,7 +446,7 @@ TEST_F(EngineEgress, RandomDayMatchesTheEngineEverywhere) {
   ASSERT_EQ(f.size(), 1 + (j.next_seq() - 1) + 1);
   for (std::uint64_t s = 1; s < j.next_seq(); ++s) ASSERT_EQ(f[s].second, to_bytes(j.get(s)));
   EXPECT_EQ(f.back().first, soup::PacketType::EndOfSession);
-  EXPECT_EQ(feed_host.reason, gateway::CloseReason::EndOfSession);
+  EXPECT_EQ(feed_host.reason, sessions::CloseReason::EndOfSession);
 
   // 5. A re-request after the close is still answered from the journal.
   std::array<std::uint8_t, mold::kRequestSize> req{};
@@ -544,7 +544,7 @@ namespace {
 TEST_F(EngineEgress, OuchSystemEventsMarkTheEndAndTheStartOfTheDay) {
   const auto system_events = [&](std::uint32_t owner) {
     std::string codes;
-    const gateway::OutboundJournal& j = users.find(OwnerId{owner})->journal;
+    const sessions::OutboundJournal& j = users.find(OwnerId{owner})->journal;
     for (std::uint64_t s = j.first_retained(); s < j.next_seq(); ++s) {
       ouch::Outbound m{};
       EXPECT_EQ(ouch::decode_outbound(j.get(s), m), ouch::Status::Ok);

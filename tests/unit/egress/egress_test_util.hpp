@@ -13,9 +13,9 @@
 
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/egress/itch_journal.hpp"
-#include "peregrine/gateway/soup_session.hpp"
 #include "peregrine/proto/itch50.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::egress::test {
 
@@ -43,7 +43,7 @@ inline SoupPackets decode_server_stream(const Bytes& wire) {
 class RecordingFeedHost : public FeedHost {
  public:
   void send(std::span<const std::uint8_t> bytes) override { wire.insert(wire.end(), bytes.begin(), bytes.end()); }
-  void close(gateway::CloseReason why) override {
+  void close(sessions::CloseReason why) override {
     closed = true;
     reason = why;
   }
@@ -55,11 +55,11 @@ class RecordingFeedHost : public FeedHost {
   }
   Bytes wire;
   bool closed = false;
-  gateway::CloseReason reason{};
+  sessions::CloseReason reason{};
 };
 
 // An order-entry connection (for SoupServerSession) that records the bytes it is sent.
-class RecordingOrderHost : public gateway::SessionHost {
+class RecordingOrderHost : public sessions::SessionHost {
  public:
   void send(std::span<const std::uint8_t> bytes) override { wire.insert(wire.end(), bytes.begin(), bytes.end()); }
   bool submit(const Command& cmd) override {
@@ -67,7 +67,7 @@ class RecordingOrderHost : public gateway::SessionHost {
     return true;
   }
   void submit_control(const Command& cmd) override { control.push_back(cmd); }
-  void close(gateway::CloseReason why) override {
+  void close(sessions::CloseReason why) override {
     closed = true;
     reason = why;
   }
@@ -75,7 +75,7 @@ class RecordingOrderHost : public gateway::SessionHost {
   std::vector<Command> commands;
   std::vector<Command> control;
   bool closed = false;
-  gateway::CloseReason reason{};
+  sessions::CloseReason reason{};
 };
 
 inline Bytes login_bytes(std::string_view user, std::string_view password, std::uint64_t seq,

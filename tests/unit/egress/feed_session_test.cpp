@@ -15,7 +15,7 @@ using namespace test;
 
 struct FeedFixture : ::testing::Test {
   FeedFixture() : users(100), journal(20), registry(journal) {
-    gateway::UserAccount a;
+    sessions::UserAccount a;
     a.username = Alpha<6>::from("DEMO1");
     a.password = Alpha<10>::from("secret1");
     a.owner = OwnerId{1};
@@ -50,7 +50,7 @@ struct FeedFixture : ::testing::Test {
     return acc.sequence;
   }
 
-  gateway::UserDirectory users;
+  sessions::UserDirectory users;
   ItchJournal journal;
   FeedRegistry registry;
   RecordingFeedHost host;
@@ -104,7 +104,7 @@ TEST_F(FeedSessionTest, SequenceOlderThanRetentionIsRejectedSessionNotAvailable)
   EXPECT_EQ(p[0].first, soup::PacketType::LoginRejected);
   EXPECT_EQ(p[0].second.at(0), 'S');
   EXPECT_TRUE(host.closed);
-  EXPECT_EQ(host.reason, gateway::CloseReason::BadLogin);
+  EXPECT_EQ(host.reason, sessions::CloseReason::BadLogin);
 
   RecordingFeedHost host2;
   FeedSession s2(registry, users, host2, limits, counters, 0);
@@ -166,7 +166,7 @@ TEST_F(FeedSessionTest, OrderMessagesEndTheSession) {
   const std::size_t n = soup::encode_unsequenced_data(payload, buf);
   s->on_bytes({buf.data(), n}, 2);
   EXPECT_TRUE(host.closed);
-  EXPECT_EQ(host.reason, gateway::CloseReason::ProtocolError);
+  EXPECT_EQ(host.reason, sessions::CloseReason::ProtocolError);
   EXPECT_EQ(counters.protocol_errors, 1u);
 }
 
@@ -175,7 +175,7 @@ TEST_F(FeedSessionTest, GarbageEndsTheSession) {
     auto s = open();
     const Bytes zero_length{0, 0, 'L'};
     s->on_bytes(zero_length, 1);
-    EXPECT_EQ(host.reason, gateway::CloseReason::ProtocolError);
+    EXPECT_EQ(host.reason, sessions::CloseReason::ProtocolError);
   }
   {
     RecordingFeedHost h;
@@ -183,27 +183,27 @@ TEST_F(FeedSessionTest, GarbageEndsTheSession) {
     const Bytes unknown_type{0, 1, 'Q'};
     s.on_bytes(unknown_type, 1);
     EXPECT_TRUE(h.closed);
-    EXPECT_EQ(h.reason, gateway::CloseReason::ProtocolError);
+    EXPECT_EQ(h.reason, sessions::CloseReason::ProtocolError);
   }
   {
     RecordingFeedHost h;
     FeedSession s(registry, users, h, limits, counters, 0);
     const Bytes too_long{0xFF, 0xFF, 'L'};
     s.on_bytes(too_long, 1);
-    EXPECT_EQ(h.reason, gateway::CloseReason::ProtocolError);
+    EXPECT_EQ(h.reason, sessions::CloseReason::ProtocolError);
   }
   {
     RecordingFeedHost h;
     FeedSession s(registry, users, h, limits, counters, 0);
     s.on_bytes(login_bytes("DEMO1", "secret1", 1), 1);
     s.on_bytes(login_bytes("DEMO1", "secret1", 1), 2);  // a second login
-    EXPECT_EQ(h.reason, gateway::CloseReason::ProtocolError);
+    EXPECT_EQ(h.reason, sessions::CloseReason::ProtocolError);
   }
   {
     RecordingFeedHost h;
     FeedSession s(registry, users, h, limits, counters, 0);
     s.on_bytes(empty_packet(soup::PacketType::ClientHeartbeat), 1);  // before login
-    EXPECT_EQ(h.reason, gateway::CloseReason::NotLoggedIn);
+    EXPECT_EQ(h.reason, sessions::CloseReason::NotLoggedIn);
   }
 }
 
@@ -232,13 +232,13 @@ TEST_F(FeedSessionTest, HeartbeatsWhenQuietAndTimesOutASilentClient) {
   EXPECT_FALSE(host.closed);
   s->on_tick(25 * kSec);
   EXPECT_TRUE(host.closed);
-  EXPECT_EQ(host.reason, gateway::CloseReason::Timeout);
+  EXPECT_EQ(host.reason, sessions::CloseReason::Timeout);
 }
 
 TEST_F(FeedSessionTest, SilentBeforeLoginTimesOut) {
   auto s = open(0);
   s->on_tick(15 * kSec);
-  EXPECT_EQ(host.reason, gateway::CloseReason::Timeout);
+  EXPECT_EQ(host.reason, sessions::CloseReason::Timeout);
   EXPECT_TRUE(host.packets().empty());
 }
 
@@ -250,7 +250,7 @@ TEST_F(FeedSessionTest, LogoutAndDebugAreHandled) {
   s->on_bytes({buf.data(), n}, 2);
   EXPECT_FALSE(host.closed);
   s->on_bytes(empty_packet(soup::PacketType::LogoutRequest), 3);
-  EXPECT_EQ(host.reason, gateway::CloseReason::Logout);
+  EXPECT_EQ(host.reason, sessions::CloseReason::Logout);
 }
 
 TEST_F(FeedSessionTest, EndSessionSendsTheRestThenEndOfSession) {
@@ -267,7 +267,7 @@ TEST_F(FeedSessionTest, EndSessionSendsTheRestThenEndOfSession) {
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0].second, to_bytes(journal.get(5)));
   EXPECT_EQ(p[1].first, soup::PacketType::EndOfSession);
-  EXPECT_EQ(host.reason, gateway::CloseReason::EndOfSession);
+  EXPECT_EQ(host.reason, sessions::CloseReason::EndOfSession);
 }
 
 TEST_F(FeedSessionTest, AClientThatFallsBehindRetentionIsCutOff) {
@@ -277,7 +277,7 @@ TEST_F(FeedSessionTest, AClientThatFallsBehindRetentionIsCutOff) {
   s->on_bytes(login_bytes("DEMO1", "secret1", 1), 1);
   append(30);  // retention 20: message 2 is gone
   s->deliver(2);
-  EXPECT_EQ(host.reason, gateway::CloseReason::SlowConsumer);
+  EXPECT_EQ(host.reason, sessions::CloseReason::SlowConsumer);
   EXPECT_EQ(counters.fell_behind, 1u);
 }
 

@@ -21,8 +21,8 @@
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "peregrine/egress/egress.hpp"
-#include "peregrine/gateway/soup_session.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::egress {
 namespace {
@@ -77,7 +77,7 @@ struct Node {
   explicit Node(const EngineConfig& c) : cfg(c), lookup(cfg), users(kUserRetention) {
     lookup.set_attributed(FirmId{0}, true);
     for (std::uint32_t o = 1; o <= CommandGen::kOwners; ++o) {
-      gateway::UserAccount a;
+      sessions::UserAccount a;
       a.username = Alpha<6>::from("U" + std::to_string(o));
       a.password = Alpha<10>::from("pw");
       a.owner = OwnerId{o};
@@ -107,7 +107,7 @@ struct Node {
 
   EngineConfig cfg;
   proto::ConfigLookup lookup;
-  gateway::UserDirectory users;
+  sessions::UserDirectory users;
   std::unique_ptr<Egress> egress;
   std::vector<Bytes> datagrams;
 };
@@ -220,7 +220,7 @@ TEST(EgressSnapshotTest, RefusesAnotherUserDirectoryAndANonFreshEgress) {
   EXPECT_NE(error.find("fresh"), std::string::npos) << error;
 
   Node other(cfg);
-  gateway::UserAccount extra;
+  sessions::UserAccount extra;
   extra.username = Alpha<6>::from("EXTRA");
   extra.owner = OwnerId{99};
   other.users.add(extra);

@@ -53,7 +53,7 @@ Bytes rejected(std::string_view token, char reason) {
 class UdpReplierTest : public ::testing::Test {
  protected:
   UdpReplierTest() : users_(100) {
-    gateway::UserAccount a{};
+    sessions::UserAccount a{};
     a.username = Alpha<6>::from("U1");
     a.owner = OwnerId{1};
     users_.add(a);
@@ -66,14 +66,14 @@ class UdpReplierTest : public ::testing::Test {
     cfg.mtu = 200;  // small, so that a few messages need several packets
     cfg.max_request_count = 5;
     replier_ = std::make_unique<UdpReplier>(
-        std::vector<gateway::UserState*>{u1_, u2_},
+        std::vector<sessions::UserState*>{u1_, u2_},
         std::vector<mold::SessionId>{mold::SessionId::from("SESSA"), mold::SessionId::from("SESSB")}, cfg,
         [this](std::size_t b, std::span<const std::uint8_t> d) { sent_.push_back({b, Bytes(d.begin(), d.end())}); });
   }
 
-  gateway::UserDirectory users_;
-  gateway::UserState* u1_;
-  gateway::UserState* u2_;
+  sessions::UserDirectory users_;
+  sessions::UserState* u1_;
+  sessions::UserState* u2_;
   std::vector<Sent> sent_;
   std::unique_ptr<UdpReplier> replier_;
 };

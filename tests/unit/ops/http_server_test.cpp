@@ -250,7 +250,7 @@ TEST_F(OpsServerTest, ReadyzAnswers503UntilReadyThen200AndFlipsBack) {
 // --- /metrics ---
 
 TEST_F(OpsServerTest, MetricsServesCoreCountersInPrometheusTextFormat) {
-  auto counters = std::make_unique<CoreCounters>();
+  auto counters = std::make_unique<metrics::CoreCounters>();
   auto collector = std::make_shared<CoreCountersCollector>(*counters);
   server_->add_collectable(collector);
   auto gauges = std::make_shared<CallbackMetrics>();
@@ -292,7 +292,7 @@ TEST_F(OpsServerTest, MetricsBodyPassesPromtoolCheckMetrics) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "promtool not found on PATH (Debian package 'prometheus'); metrics not linted";
   }
-  auto counters = std::make_unique<CoreCounters>();
+  auto counters = std::make_unique<metrics::CoreCounters>();
   auto collector = std::make_shared<CoreCountersCollector>(*counters);
   server_->add_collectable(collector);
   auto gauges = std::make_shared<CallbackMetrics>();

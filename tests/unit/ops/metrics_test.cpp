@@ -16,6 +16,11 @@
 namespace peregrine::ops {
 namespace {
 
+using metrics::CoreCounters;
+using metrics::CounterCell;
+using metrics::kCancelReasons;
+using metrics::kCommandTypes;
+using metrics::kRejectCodes;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 

@@ -1,7 +1,7 @@
 #pragma once
 /// One inbound OUCH 4.2 message of an established order-entry session, judged at the edge:
 /// decode, per-second throttle, translation (proto::translate). Shared by the SoupBinTCP session
-/// (gateway::SoupServerSession) and the UDP ingress (ingress::UdpIngress), which differ only in
+/// (sessions::SoupServerSession) and the UDP ingress (ingress::UdpIngress), which differ only in
 /// what they do with the outcome. No allocation, no exceptions; one session's thread.
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include "peregrine/proto/ouch42.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
 
-namespace peregrine::gateway {
+namespace peregrine::sessions {
 
 /// What to do with one inbound message. Every outcome but BadMessage is a command for the core:
 /// refusals too travel as an EdgeReject command, so that the core sequences the OUCH Rejected
@@ -52,4 +52,4 @@ class InboundGate {
   std::uint32_t count_ = 0;
 };
 
-}  // namespace peregrine::gateway
+}  // namespace peregrine::sessions

@@ -1,6 +1,6 @@
 // SoupBinTCP server sessions driven byte by byte, as the Asio gateway will drive them.
 
-#include "peregrine/gateway/soup_session.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 
-namespace peregrine::gateway {
+namespace peregrine::sessions {
 namespace {
 
 namespace soup = proto::soup;
@@ -519,9 +519,9 @@ TEST_F(SoupSessionTest, EndOfSessionIsSentThenClosed) {
 }
 
 }  // namespace
-}  // namespace peregrine::gateway
+}  // namespace peregrine::sessions
 
-namespace peregrine::gateway {
+namespace peregrine::sessions {
 namespace {
 
 // A host whose socket takes nothing: everything sent stays queued until drained by the test.
@@ -585,9 +585,9 @@ TEST_F(SoupSessionTest, AClientThatStopsReadingIsCutOffAfterTheStallTimeout) {
 }
 
 }  // namespace
-}  // namespace peregrine::gateway
+}  // namespace peregrine::sessions
 
-namespace peregrine::gateway {
+namespace peregrine::sessions {
 namespace {
 
 TEST_F(SoupSessionTest, ASessionWhoseNextMessageLeftRetentionIsCutOff) {
@@ -605,4 +605,4 @@ TEST_F(SoupSessionTest, ASessionWhoseNextMessageLeftRetentionIsCutOff) {
 }
 
 }  // namespace
-}  // namespace peregrine::gateway
+}  // namespace peregrine::sessions

@@ -1,6 +1,6 @@
-#include "peregrine/gateway/inbound_gate.hpp"
+#include "peregrine/sessions/inbound_gate.hpp"
 
-namespace peregrine::gateway {
+namespace peregrine::sessions {
 
 namespace ouch = proto::ouch;
 
@@ -44,4 +44,4 @@ InboundDecision InboundGate::admit(std::span<const std::uint8_t> message, const 
   return d;
 }
 
-}  // namespace peregrine::gateway
+}  // namespace peregrine::sessions

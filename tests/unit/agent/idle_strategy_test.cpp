@@ -1,13 +1,13 @@
 // Idle strategies: parsing of their configuration names and the back-off's phases.
 
-#include "peregrine/ring/idle_strategy.hpp"
+#include "peregrine/agent/idle_strategy.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <variant>
 
-namespace peregrine::ring {
+namespace peregrine::agent {
 namespace {
 
 using std::chrono::nanoseconds;
@@ -95,4 +95,4 @@ TEST(IdleStrategyTest, BackOffRaisesAMaximumBelowTheMinimum) {
 }
 
 }  // namespace
-}  // namespace peregrine::ring
+}  // namespace peregrine::agent

@@ -13,7 +13,7 @@
 
 #include "peregrine/core/serial.hpp"
 
-namespace peregrine::gateway {
+namespace peregrine::sessions {
 
 /// Messages of at most `MaxSize` bytes, numbered from 1; keeps the most recent `retention`.
 template <std::size_t MaxSize>
@@ -98,4 +98,4 @@ class MessageJournal {
   std::deque<Record> records_;
 };
 
-}  // namespace peregrine::gateway
+}  // namespace peregrine::sessions

@@ -18,7 +18,7 @@
 #include <thread>
 #include <variant>
 
-namespace peregrine::ring {
+namespace peregrine::agent {
 
 /// Tells the CPU this is a spin-wait loop: on x86 `pause` (saves power, gives the sibling
 /// hyperthread the core, avoids the memory-order mis-speculation penalty on loop exit). Nothing on
@@ -175,4 +175,4 @@ inline void reset(AnyIdleStrategy& strategy) noexcept {
   std::visit([](auto& s) noexcept { s.reset(); }, strategy);
 }
 
-}  // namespace peregrine::ring
+}  // namespace peregrine::agent

@@ -1,10 +1,10 @@
-#include "peregrine/gateway/soup_session.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
 #include <algorithm>
 #include <array>
 #include <stdexcept>
 
-namespace peregrine::gateway {
+namespace peregrine::sessions {
 
 namespace soup = proto::soup;
 namespace ouch = proto::ouch;
@@ -269,4 +269,4 @@ void SoupServerSession::finish(CloseReason why, bool tell_host) {
   if (tell_host) host_.close(why);
 }
 
-}  // namespace peregrine::gateway
+}  // namespace peregrine::sessions

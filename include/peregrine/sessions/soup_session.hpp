@@ -15,13 +15,13 @@
 
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/types.hpp"
-#include "peregrine/gateway/inbound_gate.hpp"
-#include "peregrine/gateway/message_journal.hpp"
 #include "peregrine/proto/ouch42.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
+#include "peregrine/sessions/inbound_gate.hpp"
+#include "peregrine/sessions/message_journal.hpp"
 
-namespace peregrine::gateway {
+namespace peregrine::sessions {
 
 /// A user who may log in, bound to one firm.
 struct UserAccount {
@@ -199,4 +199,4 @@ class SoupServerSession {
   std::uint64_t throttle_since_ns_ = 0;
 };
 
-}  // namespace peregrine::gateway
+}  // namespace peregrine::sessions
