@@ -3,6 +3,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <spdlog/async.h>
 #include <spdlog/async_logger.h>
@@ -25,9 +26,26 @@ spdlog::level::level_enum parse_level(const std::string& name) {
   throw std::invalid_argument("log level '" + name + "': expected trace, debug, info, warn, error, critical or off");
 }
 
+/// Every logger make_logger built, kept until stop_logging has joined spdlog's worker. The worker
+/// drops its references to a logger inside libspdlog.so, which ThreadSanitizer cannot see; were
+/// the last reference dropped by another thread while the worker had just written with it, TSan
+/// would report a race (and nothing would order the two). After the join nothing can race.
+/// Built before spdlog's registry (make_logger touches it first), so at exit without stop_logging
+/// it is destroyed after the registry has joined the worker.
+struct KeptLoggers {
+  std::mutex mutex;
+  std::vector<std::shared_ptr<spdlog::logger>> loggers;
+};
+
+KeptLoggers& kept_loggers() {
+  static KeptLoggers kept;
+  return kept;
+}
+
 }  // namespace
 
 std::shared_ptr<spdlog::logger> make_logger(const LoggerOptions& options) {
+  KeptLoggers& kept = kept_loggers();
   const spdlog::level::level_enum level = parse_level(options.level);
   std::vector<spdlog::sink_ptr> sinks = options.sinks;
   if (sinks.empty()) {
@@ -50,6 +68,10 @@ std::shared_ptr<spdlog::logger> make_logger(const LoggerOptions& options) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l [%n] %v");
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);
+  {
+    std::lock_guard<std::mutex> lock(kept.mutex);
+    kept.loggers.push_back(logger);
+  }
   return logger;
 }
 
@@ -73,10 +95,15 @@ bool flush_logs(std::chrono::milliseconds limit) {
 
 void stop_logging(std::chrono::milliseconds limit) {
   (void)flush_logs(limit);
-  // Drops the registry's loggers and its thread pool: the pool's destructor ends the worker and
-  // joins it, here and now, rather than in static destruction while the worker may still be
-  // writing with a logger that is being destroyed.
+  // Drops the registry's loggers and its thread pool: the pool's destructor writes what is still
+  // queued, ends the worker and joins it, here and now. Only then go the loggers' last references.
   spdlog::shutdown();
+  std::vector<std::shared_ptr<spdlog::logger>> loggers;
+  {
+    KeptLoggers& kept = kept_loggers();
+    std::lock_guard<std::mutex> lock(kept.mutex);
+    loggers.swap(kept.loggers);
+  }
 }
 
 }  // namespace peregrine::ops

@@ -34,7 +34,7 @@ struct LoggerOptions {
 
 /// Builds an spdlog::async_logger on spdlog's process-wide worker thread (creating the worker if
 /// no async logger exists yet). The logger is not put in spdlog's global registry, so names may
-/// repeat. Startup only, any thread except the core thread. Throws std::invalid_argument on an
+/// repeat; it lives at least until stop_logging (which drops it only after joining the worker). Startup only, any thread except the core thread. Throws std::invalid_argument on an
 /// unknown level.
 [[nodiscard]] std::shared_ptr<spdlog::logger> make_logger(const LoggerOptions& options = {});
 
@@ -45,9 +45,11 @@ struct LoggerOptions {
 /// and shut-down only (it waits); any thread except the core thread.
 bool flush_logs(std::chrono::milliseconds limit);
 
-/// Writes out what is queued (as flush_logs), then stops spdlog's worker thread and joins it, so
-/// that nothing of spdlog runs during static destruction. Call once, at the end of main, after
-/// every thread that logs has stopped; a logger still held afterwards drops its lines.
+/// Writes out what is queued, then stops spdlog's worker thread and joins it, then lets go of the
+/// loggers make_logger built: so that no logger is destroyed while the worker may still be using
+/// it, and nothing of spdlog runs during static destruction. Call once, at the end of main, after
+/// every thread that logs has stopped; a logger still used afterwards reports an error instead of
+/// writing.
 void stop_logging(std::chrono::milliseconds limit);
 
 }  // namespace peregrine::ops
