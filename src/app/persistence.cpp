@@ -19,15 +19,6 @@ std::uint64_t mono_ns() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
-std::string exchange_date(std::int32_t utc_offset_seconds) {
-  const std::time_t t = std::time(nullptr) + utc_offset_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return std::string(buf, n);
-}
-
 bool is_day_name(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   for (std::size_t i = 0; i < s.size(); ++i)
@@ -37,9 +28,9 @@ bool is_day_name(const std::string& s) {
 
 }  // namespace
 
-fs::path journal_day_dir(const config::ServiceConfig& cfg) {
+fs::path journal_day_dir(const config::ServiceConfig& cfg, const ExchangeClock& clock) {
   if (cfg.journal.dir.empty()) return {};
-  return fs::path(cfg.journal.dir) / exchange_date(cfg.market.utc_offset_seconds);
+  return fs::path(cfg.journal.dir) / clock.date_string();
 }
 
 EngineConfig engine_config_for_start(const EngineConfig& base, TradingStatus session) {
@@ -64,9 +55,9 @@ std::optional<journal::StartRecord> load_service_section(const std::vector<std::
   return s;
 }
 
-RecoveryPlan plan_recovery(const config::ServiceConfig& cfg) {
+RecoveryPlan plan_recovery(const config::ServiceConfig& cfg, const ExchangeClock& clock) {
   RecoveryPlan plan;
-  plan.dir = journal_day_dir(cfg);
+  plan.dir = journal_day_dir(cfg, clock);
   if (plan.dir.empty()) return plan;
   plan.fingerprint = journal::config_fingerprint(cfg.engine);
   std::error_code ec;

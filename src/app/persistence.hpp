@@ -22,11 +22,14 @@
 #include "peregrine/journal/journal.hpp"
 #include "peregrine/journal/snapshot.hpp"
 
+#include "exchange_clock.hpp"
+
 namespace peregrine::app {
 
 /// The trading day's journal directory: `<journal.dir>/<YYYY-MM-DD>`, the exchange's date
-/// (UTC + market.utc_offset) now. Empty when the service runs without a journal.
-[[nodiscard]] std::filesystem::path journal_day_dir(const config::ServiceConfig& cfg);
+/// (`clock.date()`: UTC + market.utc_offset when the clock was built). Empty when the service
+/// runs without a journal.
+[[nodiscard]] std::filesystem::path journal_day_dir(const config::ServiceConfig& cfg, const ExchangeClock& clock);
 
 /// What start-up found on disk, before the engine is built.
 struct RecoveryPlan {
@@ -39,9 +42,9 @@ struct RecoveryPlan {
   std::vector<std::string> skipped_snapshots;  ///< newer snapshots that did not verify
 };
 
-/// Looks at the day's directory: the newest valid snapshot and the Start record.
-/// Throws journal::JournalError when what is there cannot be used.
-[[nodiscard]] RecoveryPlan plan_recovery(const config::ServiceConfig& cfg);
+/// Looks at the day's directory (journal_day_dir): the newest valid snapshot and the Start
+/// record. Throws journal::JournalError when what is there cannot be used.
+[[nodiscard]] RecoveryPlan plan_recovery(const config::ServiceConfig& cfg, const ExchangeClock& clock);
 
 /// The engine configuration a day starts from: instruments configured as Trading start in
 /// `session` (the schedule's phase when the day's journal began).

@@ -23,7 +23,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -44,6 +43,7 @@
 #include <spdlog/spdlog.h>
 #include "peregrine/ops/metrics.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "exchange_clock.hpp"
 #include "persistence.hpp"
 #include "tcp_session_host.hpp"
 #ifdef PEREGRINE_HAVE_DPDK
@@ -68,22 +68,6 @@ extern "C" void on_signal(int sig) { g_signal.store(sig, std::memory_order_relax
 std::uint64_t mono_ns() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-// The monotonic clock reading at local midnight, so that (mono - origin) is the time of day in
-// ns: OUCH and ITCH timestamps are "nanoseconds since midnight".
-std::uint64_t midnight_origin_ns() {
-  const auto wall = std::chrono::system_clock::now();
-  const std::uint64_t mono = mono_ns();
-  const std::time_t t = std::chrono::system_clock::to_time_t(wall);
-  std::tm local{};
-  localtime_r(&t, &local);
-  local.tm_hour = 0;
-  local.tm_min = 0;
-  local.tm_sec = 0;
-  const auto midnight = std::chrono::system_clock::from_time_t(std::mktime(&local));
-  const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(wall - midnight).count();
-  return mono - static_cast<std::uint64_t>(since);
 }
 
 tcp::endpoint endpoint_of(asio::io_context& io, const config::ListenAddress& a) {
@@ -147,20 +131,13 @@ std::vector<CommandRing*> present(std::initializer_list<CommandRing*> rings) {
   return out;
 }
 
-// The exchange's time of day (UTC + utc_offset), in seconds.
-std::uint32_t exchange_second_of_day(const config::MarketConfig& m) {
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const std::int64_t s = std::chrono::duration_cast<std::chrono::seconds>(now).count() + m.utc_offset_seconds;
-  return static_cast<std::uint32_t>(((s % 86400) + 86400) % 86400);
-}
-
 // The phase instruments configured as Trading start in: the schedule's phase now for a new
 // day (so no order is matched under a phase the market is not in), or, when the day's journal
 // exists, the phase its Start record says the day began in (so the replay starts alike).
-TradingStatus start_phase(const config::ServiceConfig& cfg, const RecoveryPlan& plan) {
+TradingStatus start_phase(const config::ServiceConfig& cfg, const RecoveryPlan& plan, const ExchangeClock& clock) {
   if (plan.start) return plan.start->session;
   if (!cfg.market.scheduled) return TradingStatus::Trading;
-  return config::phase_at(cfg.market.schedule, exchange_second_of_day(cfg.market));
+  return config::phase_at(cfg.market.schedule, clock.second_of_day_now());
 }
 
 journal::Durability durability_of(config::JournalDurability d) {
@@ -178,12 +155,13 @@ using FeedHost = TcpSessionHost<egress::FeedSession>;
 class Server final : public ConnectionOwner, public ops::AdminBackend {
  public:
   Server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff, const ServerOptions& opts,
-         const RecoveryPlan& plan)
+         const RecoveryPlan& plan, const ExchangeClock& clock)
       : cfg_(cfg),
         eff_(eff),
         opts_(opts),
         plan_(plan),
-        start_phase_(start_phase(cfg, plan)),
+        clock_(clock),
+        start_phase_(start_phase(cfg, plan, clock)),
         // 1024 queued lines (~400 KB): the worker drains them continuously, and at start-up every
         // preconstructed slot is a page fault (8192 slots were 3.3 MB, ~800 faults).
         log_(ops::make_logger(ops::LoggerOptions{"peregrine", {}, "info", 1024})),
@@ -205,7 +183,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
         // 3. matching
         core_(engine_, present({gateway_ring_.get(), admin_ring_.get(), udp_ring_.get()}), *event_ring_, *counters_,
               CoreLoopOptions{eff.core_cpu, eff.core_idle, 256}),
-        origin_ns_(midnight_origin_ns()),
+        // OUCH and ITCH timestamps: nanoseconds since the exchange's midnight (ExchangeClock).
+        origin_ns_(clock.midnight_mono_ns()),
         ouch_acceptor_(io_),
         itch_acceptor_(io_),
         mold_socket_(io_) {
@@ -424,7 +403,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   // through the admin ring like any other, so a replay of the command stream is exact.
   void run_schedule(std::uint64_t now) {
     if (cfg_.market.scheduled) {
-      const TradingStatus phase = config::phase_at(cfg_.market.schedule, exchange_second_of_day(cfg_.market));
+      const TradingStatus phase = config::phase_at(cfg_.market.schedule, clock_.second_of_day_now());
       if (!scheduled_phase_ || *scheduled_phase_ != phase) {
         if (admin(make_schedule_phase(admin_ts(), InstrumentId{0}, phase)).status == ops::AdminStatus::Accepted) {
           log_->info("schedule: market phase {}", to_string(phase));
@@ -1163,6 +1142,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   config::EffectiveSettings eff_;
   ServerOptions opts_;
   const RecoveryPlan& plan_;
+  const ExchangeClock& clock_;
   TradingStatus start_phase_;
   std::shared_ptr<spdlog::logger> log_;
   EngineConfig engine_cfg_;  // cfg_.engine, starting in the schedule's phase
@@ -1244,8 +1224,11 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
 }  // namespace
 
 int run_server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff, const ServerOptions& opts) {
-  const RecoveryPlan plan = plan_recovery(cfg);
-  Server server(cfg, eff, opts, plan);
+  // One exchange clock for the process: the trading day's date (the journal's directory), the
+  // timestamps' origin and the schedule's time of day, all from market.utc_offset.
+  const ExchangeClock clock(cfg.market.utc_offset_seconds);
+  const RecoveryPlan plan = plan_recovery(cfg, clock);
+  Server server(cfg, eff, opts, plan, clock);
   return server.run();
 }
 

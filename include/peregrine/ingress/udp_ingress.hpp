@@ -121,7 +121,7 @@ class UdpIngress {
   /// One datagram received at `now_ns` (monotonic; commands are stamped now_ns - clock origin).
   PacketOutcome on_datagram(const UdpDatagram& d, std::uint64_t now_ns) noexcept;
 
-  /// Command timestamps: nanoseconds since this origin (the host sets local midnight).
+  /// Command timestamps: nanoseconds since this origin (the host sets the exchange's midnight).
   void set_clock_origin(std::uint64_t midnight_ns) noexcept { origin_ns_ = midnight_ns; }
 
   [[nodiscard]] std::size_t size() const noexcept { return bindings_.size(); }

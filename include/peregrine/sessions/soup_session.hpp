@@ -165,7 +165,8 @@ class SoupServerSession {
   [[nodiscard]] std::uint64_t next_to_send() const noexcept { return next_to_send_; }
 
   /// Timestamps for commands: nanoseconds since the session's clock origin, which the host
-  /// sets to local midnight so that OUCH/ITCH timestamps read as time of day.
+  /// sets to the exchange's midnight (market.utc_offset) so that OUCH/ITCH timestamps read as
+  /// the exchange's time of day.
   void set_clock_origin(std::uint64_t midnight_ns) noexcept { origin_ns_ = midnight_ns; }
 
  private:
