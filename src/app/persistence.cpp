@@ -164,7 +164,7 @@ void Snapshotter::stop() {
 }
 
 // Users are the service's accounts (owner ids in config order, as the server numbers them);
-// only their outbound journals matter to the replica.
+// only their outbound buffers matter to the replica.
 void Snapshotter::build_replica() {
   replica_ = std::make_unique<Replica>(cfg_, engine_cfg_);
   Replica& r = *replica_;

@@ -7,7 +7,7 @@
 //   4b. with --ingress=dpdk: the DPDK port, its rx lcore (UDP ingress -> its own command ring,
 //      notices -> the notice ring), and the UDP replier on this io thread (its own TX queue);
 //   5. ops: the HTTP thread (/metrics, /healthz, /readyz, admin API);
-//   6. lifecycle: ready once everything listens; SIGTERM/SIGINT drain and stop.
+//   6. lifecycle: ready once everything listens; SIGTERM/SIGINT shut it down (shut_down()).
 
 #include "server.hpp"
 
@@ -293,7 +293,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       std::visit([work](auto& s) { s.idle(work); }, idle);
     }
     log_->info("signal {}: draining", g_signal.load());
-    return drain();
+    return shut_down();
   }
 
   // ---- ConnectionOwner (io thread) ----
@@ -442,7 +442,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
 
   void accept_ouch() {
     ouch_acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
-      if (ec) return;  // acceptor closed (drain) or transient error
+      if (ec) return;  // acceptor closed (shut-down) or transient error
       auto host = std::make_shared<OuchHost>(std::move(s), *this, conn_);
       host->start([this](OuchHost& h) {
         auto session = std::make_unique<sessions::SoupServerSession>(users_, h, limits_, session_counters_, mono_ns());
@@ -518,7 +518,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     return static_cast<std::size_t>(std::min<std::uint64_t>(max, released_events_ - consumed_events_));
   }
 
-  // ---- the journal: recovery at start-up, health, the drain ----
+  // ---- the journal: recovery at start-up, health, the shut-down ----
 
   void journal_log(std::string_view level, const std::string& line) {
     if (level == "error") {
@@ -816,7 +816,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
 #endif
   }
 
-  // Notices from the lcore, then the replies egress queued in the bound users' journals.
+  // Notices from the lcore, then the replies egress queued in the bound users' buffers.
   int pump_udp(std::uint64_t now, bool events) {
     if (!replier_) return 0;
     const std::size_t n = notice_ring_->drain([this, now](ingress::UdpNotice& notice) { replier_->on_notice(notice, now); }, 1024);
@@ -863,7 +863,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       {"peregrine_ouch_protocol_errors_total", "Order-entry sessions closed for bad framing or messages.", nullptr, nullptr, {}},
       {"peregrine_ouch_replayed_total", "OUCH messages re-sent on re-login.", nullptr, nullptr, {}},
       {"peregrine_cancel_on_disconnect_total", "Mass cancels sent for disconnected users.", nullptr, nullptr, {}},
-      {"peregrine_ouch_messages_out_total", "OUCH messages appended to users' journals.", nullptr, nullptr, {}},
+      {"peregrine_ouch_messages_out_total", "OUCH messages appended to users' buffers.", nullptr, nullptr, {}},
       {"peregrine_itch_messages_total", "ITCH 5.0 messages published.", nullptr, nullptr, {}},
       {"peregrine_itch_feed_logins_total", "ITCH feed logins accepted.", nullptr, nullptr, {}},
       {"peregrine_itch_feed_login_rejects_total", "ITCH feed logins rejected.", nullptr, nullptr, {}},
@@ -1092,7 +1092,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
 
   // SIGTERM: stop taking orders, let the core finish what it has, hand out every event, end the
   // sessions with End of Session, flush, stop.
-  int drain() {
+  int shut_down() {
     const std::uint64_t deadline = mono_ns() + 800'000'000;
     stopping_.store(true, std::memory_order_release);
     ops_->set_ready(false);
@@ -1113,7 +1113,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       if (writer_->durable_seq() >= core_.last_seq()) {
         released_events_ = core_.events_pushed();
       } else {
-        log_->error("journal: the drain could not make seq {}..{} durable ({}): their replies are not sent",
+        log_->error("journal: the shut-down could not make seq {}..{} durable ({}): their replies are not sent",
                     writer_->durable_seq() + 1, core_.last_seq(), writer_->last_error());
       }
     }

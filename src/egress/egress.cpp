@@ -55,7 +55,7 @@ void Egress::on_event(const Event& ev) {
       }
       std::array<std::uint8_t, ouch::kMaxMessageSize> buf{};
       const std::size_t n = ouch::encode(out, buf);
-      u->journal.append({buf.data(), n});
+      u->outbound.append({buf.data(), n});
       ++counters_.ouch_messages;
       if (dirty_set_.insert(u).second) dirty_.push_back(u);
       return;
@@ -120,7 +120,7 @@ void Egress::ouch_system_event(Timestamp ts, char code) {
   const std::size_t n = ouch::encode(out, buf);
   for (std::size_t u = 0; u < users_.size(); ++u) {
     sessions::UserState* user = &users_.at(u);
-    user->journal.append({buf.data(), n});
+    user->outbound.append({buf.data(), n});
     ++counters_.ouch_messages;
     if (dirty_set_.insert(user).second) dirty_.push_back(user);
   }

@@ -110,7 +110,7 @@ void FeedSession::handle_login(const soup::Packet& p, std::uint64_t now_ns) {
   if (u == nullptr || !same(u->account.password, req.password)) return reject(soup::LoginRejectReason::NotAuthorized);
   if (!req.session.view().empty() && !(req.session == limits_.session_name))
     return reject(soup::LoginRejectReason::SessionNotAvailable);
-  const ItchJournal& j = registry_.journal();
+  const ItchBuffer& j = registry_.buffer();
   const std::uint64_t start = req.sequence == 0 ? j.next_seq() : std::min(req.sequence, j.next_seq());
   // Messages older than the retention window are gone: refuse rather than silently skip them.
   if (start < j.first_retained()) return reject(soup::LoginRejectReason::SessionNotAvailable);
@@ -135,7 +135,7 @@ void FeedSession::send_packet(soup::PacketType type, std::span<const std::uint8_
 
 void FeedSession::deliver(std::uint64_t now_ns) {
   if (state_ != State::LoggedIn) return;
-  const ItchJournal& j = registry_.journal();
+  const ItchBuffer& j = registry_.buffer();
   if (next_to_send_ < j.first_retained()) {
     // Only possible with max_messages_per_deliver: the stream outran this client's replay.
     ++counters_.fell_behind;

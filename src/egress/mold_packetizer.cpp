@@ -21,14 +21,14 @@ std::size_t checked_mtu(std::size_t mtu) {
 }
 }  // namespace
 
-MoldUdpPacketizer::MoldUdpPacketizer(const ItchJournal& journal, const MoldConfig& cfg, DatagramFn send)
-    : journal_(journal),
+MoldUdpPacketizer::MoldUdpPacketizer(const ItchBuffer& buffer, const MoldConfig& cfg, DatagramFn send)
+    : buffer_(buffer),
       cfg_(cfg),
       send_(std::move(send)),
       buf_(checked_mtu(cfg.mtu)),
       builder_(buf_, buf_.size()),
-      next_seq_(journal.next_seq()),
-      sent_next_(journal.next_seq()) {}
+      next_seq_(buffer.next_seq()),
+      sent_next_(buffer.next_seq()) {}
 
 void MoldUdpPacketizer::emit() {
   const std::uint16_t count = builder_.count();
@@ -93,7 +93,7 @@ std::vector<std::vector<std::uint8_t>> MoldUdpPacketizer::on_request(std::span<c
   }
   ++counters_.requests;
   if (r.count == 0) return out;
-  if (r.sequence < journal_.first_retained() || r.sequence >= sent_next_) {
+  if (r.sequence < buffer_.first_retained() || r.sequence >= sent_next_) {
     ++counters_.unavailable_requests;
     return out;
   }
@@ -108,7 +108,7 @@ std::vector<std::vector<std::uint8_t>> MoldUdpPacketizer::on_request(std::span<c
   };
   (void)b.begin(cfg_.session, r.sequence);
   for (std::uint64_t s = r.sequence; s < end; ++s) {
-    const std::span<const std::uint8_t> m = journal_.get(s);
+    const std::span<const std::uint8_t> m = buffer_.get(s);
     if (!b.add(m)) {
       finish();
       (void)b.begin(cfg_.session, s);
@@ -159,7 +159,7 @@ bool MoldUdpPacketizer::load(ByteReader& in, std::string& error) {
   const std::uint8_t pending = in.u8();
   if (!in.ok()) return fail("truncated MoldUDP64 state");
   if (since_tick > 1 || ended > 1 || pending > 1) return fail("bad MoldUDP64 flag");
-  if (next != journal_.next_seq()) return fail("MoldUDP64 next sequence differs from the ITCH journal");
+  if (next != buffer_.next_seq()) return fail("MoldUDP64 next sequence differs from the ITCH buffer");
   if (sent > next || sent == 0) return fail("MoldUDP64 sent sequence out of range");
   if (pending == 0 && sent != next) return fail("MoldUDP64 messages neither sent nor pending");
   builder_ = mold::Builder(buf_, buf_.size());

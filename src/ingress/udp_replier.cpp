@@ -16,12 +16,12 @@ UdpReplier::UdpReplier(std::vector<sessions::UserState*> users, std::vector<mold
     throw std::invalid_argument("UdpReplier: the MTU cannot hold one OUCH message");
   for (std::size_t i = 0; i < users.size(); ++i) {
     if (users[i] == nullptr) throw std::invalid_argument("UdpReplier: no user");
-    ends_.push_back(End{users[i], sessions[i], users[i]->journal.next_seq(), 0});
+    ends_.push_back(End{users[i], sessions[i], users[i]->outbound.next_seq(), 0});
   }
 }
 
 std::uint64_t UdpReplier::send_range(std::size_t i, std::uint64_t from, std::uint64_t to, std::uint64_t now_ns) {
-  const sessions::OutboundJournal& j = ends_[i].user->journal;
+  const sessions::OutboundBuffer& j = ends_[i].user->outbound;
   mold::Builder b(buf_, cfg_.mtu);
   std::uint64_t packets = 0;
   std::uint64_t seq = from;
@@ -45,7 +45,7 @@ void UdpReplier::send_header(std::size_t i, std::uint64_t sequence, std::uint16_
 void UdpReplier::flush(std::uint64_t now_ns) {
   for (std::size_t i = 0; i < ends_.size(); ++i) {
     End& e = ends_[i];
-    const sessions::OutboundJournal& j = e.user->journal;
+    const sessions::OutboundBuffer& j = e.user->outbound;
     if (e.next_to_send < j.first_retained()) {  // only with a tiny retention and a huge burst
       counters_.skipped += j.first_retained() - e.next_to_send;
       e.next_to_send = j.first_retained();
@@ -82,7 +82,7 @@ void UdpReplier::on_notice(const UdpNotice& n, std::uint64_t now_ns) {
       return;
     case UdpNotice::Kind::Retransmit: {
       ++counters_.requests;
-      const sessions::OutboundJournal& j = e.user->journal;
+      const sessions::OutboundBuffer& j = e.user->outbound;
       const std::uint64_t count = std::min<std::uint64_t>(n.count, cfg_.max_request_count);
       if (n.sequence < j.first_retained() || n.sequence >= e.next_to_send || count == 0) {
         ++counters_.unavailable_requests;

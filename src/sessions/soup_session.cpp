@@ -17,7 +17,7 @@ void UserDirectory::add(const UserAccount& account) {
   if (by_name_.contains(name)) throw std::invalid_argument("duplicate user " + name);
   if (by_owner_.contains(account.owner.value()))
     throw std::invalid_argument("duplicate owner id " + std::to_string(account.owner.value()));
-  users_.push_back(std::make_unique<UserState>(UserState{account, OutboundJournal(retention_), nullptr}));
+  users_.push_back(std::make_unique<UserState>(UserState{account, OutboundBuffer(retention_), nullptr}));
   by_name_[name] = users_.back().get();
   by_owner_[account.owner.value()] = users_.back().get();
 }
@@ -128,7 +128,7 @@ void SoupServerSession::handle_login(const soup::Packet& p, std::uint64_t now_ns
   const bool any_session = req.session.view().empty();
   if (!any_session && !(req.session == limits_.session_name)) return reject(soup::LoginRejectReason::SessionNotAvailable);
   if (u->active != nullptr) return reject(soup::LoginRejectReason::SessionNotAvailable);
-  const OutboundJournal& j = u->journal;
+  const OutboundBuffer& j = u->outbound;
   std::uint64_t start = req.sequence == 0 ? j.next_seq() : std::min(req.sequence, j.next_seq());
   // Messages older than the retention window are gone: refuse rather than silently skip them.
   if (start < j.first_retained()) return reject(soup::LoginRejectReason::SessionNotAvailable);
@@ -199,7 +199,7 @@ void SoupServerSession::send_packet(soup::PacketType type, std::span<const std::
 
 void SoupServerSession::deliver(std::uint64_t now_ns) {
   if (state_ != State::LoggedIn) return;
-  const OutboundJournal& j = user_->journal;
+  const OutboundBuffer& j = user_->outbound;
   if (next_to_send_ < j.first_retained()) {
     // The client fell so far behind that its next message is no longer kept: it cannot be
     // served in order, so it is cut off (it may log in again from a retained number).

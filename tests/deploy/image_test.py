@@ -184,7 +184,7 @@ def main():
         logs = docker("logs", name)
         logs += subprocess.run(["docker", "logs", name], text=True, capture_output=True).stderr
         if code != "0":
-            fail(f"exit code {code} after docker stop (137 = killed: the drain did not finish); logs:\n{logs}")
+            fail(f"exit code {code} after docker stop (137 = killed: the shut-down did not finish); logs:\n{logs}")
         for want in ("draining", "stopped"):
             if want not in logs:
                 fail(f"no {want!r} in the logs:\n{logs}")

@@ -44,7 +44,7 @@ def check(path, dpdk):
     grace = pod.get("terminationGracePeriodSeconds", 30)
     # The engine's drain has an 800 ms deadline (src/app/server.cpp); a grace period well above
     # it, and short enough not to hold a node drain for long.
-    expect(2 <= grace <= 30, f"{name}: terminationGracePeriodSeconds {grace} fits the drain")
+    expect(2 <= grace <= 30, f"{name}: terminationGracePeriodSeconds {grace} fits the shut-down")
     mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
     vct = [v["metadata"]["name"] for v in sts["spec"].get("volumeClaimTemplates", [])]
     expect("state" in vct and mounts.get("state") == "/var/lib/peregrine", f"{name}: state volume at /var/lib/peregrine")

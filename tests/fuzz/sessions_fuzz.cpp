@@ -6,7 +6,7 @@
 // Checks: no crash or sanitizer report; nothing is sent or submitted after a session closes;
 // a closed session stays closed. The host plays the core for the commands the session itself
 // generates: an EdgeReject (edge refusal, full ring, throttle) comes back, between chunks, as
-// the real Engine's Rejected in the user's journal, as the server's egress would put it there.
+// the real Engine's Rejected in the user's buffer, as the server's egress would put it there.
 
 #include <array>
 #include <cstddef>
@@ -19,7 +19,7 @@
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "peregrine/egress/feed_session.hpp"
-#include "peregrine/egress/itch_journal.hpp"
+#include "peregrine/egress/itch_buffer.hpp"
 #include "peregrine/egress/mold_packetizer.hpp"
 #include "peregrine/sessions/soup_session.hpp"
 
@@ -47,7 +47,7 @@ class Host final : public sessions::SessionHost, public egress::FeedHost {
     closed = true;
   }
   // The core and egress: runs the pending control commands through an Engine and appends the
-  // owner's OUCH replies to its journal. The caller then lets the session deliver.
+  // owner's OUCH replies to its buffer. The caller then lets the session deliver.
   void run_core(sessions::UserDirectory& dir);
 
   bool closed = false;
@@ -92,7 +92,7 @@ void Host::run_core(sessions::UserDirectory& dir) {
     proto::ouch::Outbound o{};
     if (u == nullptr || !proto::to_ouch(e, lookup, o)) std::abort();
     std::array<std::uint8_t, proto::ouch::kMaxMessageSize> msg{};
-    u->journal.append({msg.data(), proto::ouch::encode(o, msg)});
+    u->outbound.append({msg.data(), proto::ouch::encode(o, msg)});
   }
 }
 
@@ -164,10 +164,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 1: {
       Host host;
-      egress::ItchJournal journal(32);
+      egress::ItchBuffer buffer(32);
       const std::uint8_t msg[] = {'S', 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 'O'};
-      for (int k = 0; k < 40; ++k) (void)journal.append(msg);
-      egress::FeedRegistry registry(journal);
+      for (int k = 0; k < 40; ++k) (void)buffer.append(msg);
+      egress::FeedRegistry registry(buffer);
       egress::FeedCounters counters;
       egress::FeedSession s(registry, users(), host, egress::FeedLimits{}, counters, 0);
       feed_chunks(s, host, data, size, login);
@@ -175,12 +175,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     }
     default: {
-      egress::ItchJournal journal(64);
+      egress::ItchBuffer buffer(64);
       egress::MoldConfig cfg;
       std::size_t datagrams = 0;
-      egress::MoldUdpPacketizer mold(journal, cfg, [&](std::span<const std::uint8_t>) { ++datagrams; });
+      egress::MoldUdpPacketizer mold(buffer, cfg, [&](std::span<const std::uint8_t>) { ++datagrams; });
       const std::uint8_t msg[] = {'S', 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 'O'};
-      for (int k = 0; k < 100; ++k) mold.add(journal.append(msg), msg);
+      for (int k = 0; k < 100; ++k) mold.add(buffer.append(msg), msg);
       mold.flush(1);
       for (const auto& reply : mold.on_request({data, size}))
         if (reply.size() > cfg.mtu) std::abort();  // a reply never exceeds the MTU

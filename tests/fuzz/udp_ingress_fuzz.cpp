@@ -79,7 +79,7 @@ void run_core(std::vector<Command>& cmds, sessions::UserState& user) {
     proto::ouch::Outbound o{};
     if (e.type != EventType::Rejected || e.owner != user.account.owner || !proto::to_ouch(e, lookup, o)) std::abort();
     std::array<std::uint8_t, proto::ouch::kMaxMessageSize> msg{};
-    user.journal.append({msg.data(), proto::ouch::encode(o, msg)});
+    user.outbound.append({msg.data(), proto::ouch::encode(o, msg)});
   }
 }
 

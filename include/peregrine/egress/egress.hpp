@@ -4,9 +4,9 @@
 /// in order:
 ///
 /// - order events (Accepted, Rejected, Executed, Canceled, Replaced, CancelRejected) ->
-///   proto::to_ouch -> the owner's sessions::OutboundJournal; the owner's logged-in session is
+///   proto::to_ouch -> the owner's sessions::OutboundBuffer; the owner's logged-in session is
 ///   sent the new messages at the next flush() (one deliver() per session per flush: batching);
-/// - book and status events -> proto::to_itch -> the ItchJournal (sequence from 1) -> the
+/// - book and status events -> proto::to_itch -> the ItchBuffer (sequence from 1) -> the
 ///   MoldUDP64 packetizer and the SoupBinTCP feed sessions;
 /// - book events -> a DepthBook per instrument, for the admin API (depth(), ops thread).
 ///
@@ -30,7 +30,7 @@
 #include "peregrine/core/types.hpp"
 #include "peregrine/egress/depth_book.hpp"
 #include "peregrine/egress/feed_session.hpp"
-#include "peregrine/egress/itch_journal.hpp"
+#include "peregrine/egress/itch_buffer.hpp"
 #include "peregrine/egress/mold_packetizer.hpp"
 #include "peregrine/proto/itch50.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
@@ -46,7 +46,7 @@ struct EgressConfig {
 /// Counts for metrics; written by the io thread only (read them there, or copy them out).
 struct EgressCounters {
   std::uint64_t events = 0;
-  std::uint64_t ouch_messages = 0;          ///< appended to owners' journals
+  std::uint64_t ouch_messages = 0;          ///< appended to owners' buffers
   std::uint64_t unknown_owner_dropped = 0;  ///< order events for an owner not in the directory (admin refusals: owner 0)
   std::uint64_t untranslated = 0;           ///< order events to_ouch() refused for a known owner (a bug)
   std::uint64_t itch_messages = 0;
@@ -94,7 +94,7 @@ class Egress {
   /// the Indicative events, as the NOII feed shows it); nothing outside call phases. Any thread.
   [[nodiscard]] std::optional<AuctionInfo> indicative(InstrumentId id) const;
 
-  [[nodiscard]] const ItchJournal& itch_journal() const noexcept { return itch_; }
+  [[nodiscard]] const ItchBuffer& itch_buffer() const noexcept { return itch_; }
   [[nodiscard]] MoldUdpPacketizer& mold() noexcept { return mold_; }
   [[nodiscard]] const MoldUdpPacketizer& mold() const noexcept { return mold_; }
   /// Where FeedSessions register (pass it to their constructor).
@@ -104,8 +104,8 @@ class Egress {
   /// Snapshot format version written by save() and the only one load() accepts.
   static constexpr std::uint32_t kSnapshotVersion = 1;
 
-  /// Everything that shapes future output, as bytes: every user's OUCH journal (first retained
-  /// sequence number and records), the ITCH journal, the MoldUDP64 packetizer's sequencing and
+  /// Everything that shapes future output, as bytes: every user's OUCH buffer (first retained
+  /// sequence number and records), the ITCH buffer, the MoldUDP64 packetizer's sequencing and
   /// the datagram it is building, the depth books, the published indicatives, each instrument's
   /// last status (OUCH start/end of day) and the counters. Not sessions (connections end with
   /// the process) nor the batch of users waiting for flush(): take it after a flush(). The
@@ -113,9 +113,9 @@ class Egress {
   [[nodiscard]] std::vector<std::uint8_t> save() const;
   /// Restores a save() into a freshly constructed Egress with the same configuration and user
   /// directory (same users, same order, same retention), before any event. Afterwards the same
-  /// events give the same journals and the same MoldUDP64 datagrams as the saved Egress. False,
+  /// events give the same outbound and ITCH buffers and the same MoldUDP64 datagrams as the saved Egress. False,
   /// with the reason in `error`, on any malformed input (never reads out of bounds); the Egress
-  /// and the users' journals are then unusable. The owning thread, at start-up.
+  /// and the users' buffers are then unusable. The owning thread, at start-up.
   [[nodiscard]] bool load(std::span<const std::uint8_t> in, std::string& error);
 
  private:
@@ -124,7 +124,7 @@ class Egress {
   const EngineConfig& cfg_;
   const proto::ReferenceLookup& ref_;
   sessions::UserDirectory& users_;
-  ItchJournal itch_;
+  ItchBuffer itch_;
   MoldUdpPacketizer mold_;
   FeedRegistry feeds_;
   std::vector<sessions::UserState*> dirty_;

@@ -2,7 +2,7 @@
 /// The ITCH 5.0 feed over SoupBinTCP (TCP port 9002), without I/O: bytes in, bytes out, like
 /// sessions::SoupServerSession. A client logs in with any configured username and password (the
 /// gateway's UserDirectory; a feed login does not take the user's order-entry `active` slot),
-/// asks for a sequence number, gets the ItchJournal replayed from exactly that number, then the
+/// asks for a sequence number, gets the ItchBuffer replayed from exactly that number, then the
 /// live stream as Sequenced Data. The feed takes no orders: Unsequenced Data ends the session.
 /// Everything here belongs to the gateway's io thread.
 
@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "peregrine/egress/itch_journal.hpp"
+#include "peregrine/egress/itch_buffer.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
 #include "peregrine/sessions/soup_session.hpp"
 
@@ -46,7 +46,7 @@ struct FeedCounters {
   std::uint64_t protocol_errors = 0;  ///< garbage, unexpected packets, order messages
   std::uint64_t replayed = 0;         ///< messages sent that were older than the login
   std::uint64_t messages_sent = 0;    ///< Sequenced Data packets, replay included
-  std::uint64_t fell_behind = 0;      ///< closed because the journal no longer held their next message
+  std::uint64_t fell_behind = 0;      ///< closed because the ITCH buffer no longer held their next message
 };
 
 class FeedSession;
@@ -55,7 +55,7 @@ class FeedSession;
 /// itself in its constructor and leaves in its destructor. io thread only.
 class FeedRegistry {
  public:
-  explicit FeedRegistry(const ItchJournal& journal) : journal_(journal) {}
+  explicit FeedRegistry(const ItchBuffer& buffer) : buffer_(buffer) {}
   FeedRegistry(const FeedRegistry&) = delete;
   FeedRegistry& operator=(const FeedRegistry&) = delete;
 
@@ -66,13 +66,13 @@ class FeedRegistry {
   /// Sends what is left, then End of Session, to every session.
   void end_all(std::uint64_t now_ns);
 
-  [[nodiscard]] const ItchJournal& journal() const noexcept { return journal_; }
+  [[nodiscard]] const ItchBuffer& buffer() const noexcept { return buffer_; }
   /// Sessions registered (open or finished but not yet destroyed).
   [[nodiscard]] std::size_t size() const noexcept { return sessions_.size(); }
 
  private:
   friend class FeedSession;
-  const ItchJournal& journal_;
+  const ItchBuffer& buffer_;
   std::vector<FeedSession*> sessions_;
 };
 
@@ -91,7 +91,7 @@ class FeedSession {
   void on_bytes(std::span<const std::uint8_t> bytes, std::uint64_t now_ns);
   /// Timer tick: heartbeats, ends a silent session, continues a throttled replay.
   void on_tick(std::uint64_t now_ns);
-  /// Sends journal messages not sent yet (at most max_messages_per_deliver).
+  /// Sends buffered messages not sent yet (at most max_messages_per_deliver).
   void deliver(std::uint64_t now_ns);
   /// The server ends the day: what is left of the stream, End of Session, then close.
   void end_session(std::uint64_t now_ns);
@@ -116,7 +116,7 @@ class FeedSession {
   proto::soup::StreamDecoder decoder_;
   State state_ = State::AwaitingLogin;
   std::uint64_t next_to_send_ = 1;
-  std::uint64_t live_from_ = 1;  // journal's next_seq at login: earlier messages count as replay
+  std::uint64_t live_from_ = 1;  // the buffer's next_seq at login: earlier messages count as replay
   std::uint64_t last_rx_ns_;
   std::uint64_t last_tx_ns_;
 };

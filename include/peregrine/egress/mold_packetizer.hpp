@@ -4,7 +4,7 @@
 /// datagram goes out when the next message does not fit, or on flush(). When nothing has gone
 /// out for `heartbeat_interval_ns`, on_tick() sends a heartbeat (count 0, sequence = next
 /// message); after end_of_session() it sends End of Session (count 0xFFFF) instead, as the spec
-/// asks, for late joiners. Retransmission reads the ItchJournal, so only messages still retained
+/// asks, for late joiners. Retransmission reads the ItchBuffer, so only messages still retained
 /// and already sent can be re-requested.
 /// Single-threaded: the gateway's io thread (Egress owns one).
 
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "peregrine/core/serial.hpp"
-#include "peregrine/egress/itch_journal.hpp"
+#include "peregrine/egress/itch_buffer.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 
 namespace peregrine::egress {
@@ -49,9 +49,9 @@ class MoldUdpPacketizer {
   /// only during the call. The Asio shell sends them with its multicast/UDP socket.
   using DatagramFn = std::function<void(std::span<const std::uint8_t>)>;
 
-  /// `journal` holds the messages (it must outlive this). Throws std::invalid_argument when the
+  /// `buffer` holds the messages (it must outlive this). Throws std::invalid_argument when the
   /// MTU cannot hold the largest ITCH message (startup only).
-  MoldUdpPacketizer(const ItchJournal& journal, const MoldConfig& cfg, DatagramFn send);
+  MoldUdpPacketizer(const ItchBuffer& buffer, const MoldConfig& cfg, DatagramFn send);
   MoldUdpPacketizer(const MoldUdpPacketizer&) = delete;
   MoldUdpPacketizer& operator=(const MoldUdpPacketizer&) = delete;
 
@@ -86,9 +86,9 @@ class MoldUdpPacketizer {
 
   /// Snapshot: sequencing (next and sent sequence numbers), the timer state, whether the session
   /// ended, the datagram being built (its first sequence number and message blocks) and the
-  /// counters. The configuration and the journal are not included.
+  /// counters. The configuration and the ITCH buffer are not included.
   void save(ByteWriter& w) const;
-  /// Restores a save() into a packetizer whose journal was already restored (its next sequence
+  /// Restores a save() into a packetizer whose ITCH buffer was already restored (its next sequence
   /// number must match). False, with the reason in `error`, on malformed input.
   bool load(ByteReader& in, std::string& error);
 
@@ -96,7 +96,7 @@ class MoldUdpPacketizer {
   void emit();
   void send_header_only(std::uint16_t count, std::uint64_t now_ns);
 
-  const ItchJournal& journal_;
+  const ItchBuffer& buffer_;
   MoldConfig cfg_;
   DatagramFn send_;
   std::vector<std::uint8_t> buf_;  // declared before builder_, which views it

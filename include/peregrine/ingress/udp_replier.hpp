@@ -1,13 +1,13 @@
 #pragma once
 /// Replies to UDP order-entry clients, without I/O: each bound user's outbound OUCH messages
-/// (its sessions::OutboundJournal, the same numbered record a SoupBinTCP login replays) go to
-/// its endpoint as MoldUDP64 packets (session = the endpoint's session, sequence = the journal's
-/// numbers); the journal is the retransmission buffer that MoldUDP64 request packets read. Every
+/// (its sessions::OutboundBuffer, the same numbered record a SoupBinTCP login replays) go to
+/// its endpoint as MoldUDP64 packets (session = the endpoint's session, sequence = the outbound buffer's
+/// numbers); that buffer is what MoldUDP64 request packets read. Every
 /// message in it comes from the core (edge rejects too, as EdgeReject commands); gap
 /// notifications and re-requests come from the ingress as UdpNotices. docs/protocol.md, "Order
 /// entry over UDP", defines every packet.
 ///
-/// Thread: the egress (io) thread, which owns the journals. No allocation after construction.
+/// Thread: the egress (io) thread, which owns the outbound buffers. No allocation after construction.
 
 #include <array>
 #include <cstddef>
@@ -41,7 +41,7 @@ struct UdpReplyCounters {
   std::uint64_t unavailable_requests = 0;  ///< first message not retained or not sent yet
   std::uint64_t retransmitted_packets = 0;
   std::uint64_t retransmitted_messages = 0;
-  std::uint64_t skipped = 0;          ///< messages that left the journal before they could be sent
+  std::uint64_t skipped = 0;          ///< messages that left the outbound buffer before they could be sent
 };
 
 class UdpReplier {
@@ -50,13 +50,13 @@ class UdpReplier {
   using SendFn = std::function<void(std::size_t binding, std::span<const std::uint8_t> datagram)>;
 
   /// `users[i]` is the user of binding i (of the same UdpIngress configuration); each must
-  /// outlive this. Messages already in a journal are not sent (the day starts empty).
+  /// outlive this. Messages already in an outbound buffer are not sent (the day starts empty).
   UdpReplier(std::vector<sessions::UserState*> users, std::vector<proto::mold::SessionId> sessions,
              const UdpReplyConfig& cfg, SendFn send);
 
   /// A notice from the ingress.
   void on_notice(const UdpNotice& n, std::uint64_t now_ns);
-  /// Sends every message appended to the bound users' journals since the last flush.
+  /// Sends every message appended to the bound users' buffers since the last flush.
   void flush(std::uint64_t now_ns);
   /// Timer: flush, then heartbeats to endpoints silent for heartbeat_interval_ns.
   void on_tick(std::uint64_t now_ns);
@@ -73,7 +73,7 @@ class UdpReplier {
     std::uint64_t next_to_send;
     std::uint64_t last_tx_ns = 0;
   };
-  // Sends messages [from, to) of binding i's journal in as many packets as needed; returns packets.
+  // Sends messages [from, to) of binding i's outbound buffer in as many packets as needed; returns packets.
   std::uint64_t send_range(std::size_t i, std::uint64_t from, std::uint64_t to, std::uint64_t now_ns);
   void send_header(std::size_t i, std::uint64_t sequence, std::uint16_t count, std::uint64_t now_ns);
 

@@ -25,7 +25,7 @@ namespace peregrine::journal {
 /// Section tags.
 enum class SnapshotSection : std::uint32_t {
   Engine = 1,   ///< Engine::save()
-  Egress = 2,   ///< egress::Egress::save() (users' outbound journals, ITCH journal, depth)
+  Egress = 2,   ///< egress::Egress::save() (users' outbound buffers, ITCH buffer, depth)
   Service = 3,  ///< app-level state (the start record, the schedule's last phase)
 };
 

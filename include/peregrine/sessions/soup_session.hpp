@@ -19,7 +19,7 @@
 #include "peregrine/proto/ouch_translate.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
 #include "peregrine/sessions/inbound_gate.hpp"
-#include "peregrine/sessions/message_journal.hpp"
+#include "peregrine/sessions/retransmit_buffer.hpp"
 
 namespace peregrine::sessions {
 
@@ -36,14 +36,14 @@ struct UserAccount {
 
 /// One user's outbound OUCH messages for the day, numbered from 1 and kept for replay (the most
 /// recent `retention`). Survives the user's connections: a re-login replays from here.
-using OutboundJournal = MessageJournal<proto::ouch::kMaxMessageSize>;
+using OutboundBuffer = RetransmitBuffer<proto::ouch::kMaxMessageSize>;
 
 class SoupServerSession;
 
 /// Per-user state shared by that user's successive connections.
 struct UserState {
   UserAccount account;
-  OutboundJournal journal;
+  OutboundBuffer outbound;
   SoupServerSession* active = nullptr;  ///< the logged-in session, if any (one at a time)
 };
 
@@ -114,7 +114,7 @@ struct SessionLimits {
   std::size_t deliver_high_water = 0;
   /// A session that stays behind (messages waiting, host over the high water) without the
   /// socket taking a byte for this long is cut off as a slow consumer; so is one whose next
-  /// message has left the journal's retention.
+  /// message has left the outbound buffer's retention.
   std::uint64_t stall_timeout_ns = 1'000'000'000;
   /// A throttled session stops reading and logs out once the core's Rejected of the throttled
   /// message has been sent; if that takes longer than this, it logs out without it.
@@ -152,7 +152,7 @@ class SoupServerSession {
   /// Timer tick: goes on with a paced delivery, sends heartbeats, ends a silent session or one
   /// stalled behind a client that does not read.
   void on_tick(std::uint64_t now_ns);
-  /// Egress appended messages to this session's user journal: send what is not sent yet.
+  /// Egress appended messages to this session's user's outbound buffer: send what is not sent yet.
   void deliver(std::uint64_t now_ns);
   /// The server ends the day: End of Session, then close.
   void end_session();

@@ -83,8 +83,8 @@ void expect_same_state(Node& live, Node& recovered) {
   EXPECT_EQ(live.engine.state_hash(), recovered.engine.state_hash());
   EXPECT_TRUE(recovered.engine.validate_internal_state());
   for (std::size_t u = 0; u < live.users.size(); ++u)
-    expect_same_journal(live.users.at(u).journal, recovered.users.at(u).journal, "user " + std::to_string(u + 1));
-  expect_same_journal(live.egress->itch_journal(), recovered.egress->itch_journal(), "ITCH");
+    expect_same_journal(live.users.at(u).outbound, recovered.users.at(u).outbound, "user " + std::to_string(u + 1));
+  expect_same_journal(live.egress->itch_buffer(), recovered.egress->itch_buffer(), "ITCH");
 }
 
 std::vector<std::uint8_t> bytes_of(const journal::StartRecord& s) {

@@ -1,4 +1,4 @@
-// Egress driven by a real Engine: every core event goes through Egress, then the OUCH journals,
+// Egress driven by a real Engine: every core event goes through Egress, then the OUCH buffers,
 // the ITCH stream (as a subscriber rebuilds it), the DepthBooks and the MoldUDP64 datagrams are
 // checked against the engine itself.
 
@@ -112,7 +112,7 @@ struct EngineEgress : ::testing::Test {
   };
   std::map<std::uint64_t, ItchOrder> rebuild_from_itch(std::vector<char>& system_events) const {
     std::map<std::uint64_t, ItchOrder> book;
-    const ItchJournal& j = egress->itch_journal();
+    const ItchBuffer& j = egress->itch_buffer();
     EXPECT_EQ(j.first_retained(), 1u);
     for (std::uint64_t s = 1; s < j.next_seq(); ++s) {
       itch::Message m{};
@@ -186,7 +186,7 @@ struct EngineEgress : ::testing::Test {
 TEST_F(EngineEgress, StartOfDayPublishesSystemEventsDirectoryAndTradingActions) {
   egress->start_of_day(Timestamp{34'200'000'000'000});
   egress->flush(now);
-  const ItchJournal& j = egress->itch_journal();
+  const ItchBuffer& j = egress->itch_buffer();
   ASSERT_EQ(j.next_seq(), 8u);
   std::vector<itch::Message> m(7);
   for (std::uint64_t s = 1; s <= 7; ++s) ASSERT_EQ(itch::decode(j.get(s), m[s - 1]), itch::Status::Ok);
@@ -234,7 +234,7 @@ TEST_F(EngineEgress, OrderEventsGoToTheOwnerAndAreDeliveredOncePerFlush) {
   // Owner 1: Accepted, Executed. Owner 3: Accepted, Executed. Owner 2: nothing.
   const auto journal_types = [&](std::uint32_t owner) {
     std::vector<ouch::OutboundType> t;
-    const sessions::OutboundJournal& j = users.find(OwnerId{owner})->journal;
+    const sessions::OutboundBuffer& j = users.find(OwnerId{owner})->outbound;
     for (std::uint64_t s = j.first_retained(); s < j.next_seq(); ++s) {
       ouch::Outbound m{};
       EXPECT_EQ(ouch::decode_outbound(j.get(s), m), ouch::Status::Ok);
@@ -248,8 +248,8 @@ TEST_F(EngineEgress, OrderEventsGoToTheOwnerAndAreDeliveredOncePerFlush) {
   EXPECT_TRUE(journal_types(2).empty());
   const SoupPackets p = decode_server_stream(host.wire);
   ASSERT_EQ(p.size(), 2u);
-  EXPECT_EQ(p[0].second, to_bytes(users.find(OwnerId{1})->journal.get(1)));
-  EXPECT_EQ(p[1].second, to_bytes(users.find(OwnerId{1})->journal.get(2)));
+  EXPECT_EQ(p[0].second, to_bytes(users.find(OwnerId{1})->outbound.get(1)));
+  EXPECT_EQ(p[1].second, to_bytes(users.find(OwnerId{1})->outbound.get(2)));
   EXPECT_EQ(egress->counters().unknown_owner_dropped, 0u);
 }
 
@@ -258,7 +258,7 @@ TEST_F(EngineEgress, AdminRefusalsWithOwnerZeroAreCountedAndDropped) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, EventType::Rejected);
   EXPECT_EQ(egress->counters().unknown_owner_dropped, 1u);
-  EXPECT_EQ(egress->itch_journal().next_seq(), 1u);
+  EXPECT_EQ(egress->itch_buffer().next_seq(), 1u);
 }
 
 TEST_F(EngineEgress, RandomDayMatchesTheEngineEverywhere) {
@@ -358,7 +358,7 @@ TEST_F(EngineEgress, RandomDayMatchesTheEngineEverywhere) {
   EXPECT_EQ(egress->counters().untranslated, 0u);
   EXPECT_EQ(egress->counters().depth_inconsistencies, 0u);
   for (std::uint32_t o = 1; o <= 3; ++o) {
-    const sessions::OutboundJournal& j = users.find(OwnerId{o})->journal;
+    const sessions::OutboundBuffer& j = users.find(OwnerId{o})->outbound;
     ASSERT_EQ(j.first_retained(), 1u);
     ASSERT_EQ(j.next_seq() - 1, expected[o].size()) << "owner " << o;
     std::map<ouch::OutboundType, int> kinds;
@@ -403,9 +403,9 @@ TEST_F(EngineEgress, RandomDayMatchesTheEngineEverywhere) {
   EXPECT_TRUE(egress->depth(InstrumentId{3}, Side::Buy, 5).empty());
 
   // 3. End of day, then every MoldUDP64 datagram: parses, continuous, within the MTU, and
-  // together they are the ITCH journal.
+  // together they are the ITCH buffer.
   egress->end_of_day(Timestamp{99'000'000}, now);
-  const ItchJournal& j = egress->itch_journal();
+  const ItchBuffer& j = egress->itch_buffer();
   std::uint64_t next = 1;
   bool saw_end = false;
   std::size_t heartbeats = 0;
@@ -544,7 +544,7 @@ namespace {
 TEST_F(EngineEgress, OuchSystemEventsMarkTheEndAndTheStartOfTheDay) {
   const auto system_events = [&](std::uint32_t owner) {
     std::string codes;
-    const sessions::OutboundJournal& j = users.find(OwnerId{owner})->journal;
+    const sessions::OutboundBuffer& j = users.find(OwnerId{owner})->outbound;
     for (std::uint64_t s = j.first_retained(); s < j.next_seq(); ++s) {
       ouch::Outbound m{};
       EXPECT_EQ(ouch::decode_outbound(j.get(s), m), ouch::Status::Ok);

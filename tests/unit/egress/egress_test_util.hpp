@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "peregrine/egress/feed_session.hpp"
-#include "peregrine/egress/itch_journal.hpp"
+#include "peregrine/egress/itch_buffer.hpp"
 #include "peregrine/proto/itch50.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
 #include "peregrine/sessions/soup_session.hpp"

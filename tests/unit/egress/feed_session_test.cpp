@@ -14,7 +14,7 @@ namespace {
 using namespace test;
 
 struct FeedFixture : ::testing::Test {
-  FeedFixture() : users(100), journal(20), registry(journal) {
+  FeedFixture() : users(100), buffer(20), registry(buffer) {
     sessions::UserAccount a;
     a.username = Alpha<6>::from("DEMO1");
     a.password = Alpha<10>::from("secret1");
@@ -25,17 +25,17 @@ struct FeedFixture : ::testing::Test {
     limits.session_name = Alpha<10>::from("ITCHFEED01");
   }
   void append(std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) journal.append(itch_delete(journal.next_seq()));
+    for (std::size_t i = 0; i < n; ++i) buffer.append(itch_delete(buffer.next_seq()));
   }
   std::unique_ptr<FeedSession> open(std::uint64_t now = 0) {
     return std::make_unique<FeedSession>(registry, users, host, limits, counters, now);
   }
-  // Checks that `p` are Sequenced Data packets carrying journal messages first, first+1, ...
+  // Checks that `p` are Sequenced Data packets carrying buffer messages first, first+1, ...
   void expect_messages(const SoupPackets& p, std::uint64_t first, std::size_t count, std::size_t offset = 0) {
     ASSERT_EQ(p.size(), offset + count);
     for (std::size_t i = 0; i < count; ++i) {
       EXPECT_EQ(p[offset + i].first, soup::PacketType::SequencedData);
-      EXPECT_EQ(p[offset + i].second, to_bytes(journal.get(first + i))) << "message " << first + i;
+      EXPECT_EQ(p[offset + i].second, to_bytes(buffer.get(first + i))) << "message " << first + i;
       itch::Message m{};
       EXPECT_EQ(itch::decode(p[offset + i].second, m), itch::Status::Ok);
     }
@@ -51,7 +51,7 @@ struct FeedFixture : ::testing::Test {
   }
 
   sessions::UserDirectory users;
-  ItchJournal journal;
+  ItchBuffer buffer;
   FeedRegistry registry;
   RecordingFeedHost host;
   FeedLimits limits;
@@ -265,7 +265,7 @@ TEST_F(FeedSessionTest, EndSessionSendsTheRestThenEndOfSession) {
   registry.end_all(3);
   p = host.packets();
   ASSERT_EQ(p.size(), 2u);
-  EXPECT_EQ(p[0].second, to_bytes(journal.get(5)));
+  EXPECT_EQ(p[0].second, to_bytes(buffer.get(5)));
   EXPECT_EQ(p[1].first, soup::PacketType::EndOfSession);
   EXPECT_EQ(host.reason, sessions::CloseReason::EndOfSession);
 }

@@ -41,8 +41,8 @@ Bytes request(std::string_view session, std::uint64_t seq, std::uint16_t count) 
 }
 
 struct MoldFixture : ::testing::Test {
-  explicit MoldFixture(std::size_t mtu = 200, std::size_t retention = 1000) : journal(retention), cfg(make_cfg(mtu)),
-      packetizer(journal, cfg, [this](std::span<const std::uint8_t> d) { sent.push_back(to_bytes(d)); }) {}
+  explicit MoldFixture(std::size_t mtu = 200, std::size_t retention = 1000) : buffer(retention), cfg(make_cfg(mtu)),
+      packetizer(buffer, cfg, [this](std::span<const std::uint8_t> d) { sent.push_back(to_bytes(d)); }) {}
   static MoldConfig make_cfg(std::size_t mtu) {
     MoldConfig c;
     c.session = Alpha<10>::from("TESTSESS01");
@@ -50,16 +50,16 @@ struct MoldFixture : ::testing::Test {
     c.max_request_count = 25;
     return c;
   }
-  // Appends `n` messages (alternating sizes) to the journal and the packetizer.
+  // Appends `n` messages (alternating sizes) to the buffer and the packetizer.
   void publish(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t seq = journal.next_seq();
+      const std::uint64_t seq = buffer.next_seq();
       const Bytes m = seq % 3 == 0 ? itch_add(seq) : itch_delete(seq);
-      ASSERT_EQ(journal.append(m), seq);
+      ASSERT_EQ(buffer.append(m), seq);
       packetizer.add(seq, m);
     }
   }
-  ItchJournal journal;
+  ItchBuffer buffer;
   MoldConfig cfg;
   std::vector<Bytes> sent;
   MoldUdpPacketizer packetizer;
@@ -81,7 +81,7 @@ TEST_F(MoldPacketizerTest, PacksMessagesIntoDatagramsWithinTheMtuAndContinuousSe
     ASSERT_EQ(p.messages.size(), p.header.count);
     for (const auto& [seq, bytes] : p.messages) {
       EXPECT_EQ(seq, expect_seq);
-      EXPECT_EQ(bytes, to_bytes(journal.get(seq)));
+      EXPECT_EQ(bytes, to_bytes(buffer.get(seq)));
       ++expect_seq;
     }
   }
@@ -156,7 +156,7 @@ TEST_F(MoldPacketizerTest, RequestIsAnsweredWithExactlyTheRequestedMessages) {
     EXPECT_EQ(p.header.sequence, expect_seq);
     for (const auto& [seq, bytes] : p.messages) {
       EXPECT_EQ(seq, expect_seq++);
-      EXPECT_EQ(bytes, to_bytes(journal.get(seq)));
+      EXPECT_EQ(bytes, to_bytes(buffer.get(seq)));
     }
   }
   EXPECT_EQ(expect_seq, 15u);
@@ -210,13 +210,13 @@ struct SmallRetention : MoldFixture {
 TEST_F(SmallRetention, RequestForMessagesNoLongerRetainedGetsNothing) {
   publish(50);
   packetizer.flush(1 * kSec);
-  EXPECT_EQ(journal.first_retained(), 31u);
+  EXPECT_EQ(buffer.first_retained(), 31u);
   EXPECT_TRUE(packetizer.on_request(request("TESTSESS01", 30, 5)).empty());
   EXPECT_FALSE(packetizer.on_request(request("TESTSESS01", 31, 5)).empty());
 }
 
 TEST(MoldPacketizerConfig, RefusesAnMtuBelowTheLargestMessage) {
-  ItchJournal j(10);
+  ItchBuffer j(10);
   MoldConfig c;
   c.mtu = 60;
   EXPECT_THROW(MoldUdpPacketizer(j, c, [](std::span<const std::uint8_t>) {}), std::invalid_argument);

@@ -2,7 +2,7 @@
 // future output. Events from a real engine (the differential generator's stream) go through
 // Egress A; at a split A is saved and loaded into a fresh Egress B; then both get the rest of the
 // events with the same flush and timer calls, and must produce the same MoldUDP64 datagrams
-// (sequence numbers included), the same OUCH journal of every user and the same ITCH journal,
+// (sequence numbers included), the same OUCH buffer of every user and the same ITCH buffer,
 // depth and indicatives. Journal retentions are smaller than the stream, so the snapshot holds
 // journals that have dropped their oldest messages. Malformed snapshots are refused or load
 // into a working Egress, never crash (ASan + UBSan build).
@@ -128,8 +128,8 @@ void expect_same_output(Node& a, std::size_t a_from, Node& b) {
   for (std::size_t i = 0; i < b.datagrams.size(); ++i)
     ASSERT_EQ(a.datagrams[a_from + i], b.datagrams[i]) << "datagram " << i << " after the split";
   for (std::size_t u = 0; u < a.users.size(); ++u)
-    expect_same_journal(a.users.at(u).journal, b.users.at(u).journal, "user " + std::to_string(u));
-  expect_same_journal(a.egress->itch_journal(), b.egress->itch_journal(), "ITCH journal");
+    expect_same_journal(a.users.at(u).outbound, b.users.at(u).outbound, "user " + std::to_string(u));
+  expect_same_journal(a.egress->itch_buffer(), b.egress->itch_buffer(), "ITCH buffer");
   EXPECT_EQ(a.egress->mold().next_sequence(), b.egress->mold().next_sequence());
   EXPECT_EQ(a.egress->mold().sent_sequence(), b.egress->mold().sent_sequence());
   EXPECT_EQ(a.egress->mold().counters().packets, b.egress->mold().counters().packets);
@@ -183,8 +183,8 @@ TEST(EgressSnapshotTest, LoadedEgressContinuesWithTheSameJournalsAndDatagrams) {
       expect_same_output(a, a_from, b);
       if (k == 4000) {
         // The snapshot really held trimmed journals and an unfinished datagram state.
-        EXPECT_GT(a.users.at(0).journal.first_retained(), 1u);
-        EXPECT_GT(a.egress->itch_journal().first_retained(), 1u);
+        EXPECT_GT(a.users.at(0).outbound.first_retained(), 1u);
+        EXPECT_GT(a.egress->itch_buffer().first_retained(), 1u);
       }
     }
   }

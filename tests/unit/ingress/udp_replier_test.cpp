@@ -79,7 +79,7 @@ class UdpReplierTest : public ::testing::Test {
 };
 
 TEST_F(UdpReplierTest, SendsNewJournalMessagesInNumberedPackets) {
-  for (int i = 0; i < 10; ++i) u1_->journal.append(rejected("T" + std::to_string(i), 'O'));
+  for (int i = 0; i < 10; ++i) u1_->outbound.append(rejected("T" + std::to_string(i), 'O'));
   replier_->flush(1);
   // 200-byte packets: 20 header + 7 blocks of 26 = 202 > 200, so 6 per packet: 6 + 4.
   ASSERT_EQ(sent_.size(), 2u);
@@ -101,7 +101,7 @@ TEST_F(UdpReplierTest, SendsNewJournalMessagesInNumberedPackets) {
 }
 
 TEST_F(UdpReplierTest, AnswersARequestFromTheJournalCutAtTheLimitAndAtWhatWasSent) {
-  for (int i = 0; i < 8; ++i) u1_->journal.append(rejected("T" + std::to_string(i), 'O'));
+  for (int i = 0; i < 8; ++i) u1_->outbound.append(rejected("T" + std::to_string(i), 'O'));
   replier_->flush(1);
   sent_.clear();
   replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 100, 2}, 5);
@@ -115,7 +115,7 @@ TEST_F(UdpReplierTest, AnswersARequestFromTheJournalCutAtTheLimitAndAtWhatWasSen
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(decode(sent_[0].bytes).header.count, 2u);  // 7 and 8 exist
   sent_.clear();
-  u1_->journal.append(rejected("NEW", 'O'));  // appended but not flushed: not yet re-requestable
+  u1_->outbound.append(rejected("NEW", 'O'));  // appended but not flushed: not yet re-requestable
   // {kind, binding, count, sequence}
   replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 1, 9}, 5);
   replier_->on_notice(UdpNotice{UdpNotice::Kind::Retransmit, 0, 1, 0}, 5);
@@ -137,7 +137,7 @@ TEST_F(UdpReplierTest, SendsAGapNotificationInTheRequestForm) {
 }
 
 TEST_F(UdpReplierTest, AnEdgeRejectReachesTheClientFromTheCoreAsTheJournalsNextMessage) {
-  u2_->journal.append(rejected("A", 'O'));  // message 1
+  u2_->outbound.append(rejected("A", 'O'));  // message 1
   // The ingress refuses a message (FRMB is not the user's firm) with an EdgeReject command...
   struct Ring final : UdpIngressHost {
     bool submit(const Command& c) noexcept override {
@@ -185,8 +185,8 @@ TEST_F(UdpReplierTest, AnEdgeRejectReachesTheClientFromTheCoreAsTheJournalsNextM
   ASSERT_TRUE(proto::to_ouch(events[0], lookup, o));
   Bytes msg(ouch::kMaxMessageSize);
   msg.resize(ouch::encode(o, msg));
-  u2_->journal.append(msg);
-  EXPECT_EQ(u2_->journal.next_seq(), 3u);
+  u2_->outbound.append(msg);
+  EXPECT_EQ(u2_->outbound.next_seq(), 3u);
   replier_->flush(10);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(sent_[0].binding, 1u);
@@ -203,7 +203,7 @@ TEST_F(UdpReplierTest, HeartbeatsOnlySilentEndpoints) {
   constexpr std::uint64_t kSec = 1'000'000'000;
   replier_->on_tick(1);  // the first tick starts the clocks: nothing sent
   EXPECT_TRUE(sent_.empty());
-  u1_->journal.append(rejected("A", 'O'));
+  u1_->outbound.append(rejected("A", 'O'));
   replier_->flush(kSec / 2);  // binding 0 sends at 0.5 s
   sent_.clear();
   replier_->on_tick(kSec + 1);  // binding 1 silent since the first tick

@@ -100,7 +100,7 @@ class CoreStub {
     ouch::Outbound o{};
     if (u == nullptr || !proto::to_ouch(e, ref_, o)) return;
     std::array<std::uint8_t, ouch::kMaxMessageSize> msg{};
-    u->journal.append({msg.data(), ouch::encode(o, msg)});
+    u->outbound.append({msg.data(), ouch::encode(o, msg)});
     if (u->active != nullptr) u->active->deliver(now_ns);
   }
 
@@ -163,7 +163,7 @@ std::string numbered_token(int i) {
 void publish(UserState& u, std::uint64_t ts) {
   std::array<std::uint8_t, ouch::kMaxMessageSize> msg{};
   const std::size_t n = ouch::encode(ouch::SystemEvent{ts, 'S'}, msg);
-  u.journal.append({msg.data(), n});
+  u.outbound.append({msg.data(), n});
 }
 
 struct Fixture : ::testing::Test {
@@ -294,7 +294,7 @@ TEST_F(SoupSessionTest, ReloginFromBeyondTheRetentionWindowIsRejected) {
   small.add(a);
   UserState& u = *small.find(OwnerId{1});
   for (int i = 0; i < 5; ++i) publish(u, static_cast<std::uint64_t>(i));
-  EXPECT_EQ(u.journal.first_retained(), 4u);
+  EXPECT_EQ(u.outbound.first_retained(), 4u);
   SoupServerSession s(small, host, limits, counters, 0);
   s.on_bytes(login_bytes("DEMO1", "secret1", 2), 1);
   auto p = host.packets();
@@ -349,7 +349,7 @@ TEST_F(SoupSessionTest, OverTheThrottleTheMessageIsRejectedAndTheSessionLoggedOu
   EXPECT_EQ(host.reason, CloseReason::Throttled);
   EXPECT_EQ(s.next_to_send(), 5u);
   // The cancels of the three orders are in the journal after the Rejected, for a re-login.
-  EXPECT_EQ(users.find(OwnerId{1})->journal.next_seq(), 8u);
+  EXPECT_EQ(users.find(OwnerId{1})->outbound.next_seq(), 8u);
   EXPECT_EQ(counters.cancel_on_disconnect, 1u);
 }
 
@@ -408,7 +408,7 @@ TEST_F(SoupSessionTest, AnEdgeRejectComesFromTheCoreWithTheNextSequenceNumber) {
   (void)host.packets();
   s.on_bytes(foreign_firm_order_bytes("T2"), 3);
   // Nothing is written at the edge: the refusal is a command for the core.
-  EXPECT_EQ(u.journal.next_seq(), 2u);
+  EXPECT_EQ(u.outbound.next_seq(), 2u);
   EXPECT_TRUE(host.packets().empty());
   EXPECT_TRUE(host.commands.empty());
   ASSERT_EQ(host.control.size(), 1u);
@@ -420,7 +420,7 @@ TEST_F(SoupSessionTest, AnEdgeRejectComesFromTheCoreWithTheNextSequenceNumber) {
   auto p = host.packets();
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(decode_sequenced(p[0]).rejected, (ouch::Rejected{3, Token::from("T2"), 'L'}));
-  EXPECT_EQ(u.journal.next_seq(), 3u);  // message 2
+  EXPECT_EQ(u.outbound.next_seq(), 3u);  // message 2
   EXPECT_EQ(s.next_to_send(), 3u);
   s.on_disconnect();
   // A re-login from 2 gets exactly the Rejected, then the cancel of T1 (cancel on disconnect).
@@ -545,7 +545,7 @@ TEST_F(SoupSessionTest, ReplayLargerThanTheQueueIsPacedByTheClientsReading) {
   for (int i = 0; i < 50; ++i) {
     std::array<std::uint8_t, proto::ouch::kMaxMessageSize> msg{};
     const std::size_t n = proto::ouch::encode(proto::ouch::SystemEvent{1, 'S'}, msg);
-    u.journal.append({msg.data(), n});
+    u.outbound.append({msg.data(), n});
   }
   QueueingHost h;
   SessionLimits paced = limits;

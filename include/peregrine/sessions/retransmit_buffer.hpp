@@ -17,12 +17,12 @@ namespace peregrine::sessions {
 
 /// Messages of at most `MaxSize` bytes, numbered from 1; keeps the most recent `retention`.
 template <std::size_t MaxSize>
-class MessageJournal {
+class RetransmitBuffer {
   static_assert(MaxSize <= 255, "sizes are stored in one byte");
 
  public:
   /// Keeps the most recent `retention` messages (at least 1).
-  explicit MessageJournal(std::size_t retention) : retention_(retention == 0 ? 1 : retention) {}
+  explicit RetransmitBuffer(std::size_t retention) : retention_(retention == 0 ? 1 : retention) {}
 
   /// Appends one encoded message (longer input is cut at MaxSize, which no encoder produces);
   /// returns its sequence number.
@@ -60,24 +60,24 @@ class MessageJournal {
     }
   }
   /// Replaces the content with what save() wrote. False, with the reason in `error`, on
-  /// truncated or malformed input, or more records than this journal retains; the content is
+  /// truncated or malformed input, or more records than this buffer retains; the content is
   /// then unspecified.
   bool load(ByteReader& in, std::string& error) {
     const std::uint64_t first = in.u64();
     const std::uint64_t count = in.u64();
-    if (!in.ok()) return fail(error, "truncated journal header");
+    if (!in.ok()) return fail(error, "truncated retransmit buffer header");
     if (first == 0 || first > (std::uint64_t{1} << 62) || count > (std::uint64_t{1} << 62))
-      return fail(error, "journal sequence out of range");
-    if (count > retention_) return fail(error, "journal holds more records than its retention");
-    if (!in.can_hold(count, 1)) return fail(error, "journal record count exceeds the input");
+      return fail(error, "retransmit buffer sequence out of range");
+    if (count > retention_) return fail(error, "retransmit buffer holds more records than its retention");
+    if (!in.can_hold(count, 1)) return fail(error, "retransmit buffer record count exceeds the input");
     records_.clear();
     first_ = first;
     for (std::uint64_t i = 0; i < count; ++i) {
       Record r{};
       r.size = in.u8();
-      if (r.size > MaxSize) return fail(error, "journal record longer than the largest message");
+      if (r.size > MaxSize) return fail(error, "retransmit buffer record longer than the largest message");
       in.bytes(r.bytes.data(), r.size);
-      if (!in.ok()) return fail(error, "truncated journal record");
+      if (!in.ok()) return fail(error, "truncated retransmit buffer record");
       records_.push_back(r);
     }
     return true;

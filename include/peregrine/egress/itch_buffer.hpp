@@ -4,10 +4,10 @@
 /// retransmission (the most recent `retention` messages). Owned by Egress; io thread only.
 
 #include "peregrine/proto/itch50.hpp"
-#include "peregrine/sessions/message_journal.hpp"
+#include "peregrine/sessions/retransmit_buffer.hpp"
 
 namespace peregrine::egress {
 
-using ItchJournal = sessions::MessageJournal<proto::itch::kMaxMessageSize>;
+using ItchBuffer = sessions::RetransmitBuffer<proto::itch::kMaxMessageSize>;
 
 }  // namespace peregrine::egress

@@ -1,8 +1,8 @@
 // Egress::save / Egress::load (issue #5). Layout, integers little-endian (core/serial.hpp):
 //
 //   u32 magic "PGEG", u32 version, u32 instruments, u32 users
-//   per user (directory order): u32 owner, its journal (MessageJournal::save)
-//   the ITCH journal, then the MoldUDP64 packetizer (MoldUdpPacketizer::save)
+//   per user (directory order): u32 owner, its outbound buffer (RetransmitBuffer::save)
+//   the ITCH buffer, then the MoldUDP64 packetizer (MoldUdpPacketizer::save)
 //   per instrument: its DepthBook (DepthBook::save); u8 indicative present, and if so i64 price,
 //     u64 paired, u64 imbalance, u8 surplus side (0 = none); u8 last trading status
 //   counters: 7 x u64 (EgressCounters, in declaration order)
@@ -39,7 +39,7 @@ std::vector<std::uint8_t> Egress::save() const {
   for (std::size_t i = 0; i < users_.size(); ++i) {
     const sessions::UserState& u = users_.at(i);
     w.u32(u.account.owner.value());
-    u.journal.save(w);
+    u.outbound.save(w);
   }
   itch_.save(w);
   mold_.save(w);
@@ -83,9 +83,9 @@ bool Egress::load(std::span<const std::uint8_t> bytes, std::string& error) {
     const std::uint32_t owner = in.u32();
     if (!in.ok()) return fail(error, in, "truncated user");
     if (owner != u.account.owner.value()) return fail(error, in, "user owner differs from the user directory");
-    if (!u.journal.load(in, why)) return fail(error, in, "user journal: " + why);
+    if (!u.outbound.load(in, why)) return fail(error, in, "user outbound buffer: " + why);
   }
-  if (!itch_.load(in, why)) return fail(error, in, "ITCH journal: " + why);
+  if (!itch_.load(in, why)) return fail(error, in, "ITCH buffer: " + why);
   if (!mold_.load(in, why)) return fail(error, in, why);
   {
     const std::lock_guard<std::mutex> lock(depth_mutex_);
