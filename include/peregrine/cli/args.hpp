@@ -36,15 +36,29 @@ CLI::Validator parsed_by(Parse parse) {
 
 /// argv as CLI11 takes it (reversed), with `--name=` (nothing after '=') made an error unless
 /// `name` is in `empty_ok`, where it becomes `--name ""`. Left alone, CLI11 would take the
-/// next argument as the value of `--name=`. Throws CLI::ArgumentMismatch naming the option.
-inline std::vector<std::string> checked_args(int argc, char** argv, std::initializer_list<std::string_view> empty_ok = {}) {
+/// next argument as the value of `--name=`. The value after `--name VALUE` for an option of `app`
+/// is left as it is (`--server-arg --journal-dir=` passes `--journal-dir=` on). Throws
+/// CLI::ArgumentMismatch naming the option.
+inline std::vector<std::string> checked_args(const CLI::App& app, int argc, char** argv,
+                                             std::initializer_list<std::string_view> empty_ok = {}) {
   std::vector<std::string> out;
   bool options_end = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--") options_end = true;
-    if (!options_end && a.starts_with("--") && a.size() > 3 && a.back() == '=' && a.find('=') == a.size() - 1) {
-      const std::string_view name = a.substr(0, a.size() - 1);
+    if (options_end || !a.starts_with("--")) {
+      out.emplace_back(a);
+      continue;
+    }
+    const std::size_t eq = a.find('=');
+    if (eq == std::string_view::npos) {
+      out.emplace_back(a);
+      const CLI::Option* opt = app.get_option_no_throw(std::string(a));
+      if (opt != nullptr && opt->get_expected_min() > 0 && i + 1 < argc) out.emplace_back(argv[++i]);
+      continue;
+    }
+    const std::string_view name = a.substr(0, eq);
+    if (eq + 1 == a.size()) {
       bool ok = false;
       for (const std::string_view e : empty_ok) ok = ok || e == name;
       if (!ok) throw CLI::ArgumentMismatch(std::string(name) + ": empty value after '=' (give one, e.g. " + std::string(name) + "=VALUE)");
@@ -58,16 +72,20 @@ inline std::vector<std::string> checked_args(int argc, char** argv, std::initial
 }
 
 /// Parses the command line into `app`. Returns -1 when the program goes on; otherwise the exit
-/// status, after printing: the help on stdout (0), or `PROG: MESSAGE` and `(see PROG --help)` on
-/// stderr (2).
-inline int parse(CLI::App& app, int argc, char** argv, std::initializer_list<std::string_view> empty_ok = {}) {
+/// status, after printing: the help on stdout (0; every subcommand with its options, or only the
+/// one named before --help when `help_of_subcommand`), or `PROG: MESSAGE` and
+/// `(see PROG --help)` on stderr (2).
+inline int parse(CLI::App& app, int argc, char** argv, std::initializer_list<std::string_view> empty_ok = {},
+                 bool help_of_subcommand = true) {
   const std::string& prog = app.get_name();
   try {
-    std::vector<std::string> args = checked_args(argc, argv, empty_ok);
+    std::vector<std::string> args = checked_args(app, argc, argv, empty_ok);
     app.parse(args);
     return -1;
   } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
+    const auto subs = app.get_subcommands();
+    const std::string text = help_of_subcommand && !subs.empty() ? subs.front()->help() : app.help("", CLI::AppFormatMode::All);
+    std::fputs(text.c_str(), stdout);
     return 0;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "%s: %s\n(see %s --help)\n", prog.c_str(), e.what(), prog.c_str());
