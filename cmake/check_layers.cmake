@@ -36,6 +36,7 @@ set(_layer_config 6)
 set(_layer_ops 7)
 set(_layer_app 8)
 set(_layer_tools 8)
+set(_layer_cli 8)       # the shipped binaries' command-line conventions (CLI11)
 
 # Third-party headers that only a layer this high (or higher) may include: prefix -> layer.
 set(_foreign_prefixes "prometheus/")

@@ -8,9 +8,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "peregrine/cli/args.hpp"
 
 #include "load.hpp"
 #include "pingpong.hpp"
@@ -22,71 +26,30 @@ namespace {
 
 using namespace peregrine::bench;
 
-constexpr const char* kUsage = R"(usage: peregrine-bench [run] [options]      end-to-end load (open loop or max throughput)
-       peregrine-bench pingpong [options]   bare TCP round trip of an order's size
-       peregrine-bench startup [options]    cold start: exec -> /readyz 200 and -> Login Accepted
-       peregrine-bench --help
+constexpr const char* kDescription = R"(peregrine-bench [run] [options]      end-to-end load (open loop or max throughput)
+peregrine-bench pingpong [options]   bare TCP round trip of an order's size
+peregrine-bench startup [options]    cold start: exec -> /readyz 200 and -> Login Accepted
 
 Run from the repository root (paths below are relative to it). Times are CLOCK_MONOTONIC.
 
-run: N SoupBinTCP sessions, one per user of the configuration, send OUCH 4.2 flow generated
-from a seed and track every order token to its single terminal answer. Exit 0 when every check
-holds, 1 when an answer is missing or inconsistent, 2 when the run could not be set up.
-  --config FILE          users, passwords, instruments; also the started server's configuration
-                         (default config/bench.yaml)
-  --server BIN           start this server binary on ephemeral ports and stop it after
-                         (default: the peregrine next to this build, build/release/peregrine)
-  --connect HOST:PORT    use a running server's OUCH port instead of starting one
-  --server-cpus LIST     CPUs of the started server process, e.g. 1 or 0-1 (default: any)
-  --core-cpu N           passed to the started server: pin its matching thread to CPU N
-  --idle-strategy NAME   passed to the started server: busy-spin, yield or backoff
-  --server-arg ARG       one more argument for the started server (repeatable)
-  --server-log FILE      the started server's log (stderr); default: discarded
-  --cpus LIST            CPUs of this harness's thread (it runs every session on one thread)
-  --sessions N           use the first N users of the configuration (default: all)
-  --rate R               open loop: messages per second, all sessions together (default 10000)
-  --max-throughput       instead of a rate: each session keeps --window messages unanswered
-  --window W             max throughput: unanswered messages per session (default 64)
-  --duration S           measured seconds (default 5)
-  --warmup S             seconds sent before measuring (default 1)
-  --mix P,C,R,A          weights of passive new orders, cancels, replaces, aggressive IOC orders
-                         (default 60,25,10,5)
-  --zipf S               skew of the instruments' popularity, weight 1/rank^S (default 1)
-  --reject-ratio F       fraction of new orders sent invalid (price off tick; must be Rejected)
-                         (default 0: every order is valid)
-  --max-live N           resting orders per session above which a new order is sent as a cancel
-                         (default 1000; keeps the book and the order pool bounded)
-  --seed N               traffic seed (default 1)
-  --drain-timeout S      how long to wait for the last answers (default 10)
-  --spin                 busy-poll the sockets between sends (default: sleep in epoll until a
-                         reply or the next send time)
-  --json FILE            write the results as JSON
-
-  Messages are Enter Order, Cancel Order and Replace Order; "orders/s" in the report means these
-  messages per second. Latency is measured per answer type from the message's intended send
-  time (open loop: coordinated omission corrected; max throughput: the time it was queued):
-  accepted, first_executed (aggressive orders: first fill), canceled, replaced, rejected,
-  cancel_rejected; send_lag is how late the harness sent after the intended time.
+run (the default): N SoupBinTCP sessions, one per user of the configuration, send OUCH 4.2 flow
+generated from a seed and track every order token to its single terminal answer. Exit 0 when
+every check holds, 1 when an answer is missing or inconsistent, 2 when the run could not be set
+up (a usage error too).
 
 pingpong: a TCP loopback connection; one end sends 52 bytes (an Enter Order in SoupBinTCP), the
 other answers 69 (an Accepted), N times, one at a time.
-  --count N              round trips measured (default 200000)
-  --warmup N             round trips before measuring (default 20000)
-  --spin                 both ends busy-poll (default: both block in recv)
-  --cpus LIST            CPUs of the pinging thread
-  --echo-cpus LIST       CPUs of the echoing thread
-  --json FILE
 
 startup: execs the server N times with ports chosen beforehand and polls them from the moment
 of fork(): time to the ready line on stdout, to HTTP 200 from /readyz and to Login Accepted
 for the configuration's first user. Each run gets a fresh --journal-dir (a new day's start,
-no recovery) unless --server-arg names one.
-  --server BIN           as for run
-  --config FILE          default config/demo.yaml
-  --runs N               default 20
-  --server-arg ARG       as for run
-  --server-cpus LIST, --cpus LIST, --server-log FILE, --json FILE
-)";
+no recovery) unless --server-arg names one.)";
+
+constexpr const char* kFooter = R"(Messages are Enter Order, Cancel Order and Replace Order; "orders/s" in the report means these
+messages per second. Latency is measured per answer type from the message's intended send
+time (open loop: coordinated omission corrected; max throughput: the time it was queued):
+accepted, first_executed (aggressive orders: first fill), canceled, replaced, rejected,
+cancel_rejected; send_lag is how late the harness sent after the intended time.)";
 
 int usage_error(const std::string& what) {
   std::fprintf(stderr, "peregrine-bench: %s\n(see peregrine-bench --help)\n", what.c_str());
@@ -133,13 +96,6 @@ std::string default_server() {
 
 int main(int argc, char** argv) {
   (void)startup_affinity();  // before any thread is pinned
-  std::string mode = "run";
-  int i = 1;
-  if (argc > 1 && argv[1][0] != '-') {
-    mode = argv[1];
-    i = 2;
-    if (mode != "run" && mode != "pingpong" && mode != "startup") return usage_error("unknown mode " + mode);
-  }
   LoadOptions load;
   PingPongOptions ping;
   StartupOptions start;
@@ -147,82 +103,119 @@ int main(int argc, char** argv) {
   start.server_bin = load.server_bin;
   const std::string cmd = join_argv(argc, argv);
   load.command_line = ping.command_line = start.command_line = cmd;
-  bool config_given = false;
-  for (; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    const auto takes_value = [&]() { return i + 1 < argc; };
-    if (a == "--spin" || a == "--max-throughput") {
-      if (a == "--spin") load.spin = ping.spin = true;
-      else load.max_throughput = true;
-      continue;
-    }
-    if (!takes_value()) return usage_error(std::string(a) + " needs a value (or is unknown)");
-    const char* v = argv[++i];
-    bool ok = true;
-    if (a == "--config") {
-      load.config_path = start.config_path = v;
-      config_given = true;
-    } else if (a == "--server") {
-      load.server_bin = start.server_bin = v;
-    } else if (a == "--connect") {
-      load.connect = v;
-      load.server_bin.clear();
-    } else if (a == "--server-cpus") {
-      ok = parse_cpu_list(v, load.server_cpus) && parse_cpu_list(v, start.server_cpus);
-    } else if (a == "--cpus") {
-      ok = parse_cpu_list(v, load.cpus) && parse_cpu_list(v, ping.cpus) && parse_cpu_list(v, start.cpus);
-    } else if (a == "--echo-cpus") {
-      ok = parse_cpu_list(v, ping.echo_cpus);
-    } else if (a == "--core-cpu") {
-      ok = parse_num(v, load.core_cpu) || (std::string_view(v) == "-1" && (load.core_cpu = -1, true));
-    } else if (a == "--idle-strategy") {
-      load.idle_strategy = v;
-    } else if (a == "--server-arg") {
-      load.server_args.emplace_back(v);
-      start.server_args.emplace_back(v);
-    } else if (a == "--server-log") {
-      load.server_log = start.server_log = v;
-    } else if (a == "--sessions") {
-      ok = parse_num(v, load.sessions);
-    } else if (a == "--rate") {
-      ok = parse_num(v, load.rate) && load.rate > 0;
-    } else if (a == "--window") {
-      ok = parse_num(v, load.window) && load.window > 0;
-    } else if (a == "--duration") {
-      ok = parse_num(v, load.duration_s) && load.duration_s > 0;
-    } else if (a == "--warmup") {
-      if (mode == "pingpong") ok = parse_num(v, ping.warmup);
-      else ok = parse_num(v, load.warmup_s);
-    } else if (a == "--mix") {
-      ok = parse_mix(v, load.mix);
-    } else if (a == "--zipf") {
-      ok = parse_num(v, load.zipf);
-    } else if (a == "--reject-ratio") {
-      ok = parse_num(v, load.reject_ratio) && load.reject_ratio <= 1;
-    } else if (a == "--max-live") {
-      ok = parse_num(v, load.max_live) && load.max_live > 0;
-    } else if (a == "--seed") {
-      ok = parse_num(v, load.seed);
-    } else if (a == "--drain-timeout") {
-      ok = parse_num(v, load.drain_timeout_s);
-    } else if (a == "--count") {
-      ok = parse_num(v, ping.count) && ping.count > 0;
-    } else if (a == "--runs") {
-      ok = parse_num(v, start.runs) && start.runs > 0;
-    } else if (a == "--json") {
-      load.json_path = ping.json_path = start.json_path = v;
-    } else {
-      return usage_error("unknown option " + std::string(a));
-    }
-    if (!ok) return usage_error("bad value for " + std::string(a) + ": " + v);
+
+  CLI::App app{kDescription, "peregrine-bench"};
+  peregrine::cli::apply_house_style(app);
+  app.footer(kFooter);
+  app.fallthrough();  // the modes' options are the App's, so they may follow the mode's name
+  app.require_subcommand(0, 1);
+  CLI::App* pingpong_mode = app.add_subcommand("pingpong", "bare TCP round trip of an order's size");
+  CLI::App* startup_mode = app.add_subcommand("startup", "cold start: exec -> /readyz 200 and -> Login Accepted");
+  app.add_subcommand("run", "end-to-end load (open loop or max throughput); the default");
+
+  // An option whose value `set` takes (false: "--name: bad value: V", exit 2).
+  const auto value = [&app](const std::string& name, const std::string& type, const std::string& group, const std::string& what,
+                            std::function<bool(const std::string&)> set) {
+    return app
+        .add_option_function<std::string>(
+            name,
+            [name, set](const std::string& v) {
+              if (!set(v)) throw CLI::ValidationError(name, "bad value: " + v);
+            },
+            what)
+        ->type_name(type)
+        ->group(group);
+  };
+  const std::string kAll = "every mode";
+  const std::string kRun = "run";
+  const std::string kPing = "pingpong";
+  const std::string kStart = "startup";
+  std::optional<std::string> config, warmup;
+  std::vector<std::string> server_args;
+  bool spin = false;
+  value("--config", "FILE", kAll,
+        "users, passwords, instruments; also the started server's\nconfiguration (default config/bench.yaml; startup:\nconfig/demo.yaml)",
+        [&](const std::string& v) { return config = v, true; });
+  value("--server", "BIN", kAll,
+        "run, startup: start this server binary on ephemeral ports and\nstop it after (default: the peregrine next to this build,\nbuild/release/peregrine)",
+        [&](const std::string& v) { return load.server_bin = start.server_bin = v, true; });
+  value("--server-cpus", "LIST", kAll, "CPUs of the started server process, e.g. 1 or 0-1 (default: any)",
+        [&](const std::string& v) { return parse_cpu_list(v.c_str(), load.server_cpus) && parse_cpu_list(v.c_str(), start.server_cpus); });
+  value("--cpus", "LIST", kAll, "CPUs of this harness's thread (run: it runs every session on\none thread; pingpong: the pinging thread)",
+        [&](const std::string& v) {
+          return parse_cpu_list(v.c_str(), load.cpus) && parse_cpu_list(v.c_str(), ping.cpus) && parse_cpu_list(v.c_str(), start.cpus);
+        });
+  app.add_option("--server-arg", server_args, "one more argument for the started server (repeatable)")
+      ->type_name("ARG")
+      ->group(kAll)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  value("--server-log", "FILE", kAll, "the started server's log (stderr); default: discarded",
+        [&](const std::string& v) { return load.server_log = start.server_log = v, true; });
+  value("--json", "FILE", kAll, "write the results as JSON", [&](const std::string& v) {
+    return load.json_path = ping.json_path = start.json_path = v, true;
+  });
+  value("--warmup", "S|N", kAll, "run: seconds sent before measuring (default 1); pingpong: round\ntrips before measuring (default 20000)",
+        [&](const std::string& v) { return warmup = v, true; });
+  app.add_flag("--spin", spin,
+               "run: busy-poll the sockets between sends (default: sleep in epoll\nuntil a reply or the next send time); pingpong: both ends\nbusy-poll (default: both block in recv)")
+      ->group(kAll);
+
+  value("--connect", "HOST:PORT", kRun, "use a running server's OUCH port instead of starting one", [&](const std::string& v) {
+    load.connect = v;
+    load.server_bin.clear();
+    return true;
+  });
+  value("--core-cpu", "N", kRun, "passed to the started server: pin its matching thread to CPU N", [&](const std::string& v) {
+    return parse_num(v.c_str(), load.core_cpu) || (v == "-1" && (load.core_cpu = -1, true));
+  });
+  value("--idle-strategy", "NAME", kRun, "passed to the started server: busy-spin, yield or backoff",
+        [&](const std::string& v) { return load.idle_strategy = v, true; });
+  value("--sessions", "N", kRun, "use the first N users of the configuration (default: all)",
+        [&](const std::string& v) { return parse_num(v.c_str(), load.sessions); });
+  value("--rate", "R", kRun, "open loop: messages per second, all sessions together (default 10000)",
+        [&](const std::string& v) { return parse_num(v.c_str(), load.rate) && load.rate > 0; });
+  app.add_flag("--max-throughput", load.max_throughput, "instead of a rate: each session keeps --window messages unanswered")->group(kRun);
+  value("--window", "W", kRun, "max throughput: unanswered messages per session (default 64)",
+        [&](const std::string& v) { return parse_num(v.c_str(), load.window) && load.window > 0; });
+  value("--duration", "S", kRun, "measured seconds (default 5)",
+        [&](const std::string& v) { return parse_num(v.c_str(), load.duration_s) && load.duration_s > 0; });
+  value("--mix", "P,C,R,A", kRun,
+        "weights of passive new orders, cancels, replaces, aggressive IOC\norders (default 60,25,10,5)",
+        [&](const std::string& v) { return parse_mix(v.c_str(), load.mix); });
+  value("--zipf", "S", kRun, "skew of the instruments' popularity, weight 1/rank^S (default 1)",
+        [&](const std::string& v) { return parse_num(v.c_str(), load.zipf); });
+  value("--reject-ratio", "F", kRun,
+        "fraction of new orders sent invalid (price off tick; must be\nRejected) (default 0: every order is valid)",
+        [&](const std::string& v) { return parse_num(v.c_str(), load.reject_ratio) && load.reject_ratio <= 1; });
+  value("--max-live", "N", kRun,
+        "resting orders per session above which a new order is sent as a\ncancel (default 1000; keeps the book and the order pool bounded)",
+        [&](const std::string& v) { return parse_num(v.c_str(), load.max_live) && load.max_live > 0; });
+  value("--seed", "N", kRun, "traffic seed (default 1)", [&](const std::string& v) { return parse_num(v.c_str(), load.seed); });
+  value("--drain-timeout", "S", kRun, "how long to wait for the last answers (default 10)",
+        [&](const std::string& v) { return parse_num(v.c_str(), load.drain_timeout_s); });
+
+  value("--count", "N", kPing, "round trips measured (default 200000)",
+        [&](const std::string& v) { return parse_num(v.c_str(), ping.count) && ping.count > 0; });
+  value("--echo-cpus", "LIST", kPing, "CPUs of the echoing thread",
+        [&](const std::string& v) { return parse_cpu_list(v.c_str(), ping.echo_cpus); });
+
+  value("--runs", "N", kStart, "execs of the server (default 20)",
+        [&](const std::string& v) { return parse_num(v.c_str(), start.runs) && start.runs > 0; });
+
+  if (const int status = peregrine::cli::parse(app, argc, argv, {}, false); status >= 0) return status;
+
+  const std::string mode = pingpong_mode->parsed() ? "pingpong" : startup_mode->parsed() ? "startup" : "run";
+  load.spin = ping.spin = spin;
+  load.server_args = start.server_args = server_args;
+  if (config) load.config_path = start.config_path = *config;
+  if (warmup) {
+    const bool ok = mode == "pingpong" ? parse_num(warmup->c_str(), ping.warmup) : parse_num(warmup->c_str(), load.warmup_s);
+    if (!ok) return usage_error("--warmup: bad value: " + *warmup);
   }
   if (mode == "pingpong") return run_pingpong(ping);
   if (mode == "startup") {
-    if (!config_given) start.config_path = "config/demo.yaml";
+    if (!config) start.config_path = "config/demo.yaml";
     return run_startup(start);
   }
   return run_load(load);

@@ -1,4 +1,4 @@
-// peregrine-journal: print, verify and replay a command journal (issue #5). See usage() below.
+// peregrine-journal: print, verify and replay a command journal (issue #5). `peregrine-journal --help` says how.
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "peregrine/cli/args.hpp"
 #include "peregrine/config/loader.hpp"
 #include "peregrine/config/service.hpp"
 #include "peregrine/core/codes.hpp"
@@ -32,52 +33,25 @@ using namespace peregrine::journal;
 
 constexpr int kExitOk = 0;
 constexpr int kExitDamaged = 1;
-constexpr int kExitUsage = 2;
 
-void usage(std::FILE* out) {
-  std::fputs(
-      "usage: peregrine-journal <command> DIR [options]\n"
-      "\n"
-      "Reads the command journal in DIR (journal-<seq>.pjl segments, snapshot-<seq>.pgs snapshots).\n"
-      "Nothing in DIR is ever modified.\n"
-      "\n"
-      "commands:\n"
-      "  print DIR [--from SEQ] [--limit N]\n"
-      "      One line per record from seq SEQ (default 1), at most N lines (default all): the seq,\n"
-      "      the kind and the decoded command (type, owner, firm, token, symbol, side, qty, price...).\n"
-      "  verify DIR [--config FILE]\n"
-      "      Checks every segment header, record CRC and the seq continuity (and the configuration\n"
-      "      fingerprint when FILE is given), lists segments and snapshots (each snapshot is read and\n"
-      "      checked), and prints a summary. A torn last record is reported as damage.\n"
-      "  replay DIR --config FILE [--from-snapshot]\n"
-      "      Builds an engine from FILE's engine section, applies the Start record, then every\n"
-      "      command, and prints the command count, the last seq, the engine's state hash (hex) and\n"
-      "      commands/s. --from-snapshot: start from the newest snapshot that verifies (newer ones\n"
-      "      that do not are named on stderr) and replay only the records after it, as start-up\n"
-      "      recovery does (the only way once retention has removed the day's first segments).\n"
-      "  --help\n"
-      "      This text.\n"
-      "\n"
-      "DIR is one day's directory (<journal.dir>/<exchange date>), not journal.dir itself: a DIR\n"
-      "with no segment is an error, and the message names the day directories below it.\n"
-      "\n"
-      "exit status: 0 clean (print, replay: done), 1 damaged journal or snapshot (the message names\n"
-      "the file and the byte offset), no journal in DIR, or any other error, 2 usage error.\n",
-      out);
-}
+constexpr const char* kDescription =
+    "Reads the command journal in DIR (journal-<seq>.pjl segments, snapshot-<seq>.pgs snapshots).\n"
+    "Nothing in DIR is ever modified. Commands: print, verify, replay (each below, with its options).";
 
-struct UsageError {
-  std::string what;
-};
+constexpr const char* kFooter =
+    "DIR is one day's directory (<journal.dir>/<exchange date>), not journal.dir itself: a DIR\n"
+    "with no segment is an error, and the message names the day directories below it.\n"
+    "\n"
+    "exit status: 0 clean (print, replay: done), 1 damaged journal or snapshot (the message names\n"
+    "the file and the byte offset), no journal in DIR, or any other error, 2 usage error.";
 
-std::uint64_t parse_u64(std::string_view opt, const char* text) {
+/// A decimal count (no sign), or why not: the check behind --from and --limit.
+std::string u64_error(const std::string& text) {
   char* end = nullptr;
   errno = 0;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || text[0] == '-') {
-    throw UsageError{std::string(opt) + ": not a number: " + text};
-  }
-  return v;
+  (void)std::strtoull(text.c_str(), &end, 10);
+  if (errno != 0 || end == text.c_str() || *end != '\0' || text[0] == '-') return "not a number: " + text;
+  return {};
 }
 
 std::string price_text(Price p) {
@@ -395,50 +369,73 @@ int cmd_replay(const std::filesystem::path& dir, const std::string& config_file,
 }
 
 int run(int argc, char** argv) {
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  if (args.empty()) throw UsageError{"no command"};
-  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    usage(stdout);
-    return kExitOk;
-  }
-  const std::string_view cmd = args[0];
-  if (cmd != "print" && cmd != "verify" && cmd != "replay") throw UsageError{"unknown command: " + std::string(cmd)};
-  std::optional<std::filesystem::path> dir;
+  CLI::App app{kDescription, "peregrine-journal"};
+  cli::apply_house_style(app);
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  std::string dir;
   std::uint64_t from = 1;
   std::optional<std::uint64_t> limit;
   std::optional<std::string> config_file;
   bool from_snapshot = false;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    const auto value = [&]() -> const char* {
-      if (i + 1 >= args.size()) throw UsageError{std::string(a) + " needs a value"};
-      return argv[++i + 1];
-    };
-    if (a == "--help" || a == "-h") {
-      usage(stdout);
-      return kExitOk;
-    } else if (cmd == "print" && a == "--from") {
-      from = parse_u64(a, value());
-    } else if (cmd == "print" && a == "--limit") {
-      limit = parse_u64(a, value());
-    } else if ((cmd == "verify" || cmd == "replay") && a == "--config") {
-      config_file = value();
-    } else if (cmd == "replay" && a == "--from-snapshot") {
-      from_snapshot = true;
-    } else if (!a.empty() && a[0] == '-') {
-      throw UsageError{"unknown option for " + std::string(cmd) + ": " + std::string(a)};
-    } else if (!dir) {
-      dir = std::filesystem::path(a);
-    } else {
-      throw UsageError{"unexpected argument: " + std::string(a)};
-    }
+  const auto add_dir = [&](CLI::App* sub) { sub->add_option("DIR", dir, "one day's journal directory")->type_name("")->required(); };
+  const CLI::Validator u64{u64_error, "", ""};
+
+  CLI::App* print = app.add_subcommand(
+      "print",
+      "One line per record from seq SEQ (default 1), at most N lines (default all): the seq,\n"
+      "the kind and the decoded command (type, owner, firm, token, symbol, side, qty, price...).");
+  add_dir(print);
+  print->add_option("--from", from, "first seq (default 1)")->type_name("SEQ")->check(u64);
+  print->add_option_function<std::uint64_t>("--limit", [&](const std::uint64_t& n) { limit = n; }, "at most N lines (default all)")
+      ->type_name("N")
+      ->check(u64);
+
+  CLI::App* verify = app.add_subcommand(
+      "verify",
+      "Checks every segment header, record CRC and the seq continuity (and the configuration\n"
+      "fingerprint when FILE is given), lists segments and snapshots (each snapshot is read and\n"
+      "checked), and prints a summary. A torn last record is reported as damage.");
+  add_dir(verify);
+  verify->add_option_function<std::string>("--config", [&](const std::string& f) { config_file = f; },
+                                            "the service configuration whose fingerprint the journal must carry")
+      ->type_name("FILE");
+
+  CLI::App* replay = app.add_subcommand(
+      "replay",
+      "Builds an engine from FILE's engine section, applies the Start record, then every\n"
+      "command, and prints the command count, the last seq, the engine's state hash (hex) and\n"
+      "commands/s.");
+  add_dir(replay);
+  replay->add_option_function<std::string>("--config", [&](const std::string& f) { config_file = f; },
+                                            "the service configuration (its engine section)")
+      ->type_name("FILE")
+      ->required();
+  replay->add_flag("--from-snapshot", from_snapshot,
+                   "start from the newest snapshot that verifies (newer ones that do\n"
+                   "not are named on stderr) and replay only the records after it, as\n"
+                   "start-up recovery does (the only way once retention has removed the\n"
+                   "day's first segments)");
+
+  const auto is_command = [&app](const std::string& name) {
+    const auto subs = app.get_subcommands([&name](const CLI::App* sub) { return sub->check_name(name); });
+    return !subs.empty();
+  };
+  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "help" && !is_command(argv[1])) {
+    std::fprintf(stderr, "peregrine-journal: unknown command: %s\n(see peregrine-journal --help)\n", argv[1]);
+    return cli::kExitUsage;
   }
-  if (!dir) throw UsageError{std::string(cmd) + " needs DIR"};
-  if (cmd == "replay" && !config_file) throw UsageError{"replay needs --config FILE"};
-  require_journal(*dir, cmd == "replay" && from_snapshot);
-  if (cmd == "print") return cmd_print(*dir, from, limit);
-  if (cmd == "verify") return cmd_verify(*dir, config_file);
-  return cmd_replay(*dir, *config_file, from_snapshot);
+  if (argc > 1 && std::string_view(argv[1]) == "help") {
+    std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
+    return kExitOk;
+  }
+  if (const int status = cli::parse(app, argc, argv); status >= 0) return status;
+
+  const bool printing = print->parsed(), verifying = verify->parsed();
+  require_journal(dir, replay->parsed() && from_snapshot);
+  if (printing) return cmd_print(dir, from, limit);
+  if (verifying) return cmd_verify(dir, config_file);
+  return cmd_replay(dir, *config_file, from_snapshot);
 }
 
 }  // namespace
@@ -446,10 +443,6 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "peregrine-journal: %s\n\n", e.what.c_str());
-    usage(stderr);
-    return kExitUsage;
   } catch (const JournalError& e) {
     std::fprintf(stderr, "peregrine-journal: %s\n", e.what());
     return kExitDamaged;

@@ -15,6 +15,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -189,6 +190,29 @@ TEST_F(HarnessTest, HelpDocumentsEveryOption) {
                           "--window", "--duration", "--warmup", "--mix", "--zipf", "--reject-ratio", "--max-live",
                           "--seed", "--drain-timeout", "--spin", "--json", "--count", "--echo-cpus", "--runs"})
     EXPECT_NE(r.output.find(opt), std::string::npos) << opt;
+}
+
+TEST_F(HarnessTest, AnUnknownOptionABadValueOrAnEmptyOneIsAOneLineUsageErrorNamingIt) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"--no-such-option"}, "--no-such-option"},
+      {{"--rate", "x"}, "--rate"},
+      // --count= must not take the next word as its value, even one that would do.
+      {{"pingpong", "--count=", "1000"}, "--count"},
+      {{"--warmup="}, "--warmup"},
+  };
+  for (const auto& [args, option] : cases) {
+    const Result r = bench(args);
+    EXPECT_EQ(r.exit_code, 2) << option << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("peregrine-bench: ", 0), 0u) << r.output;
+    EXPECT_NE(r.output.substr(0, r.output.find('\n')).find(option), std::string::npos) << r.output;
+  }
+}
+
+TEST_F(HarnessTest, AServerArgIsPassedOnAsItIsEvenAnOptionWithAnEmptyValue) {
+  // --journal-dir= (no journal) is the started server's, not a usage error of the harness.
+  const Result r = bench({"startup", "--server", PEREGRINE_BINARY, "--runs=1", "--server-arg", "--journal-dir="});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.doc.as_object().at("runs").as_int64(), 1);
 }
 
 }  // namespace

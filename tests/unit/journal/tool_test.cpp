@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "journal_fixture.hpp"
 #include "peregrine/config/service.hpp"
@@ -223,6 +224,7 @@ TEST_F(JournalToolTest, PrintDecodesRecordsFromASeqUpToALimit) {
   const Command& c = commands_[0];  // seq 2
   ASSERT_EQ(c.type, CommandType::NewOrder);
   const ToolRun second = run("print " + dir_.path().string() + " --from 2 --limit 1");
+  EXPECT_EQ(run("print " + dir_.path().string() + " --from=2 --limit=1").out, second.out);
   EXPECT_NE(second.out.find("NewOrder owner=" + std::to_string(c.new_order.owner.value())), std::string::npos) << second.out;
   EXPECT_NE(second.out.find("symbol=" + std::string(c.new_order.symbol.view())), std::string::npos) << second.out;
   EXPECT_NE(second.out.find(" side=" + std::string(1, static_cast<char>(c.new_order.side))), std::string::npos);
@@ -282,8 +284,39 @@ TEST(JournalToolUsageTest, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_NE(snap.out.find("no journal here (no journal-<seq>.pjl segment or snapshot)"), std::string::npos) << snap.out;
   const ToolRun help = run("--help");
   EXPECT_EQ(help.status, 0);
-  EXPECT_NE(help.out.find("verify DIR [--config FILE]"), std::string::npos);
+  EXPECT_NE(help.out.find("--config FILE"), std::string::npos) << help.out;
   EXPECT_EQ(run("verify /nonexistent-peregrine-dir").status, 1);
+}
+
+TEST(JournalToolUsageTest, HelpListsEveryCommandAndOption) {
+  const ToolRun help = run("--help");
+  EXPECT_EQ(help.status, 0) << help.out;
+  for (const char* want : {"print", "verify", "replay", "DIR", "--from SEQ", "--limit N", "--config FILE", "--from-snapshot",
+                           "--help", "exit status: 0 clean"}) {
+    EXPECT_NE(help.out.find(want), std::string::npos) << want << "\n" << help.out;
+  }
+  const ToolRun print_help = run("print --help");
+  EXPECT_EQ(print_help.status, 0) << print_help.out;
+  EXPECT_NE(print_help.out.find("--limit N"), std::string::npos) << print_help.out;
+}
+
+TEST(JournalToolUsageTest, AnUnknownOptionOrAnEmptyValueIsAOneLineUsageErrorNamingIt) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"verify /tmp --bogus", "--bogus"},
+      {"frobnicate /tmp", "frobnicate"},
+      {"print /tmp --limit=", "--limit"},
+      // --from= must not take the next word as its value, even one that would do.
+      {"print /tmp --from= 5", "--from"},
+      {"print /tmp --limit -3", "--limit"},
+      {"replay /tmp --config=", "--config"},
+  };
+  for (const auto& [args, option] : cases) {
+    const ToolRun r = run(args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
+    EXPECT_EQ(r.out.rfind("peregrine-journal: ", 0), 0u) << args << "\n" << r.out;
+    const std::string first_line = r.out.substr(0, r.out.find('\n'));
+    EXPECT_NE(first_line.find(option), std::string::npos) << args << "\n" << r.out;
+  }
 }
 
 }  // namespace
