@@ -2,6 +2,10 @@
 
 #include <cassert>
 #include <charconv>
+#include <string>
+#include <utility>
+
+#include <boost/json/basic_parser_impl.hpp>
 
 namespace peregrine::ops::json {
 
@@ -39,25 +43,6 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
     if (b < 0x80 || b > 0xBF) return 0;
   }
   return n;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  const auto push = [&](std::uint32_t b) { out.push_back(static_cast<char>(static_cast<unsigned char>(b))); };
-  if (cp < 0x80) {
-    push(cp);
-  } else if (cp < 0x800) {
-    push(0xC0 | (cp >> 6));
-    push(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    push(0xE0 | (cp >> 12));
-    push(0x80 | ((cp >> 6) & 0x3F));
-    push(0x80 | (cp & 0x3F));
-  } else {
-    push(0xF0 | (cp >> 18));
-    push(0x80 | ((cp >> 12) & 0x3F));
-    push(0x80 | ((cp >> 6) & 0x3F));
-    push(0x80 | (cp & 0x3F));
-  }
 }
 
 }  // namespace
@@ -212,17 +197,6 @@ std::string Writer::take() noexcept {
   return s;
 }
 
-std::optional<std::uint64_t> Value::as_uint64() const noexcept {
-  if (kind != Kind::Number || text.empty()) return std::nullopt;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  std::uint64_t v = 0;
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (r.ec != std::errc{} || r.ptr != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
 const Value* FlatObject::find(std::string_view key) const noexcept {
   for (const Member& m : members) {
     if (m.key == key) return &m.value;
@@ -230,252 +204,197 @@ const Value* FlatObject::find(std::string_view key) const noexcept {
   return nullptr;
 }
 
+
 namespace {
 
-class Parser {
- public:
-  explicit Parser(std::string_view text) noexcept : s_(text) {}
+/// A key made safe to quote in an error message: printable ASCII only, at most 64 bytes.
+std::string printable(std::string_view key) {
+  std::string out;
+  for (const char c : key.substr(0, 64)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
+  if (key.size() > 64) out += "...";
+  return out;
+}
 
-  ParseResult run() {
-    ParseResult result;
-    FlatObject obj;
-    skip_ws();
-    if (!consume('{')) return fail(result, "expected '{' at the start of the body");
-    skip_ws();
-    if (consume('}')) return finish(result, std::move(obj));
-    for (;;) {
-      skip_ws();
-      if (peek() != '"') return fail(result, "expected a field name in double quotes");
-      const std::size_t key_start = pos_;
-      std::string key;
-      if (!parse_string(key)) return fail(result, error_);
-      if (obj.find(key) != nullptr) {
-        pos_ = key_start;
-        return fail(result, "field '" + printable(key) + "' appears more than once");
-      }
-      if (obj.members.size() == kMaxMembers) return fail(result, "too many fields");
-      skip_ws();
-      if (!consume(':')) return fail(result, "expected ':' after field '" + printable(key) + "'");
-      skip_ws();
-      Value v;
-      if (!parse_value(key, v)) return fail(result, error_);
-      obj.members.push_back(FlatObject::Member{std::move(key), std::move(v)});
-      skip_ws();
-      if (consume(',')) continue;
-      if (consume('}')) break;
-      return fail(result, "expected ',' or '}' after a field");
-    }
-    return finish(result, std::move(obj));
-  }
+bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
- private:
-  /// A key made safe to quote in an error message: printable ASCII only, at most 64 bytes.
-  static std::string printable(std::string_view key) {
-    std::string out;
-    for (const char c : key.substr(0, 64)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
-    if (key.size() > 64) out += "...";
-    return out;
-  }
+/// Where the flat object is: what the next token must be.
+enum class Expect : std::uint8_t { Open, Key, Colon, Value, Comma, Done };
 
-  ParseResult finish(ParseResult& r, FlatObject obj) {
-    skip_ws();
-    if (pos_ != s_.size()) return fail(r, "unexpected data after the object");
-    r.object = std::move(obj);
-    return std::move(r);
-  }
+/// Boost.JSON's SAX handler: builds the FlatObject and refuses what the flat-object rules refuse
+/// (nesting, duplicate keys, too many members). Syntax, escapes and UTF-8 are Boost's.
+struct FlatHandler {
+  // No limits of Boost's own: the handler's checks give the messages.
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
 
-  ParseResult fail(ParseResult& r, std::string message) {
-    r.object.reset();
-    r.error = "invalid JSON at byte " + std::to_string(pos_) + ": " + message;
-    r.offset = pos_;
-    return std::move(r);
-  }
+  FlatObject obj;
+  Expect expect = Expect::Open;
+  std::string key;      // the current member's name
+  std::string partial;  // the text of the key or value being read
+  std::string refusal;  // set when a handler refuses: the message
+  std::size_t depth = 0;
 
-  [[nodiscard]] char peek() const noexcept { return pos_ < s_.size() ? s_[pos_] : '\0'; }
-  [[nodiscard]] bool at_end() const noexcept { return pos_ >= s_.size(); }
-
-  bool consume(char c) noexcept {
-    if (!at_end() && s_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
+  bool refuse(std::string message, boost::json::error_code& ec) {
+    refusal = std::move(message);
+    ec = boost::json::error::exception;
     return false;
   }
-
-  bool consume_word(std::string_view w) noexcept {
-    if (s_.substr(pos_, w.size()) == w) {
-      pos_ += w.size();
-      return true;
-    }
-    return false;
+  bool nested(boost::json::error_code& ec) {
+    return refuse("field '" + printable(key) + "': nested objects and arrays are not supported", ec);
   }
-
-  void skip_ws() noexcept {
-    while (!at_end() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
-  }
-
-  bool parse_value(const std::string& key, Value& v) {
-    const char c = peek();
-    if (c == '"') {
-      v.kind = Value::Kind::String;
-      return parse_string(v.text);
-    }
-    if (c == '{' || c == '[') {
-      error_ = "field '" + printable(key) + "': nested objects and arrays are not supported";
-      return false;
-    }
-    if (consume_word("true")) {
-      v.kind = Value::Kind::Bool;
-      v.boolean = true;
-      return true;
-    }
-    if (consume_word("false")) {
-      v.kind = Value::Kind::Bool;
-      v.boolean = false;
-      return true;
-    }
-    if (consume_word("null")) {
-      v.kind = Value::Kind::Null;
-      return true;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      v.kind = Value::Kind::Number;
-      return parse_number(key, v.text);
-    }
-    error_ = "field '" + printable(key) + "': expected a string, number, true, false or null";
-    return false;
-  }
-
-  bool digits() noexcept {
-    const std::size_t start = pos_;
-    while (!at_end() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-    return pos_ != start;
-  }
-
-  bool parse_number(const std::string& key, std::string& out) {
-    const std::size_t start = pos_;
-    consume('-');
-    bool ok = true;
-    if (consume('0')) {
-      // a leading zero stands alone
-    } else if (peek() >= '1' && peek() <= '9') {
-      digits();
-    } else {
-      ok = false;
-    }
-    if (ok && consume('.')) ok = digits();
-    if (ok && (peek() == 'e' || peek() == 'E')) {
-      ++pos_;
-      if (!consume('+')) consume('-');
-      ok = digits();
-    }
-    if (!ok) {
-      error_ = "field '" + printable(key) + "': malformed number";
-      return false;
-    }
-    out.assign(s_.substr(start, pos_ - start));
+  bool value(Value v) {
+    obj.members.push_back(FlatObject::Member{std::move(key), std::move(v)});
+    key.clear();
+    partial.clear();
+    expect = Expect::Comma;
     return true;
   }
+  bool number(boost::json::string_view s) {
+    partial.append(s.data(), s.size());
+    return value(Value{Value::Kind::Number, std::move(partial), false});
+  }
 
-  bool hex4(std::uint32_t& out) noexcept {
-    if (pos_ + 4 > s_.size()) return false;
-    out = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const char c = s_[pos_ + k];
-      std::uint32_t d = 0;
-      if (c >= '0' && c <= '9') {
-        d = static_cast<std::uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        d = static_cast<std::uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        d = static_cast<std::uint32_t>(c - 'A' + 10);
-      } else {
-        return false;
-      }
-      out = out * 16 + d;
-    }
-    pos_ += 4;
+  bool on_document_begin(boost::json::error_code&) { return true; }
+  bool on_document_end(boost::json::error_code&) { return true; }
+  bool on_object_begin(boost::json::error_code& ec) {
+    if (depth++ != 0) return nested(ec);
+    expect = Expect::Key;
     return true;
   }
-
-  /// At an opening quote; decodes the string into `out`.
-  bool parse_string(std::string& out) {
-    ++pos_;  // the opening quote
-    for (;;) {
-      if (at_end()) {
-        error_ = "unterminated string";
-        return false;
-      }
-      const auto c = static_cast<unsigned char>(s_[pos_]);
-      if (c == '"') {
-        ++pos_;
-        return true;
-      }
-      if (c < 0x20) {
-        error_ = "control character in a string";
-        return false;
-      }
-      if (c == '\\') {
-        ++pos_;
-        if (at_end()) {
-          error_ = "unterminated string";
-          return false;
-        }
-        const char e = s_[pos_++];
-        switch (e) {
-          case '"': out.push_back('"'); break;
-          case '\\': out.push_back('\\'); break;
-          case '/': out.push_back('/'); break;
-          case 'b': out.push_back('\b'); break;
-          case 'f': out.push_back('\f'); break;
-          case 'n': out.push_back('\n'); break;
-          case 'r': out.push_back('\r'); break;
-          case 't': out.push_back('\t'); break;
-          case 'u': {
-            std::uint32_t cp = 0;
-            if (!hex4(cp)) {
-              error_ = "bad \\u escape";
-              return false;
-            }
-            if (cp >= 0xDC00 && cp <= 0xDFFF) {
-              error_ = "lone low surrogate in \\u escape";
-              return false;
-            }
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-              std::uint32_t lo = 0;
-              if (!consume('\\') || !consume('u') || !hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) {
-                error_ = "lone high surrogate in \\u escape";
-                return false;
-              }
-              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            append_utf8(out, cp);
-            break;
-          }
-          default:
-            --pos_;
-            error_ = "bad escape in a string";
-            return false;
-        }
-        continue;
-      }
-      const std::size_t n = utf8_sequence_length(s_, pos_);
-      if (n == 0) {
-        error_ = "invalid UTF-8 in a string";
-        return false;
-      }
-      out.append(s_.substr(pos_, n));
-      pos_ += n;
-    }
+  bool on_object_end(std::size_t, boost::json::error_code&) {
+    --depth;
+    expect = Expect::Done;
+    return true;
   }
-
-  std::string_view s_;
-  std::size_t pos_ = 0;
-  std::string error_;
+  bool on_array_begin(boost::json::error_code& ec) { return nested(ec); }
+  bool on_array_end(std::size_t, boost::json::error_code&) { return true; }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    partial.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code& ec) {
+    partial.append(s.data(), s.size());
+    key = std::move(partial);
+    partial.clear();
+    if (obj.find(key) != nullptr) return refuse("field '" + printable(key) + "' appears more than once", ec);
+    if (obj.members.size() == kMaxMembers) return refuse("too many fields", ec);
+    expect = Expect::Colon;
+    return true;
+  }
+  bool on_string_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    partial.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    partial.append(s.data(), s.size());
+    return value(Value{Value::Kind::String, std::move(partial), false});
+  }
+  bool on_number_part(boost::json::string_view s, boost::json::error_code&) {
+    partial.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, boost::json::string_view s, boost::json::error_code&) { return number(s); }
+  bool on_uint64(std::uint64_t, boost::json::string_view s, boost::json::error_code&) { return number(s); }
+  bool on_double(double, boost::json::string_view s, boost::json::error_code&) { return number(s); }
+  bool on_bool(bool b, boost::json::error_code&) { return value(Value{Value::Kind::Bool, {}, b}); }
+  bool on_null(boost::json::error_code&) { return value(Value{}); }
+  bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
 };
+
+/// What was wrong inside a string, from Boost's error and the byte it stopped at.
+std::string string_error(boost::json::error_code ec, std::string_view text, std::size_t at) {
+  using boost::json::error;
+  if (ec == error::incomplete) return "unterminated string";
+  if (ec == error::illegal_trailing_surrogate || ec == error::illegal_leading_surrogate ||
+      ec == error::expected_utf16_escape) {
+    return "lone surrogate in \\u escape";
+  }
+  // A high surrogate not followed by a low one: fed byte by byte, Boost reports a syntax or hex
+  // digit error, at the byte after the high surrogate or in the escape after it.
+  const auto high_surrogate_at = [&](std::size_t p) {
+    return p + 6 <= text.size() && text.substr(p, 2) == "\\u" && (text[p + 2] == 'd' || text[p + 2] == 'D') &&
+           std::string_view("89abAB").find(text[p + 3]) != std::string_view::npos;
+  };
+  const std::size_t escape = text.rfind("\\u", at);
+  if (escape != std::string_view::npos &&
+      ((at >= escape + 6 && high_surrogate_at(escape)) || (escape >= 6 && high_surrogate_at(escape - 6)))) {
+    return "lone surrogate in \\u escape";
+  }
+  if (ec == error::expected_hex_digit) return "bad \\u escape";
+  const auto byte = [&](std::size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0U; };
+  if (byte(at) >= 0x80 || (at > 0 && byte(at - 1) >= 0x80)) return "invalid UTF-8 in a string";
+  if (at < text.size() && byte(at) < 0x20) return "control character in a string";
+  return "bad escape in a string";
+}
 
 }  // namespace
 
-ParseResult parse_flat_object(std::string_view text) { return Parser(text).run(); }
+// The text goes to Boost's parser one byte at a time, so that the byte it stops at, and where the
+// current token began, are known exactly for the message. Bodies are at most a few KiB (the HTTP
+// server's max_body_bytes).
+ParseResult parse_flat_object(std::string_view text) {
+  boost::json::basic_parser<FlatHandler> parser{boost::json::parse_options{}};
+  FlatHandler& h = parser.handler();
+  ParseResult result;
+  std::size_t token_start = 0;
+  bool in_token = false;
+  const auto fail = [&](std::size_t at, const std::string& message) {
+    result.error = "invalid JSON at byte " + std::to_string(at) + ": " + message;
+    result.offset = at;
+    return std::move(result);
+  };
+  const auto refused = [&](boost::json::error_code ec, std::size_t at) {
+    if (!h.refusal.empty()) return fail(in_token ? token_start : at, h.refusal);
+    const bool in_string = in_token && text[token_start] == '"';
+    const std::string field = "field '" + printable(h.key) + "': ";
+    switch (h.expect) {
+      case Expect::Open:
+      case Expect::Done: break;
+      case Expect::Key:
+        return fail(at, in_string ? string_error(ec, text, at) : "expected a field name in double quotes");
+      case Expect::Colon: return fail(at, "expected ':' after field '" + printable(h.key) + "'");
+      case Expect::Value: {
+        if (in_string) return fail(at, string_error(ec, text, at));
+        if (ec == boost::json::error::exponent_overflow) return fail(at, field + "number out of range");
+        const char c = in_token ? text[token_start] : '\0';
+        if (c == '-' || (c >= '0' && c <= '9')) return fail(at, field + "malformed number");
+        return fail(at, field + "expected a string, number, true, false or null");
+      }
+      case Expect::Comma: return fail(at, "expected ',' or '}' after a field");
+    }
+    return fail(at, "expected '{' at the start of the body");
+  };
+
+  std::size_t i = 0;
+  for (; i < text.size() && h.expect != Expect::Done; ++i) {
+    const char c = text[i];
+    if (h.expect == Expect::Open && !is_ws(c) && c != '{') return fail(i, "expected '{' at the start of the body");
+    if ((h.expect == Expect::Key || h.expect == Expect::Value) && !in_token && !is_ws(c)) {
+      in_token = true;
+      token_start = i;
+    }
+    const Expect before = h.expect;
+    boost::json::error_code ec;
+    parser.write_some(true, &c, 1, ec);
+    if (ec) return refused(ec, i);
+    if (h.expect != before) in_token = false;
+    // ':' and ',' raise no event: they move the state here.
+    if (h.expect == Expect::Colon && c == ':') h.expect = Expect::Value;
+    if (h.expect == Expect::Comma && c == ',') h.expect = Expect::Key;
+  }
+  if (h.expect != Expect::Done) {
+    boost::json::error_code ec;
+    parser.write_some(false, nullptr, 0, ec);
+    return refused(ec ? ec : boost::json::error_code(boost::json::error::incomplete), text.size());
+  }
+  for (; i < text.size(); ++i) {
+    if (!is_ws(text[i])) return fail(i, "unexpected data after the object");
+  }
+  result.object = std::move(h.obj);
+  return result;
+}
 
 }  // namespace peregrine::ops::json

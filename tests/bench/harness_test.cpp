@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/json/src.hpp>  // header-only Boost.JSON, in this one translation unit
+#include <boost/json.hpp>  // compiled once, in peregrine_ops (through peregrine_test_support)
 #include <gtest/gtest.h>
 
 #include <cstdio>

@@ -1,7 +1,7 @@
 #pragma once
-/// Just enough JSON for the admin API: a writer that always produces valid JSON (RFC 8259), and
-/// a parser for one flat object whose values are strings, numbers, booleans or null.
-/// No external dependency. Not for the hot path (it allocates). Any thread; no shared state.
+/// The admin API's JSON: a writer that always produces valid JSON (RFC 8259), and the request
+/// body rules (one flat object whose values are strings, numbers, booleans or null) on top of
+/// Boost.JSON's parser. Not for the hot path (it allocates). Any thread; no shared state.
 
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +17,9 @@ namespace peregrine::ops::json {
 /// with U+FFFD, so the output is valid JSON whatever the input.
 void append_string(std::string& out, std::string_view s);
 
-/// Builds one JSON document. Calls must nest correctly (begin/end pairs, a key before each value
+/// Builds one JSON document. Hand-written because prices must be written as exact fixed-point
+/// decimals (fixed_point(): 52.1000), which Boost.JSON's double-based serializer cannot promise.
+/// Calls must nest correctly (begin/end pairs, a key before each value
 /// inside an object); that is the caller's contract, checked by assert in debug builds.
 class Writer {
  public:
@@ -68,10 +70,6 @@ struct Value {
   std::string text;
   /// Bool: the value.
   bool boolean = false;
-
-  /// The number as an unsigned 64-bit integer, if it is one: digits only, no sign, fraction or
-  /// exponent, no overflow.
-  [[nodiscard]] std::optional<std::uint64_t> as_uint64() const noexcept;
 };
 
 /// A parsed flat object, members in document order; keys are unique.
@@ -104,9 +102,10 @@ struct ParseResult {
 inline constexpr std::size_t kMaxMembers = 64;
 
 /// Parses `text` as one JSON object whose values are strings, numbers, booleans or null
-/// (whitespace around tokens allowed, nothing after the object). Refuses nested objects and
-/// arrays, duplicate keys, more than kMaxMembers members, invalid UTF-8, unescaped control
-/// characters, lone surrogates and anything else RFC 8259 refuses.
+/// (whitespace around tokens allowed, nothing after the object), with Boost.JSON's parser.
+/// Refuses nested objects and arrays, duplicate keys, more than kMaxMembers members, invalid
+/// UTF-8, unescaped control characters, lone surrogates and anything else RFC 8259 refuses; the
+/// error reads "invalid JSON at byte N: ..." and names the field when one is involved.
 [[nodiscard]] ParseResult parse_flat_object(std::string_view text);
 
 }  // namespace peregrine::ops::json
