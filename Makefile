@@ -1,5 +1,5 @@
 # Peregrine: the two commands are `make run` and `make test` (see README.md).
-.PHONY: all bootstrap build release debug tsan run test test-debug test-release test-tsan bench fuzz image image-bench clean
+.PHONY: all bootstrap build release debug tsan run check test test-debug test-release test-tsan bench fuzz image image-bench clean
 
 JOBS ?= $(shell nproc)
 
@@ -25,6 +25,11 @@ run: release
 	@echo "Send a first order from another terminal:  scripts/send-order B 100 600519 1700.00"
 	@echo "Then look at the book:  curl 'http://127.0.0.1:8080/admin/depth?symbol=600519&levels=5'"
 	build/release/peregrine --config config/demo.yaml $(ARGS)
+
+## check: the developer loop: builds release, runs its unit and integration tests (not the crash,
+## deployment, image or fuzz tests; make test runs everything).
+check: release
+	ctest --preset release -j $(JOBS) -LE 'crash|fuzz|deploy'
 
 ## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both,
 ## then the tests of every thread (app, ring, ops, journal, integration) under ThreadSanitizer.
