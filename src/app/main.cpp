@@ -92,12 +92,13 @@ int main(int argc, char** argv) {
                    "load and check the configuration, print the effective settings,\nand exit (0 when it is good)");
   if (const int status = cli::parse(cli_app, argc, argv, {"--journal-dir"}); status >= 0) return status;
 
-  // On every way out of main, after the server and all its threads are gone: the last lines are
-  // written and spdlog's worker is joined before static destruction begins.
-  struct StopLogging {
-    ~StopLogging() { ops::stop_logging(std::chrono::seconds{2}); }
-  } stop_logging;
   try {
+    // On every way out, after the server and all its threads are gone: the last lines are
+    // written and spdlog's worker is joined. Inside the try, so that on an error it happens
+    // during unwinding, before the handler below prints the error: the error stays the last line.
+    struct StopLogging {
+      ~StopLogging() { ops::stop_logging(std::chrono::seconds{2}); }
+    } stop_logging;
     config::ServiceConfig cfg = config::load_service_config(config_path);
     config::apply_overrides(cfg, config::read_environment(), flags);
     const config::EffectiveSettings eff = config::resolve(cfg, config::allowed_cpus());

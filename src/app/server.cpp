@@ -267,7 +267,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     std::signal(SIGINT, on_signal);
     check_journal(mono_ns());  // disk space before the first order, not a tick later
     // Every start-up line is in the log before the ready line: a kill -9 after ready loses none.
-    if (!ops::flush_logs(std::chrono::seconds{2})) std::fprintf(stderr, "peregrine: start-up log lines still queued at ready\n");
+    if (!ops::flush_logs(std::chrono::seconds{2})) log_->warn("start-up log lines were still being written at ready");
     ops_->set_ready(journal_healthy());
     // The ready line says how the day was taken up (recover()), so that whoever reads it (an
     // operator, a test) knows without the log.

@@ -40,16 +40,17 @@ struct LoggerOptions {
 
 /// Returns once every line queued so far by the loggers of make_logger has been written to its
 /// sinks (so a `kill -9` that comes later cannot lose it), or after `limit`; true when written.
-/// The worker takes lines in order: once the queue is empty, everything queued before the call
-/// is out. Lines queued meanwhile by other threads are waited for too, within `limit`. Start-up
-/// and shut-down only (it waits); any thread except the core thread.
+/// It queues a flush request behind those lines on spdlog's single worker and waits until the
+/// worker has handled it: the worker finishes each item before it takes the next. Start-up and
+/// shut-down only (it waits); any thread except the core thread.
 bool flush_logs(std::chrono::milliseconds limit);
 
-/// Writes out what is queued, then stops spdlog's worker thread and joins it, then lets go of the
-/// loggers make_logger built: so that no logger is destroyed while the worker may still be using
-/// it, and nothing of spdlog runs during static destruction. Call once, at the end of main, after
-/// every thread that logs has stopped; a logger still used afterwards reports an error instead of
-/// writing.
+/// Writes out what is queued (waiting up to `limit` for that), then stops spdlog's worker thread
+/// and joins it (unbounded: a stderr that never drains holds the exit, as spdlog's own clean-up
+/// would), then lets go of the loggers make_logger built: so that no logger is destroyed while
+/// the worker may still be using it, and nothing of spdlog runs during static destruction. Call
+/// once, at the end of main, after every thread that logs has stopped; a logger still used
+/// afterwards reports an error instead of writing.
 void stop_logging(std::chrono::milliseconds limit);
 
 }  // namespace peregrine::ops
