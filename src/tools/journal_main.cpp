@@ -386,8 +386,13 @@ int run(int argc, char** argv) {
       "One line per record from seq SEQ (default 1), at most N lines (default all): the seq,\n"
       "the kind and the decoded command (type, owner, firm, token, symbol, side, qty, price...).");
   add_dir(print);
-  print->add_option("--from", from, "first seq (default 1)")->type_name("SEQ")->check(u64);
-  print->add_option_function<std::uint64_t>("--limit", [&](const std::uint64_t& n) { limit = n; }, "at most N lines (default all)")
+  // Read as text and converted in base 10 here: CLI11 2.1 would read "010" as octal.
+  const auto decimal = [](const std::string& v) { return std::strtoull(v.c_str(), nullptr, 10); };
+  print->add_option_function<std::string>("--from", [&](const std::string& v) { from = decimal(v); }, "first seq (default 1)")
+      ->type_name("SEQ")
+      ->check(u64);
+  print->add_option_function<std::string>("--limit", [&](const std::string& v) { limit = decimal(v); },
+                                          "at most N lines (default all)")
       ->type_name("N")
       ->check(u64);
 
