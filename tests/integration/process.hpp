@@ -32,9 +32,22 @@ namespace peregrine::integration {
 /// inside the server (at shut-down, say) is in the server's stderr and nowhere else.
 inline std::string sanitizer_report(const std::string& log) {
   std::size_t at = std::string::npos;
-  for (const char* marker : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                             ": runtime error: "}) {
+  for (const char* marker : {"WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer", "ERROR: AddressSanitizer",
+                             "ERROR: LeakSanitizer"}) {
     at = std::min(at, log.find(marker));
+  }
+  // UBSan's "FILE:LINE:COL: runtime error: ...", not any line that happens to say "runtime error".
+  static const std::regex kUbsan(R"(\S+:\d+:\d+: runtime error: )");
+  for (std::size_t p = log.find(": runtime error: "); p != std::string::npos && p < at;
+       p = log.find(": runtime error: ", p + 1)) {
+    const std::size_t line = log.rfind('\n', p);
+    const std::size_t from = line == std::string::npos ? 0 : line + 1;
+    std::smatch m;
+    const std::string head = log.substr(from, p - from + 17);
+    if (std::regex_match(head, m, kUbsan)) {
+      at = from;
+      break;
+    }
   }
   if (at == std::string::npos) return {};
   const std::size_t line = log.rfind('\n', at);
