@@ -3,7 +3,7 @@
 // The input is an egress snapshot for snapshot_fuzz_setup.hpp's configuration and users. Checks
 // (abort on failure): load never reads out of bounds or crashes; a snapshot it accepts saves
 // bytes that load into a second Egress and save the same bytes again, and both turn the same
-// core events into the same MoldUDP64 datagrams and the same ITCH and user journals.
+// core events into the same MoldUDP64 datagrams and the same ITCH and user outbound buffers.
 
 #include <cstddef>
 #include <cstdint>
