@@ -204,6 +204,10 @@ class ServerTest : public ::testing::Test {
     ouch_port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
     itch_port_ = static_cast<std::uint16_t>(std::stoi(m[2].str()));
     http_port_ = static_cast<std::uint16_t>(std::stoi(m[3].str()));
+    // Every start-up line is written before the ready line (ops::flush_logs), so the last of
+    // them, the ops server's, is in the log already: read at once, with no wait.
+    EXPECT_NE(server_log().find("ops server listening on"), std::string::npos)
+        << "a start-up line came after the ready line; log:\n" << server_log();
   }
 
   /// SIGTERM, then waits up to `limit` (SIGKILL after). Returns the exit status or -1.
