@@ -43,8 +43,12 @@
 #include <spdlog/spdlog.h>
 #include "peregrine/ops/metrics.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/replay/day_start.hpp"
+#include "peregrine/replay/record_applier.hpp"
+#include "peregrine/replay/recovery_plan.hpp"
+#include "peregrine/replay/service_state.hpp"
 #include "exchange_clock.hpp"
-#include "persistence.hpp"
+#include "snapshotter.hpp"
 #include "tcp_session_host.hpp"
 #ifdef PEREGRINE_HAVE_DPDK
 #include "ingress/dpdk/dpdk_ingress.hpp"
@@ -76,27 +80,6 @@ tcp::endpoint endpoint_of(asio::io_context& io, const config::ListenAddress& a) 
   const auto results = resolver.resolve(a.host, std::to_string(a.port), ec);
   if (ec || results.empty()) throw std::runtime_error("cannot resolve " + a.to_string() + ": " + ec.message());
   return results.begin()->endpoint();
-}
-
-sessions::UserAccount account_of(const config::ServiceConfig& cfg, const config::UserConfig& u, std::uint32_t owner) {
-  sessions::UserAccount a;
-  a.username = Alpha<6>::from(u.username);
-  const config::Credential* cred = cfg.credentials.find(u.username);
-  if (cred == nullptr) throw std::runtime_error("user " + u.username + " has no credential");
-  a.password = Alpha<10>::from(cred->password);
-  a.owner = OwnerId{owner};
-  bool found = false;
-  for (std::size_t i = 0; i < cfg.engine.firms.size(); ++i) {
-    if (cfg.engine.firms[i].name.view() == u.firm) {
-      a.firm = FirmId{static_cast<std::uint16_t>(i)};
-      a.firm_name = cfg.engine.firms[i].name;
-      found = true;
-    }
-  }
-  if (!found) throw std::runtime_error("user " + u.username + " names unknown firm " + u.firm);
-  a.cancel_on_disconnect = u.cancel_on_disconnect;
-  a.throttle_per_second = u.throttle_per_second;
-  return a;
 }
 
 /// UDP ingress -> egress: gap notifications, re-requests (ingress::UdpNotice).
@@ -131,15 +114,6 @@ std::vector<CommandRing*> present(std::initializer_list<CommandRing*> rings) {
   return out;
 }
 
-// The phase instruments configured as Trading start in: the schedule's phase now for a new
-// day (so no order is matched under a phase the market is not in), or, when the day's journal
-// exists, the phase its Start record says the day began in (so the replay starts alike).
-TradingStatus start_phase(const config::ServiceConfig& cfg, const RecoveryPlan& plan, const ExchangeClock& clock) {
-  if (plan.start) return plan.start->session;
-  if (!cfg.market.scheduled) return TradingStatus::Trading;
-  return config::phase_at(cfg.market.schedule, clock.second_of_day_now());
-}
-
 journal::Durability durability_of(config::JournalDurability d) {
   switch (d) {
     case config::JournalDurability::Fsync: return journal::Durability::Fsync;
@@ -155,18 +129,18 @@ using FeedHost = TcpSessionHost<egress::FeedSession>;
 class Server final : public ConnectionOwner, public ops::AdminBackend {
  public:
   Server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff, const ServerOptions& opts,
-         const RecoveryPlan& plan, const ExchangeClock& clock)
+         const replay::RecoveryPlan& plan, const ExchangeClock& clock)
       : cfg_(cfg),
         eff_(eff),
         opts_(opts),
         plan_(plan),
         clock_(clock),
-        start_phase_(start_phase(cfg, plan, clock)),
+        start_phase_(replay::start_phase(cfg, plan, clock.second_of_day_now())),
         // 1024 queued lines (~400 KB): the worker drains them continuously, and at start-up every
         // preconstructed slot is a page fault (8192 slots were 3.3 MB, ~800 faults).
         log_(ops::make_logger(ops::LoggerOptions{"peregrine", {}, "info", 1024})),
         // 1. reference data
-        engine_cfg_(engine_config_for_start(cfg.engine, start_phase_)),
+        engine_cfg_(replay::engine_config_for_start(cfg.engine, start_phase_)),
         engine_(engine_cfg_),
         users_(cfg.gateway.retention_messages),
         lookup_(engine_cfg_),
@@ -188,8 +162,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
         ouch_acceptor_(io_),
         itch_acceptor_(io_),
         mold_socket_(io_) {
-    std::uint32_t owner = 1;
-    for (const config::UserConfig& u : cfg.users) users_.add(account_of(cfg, u, owner++));
+    replay::add_users(cfg, users_);
     limits_.session_name = Alpha<10>::from(cfg.gateway.session_name);
     limits_.heartbeat_interval_ns = std::uint64_t{cfg.gateway.heartbeat_interval_ms} * 1'000'000;
     limits_.timeout_ns = std::uint64_t{cfg.gateway.session_timeout_ms} * 1'000'000;
@@ -208,9 +181,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     // A feed replay from early in the day goes out in slices on each flush and tick, so a
     // reading client is not mistaken for a slow one; one that does not read fills its queue.
     feed_limits_.max_messages_per_deliver = 16384;
-    egress::EgressConfig ecfg;
-    ecfg.mold.session = limits_.session_name;
-    egress_ = std::make_unique<egress::Egress>(engine_cfg_, lookup_, users_, ecfg,
+    egress_ = std::make_unique<egress::Egress>(engine_cfg_, lookup_, users_, replay::egress_config(cfg),
                                                [this](std::span<const std::uint8_t> d) { send_datagram(d); });
     statuses_ = std::make_unique<std::atomic<std::uint8_t>[]>(cfg.engine.instruments.size() + 1);
     for (std::size_t i = 0; i < cfg.engine.instruments.size(); ++i)
@@ -547,18 +518,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     for (const std::string& s : plan_.skipped_snapshots) log_->warn("snapshot skipped: {}", s);
     const std::uint64_t t0 = mono_ns();
     recovering_ = true;  // egress sends no datagrams while it replays
-    RecordApplier applier(engine_, *egress_, [this](const Event& e) { observe_status(e); });
-    std::uint64_t from = 1;
-    if (plan_.snapshot) {
-      std::string error;
-      const auto* e = plan_.snapshot->find(journal::SnapshotSection::Engine);
-      const auto* g = plan_.snapshot->find(journal::SnapshotSection::Egress);
-      if (e == nullptr || g == nullptr) throw journal::JournalError(plan_.snapshot->file.string() + ": a section is missing");
-      if (!engine_.load(*e, error) || !egress_->load(*g, error))
-        throw journal::JournalError(plan_.snapshot->file.string() + ": " + error);
-      applier.set_start(*plan_.start, plan_.snapshot->seq);
-      from = plan_.snapshot->seq + 1;
-    }
+    replay::RecordApplier applier(engine_, *egress_, [this](const Event& e) { observe_status(e); });
+    const std::uint64_t from = applier.start_from(plan_);
     journal::ReadOptions ro;
     ro.from_seq = from;
     ro.truncate_at_corruption = opts_.truncate_at_corruption;
@@ -1141,7 +1102,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   const config::ServiceConfig& cfg_;
   config::EffectiveSettings eff_;
   ServerOptions opts_;
-  const RecoveryPlan& plan_;
+  const replay::RecoveryPlan& plan_;
   const ExchangeClock& clock_;
   TradingStatus start_phase_;
   std::shared_ptr<spdlog::logger> log_;
@@ -1227,7 +1188,7 @@ int run_server(const config::ServiceConfig& cfg, const config::EffectiveSettings
   // One exchange clock for the process: the trading day's date (the journal's directory), the
   // timestamps' origin and the schedule's time of day, all from market.utc_offset.
   const ExchangeClock clock(cfg.market.utc_offset_seconds);
-  const RecoveryPlan plan = plan_recovery(cfg, clock);
+  const replay::RecoveryPlan plan = replay::plan_recovery(cfg, clock.date_string());
   Server server(cfg, eff, opts, plan, clock);
   return server.run();
 }

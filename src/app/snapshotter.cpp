@@ -1,11 +1,20 @@
-#include "persistence.hpp"
+#include "snapshotter.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <ctime>
+#include <exception>
+#include <filesystem>
 #include <system_error>
+#include <vector>
 
+#include "peregrine/core/engine.hpp"
+#include "peregrine/egress/egress.hpp"
+#include "peregrine/journal/snapshot.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/replay/day_start.hpp"
+#include "peregrine/replay/record_applier.hpp"
+#include "peregrine/replay/service_state.hpp"
 #include "peregrine/sessions/soup_session.hpp"
 
 namespace peregrine::app {
@@ -28,109 +37,6 @@ bool is_day_name(const std::string& s) {
 
 }  // namespace
 
-fs::path journal_day_dir(const config::ServiceConfig& cfg, const ExchangeClock& clock) {
-  if (cfg.journal.dir.empty()) return {};
-  return fs::path(cfg.journal.dir) / clock.date_string();
-}
-
-EngineConfig engine_config_for_start(const EngineConfig& base, TradingStatus session) {
-  EngineConfig e = base;
-  for (InstrumentConfig& i : e.instruments) {
-    if (i.initial_status == TradingStatus::Trading) i.initial_status = session;
-  }
-  return e;
-}
-
-std::vector<std::uint8_t> save_service_section(const journal::StartRecord& start) {
-  std::vector<std::uint8_t> out(sizeof start);
-  std::memcpy(out.data(), &start, sizeof start);
-  return out;
-}
-
-std::optional<journal::StartRecord> load_service_section(const std::vector<std::uint8_t>& bytes) {
-  if (bytes.size() != sizeof(journal::StartRecord)) return std::nullopt;
-  journal::StartRecord s;
-  std::memcpy(&s, bytes.data(), sizeof s);
-  if (!is_known_status(s.session)) return std::nullopt;
-  return s;
-}
-
-RecoveryPlan plan_recovery(const config::ServiceConfig& cfg, const ExchangeClock& clock) {
-  RecoveryPlan plan;
-  plan.dir = journal_day_dir(cfg, clock);
-  if (plan.dir.empty()) return plan;
-  plan.fingerprint = journal::config_fingerprint(cfg.engine);
-  std::error_code ec;
-  if (!fs::exists(plan.dir, ec)) return plan;  // a new day
-  plan.snapshot = journal::newest_valid_snapshot(plan.dir, plan.fingerprint, &plan.skipped_snapshots);
-  if (plan.snapshot) {
-    const std::vector<std::uint8_t>* svc = plan.snapshot->find(journal::SnapshotSection::Service);
-    if (svc == nullptr || !(plan.start = load_service_section(*svc)))
-      throw journal::JournalError(plan.snapshot->file.string() + ": the service section is missing or malformed");
-    return plan;
-  }
-  // No snapshot: the day's first record says how it started.
-  journal::JournalTail tail(plan.dir, plan.fingerprint, 1);
-  std::optional<journal::Record> first;
-  std::vector<std::uint8_t> payload;
-  (void)tail.poll(~std::uint64_t{0}, 1, [&](const journal::Record& r) {
-    first = r;
-    payload.assign(r.payload.begin(), r.payload.end());
-  });
-  if (!first) return plan;  // no record yet: as a new day
-  if (first->seq != 1 || first->kind != journal::RecordKind::Start || payload.size() != sizeof(journal::StartRecord))
-    throw journal::JournalError(plan.dir.string() + ": the journal does not begin with its Start record (seq 1) and "
-                                "there is no snapshot to start from");
-  journal::StartRecord s;
-  std::memcpy(&s, payload.data(), sizeof s);
-  if (!is_known_status(s.session)) throw journal::JournalError(plan.dir.string() + ": the Start record names no known phase");
-  plan.start = s;
-  return plan;
-}
-
-// ---- RecordApplier ----
-
-RecordApplier::RecordApplier(Engine& engine, egress::Egress& egress, std::function<void(const Event&)> observe)
-    : engine_(engine), egress_(egress), observe_(std::move(observe)), buffer_(256), sink_(buffer_.data(), buffer_.size(), &RecordApplier::on_flush, this) {}
-
-void RecordApplier::on_flush(void* self, const Event* events, std::size_t n) noexcept {
-  auto* a = static_cast<RecordApplier*>(self);
-  for (std::size_t i = 0; i < n; ++i) {
-    a->egress_.on_event(events[i]);
-    if (a->observe_) a->observe_(events[i]);
-  }
-}
-
-void RecordApplier::apply(const journal::Record& r) {
-  switch (r.kind) {
-    case journal::RecordKind::Command:
-      engine_.process(r.command(), sink_);
-      sink_.flush();
-      ++commands_;
-      break;
-    case journal::RecordKind::Start: {
-      journal::StartRecord s;
-      if (r.payload.size() == sizeof s) {
-        std::memcpy(&s, r.payload.data(), sizeof s);
-        start_ = s;
-        egress_.start_of_day(s.ts);
-      }
-      break;
-    }
-    case journal::RecordKind::EndOfDay: {
-      journal::EndOfDayRecord e;
-      if (r.payload.size() == sizeof e) {
-        std::memcpy(&e, r.payload.data(), sizeof e);
-        egress_.end_of_day(e.ts, mono_ns());
-      }
-      break;
-    }
-  }
-  last_seq_ = r.seq;
-}
-
-// ---- Snapshotter ----
-
 struct Snapshotter::Replica {
   explicit Replica(const config::ServiceConfig& cfg, const EngineConfig& ecfg)
       : engine(ecfg), users(cfg.gateway.retention_messages), lookup(ecfg) {}
@@ -138,13 +44,13 @@ struct Snapshotter::Replica {
   sessions::UserDirectory users;
   proto::ConfigLookup lookup;
   std::unique_ptr<egress::Egress> egress;
-  std::unique_ptr<RecordApplier> applier;
+  std::unique_ptr<replay::RecordApplier> applier;
   std::unique_ptr<journal::JournalTail> tail;
   std::uint64_t since_snapshot = 0;
   std::uint64_t last_snapshot_mono = 0;
 };
 
-Snapshotter::Snapshotter(const config::ServiceConfig& cfg, const EngineConfig& engine_cfg, const RecoveryPlan& plan,
+Snapshotter::Snapshotter(const config::ServiceConfig& cfg, const EngineConfig& engine_cfg, const replay::RecoveryPlan& plan,
                          journal::JournalWriter& writer,
                          std::function<void(std::string_view, const std::string&)> log)
     : cfg_(cfg), engine_cfg_(engine_cfg), plan_(plan), writer_(writer), log_(std::move(log)) {}
@@ -163,40 +69,16 @@ void Snapshotter::stop() {
   thread_.join();
 }
 
-// Users are the service's accounts (owner ids in config order, as the server numbers them);
-// only their outbound buffers matter to the replica.
+// The replica is built as the service builds its state (replay::add_users, egress_config), so
+// the Egress section it writes loads into the service at the next start.
 void Snapshotter::build_replica() {
   replica_ = std::make_unique<Replica>(cfg_, engine_cfg_);
   Replica& r = *replica_;
-  std::uint32_t owner = 1;
-  for (const config::UserConfig& u : cfg_.users) {
-    sessions::UserAccount a;
-    a.username = Alpha<6>::from(u.username);
-    a.owner = OwnerId{owner++};
-    for (std::size_t i = 0; i < cfg_.engine.firms.size(); ++i) {
-      if (cfg_.engine.firms[i].name.view() == u.firm) {
-        a.firm = FirmId{static_cast<std::uint16_t>(i)};
-        a.firm_name = cfg_.engine.firms[i].name;
-      }
-    }
-    a.cancel_on_disconnect = u.cancel_on_disconnect;
-    a.throttle_per_second = u.throttle_per_second;
-    r.users.add(a);
-  }
-  egress::EgressConfig ecfg;
-  ecfg.mold.session = Alpha<10>::from(cfg_.gateway.session_name);
-  r.egress = std::make_unique<egress::Egress>(engine_cfg_, r.lookup, r.users, ecfg, [](std::span<const std::uint8_t>) {});
-  r.applier = std::make_unique<RecordApplier>(r.engine, *r.egress);
-  std::uint64_t from = 1;
-  if (plan_.snapshot) {
-    std::string error;
-    const auto* e = plan_.snapshot->find(journal::SnapshotSection::Engine);
-    const auto* g = plan_.snapshot->find(journal::SnapshotSection::Egress);
-    if (e == nullptr || g == nullptr || !r.engine.load(*e, error) || !r.egress->load(*g, error))
-      throw journal::JournalError(plan_.snapshot->file.string() + ": " + (error.empty() ? "a section is missing" : error));
-    r.applier->set_start(*plan_.start, plan_.snapshot->seq);
-    from = plan_.snapshot->seq + 1;
-  }
+  replay::add_users(cfg_, r.users);
+  r.egress = std::make_unique<egress::Egress>(engine_cfg_, r.lookup, r.users, replay::egress_config(cfg_),
+                                              [](std::span<const std::uint8_t>) {});
+  r.applier = std::make_unique<replay::RecordApplier>(r.engine, *r.egress);
+  const std::uint64_t from = r.applier->start_from(plan_);
   r.tail = std::make_unique<journal::JournalTail>(plan_.dir, plan_.fingerprint, from);
   r.last_snapshot_mono = mono_ns();
   stats_.replica_seq.store(from - 1, std::memory_order_relaxed);
@@ -248,7 +130,7 @@ void Snapshotter::take_snapshot() {
     std::vector<std::uint8_t> engine_bytes;
     r.engine.save(engine_bytes);
     const std::vector<std::uint8_t> egress_bytes = r.egress->save();
-    const std::vector<std::uint8_t> service_bytes = save_service_section(*r.applier->start());
+    const std::vector<std::uint8_t> service_bytes = replay::save_service_section(*r.applier->start());
     const journal::SnapshotPart parts[] = {{journal::SnapshotSection::Engine, engine_bytes},
                                            {journal::SnapshotSection::Egress, egress_bytes},
                                            {journal::SnapshotSection::Service, service_bytes}};

@@ -15,12 +15,16 @@
 #include <thread>
 #include <vector>
 
-#include "app/persistence.hpp"
 #include "differential/command_gen.hpp"
+#include "peregrine/egress/egress.hpp"
 #include "peregrine/journal/journal.hpp"
 #include "peregrine/journal/snapshot.hpp"
+#include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/replay/day_start.hpp"
+#include "peregrine/replay/record_applier.hpp"
+#include "peregrine/sessions/soup_session.hpp"
 
-namespace peregrine::app {
+namespace peregrine::replay {
 namespace {
 
 namespace fs = std::filesystem;
@@ -234,4 +238,4 @@ TEST(EngineConfigForStartTest, OnlyInstrumentsConfiguredAsTradingTakeTheStartPha
 }
 
 }  // namespace
-}  // namespace peregrine::app
+}  // namespace peregrine::replay
