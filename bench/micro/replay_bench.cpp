@@ -4,10 +4,10 @@
 /// writes them to a journal in a temporary directory with JournalWriter (durability none,
 /// 256 MiB segments; the write rate is printed too, for information), then times, --reps times:
 ///   - read: read_journal over every segment, verifying every CRC, counting records;
-///   - replay: read_journal + Engine::process of every command into a sink that only counts
-///     events, on a fresh engine (built outside the timing), each command prefetched
-///     (Engine::prefetch) two records ahead as the core thread does; the final state hash must
-///     be the generator's, or the run aborts.
+///   - replay: read_journal + replay::EngineReplay (what `peregrine-journal replay` runs: each
+///     command prefetched with Engine::prefetch two records ahead, then Engine::process) into a
+///     sink that only counts events, on a fresh engine (built outside the timing); the final
+///     state hash must be the generator's, or the run aborts.
 /// The median of each is printed, and written as JSON with --json. The files are on whatever
 /// file system --dir names (default: the system temp directory), read from the page cache after
 /// the first pass.
@@ -22,7 +22,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +29,7 @@
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "peregrine/journal/journal.hpp"
+#include "peregrine/replay/engine_replay.hpp"
 #include "workload.hpp"
 
 namespace {
@@ -107,28 +107,21 @@ int main(int argc, char** argv) {
       return 1;
     }
 
-    auto engine = std::make_unique<Engine>(script.config);
     std::vector<Event> buf(256);
     events = 0;
     EventSink sink(buf.data(), buf.size(), &count_events, &events);
+    // The tool's replay (replay::EngineReplay): the journal has no Start record, so the engine is
+    // the script's configuration as is, built here, outside the timing.
+    replay::EngineReplay replayer(script.config, sink);
+    Engine& engine = replayer.engine();
     const auto t1 = std::chrono::steady_clock::now();
-    // Each command is prefetched two records before it is processed (Engine::prefetch).
-    constexpr std::size_t kAhead = 2;
-    Command window[kAhead + 1];
-    std::size_t seen = 0;
-    (void)journal::read_journal(dir, 0, {}, [&](const journal::Record& rec) {
-      Command& slot = window[seen % (kAhead + 1)];
-      slot = rec.command();
-      engine->prefetch(slot);
-      if (seen >= kAhead) engine->process(window[(seen - kAhead) % (kAhead + 1)], sink);
-      ++seen;
-    });
-    for (std::size_t i = seen > kAhead ? seen - kAhead : 0; i < seen; ++i) engine->process(window[i % (kAhead + 1)], sink);
+    (void)journal::read_journal(dir, 0, {}, [&](const journal::Record& rec) { replayer.apply(rec); });
+    replayer.finish();
     sink.flush();
     replay_s.push_back(seconds_since(t1));
-    if (engine->state_hash() != script.final_state_hash) {
+    if (engine.state_hash() != script.final_state_hash) {
       std::fprintf(stderr, "replay ended in state %016llx, the generator's is %016llx\n",
-                   static_cast<unsigned long long>(engine->state_hash()),
+                   static_cast<unsigned long long>(engine.state_hash()),
                    static_cast<unsigned long long>(script.final_state_hash));
       return 1;
     }

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
-#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -25,6 +24,7 @@
 #include "peregrine/core/event.hpp"
 #include "peregrine/journal/journal.hpp"
 #include "peregrine/journal/snapshot.hpp"
+#include "peregrine/replay/engine_replay.hpp"
 
 namespace {
 
@@ -285,77 +285,26 @@ void count_events(void* ctx, const Event* /*events*/, std::size_t n) noexcept {
 int cmd_replay(const std::filesystem::path& dir, const std::string& config_file, bool from_snapshot) {
   const EngineConfig cfg = load_engine(config_file);
   const std::uint64_t fp = config_fingerprint(cfg);
-  std::unique_ptr<Engine> engine;
+  std::vector<Event> buf(256);
+  std::uint64_t events = 0;
+  EventSink sink(buf.data(), buf.size(), &count_events, &events);
+  replay::EngineReplay replayer(cfg, sink);
   ReadOptions ro;
   if (from_snapshot) {
     std::vector<std::string> skipped;
     const std::optional<Snapshot> snap = newest_valid_snapshot(dir, fp, &skipped);
     for (const std::string& why : skipped) std::fprintf(stderr, "peregrine-journal: snapshot skipped: %s\n", why.c_str());
     if (!snap) throw JournalError(dir.string() + ": no snapshot that verifies");
-    const std::vector<std::uint8_t>* svc = snap->find(SnapshotSection::Service);
-    const std::vector<std::uint8_t>* eng = snap->find(SnapshotSection::Engine);
-    StartRecord s;
-    if (svc == nullptr || svc->size() != sizeof s || eng == nullptr)
-      throw JournalError(snap->file.string() + ": a section is missing or malformed");
-    std::memcpy(&s, svc->data(), sizeof s);
-    EngineConfig started = cfg;
-    for (auto& i : started.instruments) {
-      if (i.initial_status == TradingStatus::Trading) i.initial_status = s.session;
-    }
-    engine = std::make_unique<Engine>(started);
-    std::string error;
-    if (!engine->load(*eng, error)) throw JournalError(snap->file.string() + ": " + error);
-    ro.from_seq = snap->seq + 1;
+    ro.from_seq = replayer.start_from(*snap);
     std::printf("from snapshot: %s (seq %" PRIu64 ")\n", snap->file.filename().c_str(), snap->seq);
   }
-  std::vector<Event> buf(256);
-  std::uint64_t events = 0;
-  EventSink sink(buf.data(), buf.size(), &count_events, &events);
-  std::uint64_t commands = 0;
-  // Commands wait in a window of two so each is prefetched (Engine::prefetch) before it is
-  // processed, as the core thread does with its ring.
-  constexpr std::size_t kAhead = 2;
-  Command window[kAhead];
-  std::size_t head = 0, queued = 0;
-  const auto process_one = [&] {
-    engine->process(window[head], sink);
-    head = (head + 1) % kAhead;
-    --queued;
-  };
 
   const auto t0 = std::chrono::steady_clock::now();
-  const ReadEnd end = read_journal(dir, fp, ro, [&](const Record& r) {
-    switch (r.kind) {
-      case RecordKind::Start: {
-        if (engine) throw JournalError("seq " + std::to_string(r.seq) + ": a Start record after the first command");
-        StartRecord s;
-        std::memcpy(&s, r.payload.data(), sizeof s);
-        EngineConfig started = cfg;
-        for (auto& i : started.instruments) {
-          if (i.initial_status == TradingStatus::Trading) i.initial_status = s.session;
-        }
-        engine = std::make_unique<Engine>(started);
-        break;
-      }
-      case RecordKind::Command: {
-        if (!engine) engine = std::make_unique<Engine>(cfg);
-        if (queued == kAhead) process_one();
-        Command& slot = window[(head + queued) % kAhead];
-        slot = r.command();
-        engine->prefetch(slot);
-        ++queued;
-        ++commands;
-        break;
-      }
-      case RecordKind::EndOfDay:
-        while (queued != 0) process_one();
-        break;
-    }
-  });
-  while (queued != 0) process_one();
+  const ReadEnd end = read_journal(dir, fp, ro, [&](const Record& r) { replayer.apply(r); });
+  replayer.finish();
   sink.flush();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!engine) engine = std::make_unique<Engine>(cfg);
+  const std::uint64_t commands = replayer.commands();
   if (end.torn_tail) {
     std::fprintf(stderr, "peregrine-journal: warning: torn tail ignored: %s at offset %" PRIu64 "\n",
                  end.torn_tail->first.c_str(), end.torn_tail->second);
@@ -363,7 +312,7 @@ int cmd_replay(const std::filesystem::path& dir, const std::string& config_file,
   std::printf("commands: %" PRIu64 "\n", commands);
   std::printf("events: %" PRIu64 "\n", events);
   std::printf("last seq: %" PRIu64 "\n", end.last_seq);
-  std::printf("state hash: %s\n", hex(engine->state_hash()).c_str());
+  std::printf("state hash: %s\n", hex(replayer.engine().state_hash()).c_str());
   std::printf("commands/s: %.0f\n", secs > 0 ? static_cast<double>(commands) / secs : 0.0);
   return kExitOk;
 }

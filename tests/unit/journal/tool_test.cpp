@@ -20,6 +20,7 @@
 #include "peregrine/core/engine.hpp"
 #include "peregrine/journal/journal.hpp"
 #include "peregrine/journal/snapshot.hpp"
+#include "peregrine/replay/day_start.hpp"
 
 namespace peregrine::journal {
 namespace {
@@ -156,11 +157,7 @@ TEST_F(JournalToolTest, VerifyReportsATornTailAndAFingerprintMismatch) {
 }
 
 TEST_F(JournalToolTest, ReplayPrintsTheSameStateHashAsAnEngineFedTheSameCommands) {
-  EngineConfig started = cfg_;
-  for (auto& i : started.instruments) {
-    if (i.initial_status == TradingStatus::Trading) i.initial_status = TradingStatus::OpeningCall;
-  }
-  auto engine = std::make_unique<Engine>(started);
+  auto engine = std::make_unique<Engine>(replay::engine_config_for_start(cfg_, TradingStatus::OpeningCall));
   std::vector<Event> buf(256);
   EventSink sink(buf.data(), buf.size(), &noop_flush, nullptr);
   for (const Command& c : commands_) engine->process(c, sink);
@@ -180,11 +177,7 @@ TEST_F(JournalToolTest, ReplayPrintsTheSameStateHashAsAnEngineFedTheSameCommands
 }
 
 TEST_F(JournalToolTest, ReplayFromASnapshotReplaysOnlyWhatFollowsItToTheSameStateHash) {
-  EngineConfig started = cfg_;
-  for (auto& i : started.instruments) {
-    if (i.initial_status == TradingStatus::Trading) i.initial_status = TradingStatus::OpeningCall;
-  }
-  auto engine = std::make_unique<Engine>(started);
+  auto engine = std::make_unique<Engine>(replay::engine_config_for_start(cfg_, TradingStatus::OpeningCall));
   std::vector<Event> buf(256);
   EventSink sink(buf.data(), buf.size(), &noop_flush, nullptr);
   for (std::size_t i = 0; i < 2500; ++i) engine->process(commands_[i], sink);
@@ -193,8 +186,7 @@ TEST_F(JournalToolTest, ReplayFromASnapshotReplaysOnlyWhatFollowsItToTheSameStat
   StartRecord start{};
   start.ts = Timestamp{1};
   start.session = TradingStatus::OpeningCall;
-  std::vector<std::uint8_t> sb(sizeof start);
-  std::memcpy(sb.data(), &start, sizeof start);
+  const std::vector<std::uint8_t> sb = replay::save_service_section(start);
   const SnapshotPart parts[] = {{SnapshotSection::Engine, eb}, {SnapshotSection::Service, sb}};
   (void)write_snapshot(dir_.path(), 2501, config_fingerprint(cfg_), parts);  // after seq 2501: Start + 2500
   for (std::size_t i = 2500; i < commands_.size(); ++i) engine->process(commands_[i], sink);
