@@ -4,6 +4,12 @@
 
 namespace peregrine::replay {
 
+TradingStatus start_phase(const config::ServiceConfig& cfg, const RecoveryPlan& plan, std::uint32_t second_of_day) {
+  if (plan.start) return plan.start->session;
+  if (!cfg.market.scheduled) return TradingStatus::Trading;
+  return config::phase_at(cfg.market.schedule, second_of_day);
+}
+
 EngineConfig engine_config_for_start(const EngineConfig& base, TradingStatus session) {
   EngineConfig e = base;
   for (InstrumentConfig& i : e.instruments) {

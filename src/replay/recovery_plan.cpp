@@ -44,10 +44,4 @@ RecoveryPlan plan_recovery(const config::ServiceConfig& cfg, const std::string& 
   return plan;
 }
 
-TradingStatus start_phase(const config::ServiceConfig& cfg, const RecoveryPlan& plan, std::uint32_t second_of_day) {
-  if (plan.start) return plan.start->session;
-  if (!cfg.market.scheduled) return TradingStatus::Trading;
-  return config::phase_at(cfg.market.schedule, second_of_day);
-}
-
 }  // namespace peregrine::replay

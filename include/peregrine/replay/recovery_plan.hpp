@@ -1,6 +1,6 @@
 #pragma once
 // What start-up finds on disk before the engine is built (docs/operations.md, "Recovery"):
-// which snapshot to start from, how the day started, and so the phase it starts in.
+// which snapshot to start from and how the day started (day_start.hpp: the phase that follows).
 
 #include <cstdint>
 #include <filesystem>
@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "peregrine/config/service.hpp"
-#include "peregrine/core/types.hpp"
 #include "peregrine/journal/journal.hpp"
 #include "peregrine/journal/snapshot.hpp"
 
@@ -36,12 +35,5 @@ struct RecoveryPlan {
 /// missing or holds no record yet is a new day. Throws journal::JournalError when what is there
 /// cannot be used. Reads files only; any thread.
 [[nodiscard]] RecoveryPlan plan_recovery(const config::ServiceConfig& cfg, const std::string& date);
-
-/// The phase instruments configured as Trading start the day in: the phase the day's Start
-/// record names when the day's journal exists (so a replay starts alike), else the schedule's
-/// phase at `second_of_day` (exchange time; so no order is matched under a phase the market is
-/// not in), or Trading without a schedule.
-[[nodiscard]] TradingStatus start_phase(const config::ServiceConfig& cfg, const RecoveryPlan& plan,
-                                        std::uint32_t second_of_day);
 
 }  // namespace peregrine::replay
