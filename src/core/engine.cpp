@@ -163,7 +163,12 @@ bool Engine::kill_switch(FirmId id) const noexcept {
 }
 
 EngineStats Engine::stats() const noexcept {
-  return EngineStats{s_->live, s_->tokens.count(), s_->cfg.max_orders, s_->tokens.limit()};
+  return EngineStats{s_->live,
+                     s_->tokens.count(),
+                     s_->cfg.max_orders,
+                     s_->tokens.limit(),
+                     std::uint64_t{s_->pool.size()} * sizeof(detail::OrderSlot),
+                     s_->tokens.bytes()};
 }
 
 const EngineConfig& Engine::config() const noexcept { return s_->cfg; }

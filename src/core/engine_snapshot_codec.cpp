@@ -360,9 +360,9 @@ void Engine::save(std::vector<std::uint8_t>& out) const {
 
   std::vector<detail::DeadToken> dead;
   dead.reserve(static_cast<std::size_t>(s.tokens.count() - s.live));
-  for (std::size_t i = 0, n = s.tokens.capacity(); i < n; ++i) {
+  for (std::uint64_t i = 0, n = s.tokens.count(); i < n; ++i) {
     const detail::TokenEntry& e = s.tokens.at(static_cast<std::uint32_t>(i));
-    if (e.slot_plus_one == 0 || s.live_slot(static_cast<std::uint32_t>(i)) != kNone) continue;
+    if (s.live_slot(static_cast<std::uint32_t>(i)) != kNone) continue;
     dead.push_back(detail::DeadToken{e.owner, e.token});
   }
   std::sort(dead.begin(), dead.end());
