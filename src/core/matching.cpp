@@ -175,7 +175,8 @@ void EngineState::on_new_order(const NewOrderCmd& c, Timestamp ts, EventSink& si
   if (bi == kNone) return reject(InstrumentId{0}, RejectCode::UnknownSymbol);
   Book& b = books[bi];
   FirmState& f = firms[c.firm.value()];
-  if (tokens.find(owner, c.token) != kEmptyEntry) return reject(b.id, RejectCode::DuplicateToken);
+  const TokenIndex::Probe token = tokens.probe(owner, c.token);
+  if (token.key != kEmptyEntry) return reject(b.id, RejectCode::DuplicateToken);
   if (f.kill) return reject(b.id, RejectCode::KillSwitch);
   if (const RejectCode r = entry_phase_check(b); r != RejectCode::None) return reject(b.id, r);
   if (c.side != Side::Buy && c.side != Side::Sell) return reject(b.id, RejectCode::InvalidSide);
@@ -218,7 +219,7 @@ void EngineState::on_new_order(const NewOrderCmd& c, Timestamp ts, EventSink& si
   o.firm = c.firm;
   o.side = c.side;
   o.token = c.token;
-  o.token_entry = tokens.insert(owner, c.token, s);
+  o.token_entry = tokens.insert_at(token, owner, c.token, s);
   token_sum += StateHasher::token_hash(owner, c.token);
   f.open_shares += qty;
   firm_append(s);
@@ -281,7 +282,8 @@ void EngineState::on_replace(const ReplaceCmd& c, Timestamp ts, EventSink& sink)
   auto reject = [&](RejectCode code) {
     emit_reject(sink, ts, c.owner, o.firm, b.id, code, c.replacement, &c.existing);
   };
-  if (tokens.find(c.owner, c.replacement) != kEmptyEntry) return reject(RejectCode::DuplicateToken);
+  const TokenIndex::Probe token = tokens.probe(c.owner, c.replacement);
+  if (token.key != kEmptyEntry) return reject(RejectCode::DuplicateToken);
   if (f.kill) return reject(RejectCode::KillSwitch);
   if (const RejectCode r = entry_phase_check(b); r != RejectCode::None) return reject(r);
   if (const RejectCode r = cancel_phase_check(b); r != RejectCode::None) return reject(r);
@@ -302,7 +304,7 @@ void EngineState::on_replace(const ReplaceCmd& c, Timestamp ts, EventSink& sink)
   const std::uint64_t old_id = o.id;
   const Token old_token = o.token;
   o.token = c.replacement;
-  o.token_entry = tokens.insert(c.owner, c.replacement, s);
+  o.token_entry = tokens.insert_at(token, c.owner, c.replacement, s);
   token_sum += StateHasher::token_hash(c.owner, c.replacement);
   auto replaced = [&] {
     Event& e = order_event(sink, EventType::Replaced, ts, o, b.id);

@@ -52,46 +52,57 @@ class TokenIndex {
     keys_ = LargeArray<TokenEntry>(max_tokens, kZeroFilled);
   }
 
-  /// Key index of (owner, token), or kEmptyEntry when the token was never accepted.
-  [[nodiscard]] std::uint32_t find(OwnerId owner, const Token& t) const noexcept {
+  /// Where a lookup of (owner, token) ended: the key index found, or kEmptyEntry and the first
+  /// empty way, where insert_at() records the token without probing again.
+  struct Probe {
+    std::uint32_t key;
+    std::uint32_t tag;
+    std::uint64_t way;  // bucket * kBucketWays + way of the first empty way (when key == kEmptyEntry)
+  };
+
+  /// Looks (owner, token) up.
+  [[nodiscard]] Probe probe(OwnerId owner, const Token& t) const noexcept {
     const std::uint64_t h = hash(owner, t);
     const std::uint32_t tag = tag_of(h);
     for (std::uint64_t b = bucket_of(h);; b = b + 1 == nbuckets_ ? 0 : b + 1) {
       const Bucket& bk = buckets_[static_cast<std::size_t>(b)];
       for (std::uint32_t w = 0; w < kBucketWays; ++w) {
         const std::uint64_t e = bk.e[w];
-        if (e == 0) return kEmptyEntry;
+        if (e == 0) return Probe{kEmptyEntry, tag, b * kBucketWays + w};
         if (static_cast<std::uint32_t>(e >> 32) != tag) continue;
         const std::uint32_t k = static_cast<std::uint32_t>(e) - 1;
         const TokenEntry& key = keys_[k];
-        if (key.owner == owner.value() && key.token == t) return k;
+        if (key.owner == owner.value() && key.token == t) return Probe{k, tag, 0};
       }
     }
   }
+
+  /// Key index of (owner, token), or kEmptyEntry when the token was never accepted.
+  [[nodiscard]] std::uint32_t find(OwnerId owner, const Token& t) const noexcept { return probe(owner, t).key; }
 
   /// Starts loading the bucket where (owner, token) would be found.
   void prefetch(OwnerId owner, const Token& t) const noexcept {
     __builtin_prefetch(&buckets_[static_cast<std::size_t>(bucket_of(hash(owner, t)))]);
   }
 
-  /// Records a new token for `slot` and returns its key index; the caller checked find() and
-  /// full().
-  std::uint32_t insert(OwnerId owner, const Token& t, std::uint32_t slot) noexcept {
-    const std::uint64_t h = hash(owner, t);
+  /// Records a new token for `slot` where its probe ended (a miss, with nothing inserted since)
+  /// and returns its key index; the caller checked full().
+  std::uint32_t insert_at(const Probe& p, OwnerId owner, const Token& t, std::uint32_t slot) noexcept {
     const auto k = static_cast<std::uint32_t>(count_);
     TokenEntry& key = keys_[k];
     key.slot_plus_one = slot + 1;
     key.owner = owner.value();
     key.token = t;
-    for (std::uint64_t b = bucket_of(h);; b = b + 1 == nbuckets_ ? 0 : b + 1) {
-      Bucket& bk = buckets_[static_cast<std::size_t>(b)];
-      for (std::uint32_t w = 0; w < kBucketWays; ++w) {
-        if (bk.e[w] != 0) continue;
-        bk.e[w] = std::uint64_t{tag_of(h)} << 32 | (std::uint64_t{k} + 1);
-        ++count_;
-        return k;
-      }
-    }
+    buckets_[static_cast<std::size_t>(p.way / kBucketWays)].e[p.way % kBucketWays] =
+        std::uint64_t{p.tag} << 32 | (std::uint64_t{k} + 1);
+    ++count_;
+    return k;
+  }
+
+  /// Records a new token for `slot` and returns its key index; the caller checked find() and
+  /// full().
+  std::uint32_t insert(OwnerId owner, const Token& t, std::uint32_t slot) noexcept {
+    return insert_at(probe(owner, t), owner, t, slot);
   }
 
   [[nodiscard]] bool full() const noexcept { return count_ >= limit_; }
