@@ -11,6 +11,7 @@
 
 #include "peregrine/core/engine.hpp"
 
+#include <bit>
 #include <memory>
 #include <optional>
 
@@ -52,9 +53,10 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
   s.symbol_keys.assign(cap, 0);
   s.symbol_books.assign(cap, 0);
   s.symbol_mask = cap - 1;
+  s.symbol_shift = static_cast<unsigned>(64 - std::countr_zero(cap));
   for (std::size_t i = 0; i < cfg.instruments.size(); ++i) {
     const std::uint64_t k = detail::symbol_key(cfg.instruments[i].symbol);
-    std::size_t j = static_cast<std::size_t>(k * 0x9E3779B97F4A7C15ULL >> 20) & s.symbol_mask;
+    std::size_t j = s.symbol_home(k);
     while (s.symbol_books[j] != 0) j = (j + 1) & s.symbol_mask;
     s.symbol_keys[j] = k;
     s.symbol_books[j] = static_cast<std::uint16_t>(i + 1);

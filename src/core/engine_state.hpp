@@ -112,13 +112,19 @@ struct EngineState {
   std::vector<std::uint64_t> symbol_keys;   // open addressing: symbol key -> book index + 1
   std::vector<std::uint16_t> symbol_books;
   std::size_t symbol_mask = 0;
+  unsigned symbol_shift = 64;  // 64 - log2(table size)
   std::vector<std::uint16_t> dirty_books;  // reserved for every book: push_back never allocates
 
   // ---- lookups ----
+  // Fibonacci hashing: the product's top bits depend on every bit of the key. (Its low bits do
+  // not: symbols that differ only in their last characters, 600000..600063, all fell into one
+  // chain when the home slot came from bits 20 and up.)
+  std::size_t symbol_home(std::uint64_t k) const noexcept {
+    return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ULL) >> symbol_shift);
+  }
   std::uint32_t find_book(const Symbol& s) const noexcept {
     const std::uint64_t k = symbol_key(s);
-    for (std::size_t i = static_cast<std::size_t>(k * 0x9E3779B97F4A7C15ULL >> 20) & symbol_mask;;
-         i = (i + 1) & symbol_mask) {
+    for (std::size_t i = symbol_home(k);; i = (i + 1) & symbol_mask) {
       if (symbol_books[i] == 0) return kNone;
       if (symbol_keys[i] == k) return symbol_books[i] - 1u;
     }
