@@ -8,7 +8,7 @@
 //     key's hash, key index plus one; 0 = empty), linear probing bucket by bucket, load <= 3/4.
 // A lookup reads one bucket (rarely two) and touches a key only when its tag matches, so a new
 // token (the common case: every new order and replace brings one) costs one cache line of a
-// table a third the size of one holding the keys themselves; an insert fills that line and
+// table a quarter the size of one holding the keys themselves; an insert fills that line and
 // appends to `keys`, whose tail is in cache.
 //
 // Tokens are never removed during a day (OUCH tokens are day-unique), so there are no
