@@ -119,6 +119,13 @@ void run_script(benchmark::State& state, const Script& s) {
   state.counters["fills/op"] = benchmark::Counter(
       static_cast<double>(s.timed_fills) / static_cast<double>(s.timed.size()));
   state.counters["passes"] = benchmark::Counter(static_cast<double>(passes));
+  // Memory, from the engine's own accounting (allocated at construction for its capacities):
+  // bytes of the order pool per order slot and of the token index per token of the day.
+  const peregrine::EngineStats st = engine->stats();
+  state.counters["pool_B/order"] = benchmark::Counter(static_cast<double>(st.pool_bytes) / static_cast<double>(st.max_orders));
+  state.counters["index_B/token"] = benchmark::Counter(static_cast<double>(st.token_index_bytes) / static_cast<double>(st.max_tokens));
+  state.counters["tokens/order"] =
+      benchmark::Counter(static_cast<double>(st.max_tokens) / static_cast<double>(st.max_orders));
 }
 
 /// Limits with the token table of the second argument (default: EngineConfig's 2^22).

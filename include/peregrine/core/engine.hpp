@@ -39,6 +39,8 @@ struct EngineStats {
   std::uint64_t tokens_used;
   std::uint32_t max_orders;
   std::uint32_t max_tokens;
+  std::uint64_t pool_bytes = 0;         ///< the order pool: max_orders slots of 64 bytes
+  std::uint64_t token_index_bytes = 0;  ///< the token index (lookup table + key array) for max_tokens
 };
 
 namespace detail {
@@ -104,7 +106,7 @@ class Engine {
   /// counters, every instrument's phase, last trade and published indicative, every live order
   /// in book and time-priority order, kill switches, and every token used today (finished
   /// orders' tokens too). Compact: O(live orders + tokens), not the tables' sizes; it reads the
-  /// whole token table once. Allocates: not for the core thread; any thread that owns the
+  /// day's token keys once. Allocates: not for the core thread; any thread that owns the
   /// Engine (the snapshot thread's replica).
   void save(std::vector<std::uint8_t>& out) const;
 

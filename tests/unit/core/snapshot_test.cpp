@@ -33,7 +33,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 EngineConfig snapshot_config() {
   EngineConfig cfg = CommandGen::config();
-  cfg.max_tokens = 1u << 16;  // small token table: saves scan it whole
+  cfg.max_tokens = 1u << 16;  // a small token index: engines are built by the hundred
   return cfg;
 }
 
