@@ -32,7 +32,8 @@ def verdict(ok):
 
 
 def ratio(a, b):
-    return f"{a / b:.1f}×" if b > 0 else "n/a"
+    """a / b; n/a when either side measured nothing (e.g. every measured order refused for overload)."""
+    return f"{a / b:.1f}×" if a > 0 and b > 0 else "n/a"
 
 
 def checks_echo(d):
