@@ -2,8 +2,9 @@
 """Writes the end-to-end sections of docs/benchmarks.md from the JSON that scripts/bench-report
 left in BR_OUT (peregrine-bench --json output) and its run-meta.sh (exported as BR_* variables).
 Each section replaces the text between its <!-- BEGIN name --> and <!-- END name --> markers, or
-is appended when the markers are missing. Called by scripts/bench-report; not meant to be run
-on its own."""
+is appended when the markers are missing. Prints a summary of peregrine against the echo
+yardstick (p50, p99, max throughput and their ratios) on stdout; BR_WRITE=0 prints it without
+touching the doc. Called by scripts/bench-report; not meant to be run on its own."""
 
 import json
 import os
@@ -28,6 +29,17 @@ def ms(ns):
 
 def verdict(ok):
     return "**met**" if ok else "**not met**"
+
+
+def ratio(a, b):
+    """a / b; n/a when either side measured nothing (e.g. every measured order refused for overload)."""
+    return f"{a / b:.1f}×" if a > 0 and b > 0 else "n/a"
+
+
+def checks_echo(d):
+    c = d["correctness"]
+    return (f"ok: {c['orders']:,} orders, every request answered once" if c["ok"]
+            else f"FAILED ({c['errors']} errors)")
 
 
 RATES = [10000, 50000, 100000, 200000]
@@ -71,6 +83,9 @@ sections["pingpong"] = lines
 
 # --- e2e ---------------------------------------------------------------------------------------
 runs = {r: load(f"e2e-{r}.json") for r in RATES}
+echo_runs = {r: load(f"echo-e2e-{r}.json") for r in RATES}
+summary = ["bench-report: peregrine against the echo yardstick (accepted, µs; ratio = peregrine / echo)",
+           f"{'row':>22} {'peregrine p50':>14} {'echo p50':>10} {'ratio':>7} {'peregrine p99':>14} {'echo p99':>10} {'ratio':>7}"]
 lines = ["## End-to-end latency, open loop: `peregrine-bench --rate R`", "", generated, "",
          "Four sessions send the default mix (60 % passive new orders, 25 % cancels, 10 % replaces, 5 % aggressive IOC) "
          "at a fixed rate of messages (orders/s = Enter + Cancel + Replace messages per second); latency from each "
@@ -92,6 +107,27 @@ for r in RATES:
                  f"{us(a['p99.9'])} | {us(a['p99.99'])} | {us(a['max'])} | {us(fe['p50'])} / {us(fe['p99'])} | "
                  f"{us(ca['p50'])} / {us(ca['p99'])} | {us(rp['p50'])} / {us(rp['p99'])} | {us(lag['p99'])} | {checks} |")
 lines += ["", "Commands (from the repository root):", "", "```sh"] + [runs[r]["command"] for r in RATES] + ["```", ""]
+lines += ["**Against the echo yardstick** (`peregrine-bench --echo`, run just before each peregrine row: the same "
+          "load against `peregrine-bench echo`, a single-threaded epoll server that answers every message at once "
+          "with no book and no journal; what the wire, the kernel and this harness cost on this machine at that rate). "
+          "`accepted` in µs; ratio = peregrine / echo:", "",
+          "| target rate | echo achieved | echo p50 | peregrine p50 | p50 ratio | echo p99 | peregrine p99 | p99 ratio | echo max | peregrine max | echo checks |",
+          "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+for r in RATES:
+    a, e = runs[r]["latency_ns"]["accepted"], echo_runs[r]["latency_ns"]["accepted"]
+    lines.append(f"| {r:,} | {echo_runs[r]['achieved_rate']:,.0f} | {us(e['p50'])} | {us(a['p50'])} | {ratio(a['p50'], e['p50'])} | "
+                 f"{us(e['p99'])} | {us(a['p99'])} | {ratio(a['p99'], e['p99'])} | {us(e['max'])} | {us(a['max'])} | "
+                 f"{checks_echo(echo_runs[r])} |")
+    summary.append(f"{f'{r:,} orders/s':>22} {us(a['p50']):>14} {us(e['p50']):>10} {ratio(a['p50'], e['p50']):>7} "
+                   f"{us(a['p99']):>14} {us(e['p99']):>10} {ratio(a['p99'], e['p99']):>7}")
+lines += ["", "```sh"] + [echo_runs[r]["command"] for r in RATES] + ["```", "",
+          "**Issue #13's targets** (at 10,000 and 100,000 orders/s, journal off: `accepted` p50 ≤ 1.5× and p99 ≤ 2× "
+          "the echo server's in the same run):", ""]
+for r in (10000, 100000):
+    a, e = runs[r]["latency_ns"]["accepted"], echo_runs[r]["latency_ns"]["accepted"]
+    lines.append(f"- {r:,} orders/s: p50 {ratio(a['p50'], e['p50'])} the echo's: {verdict(a['p50'] <= 1.5 * e['p50'])}; "
+                 f"p99 {ratio(a['p99'], e['p99'])}: {verdict(a['p99'] <= 2 * e['p99'])}.")
+lines += [""]
 lines += ["**The customer's targets** (P50 < 5 ms, P99 < 10 ms, P99.9 < 20 ms, on `accepted`):", ""]
 for r in RATES:
     a = runs[r]["latency_ns"]["accepted"]
@@ -108,6 +144,7 @@ sections["e2e"] = lines
 # --- throughput --------------------------------------------------------------------------------
 mx = {"64": load("max-w64.json"), "512": load("max-w512.json"),
       f"512, matching thread pinned to CPU {env['BR_CORE_CPU']} busy-spinning": load("max-w512-spin.json")}
+echo_mx = {"64": load("echo-max-w64.json"), "512": load("echo-max-w512.json")}
 lines = ["## Maximum throughput: `peregrine-bench --max-throughput`", "", generated, "",
          "Four sessions, each keeping W messages unanswered (closed loop, the default mix), writes batched per "
          "session; sustained rate over the measured seconds. Latency (µs) from the time a message was queued.", "",
@@ -128,6 +165,23 @@ lines += ["", "A refused replace is one whose order filled while the replace was
           "```sh"] + [d["command"] for d in mx.values()] + ["```", "",
           f"**Target: ≥ 1,000,000 orders/s through one engine instance** (customer and ours) — best measured "
           f"{best:,.0f} messages/s: {verdict(best >= 1e6)}."]
+echo_best = max(d["achieved_rate"] for d in echo_mx.values())
+lines += ["", "**Against the echo yardstick** (`peregrine-bench --echo --max-throughput`, run just before the peregrine "
+          "row of the same window):", "",
+          "| window per session | echo messages/s | peregrine messages/s | ratio | echo accepted p50 / p99 | peregrine accepted p50 / p99 | echo checks |",
+          "|---|---:|---:|---:|---:|---:|---|"]
+for w, e in echo_mx.items():
+    d = mx[w]
+    ea, pa = e["latency_ns"]["accepted"], d["latency_ns"]["accepted"]
+    lines.append(f"| {w} | {e['achieved_rate']:,.0f} | {d['achieved_rate']:,.0f} | "
+                 f"{d['achieved_rate'] / e['achieved_rate'] * 100:.0f} % | {us(ea['p50'])} / {us(ea['p99'])} | "
+                 f"{us(pa['p50'])} / {us(pa['p99'])} | {checks_echo(e)} |")
+    summary.append(f"{f'max, window {w}':>22} {d['achieved_rate']:>14,.0f} {e['achieved_rate']:>10,.0f} "
+                   f"{d['achieved_rate'] / e['achieved_rate'] * 100:>6.0f}%   (messages/s)")
+lines += ["", "```sh"] + [d["command"] for d in echo_mx.values()] + ["```", "",
+          f"**Issue #13's target: ≥ 1,000,000 messages/s, or ≥ 80 % of the echo server's maximum where the echo server "
+          f"cannot reach that here** — echo best {echo_best:,.0f} messages/s, peregrine best {best:,.0f} "
+          f"({best / echo_best * 100:.0f} %): {verdict(best >= 1e6 or (echo_best < 1e6 and best >= 0.8 * echo_best))}."]
 sections["throughput"] = lines
 
 # --- startup -----------------------------------------------------------------------------------
@@ -150,6 +204,12 @@ lines += ["", "```sh", st["command"], "```", "",
 sections["startup"] = lines
 
 # --- write -------------------------------------------------------------------------------------
+print("\n".join(summary))
+failed_echo = [r for r in RATES if not echo_runs[r]["correctness"]["ok"]] + [w for w, d in echo_mx.items() if not d["correctness"]["ok"]]
+if failed_echo:
+    print(f"bench-report: echo rows with failed checks: {failed_echo}")
+if env.get("BR_WRITE", "1") == "0":
+    raise SystemExit(0)
 text = open(doc_path).read() if os.path.exists(doc_path) else "# Benchmarks\n\n"
 for name, body in sections.items():
     begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"

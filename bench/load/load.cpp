@@ -117,6 +117,7 @@ class Runner {
   // --- receiving
   int receive(Session& s, std::uint64_t now);
   void on_message(Session& s, const ouch::Outbound& m, std::uint64_t now);
+  void on_echo_message(Session& s, const ouch::Outbound& m, std::uint64_t now);
   Order* find(Session& s, const Token& t, const char* what);
   void make_live(Session& s, std::uint32_t id);
   void unlist(Session& s, std::uint32_t id);
@@ -127,6 +128,7 @@ class Runner {
   bool wait_answers(std::uint64_t deadline);
   void cancel_everything();
   void check_final();
+  void check_final_echo();
   void report(double measured_s, std::uint64_t t_start);
 
   const LoadOptions& opt_;
@@ -384,7 +386,48 @@ Order* Runner::find(Session& s, const Token& t, const char* what) {
   return &s.orders[id];
 }
 
+void Runner::on_echo_message(Session& s, const ouch::Outbound& m, std::uint64_t now) {
+  // The echo server has no book: only that each request gets its one answer is checked.
+  switch (m.type) {
+    case ouch::OutboundType::SystemEvent: return;
+    case ouch::OutboundType::Accepted: {
+      Order* o = find(s, m.accepted.token, "Accepted");
+      if (o == nullptr) return;
+      if (o->state != State::Pending || o->existing != kNone) return error(s.user + ": a second answer to an Enter Order");
+      ++n_.accepted;
+      answered(s, *o, now, kAccepted, o->measured);
+      make_live(s, static_cast<std::uint32_t>(o - s.orders.data()));
+      return;
+    }
+    case ouch::OutboundType::Replaced: {
+      Order* r = find(s, m.replaced.replacement, "Replaced");
+      if (r == nullptr) return;
+      std::uint32_t prev = 0;
+      if (r->state != State::Pending || r->existing == kNone || !id_of(m.replaced.previous, prev) || prev != r->existing)
+        return error(s.user + ": a Replaced that answers no pending Replace");
+      ++n_.replaced;
+      s.orders[prev].replace_pending = false;
+      terminal(s, prev);
+      answered(s, *r, now, kReplaced, r->measured);
+      make_live(s, static_cast<std::uint32_t>(r - s.orders.data()));
+      return;
+    }
+    case ouch::OutboundType::Canceled: {
+      Order* o = find(s, m.canceled.token, "Canceled");
+      if (o == nullptr) return;
+      if (!o->cancel_pending) return error(s.user + ": a Canceled that answers no pending Cancel");
+      ++n_.canceled;
+      o->cancel_pending = false;
+      answered(s, *o, now, kCanceled, o->cancel_measured);
+      terminal(s, static_cast<std::uint32_t>(o - s.orders.data()));
+      return;
+    }
+    default: return error(s.user + ": the echo server sent an answer it never sends");
+  }
+}
+
 void Runner::on_message(Session& s, const ouch::Outbound& m, std::uint64_t now) {
+  if (opt_.echo) return on_echo_message(s, m, now);
   switch (m.type) {
     case ouch::OutboundType::SystemEvent: return;
     case ouch::OutboundType::Accepted: {
@@ -577,6 +620,7 @@ void Runner::cancel_everything() {
 }
 
 void Runner::check_final() {
+  if (opt_.echo) return check_final_echo();
   for (auto& s : sessions_) {
     unanswered_ += s->inflight;
     for (std::size_t i = 0; i < s->orders.size(); ++i) {
@@ -606,11 +650,29 @@ void Runner::check_final() {
   if (n_.rejected_expected != n_.sent_invalid) error("not every invalid order was rejected for its price");
 }
 
+void Runner::check_final_echo() {
+  // Every request answered exactly once (a second answer was an error when it came): no request
+  // outstanding, no order token still waiting for its first answer. IOC orders stay "live" here
+  // (the echo server accepts them and never cancels them).
+  for (auto& s : sessions_) {
+    unanswered_ += s->inflight;
+    for (std::size_t i = 0; i < s->orders.size(); ++i) {
+      ++orders_total_;
+      if (s->orders[i].state == State::Pending || s->orders[i].cancel_pending) {
+        ++non_terminal_;
+        if (non_terminal_ <= 5) error(s->user + " token " + std::to_string(i) + ": never answered");
+      }
+    }
+  }
+  if (unanswered_ > 0) error(std::to_string(unanswered_) + " requests unanswered at the end");
+}
+
 void Runner::report(double measured_s, std::uint64_t t_start) {
   (void)t_start;
   const char* mode = opt_.max_throughput ? "max_throughput" : "open_loop";
   const double achieved = static_cast<double>(n_.sent_measured) / measured_s;
   const double answered_rate = static_cast<double>(n_.answers_measured) / measured_s;
+  if (opt_.echo) std::printf("against peregrine-bench echo (the yardstick: no book, no journal; checks: one answer per request)\n");
   std::printf("peregrine-bench %s: %zu sessions, %s, %.1f s measured after %.1f s warm-up, seed %" PRIu64 "\n", mode,
               sessions_.size(),
               opt_.max_throughput ? ("window " + std::to_string(opt_.window) + " per session").c_str()
@@ -632,16 +694,20 @@ void Runner::report(double measured_s, std::uint64_t t_start) {
     std::printf("reject reasons:%s; cancels refused (overload) %" PRIu64 "\n", reasons.empty() ? " none" : reasons.c_str(), n_.cancel_refused);
   print_histogram_header(stdout);
   for (std::size_t h = 0; h < kHistCount; ++h) print_histogram_row(stdout, kHistNames[h], *hist_[h]);
-  std::printf("correctness: %s (%" PRIu64 " orders, %" PRIu64 " without exactly one terminal answer, buy %" PRIu64
-              " = sell %" PRIu64 " shares: %s)\n",
-              errors_ == 0 ? "ok" : "FAILED", orders_total_, non_terminal_, n_.buy_shares, n_.sell_shares,
-              n_.buy_shares == n_.sell_shares ? "yes" : "NO");
+  if (opt_.echo)
+    std::printf("correctness: %s (%" PRIu64 " orders, %" PRIu64 " requests unanswered, %" PRIu64 " orders never answered)\n",
+                errors_ == 0 ? "ok" : "FAILED", orders_total_, unanswered_, non_terminal_);
+  else
+    std::printf("correctness: %s (%" PRIu64 " orders, %" PRIu64 " without exactly one terminal answer, buy %" PRIu64
+                " = sell %" PRIu64 " shares: %s)\n",
+                errors_ == 0 ? "ok" : "FAILED", orders_total_, non_terminal_, n_.buy_shares, n_.sell_shares,
+                n_.buy_shares == n_.sell_shares ? "yes" : "NO");
   for (const std::string& e : error_samples_) std::printf("  error: %s\n", e.c_str());
 
   if (opt_.json_path.empty()) return;
   Json j;
   j.begin_object();
-  j.str("tool", "peregrine-bench").str("mode", mode).str("command", opt_.command_line);
+  j.str("tool", "peregrine-bench").str("mode", mode).str("server", opt_.echo ? "echo" : "peregrine").str("command", opt_.command_line);
   j.begin_object("options")
       .num("sessions", static_cast<std::uint64_t>(sessions_.size()))
       .num("rate", opt_.rate)
@@ -803,14 +869,23 @@ int run_load(const LoadOptions& opt) {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   ServerProcess server;
-  if (!opt.server_bin.empty()) {
-    std::vector<std::string> argv = {opt.server_bin, "--config", opt.config_path, "--ouch-listen", "127.0.0.1:0",
-                                     "--itch-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"};
-    if (opt.core_cpu != -2) argv.insert(argv.end(), {"--core-cpu", std::to_string(opt.core_cpu)});
-    if (!opt.idle_strategy.empty()) argv.insert(argv.end(), {"--idle-strategy", opt.idle_strategy});
-    argv.insert(argv.end(), opt.server_args.begin(), opt.server_args.end());
+  const bool start = opt.echo || !opt.server_bin.empty();
+  if (start) {
+    std::vector<std::string> argv;
+    if (opt.echo) {
+      // The yardstick takes none of the server's options (--core-cpu, --idle-strategy,
+      // --server-arg): it has one thread and no configuration.
+      argv = {opt.self_bin, "echo", "--listen", "127.0.0.1:0"};
+      if (opt.spin) argv.emplace_back("--spin");
+    } else {
+      argv = {opt.server_bin, "--config", opt.config_path, "--ouch-listen", "127.0.0.1:0",
+              "--itch-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"};
+      if (opt.core_cpu != -2) argv.insert(argv.end(), {"--core-cpu", std::to_string(opt.core_cpu)});
+      if (!opt.idle_strategy.empty()) argv.insert(argv.end(), {"--idle-strategy", opt.idle_strategy});
+      argv.insert(argv.end(), opt.server_args.begin(), opt.server_args.end());
+    }
     if (std::string err = server.spawn(argv, opt.server_cpus, opt.server_log); !err.empty() || !(err = server.wait_ready(10000)).empty()) {
-      std::fprintf(stderr, "peregrine-bench: starting %s: %s\n", opt.server_bin.c_str(), err.c_str());
+      std::fprintf(stderr, "peregrine-bench: starting %s: %s\n", argv[0].c_str(), err.c_str());
       return 2;
     }
     port = server.ports().ouch;
@@ -825,7 +900,7 @@ int run_load(const LoadOptions& opt) {
   }
   auto runner = std::make_unique<Runner>(opt, cfg);
   int rc = runner->run(host, port);
-  if (!opt.server_bin.empty()) {
+  if (start) {
     const int status = server.stop(10000);
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
       std::fprintf(stderr, "peregrine-bench: the server did not exit cleanly (status %d)\n", status);

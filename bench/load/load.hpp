@@ -16,6 +16,8 @@ namespace peregrine::bench {
 struct LoadOptions {
   std::string config_path = "config/bench.yaml";  ///< users, passwords and instruments (and the server's config)
   std::string server_bin;        ///< start this server binary (empty: connect to `connect`)
+  bool echo = false;             ///< start `self_bin echo` instead of `server_bin` (the yardstick)
+  std::string self_bin;          ///< this peregrine-bench binary
   std::string connect;           ///< HOST:PORT of a running server's OUCH listener
   std::vector<std::string> server_args;  ///< extra arguments for the started server
   std::vector<int> cpus;         ///< CPUs for the harness thread

@@ -16,6 +16,7 @@
 
 #include "peregrine/cli/args.hpp"
 
+#include "echo.hpp"
 #include "load.hpp"
 #include "pingpong.hpp"
 #include "server_process.hpp"
@@ -29,6 +30,7 @@ using namespace peregrine::bench;
 constexpr const char* kDescription = R"(peregrine-bench [run] [options]      end-to-end load (open loop or max throughput)
 peregrine-bench pingpong [options]   bare TCP round trip of an order's size
 peregrine-bench startup [options]    cold start: exec -> /readyz 200 and -> Login Accepted
+peregrine-bench echo [options]       the yardstick: a minimal OUCH server that answers at once
 
 Run from the repository root (paths below are relative to it). Times are CLOCK_MONOTONIC.
 
@@ -36,6 +38,15 @@ run (the default): N SoupBinTCP sessions, one per user of the configuration, sen
 generated from a seed and track every order token to its single terminal answer. Exit 0 when
 every check holds, 1 when an answer is missing or inconsistent, 2 when the run could not be set
 up (a usage error too).
+
+run --echo: the same load against `peregrine-bench echo` (started from this binary) instead of
+peregrine, the machine's own limit at that rate; it checks only that every request got its
+one answer.
+
+echo: a single-threaded epoll server that accepts any SoupBinTCP login and answers every Enter
+Order with an Accepted, Cancel with a Canceled and Replace with a Replaced (their full sizes, the
+request's fields; no book, no journal). Prints "peregrine-bench echo: ready: OUCH HOST:PORT" and
+serves until SIGTERM.
 
 pingpong: a TCP loopback connection; one end sends 52 bytes (an Enter Order in SoupBinTCP), the
 other answers 69 (an Accepted), N times, one at a time.
@@ -83,6 +94,13 @@ bool parse_mix(const char* s, Mix& m) {
   return true;
 }
 
+/// This binary (for `run --echo`, which starts `peregrine-bench echo`).
+std::string self_path() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("peregrine-bench") : self.string();
+}
+
 /// build/release/peregrine when this binary is build/release/bench/load/peregrine-bench.
 std::string default_server() {
   std::error_code ec;
@@ -100,6 +118,7 @@ int main(int argc, char** argv) {
   PingPongOptions ping;
   StartupOptions start;
   load.server_bin = default_server();
+  load.self_bin = self_path();
   start.server_bin = load.server_bin;
   const std::string cmd = join_argv(argc, argv);
   load.command_line = ping.command_line = start.command_line = cmd;
@@ -111,6 +130,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   CLI::App* pingpong_mode = app.add_subcommand("pingpong", "bare TCP round trip of an order's size");
   CLI::App* startup_mode = app.add_subcommand("startup", "cold start: exec -> /readyz 200 and -> Login Accepted");
+  CLI::App* echo_mode = app.add_subcommand("echo", "the yardstick: a minimal OUCH server that answers at once");
   app.add_subcommand("run", "end-to-end load (open loop or max throughput); the default");
 
   // An option whose value `set` takes (false: "--name: bad value: V", exit 2).
@@ -130,6 +150,8 @@ int main(int argc, char** argv) {
   const std::string kRun = "run";
   const std::string kPing = "pingpong";
   const std::string kStart = "startup";
+  const std::string kEcho = "echo";
+  EchoOptions echo;
   std::optional<std::string> config, warmup;
   std::vector<std::string> server_args;
   bool spin = false;
@@ -143,7 +165,8 @@ int main(int argc, char** argv) {
         [&](const std::string& v) { return parse_cpu_list(v.c_str(), load.server_cpus) && parse_cpu_list(v.c_str(), start.server_cpus); });
   value("--cpus", "LIST", kAll, "CPUs of this harness's thread (run: it runs every session on\none thread; pingpong: the pinging thread)",
         [&](const std::string& v) {
-          return parse_cpu_list(v.c_str(), load.cpus) && parse_cpu_list(v.c_str(), ping.cpus) && parse_cpu_list(v.c_str(), start.cpus);
+          return parse_cpu_list(v.c_str(), load.cpus) && parse_cpu_list(v.c_str(), ping.cpus) && parse_cpu_list(v.c_str(), start.cpus) &&
+                 parse_cpu_list(v.c_str(), echo.cpus);
         });
   app.add_option("--server-arg", server_args, "one more argument for the started server (repeatable)")
       ->type_name("ARG")
@@ -166,6 +189,9 @@ int main(int argc, char** argv) {
     load.server_bin.clear();
     return true;
   });
+  app.add_flag("--echo", load.echo,
+               "run against `peregrine-bench echo` (this binary) instead of the\nserver; checks only one answer per request")
+      ->group(kRun);
   value("--core-cpu", "N", kRun, "passed to the started server: pin its matching thread to CPU N", [&](const std::string& v) {
     return parse_num(v.c_str(), load.core_cpu) || (v == "-1" && (load.core_cpu = -1, true));
   });
@@ -200,13 +226,17 @@ int main(int argc, char** argv) {
   value("--echo-cpus", "LIST", kPing, "CPUs of the echoing thread",
         [&](const std::string& v) { return parse_cpu_list(v.c_str(), ping.echo_cpus); });
 
+  value("--listen", "HOST:PORT", kEcho, "the OUCH listener (default 127.0.0.1:0: an ephemeral port)",
+        [&](const std::string& v) { return echo.listen = v, true; });
+
   value("--runs", "N", kStart, "execs of the server (default 20)",
         [&](const std::string& v) { return parse_num(v.c_str(), start.runs) && start.runs > 0; });
 
   if (const int status = peregrine::cli::parse(app, argc, argv, {}, false); status >= 0) return status;
 
-  const std::string mode = pingpong_mode->parsed() ? "pingpong" : startup_mode->parsed() ? "startup" : "run";
-  load.spin = ping.spin = spin;
+  const std::string mode = pingpong_mode->parsed() ? "pingpong" : startup_mode->parsed() ? "startup" : echo_mode->parsed() ? "echo" : "run";
+  load.spin = ping.spin = echo.spin = spin;
+  if (mode == "echo") return run_echo(echo);
   load.server_args = start.server_args = server_args;
   if (config) load.config_path = start.config_path = *config;
   if (warmup) {

@@ -29,7 +29,13 @@ const cpu_set_t& startup_affinity() {
 
 bool parse_ready_line(const std::string& line, ReadyLine& out) {
   static const std::regex re(R"(peregrine: ready: OUCH \S+:(\d+), ITCH \S+:(\d+), MoldUDP64 to \S+, HTTP \S+:(\d+))");
+  static const std::regex echo_re(R"(peregrine-bench echo: ready: OUCH \S+:(\d+))");
   std::smatch m;
+  if (std::regex_search(line, m, echo_re)) {  // the yardstick: OUCH only
+    out = ReadyLine{};
+    out.ouch = static_cast<std::uint16_t>(std::stoul(m[1]));
+    return true;
+  }
   if (!std::regex_search(line, m, re)) return false;
   out.ouch = static_cast<std::uint16_t>(std::stoul(m[1]));
   out.itch = static_cast<std::uint16_t>(std::stoul(m[2]));

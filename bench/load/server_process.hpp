@@ -23,7 +23,8 @@ struct ReadyLine {
 /// what a started server gets when no CPUs are given for it.
 const cpu_set_t& startup_affinity();
 
-/// Parses the server's ready line; false when `line` is not one.
+/// Parses the server's ready line, or `peregrine-bench echo`'s ("peregrine-bench echo: ready:
+/// OUCH h:p": only `ouch` set); false when `line` is neither.
 [[nodiscard]] bool parse_ready_line(const std::string& line, ReadyLine& out);
 
 class ServerProcess {

@@ -12,6 +12,8 @@
 #include "server.hpp"
 
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <boost/asio.hpp>
 
@@ -33,6 +35,7 @@
 #include <vector>
 
 #include "peregrine/app/core_loop.hpp"
+#include "peregrine/egress/datagram_batch.hpp"
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
@@ -183,6 +186,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     feed_limits_.max_messages_per_deliver = 16384;
     egress_ = std::make_unique<egress::Egress>(engine_cfg_, lookup_, users_, replay::egress_config(cfg),
                                                [this](std::span<const std::uint8_t> d) { send_datagram(d); });
+    mold_batch_ = std::make_unique<egress::DatagramBatch>(kMoldBatch, ecfg.mold.mtu);
+    egress_->mold().set_batch_end([this] { send_mold_batch(); });  // one sendmmsg per pass
     statuses_ = std::make_unique<std::atomic<std::uint8_t>[]>(cfg.engine.instruments.size() + 1);
     for (std::size_t i = 0; i < cfg.engine.instruments.size(); ++i)
       statuses_[i + 1].store(static_cast<std::uint8_t>(engine_cfg_.instruments[i].initial_status));
@@ -639,8 +644,34 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       return;
     }
 #endif
-    boost::system::error_code ec;
-    mold_socket_.send_to(asio::buffer(d.data(), d.size()), mold_destination_, 0, ec);  // lost: re-requested
+    if (mold_batch_->full()) send_mold_batch();
+    mold_batch_->add(d);  // sent at the packetizer's batch end: flush, tick, end of session
+  }
+
+  // The MoldUDP64 datagrams of one pass in one sendmmsg (a lost one is re-requested).
+  void send_mold_batch() {
+    const std::size_t n = mold_batch_->size();
+    if (n == 0) return;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::span<const std::uint8_t> d = (*mold_batch_)[i];
+      mold_iov_[i] = iovec{const_cast<std::uint8_t*>(d.data()), d.size()};
+      mold_msgs_[i] = mmsghdr{};
+      mold_msgs_[i].msg_hdr.msg_name = mold_destination_.data();
+      mold_msgs_[i].msg_hdr.msg_namelen = static_cast<socklen_t>(mold_destination_.size());
+      mold_msgs_[i].msg_hdr.msg_iov = &mold_iov_[i];
+      mold_msgs_[i].msg_hdr.msg_iovlen = 1;
+    }
+    std::size_t done = 0;
+    while (done < n) {
+      const int sent = ::sendmmsg(mold_socket_.native_handle(), mold_msgs_.data() + done, static_cast<unsigned>(n - done), 0);
+      if (sent <= 0) {
+        if (sent < 0 && errno == EINTR) continue;
+        ++done;  // the kernel refused this one (sendto would have too): skip it, the rest still go
+        continue;
+      }
+      done += static_cast<std::size_t>(sent);
+    }
+    mold_batch_->clear();
   }
 
   // MoldUDP64 re-request server on the sending socket: answers with the retransmission packets.
@@ -648,10 +679,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     mold_socket_.async_receive_from(asio::buffer(request_buf_), request_from_, [this](const boost::system::error_code& ec,
                                                                                        std::size_t n) {
       if (ec) return;  // socket closed at stop
-      for (const std::vector<std::uint8_t>& reply : egress_->mold().on_request({request_buf_.data(), n})) {
+      (void)egress_->mold().on_request({request_buf_.data(), n}, [this](std::span<const std::uint8_t> reply) {
         boost::system::error_code ignored;
-        mold_socket_.send_to(asio::buffer(reply), request_from_, 0, ignored);
-      }
+        mold_socket_.send_to(asio::buffer(reply.data(), reply.size()), request_from_, 0, ignored);
+      });
       receive_requests();
     });
   }
@@ -1122,6 +1153,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   tcp::acceptor itch_acceptor_;
   udp::socket mold_socket_;
   udp::endpoint mold_destination_;
+  static constexpr std::size_t kMoldBatch = 64;  // datagrams per sendmmsg
+  std::unique_ptr<egress::DatagramBatch> mold_batch_;
+  std::array<mmsghdr, kMoldBatch> mold_msgs_{};
+  std::array<iovec, kMoldBatch> mold_iov_{};
   sessions::SessionLimits limits_;
   sessions::SessionCounters session_counters_;
   egress::FeedLimits feed_limits_;

@@ -91,7 +91,7 @@ class TcpSessionHost final : public sessions::SessionHost,
       return abort(sessions::CloseReason::SlowConsumer);
     }
     pending_.insert(pending_.end(), bytes.begin(), bytes.end());
-    if (!write_in_flight_) write();
+    schedule_write();
   }
   bool submit(const Command& cmd) override { return owner_.submit(cmd); }
   std::size_t queued_bytes() const noexcept override { return pending_.size() + writing_.size(); }
@@ -129,6 +129,19 @@ class TcpSessionHost final : public sessions::SessionHost,
       }
       self->session_->on_bytes({self->rbuf_.data(), n}, self->owner_.now_ns());
       if (!self->closing_) self->read();
+    });
+  }
+
+  // Batching (issue #13): the messages a pass hands to send() (a session's deliver() sends one
+  // per message) gather in pending_, whose capacity is kept; the write starts from a handler
+  // posted once, which the io thread runs as soon as the current handler or pump returns, so
+  // one pass's replies to a session leave in one send.
+  void schedule_write() {
+    if (write_in_flight_ || write_posted_) return;
+    write_posted_ = true;
+    boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+      self->write_posted_ = false;
+      if (!self->shut_ && !self->write_in_flight_) self->write();
     });
   }
 
@@ -175,6 +188,7 @@ class TcpSessionHost final : public sessions::SessionHost,
   std::vector<std::uint8_t> pending_;
   std::vector<std::uint8_t> writing_;
   bool write_in_flight_ = false;
+  bool write_posted_ = false;
   bool closing_ = false;
   bool flush_then_close_ = false;
   bool shut_ = false;

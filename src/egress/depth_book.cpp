@@ -5,56 +5,96 @@
 namespace peregrine::egress {
 
 namespace {
-template <typename Map>
-std::size_t copy_levels(const Map& levels, DepthLevel* out, std::size_t max_levels) noexcept {
-  std::size_t n = 0;
-  for (auto it = levels.begin(); it != levels.end() && n < max_levels; ++it, ++n)
-    out[n] = DepthLevel{Price{it->first}, it->second.qty, it->second.orders};
+template <typename Levels>
+std::size_t copy_levels(const Levels& levels, DepthLevel* out, std::size_t max_levels) noexcept {
+  const std::size_t n = std::min(levels.size(), max_levels);
+  for (std::size_t i = 0; i < n; ++i) out[i] = DepthLevel{Price{levels[i].first}, levels[i].second.qty, levels[i].second.orders};
   return n;
 }
+
+std::size_t hash_of(std::uint64_t id) noexcept { return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ull) >> 17); }
 }  // namespace
 
-void DepthBook::add(std::uint64_t id, Side side, std::int64_t price, std::uint32_t qty) {
-  orders_.emplace(id, Resting{side, price, qty});
-  auto bump = [&](auto& levels) {
-    auto& l = levels[price];
-    l.qty += qty;
-    ++l.orders;
-  };
-  if (side == Side::Buy) bump(bids_); else bump(asks_);
+std::size_t DepthBook::find(std::uint64_t id) const noexcept {
+  if (slots_.empty() || id == kEmpty) return npos;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash_of(id) & mask;; i = (i + 1) & mask) {
+    if (slots_[i].id == id) return i;
+    if (slots_[i].id == kEmpty) return npos;
+  }
 }
 
-void DepthBook::reduce(std::unordered_map<std::uint64_t, Resting>::iterator it, std::uint32_t by) {
-  Resting& o = it->second;
-  auto cut = [&](auto& levels) {
-    auto l = levels.find(o.price);
-    l->second.qty -= by;
-  };
-  if (o.side == Side::Buy) cut(bids_); else cut(asks_);
+void DepthBook::grow() {
+  std::vector<Resting> old(slots_.empty() ? 64 : slots_.size() * 2);
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Resting& r : old) {
+    if (r.id == kEmpty) continue;
+    std::size_t i = hash_of(r.id) & mask;
+    while (slots_[i].id != kEmpty) i = (i + 1) & mask;
+    slots_[i] = r;
+  }
+}
+
+DepthBook::Levels::iterator DepthBook::level(Levels& levels, Side side, std::int64_t price) {
+  return side == Side::Buy
+             ? std::lower_bound(levels.begin(), levels.end(), price, [](const auto& l, std::int64_t p) { return l.first > p; })
+             : std::lower_bound(levels.begin(), levels.end(), price, [](const auto& l, std::int64_t p) { return l.first < p; });
+}
+
+void DepthBook::add(std::uint64_t id, Side side, std::int64_t price, std::uint32_t qty) {
+  if ((count_ + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash_of(id) & mask;
+  while (slots_[i].id != kEmpty) i = (i + 1) & mask;
+  slots_[i] = Resting{id, price, qty, side};
+  ++count_;
+  Levels& levels = side == Side::Buy ? bids_ : asks_;
+  auto l = level(levels, side, price);
+  if (l == levels.end() || l->first != price) l = levels.insert(l, {price, Level{}});
+  l->second.qty += qty;
+  ++l->second.orders;
+}
+
+void DepthBook::reduce(std::size_t slot, std::uint32_t by) {
+  Resting& o = slots_[slot];
+  Levels& levels = o.side == Side::Buy ? bids_ : asks_;
+  level(levels, o.side, o.price)->second.qty -= by;
   o.qty -= by;
 }
 
-void DepthBook::remove(std::unordered_map<std::uint64_t, Resting>::iterator it) {
-  const Resting o = it->second;
-  auto drop = [&](auto& levels) {
-    auto l = levels.find(o.price);
-    l->second.qty -= o.qty;
-    if (--l->second.orders == 0) levels.erase(l);
-  };
-  if (o.side == Side::Buy) drop(bids_); else drop(asks_);
-  orders_.erase(it);
+void DepthBook::remove(std::size_t slot) {
+  const Resting o = slots_[slot];
+  Levels& levels = o.side == Side::Buy ? bids_ : asks_;
+  const auto l = level(levels, o.side, o.price);
+  l->second.qty -= o.qty;
+  if (--l->second.orders == 0) levels.erase(l);
+  // Backward-shift deletion: no tombstones, so lookups stay short.
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t hole = slot;
+  for (std::size_t i = (slot + 1) & mask; slots_[i].id != kEmpty; i = (i + 1) & mask) {
+    const std::size_t home = hash_of(slots_[i].id) & mask;
+    // Move slots_[i] into the hole unless its home lies cyclically in (hole, i].
+    const bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+    if (!stays) {
+      slots_[hole] = slots_[i];
+      hole = i;
+    }
+  }
+  slots_[hole] = Resting{};
+  --count_;
 }
 
 bool DepthBook::apply(const Event& ev) {
   switch (ev.type) {
     case EventType::BookAdd:
-      if (orders_.contains(ev.order_id.value())) return false;
+      if (ev.order_id.value() == kEmpty || find(ev.order_id.value()) != npos) return false;
       add(ev.order_id.value(), ev.side, ev.price.value(), ev.qty.value());
       return true;
     case EventType::BookExecute:
     case EventType::BookCancel: {
-      const auto it = orders_.find(ev.order_id.value());
-      if (it == orders_.end() || it->second.qty < ev.qty.value()) return false;
+      const std::size_t it = find(ev.order_id.value());
+      if (it == npos || slots_[it].qty < ev.qty.value()) return false;
       // The event carries the order's open quantity after it (leaves); 0 means it is gone.
       if (ev.leaves.value() == 0) {
         remove(it);
@@ -64,16 +104,16 @@ bool DepthBook::apply(const Event& ev) {
       return true;
     }
     case EventType::BookDelete: {
-      const auto it = orders_.find(ev.order_id.value());
-      if (it == orders_.end()) return false;
+      const std::size_t it = find(ev.order_id.value());
+      if (it == npos) return false;
       remove(it);
       return true;
     }
     case EventType::BookReplace: {
       // The old order leaves the book; the new one (new id, price, quantity) joins at the back.
-      const auto it = orders_.find(ev.ref);
-      if (it == orders_.end() || orders_.contains(ev.order_id.value())) return false;
-      const Side side = it->second.side;
+      const std::size_t it = find(ev.ref);
+      if (it == npos || ev.order_id.value() == kEmpty || find(ev.order_id.value()) != npos) return false;
+      const Side side = slots_[it].side;
       remove(it);
       add(ev.order_id.value(), side, ev.price.value(), ev.qty.value());
       return true;
@@ -99,14 +139,14 @@ std::vector<DepthLevel> DepthBook::depth(Side side, std::size_t max_levels) cons
 namespace peregrine::egress {
 
 void DepthBook::save(ByteWriter& w) const {
-  std::vector<std::uint64_t> ids;
-  ids.reserve(orders_.size());
-  for (const auto& [id, o] : orders_) ids.push_back(id);
-  std::sort(ids.begin(), ids.end());
-  w.u32(static_cast<std::uint32_t>(ids.size()));
-  for (const std::uint64_t id : ids) {
-    const Resting& o = orders_.at(id);
-    w.u64(id);
+  std::vector<Resting> orders;
+  orders.reserve(count_);
+  for (const Resting& r : slots_)
+    if (r.id != kEmpty) orders.push_back(r);
+  std::sort(orders.begin(), orders.end(), [](const Resting& a, const Resting& b) { return a.id < b.id; });
+  w.u32(static_cast<std::uint32_t>(orders.size()));
+  for (const Resting& o : orders) {
+    w.u64(o.id);
     w.u8(static_cast<std::uint8_t>(o.side));
     w.i64(o.price);
     w.u32(o.qty);
@@ -118,11 +158,10 @@ bool DepthBook::load(ByteReader& in, std::string& error) {
     error = what;
     return false;
   };
-  if (!orders_.empty()) return fail("depth book not empty");
+  if (count_ != 0) return fail("depth book not empty");
   const std::uint32_t n = in.u32();
   if (!in.ok()) return fail("truncated depth book");
   if (!in.can_hold(n, 8 + 1 + 8 + 4)) return fail("depth book order count exceeds the input");
-  orders_.reserve(n);
   std::uint64_t prev = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::uint64_t id = in.u64();
@@ -131,6 +170,7 @@ bool DepthBook::load(ByteReader& in, std::string& error) {
     const std::uint32_t qty = in.u32();
     if (!in.ok()) return fail("truncated depth book order");
     if (i > 0 && id <= prev) return fail("depth book orders not in ascending id order");
+    if (id == kEmpty) return fail("depth book order with a reserved id");
     if (side != static_cast<std::uint8_t>(Side::Buy) && side != static_cast<std::uint8_t>(Side::Sell))
       return fail("depth book order with a bad side");
     add(id, static_cast<Side>(side), price, qty);

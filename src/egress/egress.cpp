@@ -1,6 +1,7 @@
 #include "peregrine/egress/egress.hpp"
 
 #include <array>
+#include <bit>
 #include <utility>
 
 namespace peregrine::egress {
@@ -18,7 +19,9 @@ Egress::Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, sessi
       feeds_(itch_),
       books_(cfg.instruments.size()),
       indicative_(cfg.instruments.size()) {
-  dirty_.reserve(users.size());
+  dirty_set_.assign(std::bit_ceil(2 * users.size() + 2), nullptr);
+  dirty_.reserve(dirty_set_.size() / 2);
+  dirty_slots_.reserve(dirty_set_.size() / 2);
   for (const InstrumentConfig& i : cfg.instruments) {
     status_.push_back(i.initial_status);
     if (i.initial_status != TradingStatus::Closed) ++open_instruments_;
@@ -57,7 +60,7 @@ void Egress::on_event(const Event& ev) {
       const std::size_t n = ouch::encode(out, buf);
       u->outbound.append({buf.data(), n});
       ++counters_.ouch_messages;
-      if (dirty_set_.insert(u).second) dirty_.push_back(u);
+      mark_dirty(u);
       return;
     }
     case EventType::BookAdd:
@@ -122,8 +125,29 @@ void Egress::ouch_system_event(Timestamp ts, char code) {
     sessions::UserState* user = &users_.at(u);
     user->outbound.append({buf.data(), n});
     ++counters_.ouch_messages;
-    if (dirty_set_.insert(user).second) dirty_.push_back(user);
+    mark_dirty(user);
   }
+}
+
+void Egress::mark_dirty(sessions::UserState* u) {
+  if ((dirty_slots_.size() + 1) * 2 > dirty_set_.size()) {
+    // More users than at construction (added since): a bigger table, rebuilt from dirty_.
+    std::vector<sessions::UserState*> batch;
+    batch.swap(dirty_);
+    dirty_set_.assign(dirty_set_.size() * 2, nullptr);
+    dirty_slots_.clear();
+    dirty_.reserve(dirty_set_.size() / 2);
+    dirty_slots_.reserve(dirty_set_.size() / 2);
+    for (sessions::UserState* b : batch) mark_dirty(b);
+  }
+  const std::size_t mask = dirty_set_.size() - 1;
+  std::size_t i = static_cast<std::size_t>((static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(u)) >> 4) *
+                                           0x9E3779B97F4A7C15ull >> 20) & mask;
+  for (; dirty_set_[i] != nullptr; i = (i + 1) & mask)
+    if (dirty_set_[i] == u) return;
+  dirty_set_[i] = u;
+  dirty_slots_.push_back(i);  // within capacity: the table is kept at most half full
+  dirty_.push_back(u);
 }
 
 void Egress::on_events(std::span<const Event> events) {
@@ -138,7 +162,8 @@ void Egress::flush(std::uint64_t now_ns) {
     }
   }
   dirty_.clear();
-  dirty_set_.clear();
+  for (const std::size_t i : dirty_slots_) dirty_set_[i] = nullptr;
+  dirty_slots_.clear();
   mold_.flush(now_ns);
   feeds_.deliver_all(now_ns);
 }

@@ -26,6 +26,7 @@ MoldUdpPacketizer::MoldUdpPacketizer(const ItchBuffer& buffer, const MoldConfig&
       cfg_(cfg),
       send_(std::move(send)),
       buf_(checked_mtu(cfg.mtu)),
+      request_buf_(cfg.mtu),
       builder_(buf_, buf_.size()),
       next_seq_(buffer.next_seq()),
       sent_next_(buffer.next_seq()) {}
@@ -50,12 +51,17 @@ void MoldUdpPacketizer::add(std::uint64_t seq, std::span<const std::uint8_t> mes
   next_seq_ = seq + 1;
 }
 
-void MoldUdpPacketizer::flush(std::uint64_t now_ns) {
+void MoldUdpPacketizer::emit_pending(std::uint64_t now_ns) {
   if (builder_.size() != 0 && builder_.count() != 0) {
     emit();
     last_tx_ns_ = now_ns;
     sent_since_tick_ = false;  // now_ns is later than any send from add()
   }
+}
+
+void MoldUdpPacketizer::flush(std::uint64_t now_ns) {
+  emit_pending(now_ns);
+  batch_end();
 }
 
 void MoldUdpPacketizer::send_header_only(std::uint16_t count, std::uint64_t now_ns) {
@@ -66,45 +72,51 @@ void MoldUdpPacketizer::send_header_only(std::uint16_t count, std::uint64_t now_
 }
 
 void MoldUdpPacketizer::on_tick(std::uint64_t now_ns) {
-  flush(now_ns);
+  emit_pending(now_ns);
   if (sent_since_tick_) {
     sent_since_tick_ = false;
     last_tx_ns_ = std::max(last_tx_ns_, now_ns);
-    return;
+  } else if (now_ns - last_tx_ns_ >= cfg_.heartbeat_interval_ns) {
+    ++counters_.heartbeats;
+    send_header_only(ended_ ? mold::kEndOfSessionCount : mold::kHeartbeatCount, now_ns);
   }
-  if (now_ns - last_tx_ns_ < cfg_.heartbeat_interval_ns) return;
-  ++counters_.heartbeats;
-  send_header_only(ended_ ? mold::kEndOfSessionCount : mold::kHeartbeatCount, now_ns);
+  batch_end();
 }
 
 void MoldUdpPacketizer::end_of_session(std::uint64_t now_ns) {
-  flush(now_ns);
+  emit_pending(now_ns);
   ended_ = true;
   send_header_only(mold::kEndOfSessionCount, now_ns);
   sent_since_tick_ = false;
+  batch_end();
 }
 
 std::vector<std::vector<std::uint8_t>> MoldUdpPacketizer::on_request(std::span<const std::uint8_t> request) {
   std::vector<std::vector<std::uint8_t>> out;
+  (void)on_request(request, [&out](std::span<const std::uint8_t> d) { out.emplace_back(d.begin(), d.end()); });
+  return out;
+}
+
+std::size_t MoldUdpPacketizer::on_request(std::span<const std::uint8_t> request, const DatagramFn& reply) {
   mold::Request r{};
   if (mold::parse_request(request, r) != mold::Status::Ok || !(r.session == cfg_.session)) {
     ++counters_.bad_requests;
-    return out;
+    return 0;
   }
   ++counters_.requests;
-  if (r.count == 0) return out;
+  if (r.count == 0) return 0;
   if (r.sequence < buffer_.first_retained() || r.sequence >= sent_next_) {
     ++counters_.unavailable_requests;
-    return out;
+    return 0;
   }
   const std::uint64_t want = std::min<std::uint64_t>(r.count, cfg_.max_request_count);
   const std::uint64_t end = std::min(r.sequence + want, sent_next_);
-  std::vector<std::uint8_t> buf(buf_.size());
-  mold::Builder b(buf, buf.size());
+  mold::Builder b(request_buf_, request_buf_.size());
+  std::size_t sent = 0;
   auto finish = [&] {
-    const std::span<const std::uint8_t> d = b.finish();
-    out.emplace_back(d.begin(), d.end());
+    reply(b.finish());
     ++counters_.retransmitted_packets;
+    ++sent;
   };
   (void)b.begin(cfg_.session, r.sequence);
   for (std::uint64_t s = r.sequence; s < end; ++s) {
@@ -117,7 +129,7 @@ std::vector<std::vector<std::uint8_t>> MoldUdpPacketizer::on_request(std::span<c
     ++counters_.retransmitted_messages;
   }
   finish();
-  return out;
+  return sent;
 }
 
 }  // namespace peregrine::egress

@@ -149,6 +149,40 @@ TEST_F(HarnessTest, MaxThroughputRunKeepsItsWindowAndChecksTheSame) {
   expect_sound_run(d);
 }
 
+// The yardstick (issue #13): the same load against `peregrine-bench echo`, which answers every
+// request at once; the harness checks that each got its one answer.
+TEST_F(HarnessTest, EchoRunGetsOneAnswerPerRequestAtARateAndAtMaxThroughput) {
+  for (const bool max : {false, true}) {
+    std::vector<std::string> args = {"--echo", "--config", "config/bench.yaml", "--duration", "1", "--warmup", "0.2",
+                                      "--drain-timeout", "20"};
+    if (max) {
+      args.insert(args.end(), {"--max-throughput", "--window", "8"});
+    } else {
+      args.insert(args.end(), {"--rate", "3000"});
+    }
+    const Result r = bench(args);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    ASSERT_TRUE(r.doc.is_object()) << r.output;
+    const auto& d = r.doc.as_object();
+    EXPECT_EQ(d.at("server").as_string(), "echo");
+    EXPECT_EQ(d.at("mode").as_string(), max ? "max_throughput" : "open_loop");
+    const auto& ok = d.at("correctness").as_object();
+    EXPECT_TRUE(ok.at("ok").as_bool()) << r.output;
+    EXPECT_EQ(ok.at("unanswered").as_int64(), 0);
+    EXPECT_EQ(ok.at("orders_without_one_terminal").as_int64(), 0);
+    const auto& c = d.at("counts").as_object();
+    EXPECT_GT(c.at("sent").as_int64(), 0);
+    // Echo accepts every new order, cancels every cancel and replaces every replace.
+    EXPECT_EQ(c.at("accepted").as_int64(), c.at("new").as_int64());
+    EXPECT_EQ(c.at("replaced").as_int64(), c.at("replace").as_int64());
+    EXPECT_EQ(c.at("canceled").as_int64(), c.at("cancel").as_int64() + c.at("final_cancels").as_int64());
+    EXPECT_EQ(c.at("rejected").as_int64(), 0);
+    EXPECT_EQ(c.at("executed").as_int64(), 0);
+    EXPECT_GT(d.at("latency_ns").as_object().at("accepted").as_object().at("count").as_int64(), 0);
+    EXPECT_NE(r.output.find("against peregrine-bench echo"), std::string::npos) << r.output;
+  }
+}
+
 TEST_F(HarnessTest, PingPongReportsRoundTripsOfAnOrdersSize) {
   const Result r = bench({"pingpong", "--count", "2000", "--warmup", "200"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -188,7 +222,7 @@ TEST_F(HarnessTest, HelpDocumentsEveryOption) {
   for (const char* opt : {"--config", "--server", "--connect", "--server-cpus", "--core-cpu", "--idle-strategy",
                           "--server-arg", "--server-log", "--cpus", "--sessions", "--rate", "--max-throughput",
                           "--window", "--duration", "--warmup", "--mix", "--zipf", "--reject-ratio", "--max-live",
-                          "--seed", "--drain-timeout", "--spin", "--json", "--count", "--echo-cpus", "--runs"})
+                          "--seed", "--drain-timeout", "--spin", "--json", "--count", "--echo-cpus", "--runs", "--echo", "--listen"})
     EXPECT_NE(r.output.find(opt), std::string::npos) << opt;
 }
 

@@ -2,15 +2,15 @@
 /// Aggregated public depth of one instrument (price -> total shares and order count, per side),
 /// rebuilt from the core's book events only: BookAdd, BookExecute, BookCancel, BookDelete,
 /// BookReplace. It is what an ITCH subscriber can see, so it must equal Engine::depth().
-/// Allocates (std::map, std::unordered_map): it runs on the io thread, never the core thread.
+/// Flat storage (an open-addressing order table, sorted level arrays) that only allocates when it
+/// grows past its high-water mark: in steady state applying an event allocates nothing (issue
+/// #13: no heap allocation on the io thread). Runs on the io thread, never the core thread.
 /// Not synchronised itself: Egress guards its DepthBooks with a mutex (see Egress::depth()).
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <string>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "peregrine/core/engine.hpp"
@@ -34,7 +34,7 @@ class DepthBook {
   std::size_t depth(Side side, DepthLevel* out, std::size_t max_levels) const noexcept;
 
   /// Resting orders known.
-  [[nodiscard]] std::size_t orders() const noexcept { return orders_.size(); }
+  [[nodiscard]] std::size_t orders() const noexcept { return count_; }
 
   /// Snapshot: the resting orders (u32 count; per order, ascending id: u64 id, u8 side,
   /// i64 price, u32 shares). Levels are rebuilt from them.
@@ -44,22 +44,32 @@ class DepthBook {
   bool load(ByteReader& in, std::string& error);
 
  private:
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};  ///< the id of an empty slot (no order has it)
   struct Level {
     std::uint64_t qty = 0;
     std::uint32_t orders = 0;
   };
   struct Resting {
-    Side side;
-    std::int64_t price;
-    std::uint32_t qty;
+    std::uint64_t id = kEmpty;
+    std::int64_t price = 0;
+    std::uint32_t qty = 0;
+    Side side = Side::Buy;
   };
-  void add(std::uint64_t id, Side side, std::int64_t price, std::uint32_t qty);
-  void reduce(std::unordered_map<std::uint64_t, Resting>::iterator it, std::uint32_t by);
-  void remove(std::unordered_map<std::uint64_t, Resting>::iterator it);
+  using Levels = std::vector<std::pair<std::int64_t, Level>>;  ///< best first
 
-  std::map<std::int64_t, Level, std::greater<>> bids_;
-  std::map<std::int64_t, Level, std::less<>> asks_;
-  std::unordered_map<std::uint64_t, Resting> orders_;
+  void add(std::uint64_t id, Side side, std::int64_t price, std::uint32_t qty);
+  void reduce(std::size_t slot, std::uint32_t by);
+  void remove(std::size_t slot);
+  /// The slot holding `id`, or npos.
+  [[nodiscard]] std::size_t find(std::uint64_t id) const noexcept;
+  void grow();
+  Levels::iterator level(Levels& levels, Side side, std::int64_t price);
+
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  Levels bids_;  // descending price
+  Levels asks_;  // ascending price
+  std::vector<Resting> slots_;  // open addressing, linear probing; size a power of two, at most half full
+  std::size_t count_ = 0;
 };
 
 }  // namespace peregrine::egress

@@ -21,7 +21,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "peregrine/core/config.hpp"
@@ -127,8 +126,13 @@ class Egress {
   ItchBuffer itch_;
   MoldUdpPacketizer mold_;
   FeedRegistry feeds_;
+  // Users with messages since the last flush(), each once: dirty_ in order, and a preallocated
+  // open-addressing set of them (linear probing, at most half full; dirty_slots_ remembers the
+  // slots used, so flush() empties it in O(dirty)). No allocation per event.
+  void mark_dirty(sessions::UserState* u);
   std::vector<sessions::UserState*> dirty_;
-  std::unordered_set<const sessions::UserState*> dirty_set_;
+  std::vector<const sessions::UserState*> dirty_set_;
+  std::vector<std::size_t> dirty_slots_;
   mutable std::mutex depth_mutex_;
   std::vector<DepthBook> books_;  // index = InstrumentId - 1; guarded by depth_mutex_
   std::vector<std::optional<AuctionInfo>> indicative_;  // index = InstrumentId - 1; guarded by depth_mutex_

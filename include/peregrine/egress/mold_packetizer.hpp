@@ -46,8 +46,11 @@ struct MoldCounters {
 class MoldUdpPacketizer {
  public:
   /// Called with every live datagram (messages, heartbeat, end of session); the bytes are valid
-  /// only during the call. The Asio shell sends them with its multicast/UDP socket.
+  /// only during the call. The Asio shell gathers them (DatagramBatch) and sends them together.
   using DatagramFn = std::function<void(std::span<const std::uint8_t>)>;
+  /// Called at the end of every flush(), on_tick() and end_of_session(), after the datagrams
+  /// they produced: the shell sends what it gathered since (one sendmmsg per io-thread pass).
+  using BatchEndFn = std::function<void()>;
 
   /// `buffer` holds the messages (it must outlive this). Throws std::invalid_argument when the
   /// MTU cannot hold the largest ITCH message (startup only).
@@ -58,8 +61,10 @@ class MoldUdpPacketizer {
   /// Packs message `seq` (precondition: seq == next_sequence()); sends the current datagram first
   /// if the message does not fit.
   void add(std::uint64_t seq, std::span<const std::uint8_t> message);
-  /// Sends the datagram being built, if it holds any message.
+  /// Sends the datagram being built, if it holds any message; then the batch end.
   void flush(std::uint64_t now_ns);
+  /// Sets the batch-end callback (empty: none). Before the first datagram.
+  void set_batch_end(BatchEndFn fn) { batch_end_ = std::move(fn); }
   /// Timer: flushes, then sends a heartbeat (End of Session after end_of_session()) if nothing
   /// has been sent for heartbeat_interval_ns.
   void on_tick(std::uint64_t now_ns);
@@ -71,6 +76,9 @@ class MoldUdpPacketizer {
   /// Empty for a malformed request, another session, count 0, or a first message that is no
   /// longer retained or not sent yet (MoldUDP64 has no negative answer).
   [[nodiscard]] std::vector<std::vector<std::uint8_t>> on_request(std::span<const std::uint8_t> request);
+  /// The same, allocation-free: each datagram goes to `reply` (bytes valid during the call) as
+  /// it is built, in a buffer allocated once. Returns how many datagrams.
+  std::size_t on_request(std::span<const std::uint8_t> request, const DatagramFn& reply);
 
   /// Sequence number the next add() must carry.
   [[nodiscard]] std::uint64_t next_sequence() const noexcept { return next_seq_; }
@@ -94,12 +102,18 @@ class MoldUdpPacketizer {
 
  private:
   void emit();
+  void emit_pending(std::uint64_t now_ns);
+  void batch_end() const {
+    if (batch_end_) batch_end_();
+  }
   void send_header_only(std::uint16_t count, std::uint64_t now_ns);
 
   const ItchBuffer& buffer_;
   MoldConfig cfg_;
   DatagramFn send_;
+  BatchEndFn batch_end_;
   std::vector<std::uint8_t> buf_;  // declared before builder_, which views it
+  std::vector<std::uint8_t> request_buf_;  // retransmission datagrams are built here
   proto::mold::Builder builder_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t sent_next_ = 1;

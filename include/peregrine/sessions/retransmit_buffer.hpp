@@ -2,14 +2,20 @@
 /// A numbered, bounded record of encoded messages: the outbound OUCH messages of one user
 /// (replayed on re-login) and the day's ITCH stream (replayed to feed sessions, retransmitted
 /// over MoldUDP64) are both one of these. Single-threaded: the gateway's io thread.
+///
+/// Storage is a ring of fixed-size chunks (up to 1024 records each): a chunk is allocated the
+/// first time the buffer grows into it, and once the retention is reached every chunk that falls
+/// out of it is reused for the newest messages, so appending allocates nothing in steady state
+/// (issue #13: no heap allocation on the io thread).
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "peregrine/core/serial.hpp"
 
@@ -22,30 +28,35 @@ class RetransmitBuffer {
 
  public:
   /// Keeps the most recent `retention` messages (at least 1).
-  explicit RetransmitBuffer(std::size_t retention) : retention_(retention == 0 ? 1 : retention) {}
+  explicit RetransmitBuffer(std::size_t retention)
+      : retention_(retention == 0 ? 1 : retention),
+        chunk_(std::min<std::size_t>(kMaxChunk, retention_)),
+        ring_((retention_ + chunk_ - 1) / chunk_ + 1, nullptr) {
+    free_.reserve(ring_.size());
+  }
 
   /// Appends one encoded message (longer input is cut at MaxSize, which no encoder produces);
   /// returns its sequence number.
   std::uint64_t append(std::span<const std::uint8_t> message) {
-    Record r{};
+    const std::uint64_t seq = next_;
+    Record*& chunk = ring_[slot_of(seq)];
+    if (chunk == nullptr) chunk = take_chunk();
+    Record& r = chunk[offset_of(seq)];
     r.size = static_cast<std::uint8_t>(std::min(message.size(), r.bytes.size()));
     std::copy_n(message.begin(), r.size, r.bytes.begin());
-    records_.push_back(r);
-    if (records_.size() > retention_) {
-      records_.pop_front();
-      ++first_;
-    }
-    return next_seq() - 1;
+    ++next_;
+    if (next_ - first_ > retention_) evict_oldest();
+    return seq;
   }
   /// Sequence number the next message will get.
-  [[nodiscard]] std::uint64_t next_seq() const noexcept { return first_ + records_.size(); }
+  [[nodiscard]] std::uint64_t next_seq() const noexcept { return next_; }
   /// Oldest sequence number still kept (next_seq() when empty).
   [[nodiscard]] std::uint64_t first_retained() const noexcept { return first_; }
   /// True when `seq` can be read with get().
-  [[nodiscard]] bool contains(std::uint64_t seq) const noexcept { return seq >= first_ && seq < next_seq(); }
+  [[nodiscard]] bool contains(std::uint64_t seq) const noexcept { return seq >= first_ && seq < next_; }
   /// The message numbered `seq`; precondition contains(seq).
   [[nodiscard]] std::span<const std::uint8_t> get(std::uint64_t seq) const noexcept {
-    const Record& r = records_[static_cast<std::size_t>(seq - first_)];
+    const Record& r = ring_[slot_of(seq)][offset_of(seq)];
     return {r.bytes.data(), r.size};
   }
 
@@ -53,10 +64,11 @@ class RetransmitBuffer {
   /// (u8 size, bytes). The retention itself is configuration, not state.
   void save(ByteWriter& w) const {
     w.u64(first_);
-    w.u64(records_.size());
-    for (const Record& r : records_) {
-      w.u8(r.size);
-      w.bytes(r.bytes.data(), r.size);
+    w.u64(next_ - first_);
+    for (std::uint64_t seq = first_; seq < next_; ++seq) {
+      const std::span<const std::uint8_t> r = get(seq);
+      w.u8(static_cast<std::uint8_t>(r.size()));
+      w.bytes(r.data(), r.size());
     }
   }
   /// Replaces the content with what save() wrote. False, with the reason in `error`, on
@@ -70,15 +82,18 @@ class RetransmitBuffer {
       return fail(error, "retransmit buffer sequence out of range");
     if (count > retention_) return fail(error, "retransmit buffer holds more records than its retention");
     if (!in.can_hold(count, 1)) return fail(error, "retransmit buffer record count exceeds the input");
-    records_.clear();
-    first_ = first;
+    for (Record*& chunk : ring_) {
+      if (chunk != nullptr) free_.push_back(chunk);
+      chunk = nullptr;
+    }
+    first_ = next_ = first;
     for (std::uint64_t i = 0; i < count; ++i) {
-      Record r{};
-      r.size = in.u8();
-      if (r.size > MaxSize) return fail(error, "retransmit buffer record longer than the largest message");
-      in.bytes(r.bytes.data(), r.size);
+      std::array<std::uint8_t, MaxSize> bytes{};
+      const std::uint8_t size = in.u8();
+      if (size > MaxSize) return fail(error, "retransmit buffer record longer than the largest message");
+      in.bytes(bytes.data(), size);
       if (!in.ok()) return fail(error, "truncated retransmit buffer record");
-      records_.push_back(r);
+      (void)append({bytes.data(), size});
     }
     return true;
   }
@@ -93,9 +108,40 @@ class RetransmitBuffer {
     return false;
   }
 
+  static constexpr std::size_t kMaxChunk = 1024;  ///< records per chunk (~80 KiB for OUCH)
+
+  // Chunk n (counted from sequence 1) holds sequences [n * chunk_ + 1, (n + 1) * chunk_]; it
+  // lives in ring_[n % ring_.size()]. The retained messages span at most ring_.size() chunks.
+  [[nodiscard]] std::size_t slot_of(std::uint64_t seq) const noexcept {
+    return static_cast<std::size_t>((seq - 1) / chunk_ % ring_.size());
+  }
+  [[nodiscard]] std::size_t offset_of(std::uint64_t seq) const noexcept { return static_cast<std::size_t>((seq - 1) % chunk_); }
+  Record* take_chunk() {
+    if (!free_.empty()) {
+      Record* c = free_.back();
+      free_.pop_back();
+      return c;
+    }
+    owned_.push_back(std::make_unique_for_overwrite<Record[]>(chunk_));
+    return owned_.back().get();
+  }
+  // Drops the oldest message; its chunk goes back to the free list once wholly dropped.
+  void evict_oldest() noexcept {
+    const std::uint64_t gone = first_++;
+    if (offset_of(gone) == chunk_ - 1) {
+      Record*& chunk = ring_[slot_of(gone)];
+      free_.push_back(chunk);  // never reallocates: at most ring_.size() chunks exist
+      chunk = nullptr;
+    }
+  }
+
   std::size_t retention_;
+  std::size_t chunk_;
   std::uint64_t first_ = 1;
-  std::deque<Record> records_;
+  std::uint64_t next_ = 1;
+  std::vector<Record*> ring_;                   ///< chunk pointers by slot (nullptr: none yet)
+  std::vector<Record*> free_;                   ///< chunks no message uses (capacity ring_.size())
+  std::vector<std::unique_ptr<Record[]>> owned_;  ///< every chunk ever allocated
 };
 
 }  // namespace peregrine::sessions
