@@ -240,9 +240,9 @@ int main(int argc, char** argv) {
                          eg.on_event(e);
                          if (++events % 7 == 0) eg.flush(events);
                        });
-    Bytes snap;
-    engine.save(snap);
-    write(root / "engine_snapshot", "after_" + std::to_string(n), snap);
+    Bytes engine_snap;
+    engine.save(engine_snap);
+    write(root / "engine_snapshot", "after_" + std::to_string(n), engine_snap);
     write(root / "egress_snapshot", "after_" + std::to_string(n), eg.save());
   }
   std::printf("seed corpora written under %s\n", root.string().c_str());
