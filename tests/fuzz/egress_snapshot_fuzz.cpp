@@ -16,28 +16,19 @@
 #include "peregrine/core/engine.hpp"
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "fuzz_check.hpp"
 #include "snapshot_fuzz_setup.hpp"
 
 using namespace peregrine;
 
 namespace {
 
-#define FUZZ_CHECK(cond) \
-  do {                   \
-    if (!(cond)) std::abort(); \
-  } while (0)
-
-const EngineConfig& config() {
-  static const EngineConfig cfg = fuzz::snapshot_config();
-  return cfg;
-}
-
 // Core events to feed after the load: a fresh engine's session (order ids the loaded depth books
 // may not know: those count as inconsistencies, which is fine).
 const std::vector<Event>& more_events() {
   static const std::vector<Event> events = [] {
     std::vector<Event> ev;
-    Engine e(config());
+    Engine e(fuzz::snapshot_config());
     fuzz::run_commands(e, fuzz::snapshot_commands(40), [&](const Event& x) { ev.push_back(x); });
     return ev;
   }();
@@ -45,12 +36,12 @@ const std::vector<Event>& more_events() {
 }
 
 struct Node {
-  Node() : lookup(config()), users(16) {
+  Node() : lookup(fuzz::snapshot_config()), users(16) {
     fuzz::add_snapshot_users(users);
     egress::EgressConfig ec;
     ec.itch_retention = 64;
     ec.mold.mtu = 200;
-    egress = std::make_unique<egress::Egress>(config(), lookup, users, ec, [this](std::span<const std::uint8_t> d) {
+    egress = std::make_unique<egress::Egress>(fuzz::snapshot_config(), lookup, users, ec, [this](std::span<const std::uint8_t> d) {
       datagrams.emplace_back(d.begin(), d.end());
     });
   }

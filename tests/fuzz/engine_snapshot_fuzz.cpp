@@ -13,21 +13,12 @@
 #include <vector>
 
 #include "peregrine/core/engine.hpp"
+#include "fuzz_check.hpp"
 #include "snapshot_fuzz_setup.hpp"
 
 using namespace peregrine;
 
 namespace {
-
-#define FUZZ_CHECK(cond) \
-  do {                   \
-    if (!(cond)) std::abort(); \
-  } while (0)
-
-const EngineConfig& config() {
-  static const EngineConfig cfg = fuzz::snapshot_config();
-  return cfg;
-}
 
 const std::vector<Command>& more_commands() {
   static const std::vector<Command> cmds = [] {
@@ -42,7 +33,7 @@ const std::vector<Command>& more_commands() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Engine a(config());
+  Engine a(fuzz::snapshot_config());
   std::string error;
   if (!a.load(std::span<const std::uint8_t>(data, size), error)) {
     FUZZ_CHECK(!error.empty());
@@ -51,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(a.validate_internal_state());
   std::vector<std::uint8_t> saved;
   a.save(saved);
-  Engine b(config());
+  Engine b(fuzz::snapshot_config());
   FUZZ_CHECK(b.load(saved, error));
   FUZZ_CHECK(b.state_hash() == a.state_hash());
   std::vector<std::uint8_t> again;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "peregrine/cli/args.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/journal/journal.hpp"
@@ -125,11 +126,13 @@ std::vector<Bytes> itch_messages() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path root = argv[1];
+  // The command line over CLI11, as the shipped binaries have it (peregrine/cli/args.hpp).
+  CLI::App app("Writes the fuzzers' seed corpora from the encoders, one directory per fuzzer.", "peregrine_fuzz_seeds");
+  peregrine::cli::apply_house_style(app);
+  std::string corpus_dir;
+  app.add_option("corpus_dir", corpus_dir, "where to write them (tests/fuzz/corpus)")->required();
+  if (const int status = peregrine::cli::parse(app, argc, argv); status >= 0) return status;
+  const std::filesystem::path root = corpus_dir;
 
   // OUCH: one file per message.
   int i = 0;
@@ -240,9 +243,9 @@ int main(int argc, char** argv) {
                          eg.on_event(e);
                          if (++events % 7 == 0) eg.flush(events);
                        });
-    Bytes snap;
-    engine.save(snap);
-    write(root / "engine_snapshot", "after_" + std::to_string(n), snap);
+    Bytes engine_snap;
+    engine.save(engine_snap);
+    write(root / "engine_snapshot", "after_" + std::to_string(n), engine_snap);
     write(root / "egress_snapshot", "after_" + std::to_string(n), eg.save());
   }
   std::printf("seed corpora written under %s\n", root.string().c_str());

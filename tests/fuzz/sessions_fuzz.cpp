@@ -22,6 +22,8 @@
 #include "peregrine/egress/itch_buffer.hpp"
 #include "peregrine/egress/mold_packetizer.hpp"
 #include "peregrine/sessions/soup_session.hpp"
+#include "support/engine_configs.hpp"
+#include "support/run_engine.hpp"
 
 namespace {
 
@@ -57,36 +59,16 @@ class Host final : public sessions::SessionHost, public egress::FeedHost {
   std::vector<Command> pending;
 };
 
-EngineConfig core_config() {
-  EngineConfig cfg;
-  InstrumentConfig i;
-  i.symbol = Symbol::from("600519");
-  i.reference_price = Price{1'800'000};
-  cfg.instruments.push_back(i);
-  FirmConfig f;
-  f.name = FirmName::from("FRMA");
-  cfg.firms.push_back(f);
-  cfg.max_orders = 64;
-  cfg.max_tokens = 64;
-  return cfg;
-}
-
 void Host::run_core(sessions::UserDirectory& dir) {
-  static Engine engine(core_config());
+  static Engine engine(testing::one_instrument_config(64, 64));
   static const proto::ConfigLookup lookup(engine.config());
-  std::vector<Event> events;
-  std::array<Event, 8> buf{};
-  EventSink sink(buf.data(), buf.size(), [](void* ctx, const Event* ev, std::size_t n) noexcept {
-    auto* out = static_cast<std::vector<Event>*>(ctx);
-    out->insert(out->end(), ev, ev + n);
-  }, &events);
+  // Only the session's own answers matter here; cancel-on-disconnect would find nothing live.
+  std::vector<Command> edge_rejects;
   for (const Command& c : pending) {
-    // Only the session's own answers matter here; cancel-on-disconnect would find nothing live.
-    if (c.type == CommandType::EdgeReject) engine.process(c, sink);
+    if (c.type == CommandType::EdgeReject) edge_rejects.push_back(c);
   }
-  sink.flush();
   pending.clear();
-  for (const Event& e : events) {
+  for (const Event& e : testing::events_of(engine, edge_rejects)) {
     if (e.type != EventType::Rejected) std::abort();  // an EdgeReject has no other answer
     sessions::UserState* u = dir.find(e.owner);
     proto::ouch::Outbound o{};

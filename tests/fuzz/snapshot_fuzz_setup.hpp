@@ -14,32 +14,21 @@
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "peregrine/sessions/soup_session.hpp"
+#include "support/engine_configs.hpp"
 
 namespace peregrine::fuzz {
 
 inline constexpr std::uint32_t kSnapshotOwners = 4;  // owner o trades for firm (o - 1) % 2
 
-inline EngineConfig snapshot_config() {
-  EngineConfig cfg;
-  InstrumentConfig a;
-  a.symbol = Symbol::from("600519");
-  a.reference_price = Price{100'000};  // 10.00
-  cfg.instruments.push_back(a);
-  InstrumentConfig b = a;
-  b.symbol = Symbol::from("688001");
-  b.reference_price = Price{50'000};  // 5.00
-  b.lot_size = Qty{1};
-  b.min_qty = Qty{200};
-  b.initial_status = TradingStatus::OpeningCall;
-  cfg.instruments.push_back(b);
-  FirmConfig fa;
-  fa.name = FirmName::from("FRMA");
-  FirmConfig fb;
-  fb.name = FirmName::from("FRMB");
-  fb.stp = StpMode::Decrement;
-  cfg.firms = {fa, fb};
-  cfg.max_orders = 64;
-  cfg.max_tokens = 256;
+/// The snapshot fuzzers' configuration (built once): two_instrument_config, with 688001 starting
+/// in the opening call and FRMB's self-trade prevention decrementing.
+inline const EngineConfig& snapshot_config() {
+  static const EngineConfig cfg = [] {
+    EngineConfig c = testing::two_instrument_config(64, 256);
+    c.instruments[1].initial_status = TradingStatus::OpeningCall;
+    c.firms[1].stp = StpMode::Decrement;
+    return c;
+  }();
   return cfg;
 }
 

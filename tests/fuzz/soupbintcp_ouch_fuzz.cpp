@@ -20,41 +20,19 @@
 #include "peregrine/proto/ouch42.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
 #include "peregrine/proto/soupbintcp.hpp"
+#include "fuzz_check.hpp"
+#include "support/engine_configs.hpp"
 
 using namespace peregrine;
 using namespace peregrine::proto;
 
 namespace {
 
-#define FUZZ_CHECK(cond) \
-  do {                   \
-    if (!(cond)) std::abort(); \
-  } while (0)
-
-// Low reference prices keep the books small (levels span the daily limits), so building a fresh
-// Engine per input stays cheap.
 EngineConfig make_config() {
-  EngineConfig cfg;
-  InstrumentConfig a;
-  a.symbol = Symbol::from("600519");
-  a.reference_price = Price{100'000};  // 10.00
-  cfg.instruments.push_back(a);
-  InstrumentConfig b = a;
-  b.symbol = Symbol::from("688001");
-  b.reference_price = Price{50'000};  // 5.00
-  b.lot_size = Qty{1};
-  b.min_qty = Qty{200};
-  b.cage_bps = 200;
-  cfg.instruments.push_back(b);
-  FirmConfig fa;
-  fa.name = FirmName::from("FRMA");
-  fa.stp = StpMode::CancelNewest;
-  FirmConfig fb;
-  fb.name = FirmName::from("FRMB");
-  fb.max_order_notional = 1'000'000'000'000;
-  cfg.firms = {fa, fb};
-  cfg.max_orders = 256;
-  cfg.max_tokens = 1024;
+  EngineConfig cfg = testing::two_instrument_config(256, 1024);
+  cfg.instruments[1].cage_bps = 200;
+  cfg.firms[0].stp = StpMode::CancelNewest;
+  cfg.firms[1].max_order_notional = 1'000'000'000'000;
   return cfg;
 }
 

@@ -19,6 +19,8 @@
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/ingress/udp_replier.hpp"
+#include "support/engine_configs.hpp"
+#include "support/run_engine.hpp"
 
 using namespace peregrine;
 using namespace peregrine::ingress;
@@ -47,33 +49,12 @@ class Host : public UdpIngressHost {
   std::vector<Command> edge_rejects;
 };
 
-EngineConfig core_config() {
-  EngineConfig cfg;
-  InstrumentConfig i;
-  i.symbol = Symbol::from("600519");
-  i.reference_price = Price{1'800'000};
-  cfg.instruments.push_back(i);
-  FirmConfig f;
-  f.name = FirmName::from("FRMA");
-  cfg.firms.push_back(f);
-  cfg.max_orders = 16;
-  cfg.max_tokens = 16;
-  return cfg;
-}
-
 // The core and egress for the edge refusals: each EdgeReject's one Rejected, as OUCH, appended
 // to the user's journal.
 void run_core(std::vector<Command>& cmds, sessions::UserState& user) {
-  static Engine engine(core_config());
+  static Engine engine(testing::one_instrument_config(16, 16));
   static const proto::ConfigLookup lookup(engine.config());
-  std::vector<Event> events;
-  std::array<Event, 8> buf{};
-  EventSink sink(buf.data(), buf.size(), [](void* ctx, const Event* ev, std::size_t n) noexcept {
-    auto* out = static_cast<std::vector<Event>*>(ctx);
-    out->insert(out->end(), ev, ev + n);
-  }, &events);
-  for (const Command& c : cmds) engine.process(c, sink);
-  sink.flush();
+  const std::vector<Event> events = testing::events_of(engine, cmds);
   cmds.clear();
   for (const Event& e : events) {
     proto::ouch::Outbound o{};

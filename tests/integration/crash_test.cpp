@@ -47,9 +47,9 @@
 
 #include "peregrine/client/ouch_client.hpp"
 #include "peregrine/proto/ouch42.hpp"
-#include "process.hpp"
 #include "support/depth_json.hpp"
-#include "unit/ops/http_client.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace peregrine {
 namespace {
@@ -62,7 +62,7 @@ using client::ClientError;
 using client::LoginResult;
 using client::OuchClient;
 using client::SoupEvent;
-using integration::Process;
+using testing::Process;
 using testing::Depth;
 using testing::DepthLevel;
 using testing::parse_depth;
@@ -149,7 +149,7 @@ class Server {
     http_port_ = static_cast<std::uint16_t>(std::stoi(m[3].str()));
     const auto deadline = Clock::now() + 60s;
     while (Clock::now() < deadline) {
-      const auto r = ops::testing::fetch(http_port_, boost::beast::http::verb::get, "/readyz");
+      const auto r = testing::fetch(http_port_, boost::beast::http::verb::get, "/readyz");
       if (r && r->status == 200) return true;
       std::this_thread::sleep_for(20ms);
     }
@@ -171,7 +171,7 @@ class Server {
 
   /// Snapshots written so far (from /metrics), or -1.
   [[nodiscard]] long snapshots_written() const {
-    const auto r = ops::testing::fetch(http_port_, boost::beast::http::verb::get, "/metrics");
+    const auto r = testing::fetch(http_port_, boost::beast::http::verb::get, "/metrics");
     if (!r) return -1;
     const std::string key = "peregrine_snapshots_total{result=\"written\"} ";
     const auto at = r->body.find(key);
@@ -182,7 +182,7 @@ class Server {
   /// it never is. Lets a life end with a snapshot behind it whatever the machine's speed.
   bool snapshot_now(std::chrono::seconds limit) {
     const long before = snapshots_written();
-    const auto r = ops::testing::fetch(http_port_, boost::beast::http::verb::post, "/admin/snapshot", "",
+    const auto r = testing::fetch(http_port_, boost::beast::http::verb::post, "/admin/snapshot", "",
                                        {{"Authorization", std::string("Bearer ") + kAdminToken}});
     if (!r || r->status != 202) return false;
     const auto deadline = Clock::now() + limit;
@@ -195,7 +195,7 @@ class Server {
 
   /// GET /admin/depth for `symbol` (all levels the test can make).
   std::string depth(const std::string& symbol) const {
-    const auto r = ops::testing::fetch(http_port_, boost::beast::http::verb::get,
+    const auto r = testing::fetch(http_port_, boost::beast::http::verb::get,
                                        "/admin/depth?symbol=" + symbol + "&levels=" + std::to_string(kDepthLevels));
     return r ? r->body : std::string("(no answer)");
   }

@@ -40,10 +40,10 @@
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/proto/moldudp64.hpp"
 #include "peregrine/proto/ouch42.hpp"
-#include "process.hpp"
 #include "support/depth_json.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 #include "unit/ingress/ingress_test_util.hpp"
-#include "unit/ops/http_client.hpp"
 #include "unit/proto/pcap_writer.hpp"
 
 namespace peregrine {
@@ -54,7 +54,7 @@ namespace ouch = proto::ouch;
 namespace mold = proto::mold;
 using namespace std::chrono_literals;
 using Bytes = std::vector<std::uint8_t>;
-using integration::Process;
+using testing::Process;
 
 // ---- messages and packets ----
 
@@ -163,7 +163,7 @@ bool start(Process& p, const std::vector<std::string>& prefix, const fs::path& d
 }
 
 std::string http_get(std::uint16_t port, const std::string& target) {
-  const auto r = ops::testing::fetch(port, boost::beast::http::verb::get, target);
+  const auto r = testing::fetch(port, boost::beast::http::verb::get, target);
   return r ? r->body : std::string();
 }
 

@@ -20,7 +20,7 @@
 
 #include "peregrine/client/itch_client.hpp"
 #include "peregrine/client/ouch_client.hpp"
-#include "process.hpp"
+#include "support/process.hpp"
 
 namespace peregrine {
 namespace {
@@ -28,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using std::chrono::system_clock;
-using peregrine::integration::Process;
+using peregrine::testing::Process;
 using OT = proto::ouch::OutboundType;
 
 constexpr std::chrono::seconds kUtcOffset = 8h;  // the configuration's market.utc_offset

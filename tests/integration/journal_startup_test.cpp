@@ -21,16 +21,16 @@
 #include <vector>
 
 #include "peregrine/client/ouch_client.hpp"
-#include "process.hpp"
 #include "support/depth_json.hpp"
-#include "unit/ops/http_client.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace peregrine {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using peregrine::integration::Process;
+using peregrine::testing::Process;
 
 class JournalStartupTest : public ::testing::Test {
  protected:
@@ -100,7 +100,7 @@ class JournalStartupTest : public ::testing::Test {
   }
   // Orders on the bid side of 600000 per /admin/depth.
   int resting() const {
-    const auto r = ops::testing::fetch(http_port_, boost::beast::http::verb::get, "/admin/depth?symbol=600000&levels=100");
+    const auto r = testing::fetch(http_port_, boost::beast::http::verb::get, "/admin/depth?symbol=600000&levels=100");
     if (!r) return -1;
     const std::optional<testing::Depth> d = testing::parse_depth(r->body);
     if (!d) return -1;
@@ -233,7 +233,7 @@ TEST_F(JournalStartupTest, LowDiskSpaceRefusesNewOrdersKeepsCancelsAndTurnsUnrea
   write_config("600519", 2 * free_mb + 1);
   ASSERT_TRUE(start()) << log();
   const auto readyz = [&] {
-    const auto r = ops::testing::fetch(http_port_, boost::beast::http::verb::get, "/readyz");
+    const auto r = testing::fetch(http_port_, boost::beast::http::verb::get, "/readyz");
     return r ? static_cast<int>(r->status) : -1;
   };
   EXPECT_EQ(readyz(), 503) << log();
@@ -255,7 +255,7 @@ TEST_F(JournalStartupTest, LowDiskSpaceRefusesNewOrdersKeepsCancelsAndTurnsUnrea
   // The io thread publishes its counters on its 100 ms tick.
   std::string metrics;
   for (int k = 0; k < 100; ++k) {
-    const auto m = ops::testing::fetch(http_port_, boost::beast::http::verb::get, "/metrics");
+    const auto m = testing::fetch(http_port_, boost::beast::http::verb::get, "/metrics");
     metrics = m ? m->body : std::string();
     if (metrics.find("peregrine_journal_refused_orders_total 1") != std::string::npos) break;
     std::this_thread::sleep_for(20ms);

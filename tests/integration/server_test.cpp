@@ -2,11 +2,6 @@
 // ports, driven through the client library. Each test starts its own server from a temporary
 // configuration and stops it with SIGTERM.
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -16,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <regex>
@@ -34,10 +30,9 @@
 
 #include "peregrine/client/itch_client.hpp"
 #include "peregrine/client/ouch_client.hpp"
-#include "process.hpp"
 #include "support/depth_json.hpp"
-
-extern char** environ;
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace {
 
@@ -62,39 +57,22 @@ using peregrine::testing::parse_depth;
 constexpr const char* kToken = "integration-test-token";
 constexpr auto kWait = 3000ms;
 
-/// An HTTP answer.
+/// An HTTP answer (status 0: none).
 struct HttpResponse {
   int status = 0;
   std::string body;
 };
 
-/// One HTTP/1.1 request on a fresh connection (Connection: close), read to EOF.
+/// One HTTP/1.1 request on a fresh connection (the tests' HTTP client), with a bearer token when
+/// `auth` is not empty.
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target,
                   const std::string& body = "", const std::string& auth = "") {
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port});
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  if (!auth.empty()) req += "Authorization: Bearer " + auth + "\r\n";
-  if (!body.empty() || method == "POST") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  req += "\r\n" + body;
-  asio::write(s, asio::buffer(req));
-  std::string raw;
-  boost::system::error_code ec;
-  std::array<char, 8192> buf{};
-  for (;;) {
-    const std::size_t n = s.read_some(asio::buffer(buf), ec);
-    raw.append(buf.data(), n);
-    if (ec) break;
-  }
-  HttpResponse r;
-  if (raw.size() > 12) r.status = std::atoi(raw.c_str() + 9);
-  const auto pos = raw.find("\r\n\r\n");
-  if (pos != std::string::npos) r.body = raw.substr(pos + 4);
-  // Chunked bodies are not expected from Beast for these small answers; keep the raw text.
-  return r;
+  std::map<std::string, std::string> headers;
+  if (!auth.empty()) headers["Authorization"] = "Bearer " + auth;
+  const auto verb = boost::beast::http::string_to_verb(method);
+  const std::optional<peregrine::testing::Reply> r = peregrine::testing::fetch(port, verb, target, body, headers);
+  if (!r) return {};
+  return {static_cast<int>(r->status), r->body};
 }
 
 /// Options that differ between tests.
@@ -167,40 +145,12 @@ class ServerTest : public ::testing::Test {
            "market: "
         << opt.market << "\n";
 
-    int out[2];
-    ASSERT_EQ(::pipe(out), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    posix_spawn_file_actions_addclose(&fa, out[1]);
-    const std::string log = (dir_ / "server.log").string();
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const std::string config = (dir_ / "test.yaml").string();
-    std::vector<std::string> args{PEREGRINE_BINARY, "--config", config};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = ::posix_spawn(&pid_, PEREGRINE_BINARY, &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    ASSERT_EQ(rc, 0) << "posix_spawn " << PEREGRINE_BINARY;
-    stdout_fd_ = out[0];
-
+    const std::vector<std::string> args{PEREGRINE_BINARY, "--config", (dir_ / "test.yaml").string()};
+    ASSERT_TRUE(proc_.spawn(args, (dir_ / "server.log").string())) << "posix_spawn " << PEREGRINE_BINARY;
     // Read the ready line (ASan builds start slower: allow 20 s).
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{stdout_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[512];
-      const ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    const std::regex re(R"(ready: OUCH [^:]+:(\d+), ITCH [^:]+:(\d+), MoldUDP64 to \S+, HTTP [^:]+:(\d+))");
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(line, m, re)) << "no ready line, got: '" << line << "'\n" << server_log();
+    const std::smatch m = proc_.wait_line(
+        std::regex(R"(ready: OUCH [^:]+:(\d+), ITCH [^:]+:(\d+), MoldUDP64 to \S+, HTTP [^:]+:(\d+))"), 20s);
+    ASSERT_FALSE(m.empty()) << "no ready line, got: '" << proc_.last_line() << "'\n" << server_log();
     ouch_port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
     itch_port_ = static_cast<std::uint16_t>(std::stoi(m[2].str()));
     http_port_ = static_cast<std::uint16_t>(std::stoi(m[3].str()));
@@ -210,29 +160,9 @@ class ServerTest : public ::testing::Test {
         << "a start-up line came after the ready line; log:\n" << server_log();
   }
 
-  /// SIGTERM, then waits up to `limit` (SIGKILL after). Returns the exit status or -1.
-  int stop(std::chrono::milliseconds limit = 5000ms) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    pid_t r = 0;
-    while ((r = ::waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(5ms);
-    }
-    if (r == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      status = -1;
-    }
-    pid_ = -1;
-    if (stdout_fd_ >= 0) ::close(stdout_fd_);
-    stdout_fd_ = -1;
-    if (const std::string report = peregrine::integration::sanitizer_report(server_log()); !report.empty())
-      ADD_FAILURE() << "the server's stderr has a sanitizer report:\n" << report;
-    if (status == -1) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
+  /// SIGTERM, then waits up to `limit` (SIGKILL after). Returns the exit status or -1; a
+  /// sanitizer report in the server's stderr fails the test.
+  int stop(std::chrono::milliseconds limit = 5000ms) { return proc_.stop(limit); }
 
   std::string server_log() const {
     std::ifstream f(dir_ / "server.log");
@@ -347,8 +277,7 @@ class ServerTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
+  peregrine::testing::Process proc_;
   std::uint16_t ouch_port_ = 0;
   std::uint16_t itch_port_ = 0;
   std::uint16_t http_port_ = 0;
@@ -811,17 +740,9 @@ TEST_F(ServerTest, SigtermSendsEndOfSessionAndExitsZeroWithinOneSecond) {
   ASSERT_TRUE(feed.login("DEMO2", "demo2pass", "", 1).accepted);
 
   const auto t0 = std::chrono::steady_clock::now();
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  pid_t r = 0;
-  while ((r = ::waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() - t0 < 5s) {
-    std::this_thread::sleep_for(2ms);
-  }
+  const int code = stop(5000ms);  // 128 + the signal if one ended it; -1 if it had to be killed
   const auto elapsed = std::chrono::steady_clock::now() - t0;
-  ASSERT_EQ(r, pid_);
-  pid_ = -1;
-  EXPECT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(code, 0);
   EXPECT_LT(elapsed, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
 
   OuchEvent oe;

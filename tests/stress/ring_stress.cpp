@@ -11,7 +11,8 @@
 // front()/pop(), so every public operation crosses threads. A torn or stale slot (a publication
 // that is not release/acquire, an index published too early) shows up as a wrong sequence number
 // or a checksum mismatch; built with -fsanitize=thread (peregrine_ring_stress_tsan) it shows up as
-// a TSan report too. Uses only the ring headers and the standard library.
+// a TSan report too. Uses only the ring and agent headers, CLI11 (header-only) and the standard
+// library.
 
 #include <pthread.h>
 #include <sched.h>
@@ -24,13 +25,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
 #include <type_traits>
 
 #include "peregrine/agent/idle_strategy.hpp"
+#include "peregrine/cli/args.hpp"
 #include "peregrine/ring/spsc_ring.hpp"
 
 namespace {
@@ -90,62 +92,48 @@ struct Options {
   int consumer_cpu = -1;
 };
 
-void usage(std::FILE* out) {
-  std::fputs(
-      "usage: peregrine_ring_stress --items N [--idle busy-spin|yield|backoff] [--batch B]\n"
-      "                             [--producer-cpu C] [--consumer-cpu C]\n"
-      "  --items N         items to send (default 10000000)\n"
-      "  --idle S          what each side does when the ring is full / empty (default backoff)\n"
-      "  --batch B         consumer's drain limit (default 256)\n"
-      "  --producer-cpu C  pin the producer to CPU C (default: not pinned); same for the consumer\n",
-      out);
+/// A CLI11 check: a whole number of at least 1.
+CLI::Validator positive_count() {
+  return CLI::Validator(
+      [](const std::string& text) {
+        std::uint64_t v = 0;
+        const char* const end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        return ec == std::errc{} && ptr == end && v > 0 ? std::string{} : "must be a whole number of at least 1, got " + text;
+      },
+      "", "");
 }
 
-template <typename Int>
-bool parse_int(std::string_view text, Int& out) {
-  const char* const end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc{} && ptr == end;
-}
-
-std::optional<Options> parse_args(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      usage(stdout);
-      std::exit(0);
-    }
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "peregrine_ring_stress: %s needs a value\n", argv[i]);
-      return std::nullopt;
-    }
-    const std::string_view value = argv[++i];
-    bool ok = false;
-    if (arg == "--items") {
-      ok = parse_int(value, o.items) && o.items > 0;
-    } else if (arg == "--batch") {
-      ok = parse_int(value, o.batch) && o.batch > 0;
-    } else if (arg == "--producer-cpu") {
-      ok = parse_int(value, o.producer_cpu);
-    } else if (arg == "--consumer-cpu") {
-      ok = parse_int(value, o.consumer_cpu);
-    } else if (arg == "--idle") {
-      const auto kind = peregrine::agent::parse_idle_strategy(value);
-      ok = kind.has_value();
-      if (ok) {
-        o.idle = *kind;
-      }
-    } else {
-      std::fprintf(stderr, "peregrine_ring_stress: unknown argument %s\n", argv[i - 1]);
-      return std::nullopt;
-    }
-    if (!ok) {
-      std::fprintf(stderr, "peregrine_ring_stress: bad value for %s: %s\n", argv[i - 1], argv[i]);
-      return std::nullopt;
-    }
-  }
-  return o;
+/// The command line, over CLI11 with the shipped binaries' conventions (peregrine/cli/args.hpp):
+/// --help generated from these definitions, a usage error is one line and exit status 2.
+/// Returns -1 to go on, else the exit status.
+int parse_args(int argc, char** argv, Options& o) {
+  CLI::App app("Sends items through the SPSC ring between a producer and a consumer thread and checks "
+               "each one's sequence number and checksum.",
+               "peregrine_ring_stress");
+  peregrine::cli::apply_house_style(app);
+  app.add_option("--items", o.items, "items to send (default 10000000)")
+      ->check(positive_count())
+      ->option_text("N");
+  std::string idle = "backoff";
+  app.add_option("--idle", idle, "what each side does when the ring is full / empty (default backoff)")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            return peregrine::agent::parse_idle_strategy(text) ? std::string{}
+                                                               : "must be busy-spin, yield or backoff, got " + text;
+          },
+          "", ""))
+      ->option_text("S");
+  app.add_option("--batch", o.batch, "consumer's drain limit (default 256)")
+      ->check(positive_count())
+      ->option_text("B");
+  app.add_option("--producer-cpu", o.producer_cpu, "pin the producer to CPU C (default: not pinned)")
+      ->option_text("C");
+  app.add_option("--consumer-cpu", o.consumer_cpu, "pin the consumer to CPU C (default: not pinned)")
+      ->option_text("C");
+  const int status = peregrine::cli::parse(app, argc, argv);
+  if (status < 0) o.idle = *peregrine::agent::parse_idle_strategy(idle);
+  return status;
 }
 
 /// Pins the calling thread to `cpu` (if >= 0). Returns false, and says why, if the OS refuses.
@@ -262,12 +250,8 @@ void consume(Ring& ring, const Options& o, ConsumerTotals& totals, std::atomic<b
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::optional<Options> parsed = parse_args(argc, argv);
-  if (!parsed) {
-    usage(stderr);
-    return 2;
-  }
-  const Options& o = *parsed;
+  Options o;
+  if (const int status = parse_args(argc, argv, o); status >= 0) return status;
 
   auto ring = std::make_unique<Ring>();
   ProducerTotals produced;

@@ -17,23 +17,12 @@
 
 namespace peregrine::egress {
 
-/// What a feed session needs from the connection that carries it (sessions::SessionHost without
-/// the order paths).
-class FeedHost {
- public:
-  virtual ~FeedHost() = default;
-  /// Queues bytes for the socket. Never blocks.
-  virtual void send(std::span<const std::uint8_t> bytes) = 0;
-  /// Closes the connection after the queued bytes; the session has already finished itself.
-  /// Must not destroy the session synchronously (post the teardown).
-  virtual void close(sessions::CloseReason why) = 0;
-};
+/// What a feed session needs from the connection that carries it: SoupHost's bytes and close
+/// (sessions::SessionHost without the order paths).
+class FeedHost : public sessions::SoupHost {};
 
-struct FeedLimits {
-  proto::soup::SessionId session_name = Alpha<10>::from("PEREGRINE1");
-  std::uint64_t heartbeat_interval_ns = 1'000'000'000;  ///< server heartbeat after 1 s quiet
-  std::uint64_t timeout_ns = 15'000'000'000;            ///< client silent this long: gone
-  std::size_t max_packet_length = 1024;                 ///< inbound SoupBinTCP length bound
+/// SoupServerLimits plus the feed's burst bound.
+struct FeedLimits : sessions::SoupServerLimits {
   /// Most messages one deliver() sends (a replay is spread over successive flushes and ticks);
   /// 0 = no limit.
   std::size_t max_messages_per_deliver = 0;
@@ -76,49 +65,31 @@ class FeedRegistry {
   std::vector<FeedSession*> sessions_;
 };
 
-/// One TCP connection of the ITCH feed. io thread only.
-class FeedSession {
+/// One TCP connection of the ITCH feed: the sessions::SoupServerCore, with the ItchBuffer as its
+/// stream; Unsequenced Data is a protocol error. on_bytes, on_tick (heartbeats, the client
+/// timeout, a replay spread over ticks), on_disconnect, state() and next_to_send() are the
+/// core's. io thread only.
+class FeedSession final : public sessions::SoupServerCore {
  public:
-  enum class State : std::uint8_t { AwaitingLogin, LoggedIn, Closed };
-
   FeedSession(FeedRegistry& registry, sessions::UserDirectory& users, FeedHost& host, const FeedLimits& limits,
               FeedCounters& counters, std::uint64_t now_ns);
   ~FeedSession();
-  FeedSession(const FeedSession&) = delete;
-  FeedSession& operator=(const FeedSession&) = delete;
 
-  /// Bytes read from the socket at `now_ns` (monotonic clock).
-  void on_bytes(std::span<const std::uint8_t> bytes, std::uint64_t now_ns);
-  /// Timer tick: heartbeats, ends a silent session, continues a throttled replay.
-  void on_tick(std::uint64_t now_ns);
   /// Sends buffered messages not sent yet (at most max_messages_per_deliver).
   void deliver(std::uint64_t now_ns);
   /// The server ends the day: what is left of the stream, End of Session, then close.
   void end_session(std::uint64_t now_ns);
-  /// The connection went away: finish without sending.
-  void on_disconnect();
-
-  [[nodiscard]] State state() const noexcept { return state_; }
-  /// Sequence number of the next message this session will send.
-  [[nodiscard]] std::uint64_t next_to_send() const noexcept { return next_to_send_; }
 
  private:
-  void handle(const proto::soup::Packet& p, std::uint64_t now_ns);
-  void handle_login(const proto::soup::Packet& p, std::uint64_t now_ns);
-  void send_packet(proto::soup::PacketType type, std::span<const std::uint8_t> payload, std::uint64_t now_ns);
-  void finish(sessions::CloseReason why, bool tell_host);
+  [[nodiscard]] StreamWindow stream_window(const sessions::UserState& user) const noexcept override;
+  void on_login(sessions::UserState& user, std::uint64_t start, std::uint64_t now_ns) override;
+  void on_unsequenced(const proto::soup::Packet& p, std::uint64_t now_ns) override;
+  void tick_logged_in(std::uint64_t now_ns) override { deliver(now_ns); }
 
   FeedRegistry& registry_;
-  sessions::UserDirectory& users_;
-  FeedHost& host_;
   FeedLimits limits_;
   FeedCounters& counters_;
-  proto::soup::StreamDecoder decoder_;
-  State state_ = State::AwaitingLogin;
-  std::uint64_t next_to_send_ = 1;
   std::uint64_t live_from_ = 1;  // the buffer's next_seq at login: earlier messages count as replay
-  std::uint64_t last_rx_ns_;
-  std::uint64_t last_tx_ns_;
 };
 
 }  // namespace peregrine::egress

@@ -20,6 +20,7 @@
 #include "peregrine/proto/soupbintcp.hpp"
 #include "peregrine/sessions/inbound_gate.hpp"
 #include "peregrine/sessions/retransmit_buffer.hpp"
+#include "peregrine/sessions/soup_server_core.hpp"
 
 namespace peregrine::sessions {
 
@@ -66,28 +67,10 @@ class UserDirectory {
   std::unordered_map<std::uint32_t, UserState*> by_owner_;
 };
 
-/// Why a session ended.
-enum class CloseReason : std::uint8_t {
-  Logout = 1,          ///< the client sent Logout Request
-  BadLogin,            ///< Login Rejected sent
-  ProtocolError,       ///< unframeable bytes, unknown or unexpected packet, bad field
-  BadMessage,          ///< an OUCH message that does not decode
-  NotLoggedIn,         ///< data before a login
-  Timeout,             ///< no packet from the client within the timeout
-  Throttled,           ///< over the per-second message limit
-  SlowConsumer,        ///< outbound queue over its limit (the host decides this)
-  EndOfSession,        ///< the server ended the day
-  PeerClosed,          ///< the connection closed under us
-};
-
-[[nodiscard]] std::string_view to_string(CloseReason r) noexcept;
-
-/// What a session needs from the connection that carries it.
-class SessionHost {
+/// What an order-entry session needs from the connection that carries it: SoupHost's bytes and
+/// close, and the way to the core.
+class SessionHost : public SoupHost {
  public:
-  virtual ~SessionHost() = default;
-  /// Queues bytes for the socket. Never blocks.
-  virtual void send(std::span<const std::uint8_t> bytes) = 0;
   /// Hands a client's command to the core; false when the ring is full (the session then
   /// refuses the message).
   virtual bool submit(const Command& cmd) = 0;
@@ -96,18 +79,12 @@ class SessionHost {
   /// host keeps it and retries, in order, before anything else (and submit() returns false
   /// while it holds any, so nothing overtakes them).
   virtual void submit_control(const Command& cmd) = 0;
-  /// Closes the connection after the queued bytes (SlowConsumer: at once, dropping them); the
-  /// session has already finished itself.
-  virtual void close(CloseReason why) = 0;
   /// Bytes handed to send() that the socket has not taken yet.
   [[nodiscard]] virtual std::size_t queued_bytes() const noexcept { return 0; }
 };
 
-struct SessionLimits {
-  proto::soup::SessionId session_name = Alpha<10>::from("PEREGRINE1");
-  std::uint64_t heartbeat_interval_ns = 1'000'000'000;  ///< server heartbeat after 1 s quiet
-  std::uint64_t timeout_ns = 15'000'000'000;            ///< client silent this long: gone
-  std::size_t max_packet_length = 1024;                 ///< inbound SoupBinTCP length bound
+/// SoupServerLimits plus the order-entry session's pacing and throttle bounds.
+struct SessionLimits : SoupServerLimits {
   /// deliver() stops handing sequenced messages to the host while it holds this many unsent
   /// bytes (0 = never stops), and goes on at the next deliver() or tick: a replay larger than
   /// the connection's queue is paced by the client's reading instead of overflowing it.
@@ -135,34 +112,25 @@ struct SessionCounters {
   std::uint64_t slow_consumers = 0;    ///< sessions cut off for not reading
 };
 
-/// One TCP connection's SoupBinTCP server session.
-class SoupServerSession {
+/// One TCP connection's SoupBinTCP order-entry session: the SoupServerCore, with the user's
+/// OUCH replies as its stream and OUCH orders as its Unsequenced Data.
+class SoupServerSession final : public SoupServerCore {
  public:
-  enum class State : std::uint8_t { AwaitingLogin, LoggedIn, Closed };
-
   SoupServerSession(UserDirectory& users, SessionHost& host, const SessionLimits& limits,
                     SessionCounters& counters, std::uint64_t now_ns);
   ~SoupServerSession();
-  SoupServerSession(const SoupServerSession&) = delete;
-  SoupServerSession& operator=(const SoupServerSession&) = delete;
 
-  /// Bytes read from the socket at `now_ns` (a monotonic clock, also used for timestamps of
-  /// commands: the core reads no clock).
-  void on_bytes(std::span<const std::uint8_t> bytes, std::uint64_t now_ns);
-  /// Timer tick: goes on with a paced delivery, sends heartbeats, ends a silent session or one
-  /// stalled behind a client that does not read.
-  void on_tick(std::uint64_t now_ns);
+  // on_bytes (bytes read at `now_ns`, a monotonic clock, also used for the timestamps of
+  // commands: the core reads no clock), on_tick, on_disconnect, state() and next_to_send() are
+  // SoupServerCore's. A tick goes on with a paced delivery, sends heartbeats, and ends a silent
+  // session or one stalled behind a client that does not read.
+
   /// Egress appended messages to this session's user's outbound buffer: send what is not sent yet.
   void deliver(std::uint64_t now_ns);
   /// The server ends the day: End of Session, then close.
-  void end_session();
-  /// The connection went away (read error, EOF): finish without sending.
-  void on_disconnect();
+  void end_session() { send_end_of_session(); }
 
-  [[nodiscard]] State state() const noexcept { return state_; }
   [[nodiscard]] const UserState* user() const noexcept { return user_; }
-  /// Sequence number of the next sequenced message this session will send.
-  [[nodiscard]] std::uint64_t next_to_send() const noexcept { return next_to_send_; }
 
   /// Timestamps for commands: nanoseconds since the session's clock origin, which the host
   /// sets to the exchange's midnight (market.utc_offset) so that OUCH/ITCH timestamps read as
@@ -170,25 +138,21 @@ class SoupServerSession {
   void set_clock_origin(std::uint64_t midnight_ns) noexcept { origin_ns_ = midnight_ns; }
 
  private:
-  void handle(const proto::soup::Packet& p, std::uint64_t now_ns);
-  void handle_login(const proto::soup::Packet& p, std::uint64_t now_ns);
-  void handle_data(const proto::soup::Packet& p, std::uint64_t now_ns);
+  [[nodiscard]] bool reading() const noexcept override { return !throttle_closing_; }
+  [[nodiscard]] bool may_log_in(const UserState& user) const noexcept override { return user.active == nullptr; }
+  [[nodiscard]] StreamWindow stream_window(const UserState& user) const noexcept override;
+  void on_login(UserState& user, std::uint64_t start, std::uint64_t now_ns) override;
+  void on_unsequenced(const proto::soup::Packet& p, std::uint64_t now_ns) override;
+  void tick_logged_in(std::uint64_t now_ns) override;
+  void on_closed(bool was_logged_in) override;
   void cancel_on_disconnect();
   [[nodiscard]] bool is_throttle_reject(std::span<const std::uint8_t> msg) const noexcept;
-  void send_packet(proto::soup::PacketType type, std::span<const std::uint8_t> payload, std::uint64_t now_ns);
-  void finish(CloseReason why, bool tell_host);
 
-  UserDirectory& users_;
   SessionHost& host_;
   SessionLimits limits_;
   SessionCounters& counters_;
-  proto::soup::StreamDecoder decoder_;
-  State state_ = State::AwaitingLogin;
   UserState* user_ = nullptr;
   proto::OuchSession ouch_{};
-  std::uint64_t next_to_send_ = 1;
-  std::uint64_t last_rx_ns_;
-  std::uint64_t last_tx_ns_;
   std::uint64_t origin_ns_ = 0;
   std::uint64_t stalled_since_ns_ = 0;  ///< 0 = not stalled
   InboundGate gate_;

@@ -26,7 +26,7 @@
 
 #include "peregrine/ops/logging.hpp"
 #include "peregrine/ops/metrics.hpp"
-#include "unit/ops/http_client.hpp"
+#include "support/http_client.hpp"
 
 namespace peregrine::ops {
 namespace {

@@ -10,6 +10,7 @@
 
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
+#include "support/engine_configs.hpp"
 
 namespace peregrine::sessions {
 namespace {
@@ -78,19 +79,7 @@ class CoreStub {
   Engine& engine() { return engine_; }
 
  private:
-  static EngineConfig config() {
-    EngineConfig cfg;
-    InstrumentConfig i;
-    i.symbol = Symbol::from("600519");
-    i.reference_price = Price{1'800'000};
-    cfg.instruments.push_back(i);
-    FirmConfig f;
-    f.name = FirmName::from("FRMA");
-    cfg.firms.push_back(f);
-    cfg.max_orders = 64;
-    cfg.max_tokens = 256;
-    return cfg;
-  }
+  static EngineConfig config() { return testing::one_instrument_config(64, 256); }
   static void collect(void* ctx, const Event* ev, std::size_t n) noexcept {
     auto* out = static_cast<std::vector<Event>*>(ctx);
     out->insert(out->end(), ev, ev + n);

@@ -1,5 +1,5 @@
 #pragma once
-/// A small blocking HTTP/1.1 client for the ops tests, on Beast. Every operation has a deadline
+/// The tests' one HTTP/1.1 client (the ops unit tests and the integration tests), blocking, on Beast. Every operation has a deadline
 /// (tcp_stream timeouts), so a misbehaving server fails a test instead of hanging it.
 
 #include <chrono>
@@ -17,7 +17,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace peregrine::ops::testing {
+namespace peregrine::testing {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -151,4 +151,4 @@ inline std::optional<Reply> fetch(std::uint16_t port, http::verb method, std::st
   return c.request(method, target, std::move(body), headers);
 }
 
-}  // namespace peregrine::ops::testing
+}  // namespace peregrine::testing

@@ -1,0 +1,64 @@
+#pragma once
+// The one process launcher of the tests: a `peregrine` (or any program) spawned, optionally
+// inside a network namespace with `ip netns exec`, its stdout lines read with a bound, stopped
+// with SIGTERM or killed with SIGKILL (the crash tests). Every stop reads the process's stderr log
+// and fails the running test on a sanitizer report in it. Test code: one thread owns a Process.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <csignal>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace peregrine::testing {
+
+/// The first sanitizer report in a server's stderr (ThreadSanitizer, AddressSanitizer,
+/// LeakSanitizer, UndefinedBehaviorSanitizer), from its first line on and cut at 6000
+/// characters, or "" when there is none. The tests' own process sees only its own races: a race
+/// inside the server (at shut-down, say) is in the server's stderr and nowhere else.
+[[nodiscard]] std::string sanitizer_report(const std::string& log);
+
+class Process {
+ public:
+  Process() = default;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process() { (void)stop(); }
+
+  /// Spawns `args` with stdout to a pipe and stderr to `log`; false when spawning fails.
+  bool spawn(const std::vector<std::string>& args, const std::string& log);
+
+  /// The first stdout line matching `re` within `limit` (empty on timeout or exit).
+  std::smatch wait_line(const std::regex& re, std::chrono::milliseconds limit);
+
+  /// The stdout line that wait_line last matched (or, after a timeout, the last line it read).
+  [[nodiscard]] const std::string& last_line() const noexcept { return line_; }
+
+  /// SIGTERM and wait (SIGKILL after `limit`): the exit code, or -1.
+  int stop(std::chrono::milliseconds limit = std::chrono::milliseconds{8000}) { return signal(SIGTERM, limit); }
+
+  /// SIGKILL, as a crash: nothing of the process runs after it. Returns 128 + 9 once reaped.
+  int kill_now() { return signal(SIGKILL, std::chrono::milliseconds{8000}); }
+
+  /// True while the process has not exited (it is not reaped here).
+  [[nodiscard]] bool running() const;
+
+  /// `sig`, then waits (SIGKILL after `limit`): 128 + the signal that ended it, its exit code,
+  /// or -1 when it had to be killed (or there is no process). Once reaped, a sanitizer report in
+  /// the log fails the running test.
+  int signal(int sig, std::chrono::milliseconds limit);
+
+  /// The process's stderr so far (its log file).
+  [[nodiscard]] std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string buf_;
+  std::string line_;
+  std::string log_;
+};
+
+}  // namespace peregrine::testing
