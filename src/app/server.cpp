@@ -184,7 +184,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     // A feed replay from early in the day goes out in slices on each flush and tick, so a
     // reading client is not mistaken for a slow one; one that does not read fills its queue.
     feed_limits_.max_messages_per_deliver = 16384;
-    egress_ = std::make_unique<egress::Egress>(engine_cfg_, lookup_, users_, replay::egress_config(cfg),
+    const egress::EgressConfig ecfg = replay::egress_config(cfg);
+    egress_ = std::make_unique<egress::Egress>(engine_cfg_, lookup_, users_, ecfg,
                                                [this](std::span<const std::uint8_t> d) { send_datagram(d); });
     mold_batch_ = std::make_unique<egress::DatagramBatch>(kMoldBatch, ecfg.mold.mtu);
     egress_->mold().set_batch_end([this] { send_mold_batch(); });  // one sendmmsg per pass
