@@ -42,7 +42,12 @@ void CoreLoop::publish_boundary() noexcept {
 
 void CoreLoop::retry_boundary() noexcept {
   // Boundaries only grow, so a later one covers an earlier one that found the ring full.
-  if (boundary_pending_ && boundaries_->try_push(pending_boundary_) == PushResult::Ok) boundary_pending_ = false;
+  if (boundary_pending_ && boundaries_->try_push(pending_boundary_) == PushResult::Ok) {
+    boundary_pending_ = false;
+    // The io thread may have parked while this boundary waited: the events it covers may be
+    // durable already, and only this push tells it so.
+    if (event_consumer_ != nullptr) event_consumer_->wake();
+  }
 }
 
 void CoreLoop::flush_events(void* self, const Event* events, std::size_t n) noexcept {
