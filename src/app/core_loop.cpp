@@ -4,6 +4,8 @@
 #include <system_error>
 #include <variant>
 
+#include "peregrine/agent/thread_registry.hpp"
+
 namespace peregrine::app {
 
 namespace {
@@ -24,8 +26,10 @@ CoreLoop::CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& 
 
 CoreLoop::~CoreLoop() { stop(); }
 
-void CoreLoop::attach_journal(journal::JournalRing& journal, BoundaryRing& boundaries, std::uint64_t last_seq) noexcept {
+void CoreLoop::attach_journal(journal::JournalRing& journal, BoundaryRing& boundaries, std::uint64_t last_seq,
+                              agent::Parker* writer) noexcept {
   journal_ = &journal;
+  journal_writer_ = writer;
   boundaries_ = &boundaries;
   seq_.store(last_seq, std::memory_order_release);
 }
@@ -38,7 +42,12 @@ void CoreLoop::publish_boundary() noexcept {
 
 void CoreLoop::retry_boundary() noexcept {
   // Boundaries only grow, so a later one covers an earlier one that found the ring full.
-  if (boundary_pending_ && boundaries_->try_push(pending_boundary_) == PushResult::Ok) boundary_pending_ = false;
+  if (boundary_pending_ && boundaries_->try_push(pending_boundary_) == PushResult::Ok) {
+    boundary_pending_ = false;
+    // The io thread may have parked while this boundary waited: the events it covers may be
+    // durable already, and only this push tells it so.
+    if (event_consumer_ != nullptr) event_consumer_->wake();
+  }
 }
 
 void CoreLoop::flush_events(void* self, const Event* events, std::size_t n) noexcept {
@@ -51,6 +60,7 @@ void CoreLoop::flush_events(void* self, const Event* events, std::size_t n) noex
       // ones already in the ring are covered by the commands taken so far, or it would wait for
       // a boundary this pass has not reached (one command can emit more events than the ring holds).
       if (loop->journal_ != nullptr) loop->publish_boundary();
+      if (loop->event_consumer_ != nullptr) loop->event_consumer_->wake();  // it may be parked
       while (loop->output_.try_push(events[i]) != PushResult::Ok) {
         if (loop->journal_ != nullptr) loop->retry_boundary();
         agent::cpu_relax();
@@ -96,6 +106,7 @@ int CoreLoop::do_work() noexcept {
       counters_.on_command(pending);
       engine_.process(pending, sink_);
     }
+    if (n != 0 && journal_writer_ != nullptr) journal_writer_->wake();
     work += static_cast<int>(n);
   }
   counters_.note_poll();
@@ -103,14 +114,23 @@ int CoreLoop::do_work() noexcept {
     sink_.flush();
     counters_.set_live_orders(engine_.stats().live_orders);
     if (journal_ != nullptr) publish_boundary();
+    if (event_consumer_ != nullptr) event_consumer_->wake();
   } else if (journal_ != nullptr) {
     retry_boundary();
   }
   return work;
 }
 
+bool CoreLoop::has_work() noexcept {
+  if (stop_requested_.load(std::memory_order_acquire) || boundary_pending_) return true;
+  for (CommandRing* ring : inputs_) {
+    if (ring->front() != nullptr) return true;
+  }
+  return false;
+}
+
 void CoreLoop::run() noexcept {
-  AnyIdleStrategy idle = make_idle_strategy(options_.idle);
+  agent::WaitStrategy wait(parker_, {options_.idle, options_.spin, std::chrono::nanoseconds{-1}});
   for (;;) {
     const int work = do_work();
     if (work == 0 && stop_requested_.load(std::memory_order_acquire)) {
@@ -118,7 +138,7 @@ void CoreLoop::run() noexcept {
       if (do_work() == 0) break;
       continue;
     }
-    std::visit([work](auto& s) noexcept { s.idle(work); }, idle);
+    wait.idle(work, [this]() noexcept { return has_work(); });
   }
   running_.store(false, std::memory_order_release);
 }
@@ -130,6 +150,7 @@ void CoreLoop::start() {
   std::atomic<int> started{0};
   running_.store(true, std::memory_order_release);
   thread_ = std::thread([this, &pin_error, &started] {
+    const agent::ThreadCpuRegistration named("pg-core");
     pin_error = pin_current_thread(options_.cpu);
     const bool ok = pin_error.empty();
     started.store(ok ? 1 : 2, std::memory_order_release);
@@ -149,6 +170,7 @@ void CoreLoop::start() {
 void CoreLoop::stop() {
   if (!thread_.joinable()) return;
   stop_requested_.store(true, std::memory_order_release);
+  parker_.signal();  // wherever it is parked
   thread_.join();
 }
 

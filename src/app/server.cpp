@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 
@@ -27,6 +28,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +36,8 @@
 #include <string>
 #include <vector>
 
+#include "peregrine/agent/parker.hpp"
+#include "peregrine/agent/thread_registry.hpp"
 #include "peregrine/app/core_loop.hpp"
 #include "peregrine/egress/datagram_batch.hpp"
 #include "peregrine/egress/egress.hpp"
@@ -57,7 +61,9 @@
 #include "ingress/dpdk/dpdk_ingress.hpp"
 #endif
 
+#include <prometheus/collectable.h>
 #include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
 namespace peregrine::app {
@@ -69,8 +75,44 @@ using asio::ip::udp;
 namespace {
 
 std::atomic<int> g_signal{0};
+std::atomic<int> g_wake_fd{-1};  // the io thread's eventfd: a signal ends its wait in epoll
 
-extern "C" void on_signal(int sig) { g_signal.store(sig, std::memory_order_relaxed); }
+extern "C" void on_signal(int sig) {
+  g_signal.store(sig, std::memory_order_relaxed);
+  if (const int fd = g_wake_fd.load(std::memory_order_relaxed); fd >= 0) {
+    const std::uint64_t one = 1;
+    (void)!::write(fd, &one, sizeof one);  // async-signal-safe
+  }
+}
+
+/// peregrine_journal_sync_seconds: the writer's sync-duration buckets (WriterStats), read at
+/// scrape time on the metrics thread with relaxed loads.
+class SyncHistogram final : public prometheus::Collectable {
+ public:
+  explicit SyncHistogram(const journal::WriterStats& stats) : stats_(stats) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    prometheus::MetricFamily f;
+    f.name = "peregrine_journal_sync_seconds";
+    f.help = "Duration of each fsync or fdatasync of a journal segment.";
+    f.type = prometheus::MetricType::Histogram;
+    prometheus::ClientMetric m;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < stats_.sync_buckets.size(); ++i) {
+      cumulative += stats_.sync_buckets[i].load(std::memory_order_relaxed);
+      const double bound = i < journal::kSyncBucketBoundsNs.size()
+                               ? static_cast<double>(journal::kSyncBucketBoundsNs[i]) * 1e-9
+                               : std::numeric_limits<double>::infinity();
+      m.histogram.bucket.push_back({cumulative, bound});
+    }
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = static_cast<double>(stats_.sync_ns_total.load(std::memory_order_relaxed)) * 1e-9;
+    f.metric.push_back(std::move(m));
+    return {std::move(f)};
+  }
+
+ private:
+  const journal::WriterStats& stats_;
+};
 
 std::uint64_t mono_ns() {
   return static_cast<std::uint64_t>(
@@ -92,22 +134,31 @@ using NoticeRing = ring::SpscRing<ingress::UdpNotice, 4096>;
 /// the io thread. Never blocks.
 class RingIngressHost final : public ingress::UdpIngressHost {
  public:
-  RingIngressHost(CommandRing& commands, NoticeRing& notices, const std::atomic<bool>& refusing_orders)
-      : commands_(commands), notices_(notices), refusing_orders_(refusing_orders) {}
+  RingIngressHost(CommandRing& commands, NoticeRing& notices, const std::atomic<bool>& refusing_orders,
+                  agent::Parker& core, agent::Parker& io)
+      : commands_(commands), notices_(notices), refusing_orders_(refusing_orders), core_(core), io_(io) {}
   bool submit(const Command& cmd) noexcept override {
     // Low journal disk space: new orders and replaces are not taken (as with a full ring, the
     // client is asked to send them again later); cancels are.
     if ((cmd.type == CommandType::NewOrder || cmd.type == CommandType::Replace) &&
         refusing_orders_.load(std::memory_order_relaxed))
       return false;
-    return commands_.try_push(cmd) == PushResult::Ok;
+    if (commands_.try_push(cmd) != PushResult::Ok) return false;
+    core_.wake();
+    return true;
   }
-  bool notify(const ingress::UdpNotice& n) noexcept override { return notices_.try_push(n) == PushResult::Ok; }
+  bool notify(const ingress::UdpNotice& n) noexcept override {
+    if (notices_.try_push(n) != PushResult::Ok) return false;
+    io_.wake();
+    return true;
+  }
 
  private:
   CommandRing& commands_;
   NoticeRing& notices_;
   const std::atomic<bool>& refusing_orders_;
+  agent::Parker& core_;  // woken after a command
+  agent::Parker& io_;    // woken after a notice
 };
 
 std::vector<CommandRing*> present(std::initializer_list<CommandRing*> rings) {
@@ -159,7 +210,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
         counters_(std::make_unique<metrics::CoreCounters>()),
         // 3. matching
         core_(engine_, present({gateway_ring_.get(), admin_ring_.get(), udp_ring_.get()}), *event_ring_, *counters_,
-              CoreLoopOptions{eff.core_cpu, eff.core_idle, 256}),
+              CoreLoopOptions{eff.core_cpu, eff.core_idle, 256, eff.park_after}),
         // OUCH and ITCH timestamps: nanoseconds since the exchange's midnight (ExchangeClock).
         origin_ns_(clock.midnight_mono_ns()),
         ouch_acceptor_(io_),
@@ -194,15 +245,19 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       statuses_[i + 1].store(static_cast<std::uint8_t>(engine_cfg_.instruments[i].initial_status));
     awaited_status_ = std::make_unique<std::atomic<int>[]>(cfg.engine.instruments.size() + 1);
     for (std::size_t i = 0; i <= cfg.engine.instruments.size(); ++i) awaited_status_[i].store(kNoneAwaited);
+    core_.set_event_consumer(&io_parker_);  // the core wakes this (io) thread when it pushes events
   }
 
   ~Server() override {
+    g_wake_fd.store(-1, std::memory_order_relaxed);
     core_.stop();  // the core pushes to the writer's ring
     if (snapshotter_) snapshotter_->stop();
     if (writer_) writer_->stop();
   }
 
   int run() {
+    // The io thread is the main thread: it keeps the process's name (ps, pidof, systemd).
+    const agent::ThreadCpuRegistration io_registration("pg-io", false);
     for (const std::string& note : eff_.notes) log_->info("tuning: {}", note);
     if (eff_.mlock_all && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
       log_->warn("cache_enabled: mlockall failed ({}); memory stays pageable", std::strerror(errno));
@@ -257,8 +312,28 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     log_->info("ready");
 
     if (const std::string err = pin_current_thread(eff_.gateway_cpu); !err.empty()) log_->warn("gateway thread: {}", err);
-    AnyIdleStrategy idle = make_idle_strategy(IdleStrategyKind::BackOff);
+    io_loop();
+    log_->info("signal {}: draining", g_signal.load());
+    return shut_down();
+  }
+
+  // The io thread's loop: socket completions (io_.poll()), events from the core into egress
+  // (pump), the 100 ms tick; when a pass found nothing, it spins for eff_.park_after, then
+  // waits in epoll (Asio's run_one_for, up to the next tick) with its eventfd registered: the
+  // core wakes it when it pushes events, the journal writer when the durable seq advances (which
+  // releases events), the DPDK lcore when it queues a notice, a signal to stop. The wait follows
+  // agent::Parker's protocol: announce, re-check (io_has_work), then wait; no wake-up is lost.
+  // With io_idle busy-spin (low_latency_mode on its own CPU) it never waits; yield and backoff
+  // behave as their names say.
+  void io_loop() {
+    io_wake_.assign(::dup(io_parker_.fd()));
+    arm_io_wake();
+    g_wake_fd.store(io_parker_.fd(), std::memory_order_relaxed);
+    const bool parks = eff_.io_idle == agent::IdleStrategyKind::SpinThenPark || eff_.io_idle == agent::IdleStrategyKind::Park;
+    AnyIdleStrategy idle = make_idle_strategy(eff_.io_idle);
+    const std::uint64_t spin_ns = eff_.io_idle == agent::IdleStrategyKind::Park ? 0 : static_cast<std::uint64_t>(eff_.park_after.count());
     std::uint64_t next_tick = 0;
+    std::uint64_t spin_until = 0;  // 0: not spinning
     while (g_signal.load(std::memory_order_relaxed) == 0) {
       int work = static_cast<int>(io_.poll());
       work += pump(mono_ns());
@@ -267,10 +342,45 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
         tick(now);
         next_tick = now + 100'000'000;  // 100 ms: heartbeats are per second
       }
-      std::visit([work](auto& s) { s.idle(work); }, idle);
+      if (!parks) {
+        std::visit([work](auto& s) { s.idle(work); }, idle);
+        continue;
+      }
+      if (work > 0) {
+        spin_until = 0;
+        continue;
+      }
+      if (spin_until == 0) spin_until = now + spin_ns;
+      if (now < spin_until) {
+        agent::cpu_relax();
+        continue;
+      }
+      io_parker_.prepare_park();
+      if (io_has_work()) {
+        io_parker_.cancel_park();
+        continue;
+      }
+      const std::uint64_t until_tick = next_tick > now ? next_tick - now : 0;
+      io_.run_one_for(std::chrono::nanoseconds(until_tick));
+      io_parker_.finish_park();
+      spin_until = 0;
     }
-    log_->info("signal {}: draining", g_signal.load());
-    return shut_down();
+  }
+
+  // The io thread's re-check before it waits: anything a producer wakes it for.
+  bool io_has_work() {
+    if (g_signal.load(std::memory_order_relaxed) != 0 || !pending_control_.empty()) return true;
+    if (event_ring_->front() != nullptr && releasable_events(1) > 0) return true;
+    return notice_ring_ && notice_ring_->front() != nullptr;
+  }
+
+  // The eventfd's wait, always armed: it reads the count so the next write is a new edge.
+  void arm_io_wake() {
+    io_wake_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+      if (ec) return;  // closed at the end
+      io_parker_.consume();
+      arm_io_wake();
+    });
   }
 
   // ---- ConnectionOwner (io thread) ----
@@ -281,10 +391,15 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
       ++journal_refusals_;  // the session refuses it (OUCH Rejected 'O'); cancels still go through
       return false;
     }
-    return gateway_ring_->try_push(cmd) == PushResult::Ok;
+    if (gateway_ring_->try_push(cmd) != PushResult::Ok) return false;
+    core_wake_pending_ = true;  // pump() wakes the core once per pass
+    return true;
   }
   void submit_control(const Command& cmd) override {
-    if (pending_control_.empty() && gateway_ring_->try_push(cmd) == PushResult::Ok) return;
+    if (pending_control_.empty() && gateway_ring_->try_push(cmd) == PushResult::Ok) {
+      core_wake_pending_ = true;
+      return;
+    }
     pending_control_.push_back(cmd);
   }
   void on_closed(const std::string& peer, sessions::CloseReason why) override {
@@ -404,6 +519,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     std::lock_guard<std::mutex> lock(admin_mutex_);  // one producer at a time on the admin ring
     if (stopping_.load(std::memory_order_acquire)) return {ops::AdminStatus::Unavailable, "stopping"};
     if (admin_ring_->try_push(cmd) != PushResult::Ok) return {ops::AdminStatus::Busy, "admin ring full"};
+    core_.parker().wake();
     return {ops::AdminStatus::Accepted, ""};
   }
 
@@ -445,8 +561,14 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
 
   // Moves events from the core to the sessions and feeds; returns how many it took.
   int pump(std::uint64_t now) {
-    while (!pending_control_.empty() && gateway_ring_->try_push(pending_control_.front()) == PushResult::Ok)
+    while (!pending_control_.empty() && gateway_ring_->try_push(pending_control_.front()) == PushResult::Ok) {
       pending_control_.pop_front();
+      core_wake_pending_ = true;
+    }
+    if (core_wake_pending_) {  // what this pass's handlers pushed: one wake for all of it
+      core_wake_pending_ = false;
+      core_.parker().wake();
+    }
     // Order acknowledgement latency: the gateway's receive stamp (the command's ts) to the reply
     // reaching egress, for Accepted and Rejected of orders from sessions.
     const std::uint64_t now_since_origin = now - origin_ns_;
@@ -553,7 +675,9 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     wo.segment_bytes = cfg_.journal.segment_bytes;
     wo.fingerprint = plan_.fingerprint;
     wo.min_free_bytes = cfg_.journal.min_free_bytes / 4;  // the last reserve: orders stopped at min_free_bytes
+    wo.wait = {eff_.journal_idle, eff_.park_after, std::chrono::nanoseconds{-1}};  // woken by the core
     writer_ = std::make_unique<journal::JournalWriter>(wo);
+    writer_->set_durable_listener(&io_parker_);  // durability releases events: wake the io thread
     writer_->open(last);
     if (last == 0) {  // a new day: the Start record, then the start of day it describes
       journal::StartRecord sr{};
@@ -565,7 +689,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     }
     writer_->start();
     boundaries_ = std::make_unique<BoundaryRing>();
-    core_.attach_journal(writer_->ring(), *boundaries_, writer_->last_seq());
+    core_.attach_journal(writer_->ring(), *boundaries_, writer_->last_seq(), &writer_->parker());
     recovery_seconds_ = static_cast<double>(mono_ns() - t0) * 1e-9;
     if (last == 0) {
       recovery_summary_ = "journal: new day";
@@ -725,7 +849,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     ds.idle = ic.idle_strategy.value_or(eff_.core_idle);
     port_ = std::make_unique<ingress::dpdk::DpdkPort>(ds);
     notice_ring_ = std::make_unique<NoticeRing>();
-    udp_host_ = std::make_unique<RingIngressHost>(*udp_ring_, *notice_ring_, refusing_orders_);
+    udp_host_ = std::make_unique<RingIngressHost>(*udp_ring_, *notice_ring_, refusing_orders_, core_.parker(), io_parker_);
     udp_counters_ = std::make_unique<ingress::UdpIngressCounters>();
     udp_ingress_ = std::make_unique<ingress::UdpIngress>(bindings, ingress::UdpIngressConfig{}, *udp_host_, *udp_counters_);
     udp_ingress_->set_clock_origin(origin_ns_);
@@ -874,6 +998,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::shared_ptr<ops::CoreCountersCollector> core_collector_;
   std::shared_ptr<ops::CallbackMetrics> io_collector_;
   std::shared_ptr<prometheus::Registry> latency_registry_;
+  std::shared_ptr<SyncHistogram> sync_histogram_;
   prometheus::Histogram* ack_latency_ = nullptr;  // observed on the io thread only
 
   void publish_io_counters() {
@@ -987,6 +1112,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
     m.add_counter("peregrine_journal_syncs_total", "fsync or fdatasync calls on journal segments.", {}, cell(st.syncs));
     m.add_counter("peregrine_journal_sync_seconds_total", "Time spent in fsync or fdatasync.", {},
                   [&st] { return static_cast<double>(st.sync_ns_total.load(std::memory_order_relaxed)) * 1e-9; });
+    sync_histogram_ = std::make_shared<SyncHistogram>(st);
+    ops_->add_collectable(sync_histogram_);
     m.add_counter("peregrine_journal_write_errors_total", "Failed journal writes or syncs (each retried).", {}, cell(st.write_errors));
     m.add_counter("peregrine_journal_segments_total", "Journal segment files created.", {}, cell(st.segments));
     m.add_gauge("peregrine_journal_sync_lag_seconds", "Age of the oldest journal record not yet durable (0 when none waits).", {},
@@ -1048,6 +1175,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
                              [this] { return static_cast<double>(event_ring_->size_approx()); });
     io_collector_->add_gauge("peregrine_ring_capacity", "Capacity of an SPSC ring.", {{"ring", "events"}},
                              [] { return static_cast<double>(EventRing::capacity()); });
+    // CPU time of the threads that registered (agent::ThreadCpuRegistration), read at scrape time.
+    for (const std::string& name : agent::registered_threads())
+      io_collector_->add_counter("peregrine_thread_cpu_seconds_total", "CPU time of a thread of the service.",
+                                 {{"thread", name}}, [name] { return agent::thread_cpu_seconds(name); });
     ops_->add_collectable(core_collector_);
     ops_->add_collectable(io_collector_);
     latency_registry_ = std::make_shared<prometheus::Registry>();
@@ -1147,9 +1278,14 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::unique_ptr<CommandRing> udp_ring_;  // only with --ingress=dpdk
   std::unique_ptr<EventRing> event_ring_;
   std::unique_ptr<metrics::CoreCounters> counters_;
+  // The io thread's wake-up channel (the core, the journal writer, the DPDK lcore and signals
+  // wake it); declared before everything that wakes it, so it is destroyed after them.
+  agent::Parker io_parker_;
   CoreLoop core_;
   std::uint64_t origin_ns_;
   asio::io_context io_;
+  asio::posix::stream_descriptor io_wake_{io_};  // a dup of io_parker_'s eventfd, in io_'s epoll
+  bool core_wake_pending_ = false;  // io thread: commands pushed since the last wake of the core
   tcp::acceptor ouch_acceptor_;
   tcp::acceptor itch_acceptor_;
   udp::socket mold_socket_;

@@ -33,7 +33,8 @@ EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allo
   std::sort(allowed.begin(), allowed.end());
   allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
 
-  // 1. The core thread's idle strategy: explicit, else busy-spin under low_latency_mode, else backoff.
+  // 1. The core thread's idle strategy: explicit, else busy-spin under low_latency_mode, else
+  // spin-then-park (woken by its producers: an idle core costs nothing, a busy one never sleeps).
   if (cfg.core.idle_strategy) {
     s.core_idle = *cfg.core.idle_strategy;
     std::string note = "core idle strategy " + std::string(agent::to_string(s.core_idle)) + " (core.idle_strategy)";
@@ -45,8 +46,8 @@ EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allo
     s.core_idle = agent::IdleStrategyKind::BusySpin;
     s.notes.emplace_back("core idle strategy busy-spin (tuning.low_latency_mode)");
   } else {
-    s.core_idle = agent::IdleStrategyKind::BackOff;
-    s.notes.emplace_back("core idle strategy backoff (default)");
+    s.core_idle = agent::IdleStrategyKind::SpinThenPark;
+    s.notes.emplace_back("core idle strategy spin-then-park (default)");
   }
 
   // 2. Pinning: core.cpu when given (-1: never), else the last allowed CPU under cpu_affinity.
@@ -89,6 +90,17 @@ EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allo
       s.notes.emplace_back("gateway thread not pinned: no allowed CPU other than the core's");
     }
   }
+  // The io thread spins only where it has a CPU of its own; the journal writer never has one.
+  if (t.low_latency_mode && s.gateway_cpu >= 0) {
+    s.io_idle = agent::IdleStrategyKind::BusySpin;
+    s.notes.push_back("io thread idle strategy busy-spin (tuning.low_latency_mode, pinned to CPU " +
+                      std::to_string(s.gateway_cpu) + ")");
+  } else {
+    s.io_idle = agent::IdleStrategyKind::SpinThenPark;
+    s.notes.emplace_back("io thread idle strategy spin-then-park (waits in epoll after " +
+                         std::to_string(s.park_after.count() / 1000) + " us)");
+  }
+  s.journal_idle = agent::IdleStrategyKind::SpinThenPark;
   if (s.core_cpu >= 0 && s.core_idle == agent::IdleStrategyKind::BusySpin && allowed.size() < 2) {
     s.notes.emplace_back(
         "warning: a busy-spinning core thread pinned to the only allowed CPU starves every other thread; "

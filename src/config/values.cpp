@@ -146,7 +146,7 @@ Parsed<int> parse_cpu(std::string_view text) {
 
 Parsed<agent::IdleStrategyKind> parse_idle(std::string_view text) {
   if (const std::optional<agent::IdleStrategyKind> kind = agent::parse_idle_strategy(text)) return parsed(*kind);
-  return failed<agent::IdleStrategyKind>("must be one of busy-spin, yield, backoff; got " + in_quotes(text));
+  return failed<agent::IdleStrategyKind>("must be one of busy-spin, yield, backoff, spin-then-park, park; got " + in_quotes(text));
 }
 
 std::vector<std::string> split_words(std::string_view text) {

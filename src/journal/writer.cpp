@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -24,6 +25,7 @@
 #include <thread>
 
 #include "format.hpp"
+#include "peregrine/agent/thread_registry.hpp"
 #include "peregrine/journal/journal.hpp"
 
 namespace peregrine::journal {
@@ -31,10 +33,10 @@ namespace peregrine::journal {
 namespace {
 constexpr std::uint64_t kRetryNs = 100'000'000;       // retry a failed batch every 100 ms
 constexpr std::uint64_t kFreeCheckNs = 10'000'000;    // statvfs at most every 10 ms while healthy
-constexpr int kSpinPolls = 64;                        // empty polls before sleeping
-constexpr int kShortSleeps = 1000;                    // then 20 us sleeps (a quiet spell of ~20-50 ms)
-constexpr auto kIdleSleep = std::chrono::microseconds(20);
-constexpr auto kLongIdleSleep = std::chrono::microseconds(50);  // then 50 us: less CPU when quiet
+// Segments grow into space allocated this many bytes at a time (fallocate, FALLOC_FL_KEEP_SIZE):
+// the block allocation is done when a chunk is opened, not by the write before a sync. At most
+// one chunk per segment is left allocated past its end.
+constexpr std::uint64_t kPreallocateChunk = std::uint64_t{4} << 20;
 }  // namespace
 
 struct JournalWriter::Impl {
@@ -50,6 +52,7 @@ struct JournalWriter::Impl {
   std::filesystem::path file;
   std::uint64_t file_size = 0;            // bytes in the current segment, header included
   std::uint64_t synced_size = 0;          // bytes of it known durable
+  std::uint64_t allocated = 0;            // bytes of it fallocate'd
   std::uint64_t next_attempt_ns = 0;      // while failed: when to retry
   std::uint64_t free_checked_ns = 0;
   bool opened = false;
@@ -127,9 +130,27 @@ struct JournalWriter::Impl {
       case Durability::None: return 0;
     }
     if (rc != 0) return errno;
+    const std::uint64_t took = detail::monotonic_ns() - t0;
+    std::size_t bucket = 0;
+    while (bucket < kSyncBucketBoundsNs.size() && took > kSyncBucketBoundsNs[bucket]) ++bucket;
+    w.stats_.sync_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
     w.stats_.syncs.fetch_add(1, std::memory_order_relaxed);
-    w.stats_.sync_ns_total.fetch_add(detail::monotonic_ns() - t0, std::memory_order_relaxed);
+    w.stats_.sync_ns_total.fetch_add(took, std::memory_order_relaxed);
     return 0;
+  }
+
+  /// Allocates the current segment's blocks up to `upto` bytes (a chunk at a time) without
+  /// changing its size, so readers see no difference. Best effort: a file system without
+  /// fallocate, or without the space, is left to the write (which reports ENOSPC itself).
+  void preallocate(std::uint64_t upto) noexcept {
+    if (upto <= allocated) return;
+    std::uint64_t end = std::min(w.opts_.segment_bytes, std::max(upto, allocated + kPreallocateChunk));
+    if (end < upto) end = upto;  // one record bigger than the segment size
+    if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(allocated), static_cast<off_t>(end - allocated)) == 0) {
+      allocated = end;
+    } else {
+      allocated = upto;  // do not retry for every batch
+    }
   }
 
   /// Writes all of [p, p+n) at `offset`, through short writes and EINTR; errno or 0.
@@ -168,6 +189,8 @@ struct JournalWriter::Impl {
     if (f < 0) return detail::errno_text(path.string(), errno);
     fd = f;
     file = path;
+    allocated = 0;
+    preallocate(kSegmentHeaderSize);
     std::uint8_t hdr[kSegmentHeaderSize];
     detail::encode_segment_header({kFormatVersion, first_seq, w.opts_.fingerprint, detail::unix_ns()}, hdr);
     int err = write_all(hdr, sizeof hdr, 0);
@@ -247,6 +270,7 @@ struct JournalWriter::Impl {
         close_file();  // full: the next record starts a new segment
         continue;
       }
+      preallocate(file_size + (end - done));
       int err = write_all(pending.data() + done, end - done, file_size);
       if (err == 0) err = sync_fd();
       if (err != 0) {
@@ -267,6 +291,7 @@ struct JournalWriter::Impl {
       // Before the release below: whoever sees this durable seq sees no stale pending time.
       if (done == pending.size()) w.stats_.oldest_pending_ns.store(0, std::memory_order_relaxed);
       w.durable_.store(seq - 1, std::memory_order_release);
+      if (w.durable_listener_ != nullptr) w.durable_listener_->wake();
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
     pending_first_seq = seq;
@@ -278,7 +303,12 @@ struct JournalWriter::Impl {
     // Sleeps of a few microseconds when idle: without this the default 50 us timer slack would
     // add up to 50 us to the first batch after a quiet spell.
     (void)::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
-    int idle = 0;
+    agent::WaitStrategy wait(w.parker_, w.opts_.wait);
+    // The re-check before a park: everything the producers wake this thread for.
+    const auto has_work = [this]() noexcept {
+      return w.ring_->front() != nullptr || has_markers.load(std::memory_order_acquire) ||
+             stop_requested.load(std::memory_order_acquire);
+    };
     for (;;) {
       const bool stopping = stop_requested.load(std::memory_order_acquire);
       std::size_t got = drain_ring();
@@ -290,7 +320,7 @@ struct JournalWriter::Impl {
           continue;
         }
         flush();
-        idle = 0;
+        wait.reset();
         continue;
       }
       if (got != 0) continue;
@@ -302,12 +332,7 @@ struct JournalWriter::Impl {
         }
         continue;
       }
-      if (idle < kSpinPolls + kShortSleeps) ++idle;
-      if (idle >= kSpinPolls + kShortSleeps) {
-        std::this_thread::sleep_for(kLongIdleSleep);
-      } else if (idle > kSpinPolls) {
-        std::this_thread::sleep_for(kIdleSleep);
-      }
+      wait.idle(0, has_work);
     }
   }
 };
@@ -351,6 +376,7 @@ std::uint64_t JournalWriter::append_marker(RecordKind kind, std::span<const std:
   std::unique_lock lock(s.mu);
   s.markers.push_back(&m);
   s.has_markers.store(true, std::memory_order_release);
+  parker_.wake();
   s.cv.wait(lock, [&] { return m.assigned; });
   return m.seq;
 }
@@ -361,7 +387,10 @@ void JournalWriter::start() {
   if (!s.opened) open(0);
   s.stop_requested.store(false, std::memory_order_release);
   s.running = true;
-  s.thread = std::thread([this] { impl_->run(); });
+  s.thread = std::thread([this] {
+    const agent::ThreadCpuRegistration named("pg-journal");
+    impl_->run();
+  });
 }
 
 void JournalWriter::stop() {
@@ -378,6 +407,7 @@ void JournalWriter::stop() {
     return;
   }
   s.stop_requested.store(true, std::memory_order_release);
+  parker_.signal();
   s.thread.join();
   s.running = false;
 }

@@ -42,6 +42,9 @@ class Process {
   /// SIGKILL, as a crash: nothing of the process runs after it. Returns 128 + 9 once reaped.
   int kill_now() { return signal(SIGKILL, std::chrono::milliseconds{8000}); }
 
+  /// The process id (for /proc), or -1 when none runs.
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
   /// True while the process has not exited (it is not reaped here).
   [[nodiscard]] bool running() const;
 

@@ -115,17 +115,22 @@ class BackOffIdle {
   std::chrono::nanoseconds park_ = params_.min_park;
 };
 
-/// The strategies a configuration file or command line can name.
+/// The strategies a configuration file or command line can name. The last two need a producer
+/// that wakes the thread (agent::Parker, wait_strategy.hpp); a thread that has none (the DPDK
+/// lcore polling a NIC) runs them as BackOff.
 enum class IdleStrategyKind : std::uint8_t {
-  BusySpin,  ///< "busy-spin"
-  Yield,     ///< "yield"
-  BackOff,   ///< "backoff"
+  BusySpin,      ///< "busy-spin": never gives up the CPU
+  Yield,         ///< "yield"
+  BackOff,       ///< "backoff": spin, yield, then sleep 1 us doubling to 1 ms
+  SpinThenPark,  ///< "spin-then-park": spin a configured time, then sleep until woken
+  Park,          ///< "park": sleep until woken as soon as a pass finds nothing
 };
 
 /// Any of the strategies, chosen at startup; call through `std::visit` (one predictable branch).
 using AnyIdleStrategy = std::variant<BusySpinIdle, YieldIdle, BackOffIdle>;
 
-/// "busy-spin", "yield" or "backoff" (exact, lower case) to its kind; nullopt for anything else.
+/// "busy-spin", "yield", "backoff", "spin-then-park" or "park" (exact, lower case) to its kind;
+/// nullopt for anything else.
 [[nodiscard]] constexpr std::optional<IdleStrategyKind> parse_idle_strategy(std::string_view name) noexcept {
   if (name == "busy-spin") {
     return IdleStrategyKind::BusySpin;
@@ -135,6 +140,12 @@ using AnyIdleStrategy = std::variant<BusySpinIdle, YieldIdle, BackOffIdle>;
   }
   if (name == "backoff") {
     return IdleStrategyKind::BackOff;
+  }
+  if (name == "spin-then-park") {
+    return IdleStrategyKind::SpinThenPark;
+  }
+  if (name == "park") {
+    return IdleStrategyKind::Park;
   }
   return std::nullopt;
 }
@@ -148,11 +159,16 @@ using AnyIdleStrategy = std::variant<BusySpinIdle, YieldIdle, BackOffIdle>;
       return "yield";
     case IdleStrategyKind::BackOff:
       return "backoff";
+    case IdleStrategyKind::SpinThenPark:
+      return "spin-then-park";
+    case IdleStrategyKind::Park:
+      return "park";
   }
   return "unknown";
 }
 
-/// A strategy of the given kind with default tuning.
+/// A strategy of the given kind with default tuning. SpinThenPark and Park, which need a waker
+/// (`agent::WaitStrategy`), give BackOff here: for threads nobody wakes.
 [[nodiscard]] inline AnyIdleStrategy make_idle_strategy(IdleStrategyKind kind) noexcept {
   switch (kind) {
     case IdleStrategyKind::BusySpin:
@@ -160,6 +176,8 @@ using AnyIdleStrategy = std::variant<BusySpinIdle, YieldIdle, BackOffIdle>;
     case IdleStrategyKind::Yield:
       return YieldIdle{};
     case IdleStrategyKind::BackOff:
+    case IdleStrategyKind::SpinThenPark:
+    case IdleStrategyKind::Park:
       return BackOffIdle{};
   }
   return BackOffIdle{};

@@ -5,6 +5,7 @@
 /// never logs and never throws; it counts what it does in CoreCounters for the metrics thread.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -13,6 +14,8 @@
 
 #include "peregrine/agent/affinity.hpp"
 #include "peregrine/agent/idle_strategy.hpp"
+#include "peregrine/agent/parker.hpp"
+#include "peregrine/agent/wait_strategy.hpp"
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
@@ -46,8 +49,11 @@ using BoundaryRing = SpscRing<Boundary, 4096>;
 
 struct CoreLoopOptions {
   int cpu = -1;  ///< CPU to pin the thread to (pthread_setaffinity_np); -1 = not pinned
+  /// What the thread does when its rings are empty. SpinThenPark and Park sleep on `parker()`:
+  /// then every producer of an input ring must call `parker().wake()` after pushing.
   IdleStrategyKind idle = IdleStrategyKind::BackOff;
   std::size_t batch = 256;  ///< commands taken from one ring before looking at the next
+  std::chrono::nanoseconds spin = agent::kDefaultSpin;  ///< SpinThenPark: the spin before a park
 };
 
 /// Runs an Engine over commands from `inputs` (round robin, in order within each ring).
@@ -68,7 +74,16 @@ class CoreLoop {
   /// pass when the journal's ring has no room for a batch (counted: journal_ring_full). After
   /// each pass, and whenever the event ring is full, a Boundary goes to `boundaries`. Before
   /// start(); the rings must outlive the loop.
-  void attach_journal(journal::JournalRing& journal, BoundaryRing& boundaries, std::uint64_t last_seq) noexcept;
+  /// `writer`, when given, is woken after each ring's commands have been pushed to `journal`
+  /// (the journal writer's parker).
+  void attach_journal(journal::JournalRing& journal, BoundaryRing& boundaries, std::uint64_t last_seq,
+                      agent::Parker* writer = nullptr) noexcept;
+  /// The consumer of the event ring (and of the boundaries) to wake after a pass pushed events,
+  /// and before waiting on a full event ring. Before start().
+  void set_event_consumer(agent::Parker* consumer) noexcept { event_consumer_ = consumer; }
+  /// The core thread's wake-up channel: a producer calls `wake()` after each push (or batch of
+  /// pushes) to an input ring. Any producer thread.
+  [[nodiscard]] agent::Parker& parker() noexcept { return parker_; }
   /// The number of the last command taken (with a journal). Exact once the thread has stopped.
   [[nodiscard]] std::uint64_t last_seq() const noexcept { return seq_.load(std::memory_order_acquire); }
   /// Events pushed to the event ring so far. Exact once the thread has stopped.
@@ -96,6 +111,8 @@ class CoreLoop {
   /// Marks {events pushed, last seq} as the boundary to publish and tries to push it.
   void publish_boundary() noexcept;
   void retry_boundary() noexcept;
+  /// The re-check before a park: anything in an input ring, a boundary to retry, a stop request.
+  bool has_work() noexcept;
 
   Engine& engine_;
   std::vector<CommandRing*> inputs_;
@@ -105,6 +122,9 @@ class CoreLoop {
   std::unique_ptr<Event[]> event_buffer_;
   EventSink sink_;
   journal::JournalRing* journal_ = nullptr;
+  agent::Parker* journal_writer_ = nullptr;
+  agent::Parker* event_consumer_ = nullptr;
+  agent::Parker parker_;
   BoundaryRing* boundaries_ = nullptr;
   // Written by the core thread only; atomics so the control thread may read them after stop().
   std::atomic<std::uint64_t> seq_{0};

@@ -7,6 +7,7 @@
 /// code, so errors are ConfigError exceptions. Thread-safe: no shared state.
 
 #include <cstdint>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "peregrine/agent/idle_strategy.hpp"
+#include "peregrine/agent/wait_strategy.hpp"
 #include "peregrine/config/loader.hpp"
 #include "peregrine/core/config.hpp"
 
@@ -75,7 +77,8 @@ struct CoreConfig {
   /// CPU for the core thread: a CPU number, -1 for "never pin", or absent for "auto" (pinned to
   /// the last allowed CPU when tuning.cpu_affinity is true, else not pinned).
   std::optional<int> cpu;
-  /// What the core thread does when idle; absent: busy-spin with tuning.low_latency_mode, else backoff.
+  /// What the core thread does when idle; absent: busy-spin with tuning.low_latency_mode, else
+  /// spin-then-park.
   std::optional<agent::IdleStrategyKind> idle_strategy;
 };
 
@@ -260,7 +263,7 @@ struct Parsed {
 
 /// `fsync`, `fdatasync` or `none`.
 [[nodiscard]] Parsed<JournalDurability> parse_durability(std::string_view text);
-/// `busy-spin`, `yield` or `backoff`.
+/// `busy-spin`, `yield`, `backoff`, `spin-then-park` or `park`.
 [[nodiscard]] Parsed<agent::IdleStrategyKind> parse_idle(std::string_view text);
 
 /// Two gateway sockets that cannot both be opened.
@@ -322,7 +325,14 @@ inline constexpr int kBusyPollMicros = 50;
 /// What the app does at startup, decided from the tuning switches and the explicit fields.
 /// Pure values: the app applies them (and logs `notes`), nothing here touches the system.
 struct EffectiveSettings {
-  agent::IdleStrategyKind core_idle = agent::IdleStrategyKind::BackOff;  ///< the core thread's idle strategy
+  agent::IdleStrategyKind core_idle = agent::IdleStrategyKind::SpinThenPark;  ///< the core thread's idle strategy
+  /// The io (gateway) thread's: busy-spin under low_latency_mode when it has a CPU of its own
+  /// (gateway_cpu), else spin-then-park (it waits in epoll).
+  agent::IdleStrategyKind io_idle = agent::IdleStrategyKind::SpinThenPark;
+  /// The journal writer's: spin-then-park (it has no CPU of its own to spin on).
+  agent::IdleStrategyKind journal_idle = agent::IdleStrategyKind::SpinThenPark;
+  /// How long a spin-then-park thread spins before it parks.
+  std::chrono::nanoseconds park_after = agent::kDefaultSpin;
   int core_cpu = -1;      ///< sched_setaffinity for the core thread; -1 = not pinned
   int gateway_cpu = -1;   ///< sched_setaffinity for the gateway (Asio) thread; -1 = not pinned
   bool tcp_nodelay = false;   ///< TCP_NODELAY on every accepted OUCH and ITCH (SoupBinTCP) connection

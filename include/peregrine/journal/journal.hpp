@@ -23,7 +23,9 @@
 /// the thread that stopped it); its own thread writes and syncs; durable_seq(), failed() and
 /// the stats may be read from any thread.
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -37,6 +39,8 @@
 #include <utility>
 #include <vector>
 
+#include "peregrine/agent/parker.hpp"
+#include "peregrine/agent/wait_strategy.hpp"
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/config.hpp"
 #include "peregrine/ring/spsc_ring.hpp"
@@ -140,7 +144,16 @@ struct WriterOptions {
   /// Below this many free bytes on the journal's file system the writer stops writing and
   /// reports failed() (the engine then stops taking orders) until space comes back.
   std::uint64_t min_free_bytes = std::uint64_t{256} << 20;
+  /// How the writer thread waits for commands. The parking kinds need the producer to call
+  /// `parker().wake()` after pushing (the core loop does); the default backs off (spin, yield,
+  /// sleep 1 us doubling to 1 ms) for producers that do not.
+  agent::WaitOptions wait{agent::IdleStrategyKind::BackOff, agent::kDefaultSpin, std::chrono::nanoseconds{-1}};
 };
+
+/// Upper bounds (ns) of the buckets of WriterStats::sync_buckets; the last bucket is +Inf.
+inline constexpr std::array<std::uint64_t, 15> kSyncBucketBoundsNs{
+    10'000,     25'000,     50'000,      100'000,     250'000,     500'000,     1'000'000, 2'500'000,
+    5'000'000, 10'000'000, 25'000'000, 50'000'000, 100'000'000, 250'000'000, 1'000'000'000};
 
 /// Counts for metrics; any thread.
 struct WriterStats {
@@ -149,6 +162,9 @@ struct WriterStats {
   std::atomic<std::uint64_t> batches{0};    ///< write+sync rounds
   std::atomic<std::uint64_t> syncs{0};
   std::atomic<std::uint64_t> sync_ns_total{0};
+  /// Syncs by duration: [i] counts those <= kSyncBucketBoundsNs[i] and above the bound before;
+  /// the last cell those above every bound (peregrine_journal_sync_seconds).
+  std::array<std::atomic<std::uint64_t>, kSyncBucketBoundsNs.size() + 1> sync_buckets{};
   std::atomic<std::uint64_t> write_errors{0};  ///< failed write/sync attempts (each retried)
   std::atomic<std::uint64_t> segments{0};      ///< segments created
   /// Monotonic ns of the oldest record appended but not yet durable (0 = none waiting):
@@ -175,9 +191,9 @@ class JournalWriter {
   /// before the writer takes anything else. Only while no producer pushes to ring() (before
   /// start, or after the core has stopped); returns its seq.
   std::uint64_t append_marker(RecordKind kind, std::span<const std::uint8_t> payload);
-  /// Starts the writer thread (opening after seq 0 if open() was not called). Idle, it polls
-  /// the ring, then sleeps 20 us between polls, 50 us after about 20 ms of quiet; with work
-  /// waiting it does not sleep.
+  /// Starts the writer thread, named pg-journal (opening after seq 0 if open() was not called).
+  /// Idle, it waits as WriterOptions::wait says: with a parking kind it sleeps until the
+  /// producer's `parker().wake()`; with work waiting it does not wait.
   void start();
   /// Writes and syncs everything pushed so far, then joins the thread. Safe to call twice.
   /// While writes fail it keeps retrying every 100 ms (it never drops a record), so it returns
@@ -187,6 +203,11 @@ class JournalWriter {
   /// The core thread pushes each command here, in processing order, before processing it; the
   /// k-th command pushed gets seq last_seq + k (after markers).
   [[nodiscard]] JournalRing& ring() noexcept { return *ring_; }
+  /// The writer thread's wake-up channel: the producer calls `wake()` after pushing to ring().
+  [[nodiscard]] agent::Parker& parker() noexcept { return parker_; }
+  /// Woken (`wake()`) each time durable_seq() advances: the thread that releases events on
+  /// durability. Before start().
+  void set_durable_listener(agent::Parker* listener) noexcept { durable_listener_ = listener; }
 
   /// Every record with seq <= this is durable under the policy (acquire).
   [[nodiscard]] std::uint64_t durable_seq() const noexcept { return durable_.load(std::memory_order_acquire); }
@@ -212,6 +233,8 @@ class JournalWriter {
   struct Impl;
   WriterOptions opts_;
   std::unique_ptr<JournalRing> ring_;
+  agent::Parker parker_;
+  agent::Parker* durable_listener_ = nullptr;
   std::atomic<std::uint64_t> durable_{0};
   std::atomic<std::uint64_t> assigned_{0};
   std::atomic<bool> failed_{false};

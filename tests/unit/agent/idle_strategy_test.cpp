@@ -12,10 +12,12 @@ namespace {
 
 using std::chrono::nanoseconds;
 
-TEST(IdleStrategyTest, ParsesTheThreeConfigurationNames) {
+TEST(IdleStrategyTest, ParsesTheFiveConfigurationNames) {
   EXPECT_EQ(parse_idle_strategy("busy-spin"), IdleStrategyKind::BusySpin);
   EXPECT_EQ(parse_idle_strategy("yield"), IdleStrategyKind::Yield);
   EXPECT_EQ(parse_idle_strategy("backoff"), IdleStrategyKind::BackOff);
+  EXPECT_EQ(parse_idle_strategy("spin-then-park"), IdleStrategyKind::SpinThenPark);
+  EXPECT_EQ(parse_idle_strategy("park"), IdleStrategyKind::Park);
 }
 
 TEST(IdleStrategyTest, RefusesUnknownNames) {
@@ -29,7 +31,8 @@ TEST(IdleStrategyTest, RefusesUnknownNames) {
 }
 
 TEST(IdleStrategyTest, NamesRoundTrip) {
-  for (const auto kind : {IdleStrategyKind::BusySpin, IdleStrategyKind::Yield, IdleStrategyKind::BackOff}) {
+  for (const auto kind : {IdleStrategyKind::BusySpin, IdleStrategyKind::Yield, IdleStrategyKind::BackOff,
+                          IdleStrategyKind::SpinThenPark, IdleStrategyKind::Park}) {
     EXPECT_EQ(parse_idle_strategy(to_string(kind)), kind) << to_string(kind);
   }
   static_assert(parse_idle_strategy("backoff") == IdleStrategyKind::BackOff, "usable at compile time");
@@ -39,6 +42,9 @@ TEST(IdleStrategyTest, MakesTheStrategyOfTheParsedKind) {
   EXPECT_TRUE(std::holds_alternative<BusySpinIdle>(make_idle_strategy(IdleStrategyKind::BusySpin)));
   EXPECT_TRUE(std::holds_alternative<YieldIdle>(make_idle_strategy(IdleStrategyKind::Yield)));
   EXPECT_TRUE(std::holds_alternative<BackOffIdle>(make_idle_strategy(IdleStrategyKind::BackOff)));
+  // Nobody wakes a thread that only has an AnyIdleStrategy: the parking kinds back off instead.
+  EXPECT_TRUE(std::holds_alternative<BackOffIdle>(make_idle_strategy(IdleStrategyKind::SpinThenPark)));
+  EXPECT_TRUE(std::holds_alternative<BackOffIdle>(make_idle_strategy(IdleStrategyKind::Park)));
 }
 
 TEST(IdleStrategyTest, TheFreeFunctionsActOnTheHeldStrategyItself) {

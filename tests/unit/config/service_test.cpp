@@ -108,7 +108,7 @@ TEST(ServiceConfigTest, LoadsTheDemoFileWithItsCredentials) {
   ASSERT_NE(cfg.credentials.find("DEMO1"), nullptr);
   EXPECT_EQ(cfg.credentials.find("DEMO1")->password, "demo1pass");
   EXPECT_EQ(cfg.gateway.ouch_listen, (ListenAddress{"127.0.0.1", 9001}));
-  EXPECT_EQ(cfg.core.idle_strategy, agent::IdleStrategyKind::BackOff);
+  EXPECT_EQ(cfg.core.idle_strategy, agent::IdleStrategyKind::SpinThenPark);
   EXPECT_FALSE(cfg.tuning.low_latency_mode);
   EXPECT_FALSE(cfg.tuning.cpu_affinity);
   EXPECT_FALSE(cfg.tuning.network_optimization);
@@ -332,7 +332,7 @@ TEST(ServiceConfigTest, RefusesBadCoreAdminAndTuningValues) {
   EXPECT_TRUE(refused(with("core:\n  cpu: 1024\n"), 7, "core.cpu", "got \"1024\""));
   EXPECT_TRUE(refused(with("core:\n  cpu: -2\n"), 7, "core.cpu", "got \"-2\""));
   EXPECT_TRUE(refused(with("core:\n  idle_strategy: spin\n"), 7, "core.idle_strategy",
-                      "must be one of busy-spin, yield, backoff; got \"spin\""));
+                      "must be one of busy-spin, yield, backoff, spin-then-park, park; got \"spin\""));
   EXPECT_TRUE(refused(with("core:\n  idle: yield\n"), 7, "core.idle", "unknown key"));
   EXPECT_TRUE(refused(with("admin:\n  token_file: \"\"\n"), 7, "admin.token_file", "must not be empty"));
   EXPECT_TRUE(refused(with("admin:\n  token: abc\n"), 7, "admin.token", "did you mean 'token_file'?"));
@@ -596,7 +596,10 @@ TEST(ResolveTest, TruthTableOfTheFourSwitches) {
     const TuningConfig& t = cfg.tuning;
     const EffectiveSettings s = resolve(cfg, cpus);
     SCOPED_TRACE("bits " + std::to_string(bits));
-    EXPECT_EQ(s.core_idle, t.low_latency_mode ? agent::IdleStrategyKind::BusySpin : agent::IdleStrategyKind::BackOff);
+    EXPECT_EQ(s.core_idle, t.low_latency_mode ? agent::IdleStrategyKind::BusySpin : agent::IdleStrategyKind::SpinThenPark);
+    EXPECT_EQ(s.io_idle, t.low_latency_mode && t.cpu_affinity ? agent::IdleStrategyKind::BusySpin
+                                                              : agent::IdleStrategyKind::SpinThenPark);
+    EXPECT_EQ(s.journal_idle, agent::IdleStrategyKind::SpinThenPark);
     EXPECT_EQ(s.core_cpu, t.cpu_affinity ? 3 : -1);
     EXPECT_EQ(s.gateway_cpu, t.cpu_affinity ? 2 : -1);
     EXPECT_EQ(s.tcp_nodelay, t.low_latency_mode || t.network_optimization);
