@@ -60,8 +60,8 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
   s.firms.resize(cfg.firms.size());
   for (std::size_t i = 0; i < cfg.firms.size(); ++i) s.firms[i].cfg = cfg.firms[i];
 
-  // Slots are handed out fresh (next_fresh, a high-water mark) before the free list, so no slot
-  // is linked at start.
+  // Slots come from the free list of slots given back, else from a high-water mark over slots
+  // never used (next_fresh), so no slot is linked at start.
   s.pool = detail::LargeArray<detail::OrderSlot>(cfg.max_orders, detail::kZeroFilled);
 
   std::size_t cap = 16;
