@@ -5,8 +5,8 @@
 // engine's zero-page store, so an empty bitmap is untouched zero pages). Core-internal.
 
 #include <bit>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 
 namespace peregrine::detail {
 
