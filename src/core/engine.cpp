@@ -24,7 +24,12 @@ using detail::kNone;
 
 Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineState>(cfg)) {
   detail::EngineState& s = *s_;
+  // Nothing here walks a table sized for the day: levels, bitmaps, the pool and the token index
+  // are zero pages (empty = all zeros) that fault in on first use. What is written is per
+  // instrument and per firm.
   s.books.resize(cfg.instruments.size());
+  std::size_t total_levels = 0;
+  std::size_t total_words = 0;
   for (std::size_t i = 0; i < cfg.instruments.size(); ++i) {
     detail::Book& b = s.books[i];
     b.cfg = cfg.instruments[i];
@@ -34,18 +39,29 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
     b.down = lim.down.value();
     b.up = lim.up.value();
     b.nlevels = static_cast<std::uint32_t>((b.up - b.down) / b.tick + 1);
-    for (detail::BookSide* side : {&b.bids, &b.asks}) {
-      side->levels.assign(b.nlevels, detail::Level{});
-      side->bits = detail::LevelBitmap(b.nlevels);
-    }
+    total_levels += 2 * std::size_t{b.nlevels};
+    total_words += 2 * detail::LevelBitmap::words_for(b.nlevels);
     b.status = b.cfg.initial_status;
     b.session = is_session_phase(b.status) ? b.status : TradingStatus::Trading;
+  }
+  s.level_store = detail::LargeArray<detail::Level>(total_levels, detail::kZeroFilled, detail::Pages::Small);
+  s.bitmap_store = detail::LargeArray<std::uint64_t>(total_words, detail::kZeroFilled, detail::Pages::Small);
+  std::size_t next_level = 0;
+  std::size_t next_word = 0;
+  for (detail::Book& b : s.books) {
+    for (detail::BookSide* side : {&b.bids, &b.asks}) {
+      side->levels = &s.level_store[next_level];
+      side->bits = detail::LevelBitmap(b.nlevels, &s.bitmap_store[next_word]);
+      next_level += b.nlevels;
+      next_word += detail::LevelBitmap::words_for(b.nlevels);
+    }
   }
   s.dirty_books.reserve(s.books.size());
   s.firms.resize(cfg.firms.size());
   for (std::size_t i = 0; i < cfg.firms.size(); ++i) s.firms[i].cfg = cfg.firms[i];
 
-  // Zero pages, untouched: slots are handed out fresh (next_fresh) before the free list.
+  // Slots come from the free list of slots given back, else from a high-water mark over slots
+  // never used (next_fresh), so no slot is linked at start.
   s.pool = detail::LargeArray<detail::OrderSlot>(cfg.max_orders, detail::kZeroFilled);
 
   std::size_t cap = 16;
@@ -87,6 +103,8 @@ void Engine::process(const Command& cmd, EventSink& sink) noexcept {
 }
 
 void Engine::pretouch() noexcept {
+  s_->level_store.pretouch();
+  s_->bitmap_store.pretouch();
   s_->pool.pretouch();
   s_->tokens.pretouch();
 }

@@ -46,16 +46,19 @@ struct alignas(64) OrderSlot {
 };
 static_assert(sizeof(OrderSlot) == 64, "an order is one cache line");
 
+// A price level: a FIFO of order slots. Empty is all zeros (count 0, and head, tail and qty 0),
+// so that the levels of every book start as untouched zero pages; head and tail name slots only
+// while count != 0.
 struct Level {
-  std::uint32_t head = kNone;
-  std::uint32_t tail = kNone;
-  std::uint32_t count = 0;
-  std::uint64_t qty = 0;
+  std::uint32_t head;
+  std::uint32_t tail;
+  std::uint32_t count;
+  std::uint64_t qty;
 };
 
 struct BookSide {
-  std::vector<Level> levels;
-  LevelBitmap bits;
+  Level* levels = nullptr;  // nlevels entries in EngineState::level_store
+  LevelBitmap bits;         // over words in EngineState::bitmap_store
   std::uint32_t best = kNone;  // level index
 };
 
@@ -101,6 +104,10 @@ struct EngineState {
   EngineConfig cfg;
   std::vector<Book> books;
   std::vector<FirmState> firms;
+  // Every table sized for the day is a LargeArray of zero pages that no one walks at start:
+  // pages fault in on first use (docs/architecture.md, "The core").
+  LargeArray<Level> level_store;              // every book side's levels, one after another
+  LargeArray<std::uint64_t> bitmap_store;     // every book side's bitmap words
   LargeArray<OrderSlot> pool;
   std::uint32_t free_head = kNone;  // slots given back
   std::uint32_t next_fresh = 0;     // slots [next_fresh, size) were never used (untouched pages)
@@ -182,8 +189,13 @@ struct EngineState {
     const std::uint32_t idx = b.index_of(o.price);
     Level& l = bs.levels[idx];
     o.next = kNone;
-    o.prev = l.tail;
-    if (l.tail != kNone) pool[l.tail].next = s; else l.head = s;
+    if (l.count != 0) {
+      o.prev = l.tail;
+      pool[l.tail].next = s;
+    } else {
+      o.prev = kNone;
+      l.head = s;
+    }
     l.tail = s;
     ++l.count;
     l.qty += o.open;
@@ -203,6 +215,8 @@ struct EngineState {
     --l.count;
     l.qty -= open_in_level;
     if (l.count == 0) {
+      l.head = 0;  // empty is all zeros (head and tail were just set to kNone)
+      l.tail = 0;
       bs.bits.clear(idx);
       if (bs.best == idx) bs.best = o.side == Side::Buy ? (idx == 0 ? kNone : bs.bits.prev_le(idx - 1))
                                                         : bs.bits.next_ge(idx + 1);

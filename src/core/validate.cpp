@@ -22,7 +22,7 @@ bool Engine::validate_internal_state() const noexcept {
         const detail::Level& l = bs.levels[idx];
         if ((l.count != 0) != bs.bits.test(idx)) return false;
         if (l.count == 0) {
-          if (l.head != kNone || l.tail != kNone || l.qty != 0) return false;
+          if (l.head != 0 || l.tail != 0 || l.qty != 0) return false;  // empty is all zeros
           continue;
         }
         if (side == Side::Buy || best == kNone) best = side == Side::Buy ? idx : (best == kNone ? idx : best);

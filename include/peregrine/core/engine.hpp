@@ -65,9 +65,9 @@ class Engine {
   /// draining its ring, replay) call it a couple of commands ahead of process(). Changes nothing.
   void prefetch(const Command& cmd) const noexcept;
 
-  /// Writes every page of the order pool and the token table once. They start as untouched
-  /// zero pages (fast start-up); an operator who prefers no page faults while trading calls this
-  /// before the first order (`tuning.cache_enabled`). Changes no state.
+  /// Writes every page of the price levels, the order pool and the token table once. They start
+  /// as untouched zero pages (fast start-up); an operator who prefers no page faults while
+  /// trading calls this before the first order (`tuning.cache_enabled`). Changes no state.
   void pretouch() noexcept;
 
   /// The instrument with this symbol, or InstrumentId{0}.
