@@ -9,13 +9,14 @@
 
 namespace peregrine::testing {
 
-/// One instrument (600519, reference 180.00, the main board's defaults) and one firm (FRMA): the
-/// core behind the session tests and the session and UDP ingress fuzzers.
-inline EngineConfig one_instrument_config(std::uint32_t max_orders, std::uint32_t max_tokens) {
+/// One instrument (600519, reference 180.00 unless given, the main board's defaults) and one firm
+/// (FRMA): the core behind the session and UDP replier tests and the session and UDP ingress fuzzers.
+inline EngineConfig one_instrument_config(std::uint32_t max_orders, std::uint32_t max_tokens,
+                                          Price reference = Price{1'800'000}) {
   EngineConfig cfg;
   InstrumentConfig i;
   i.symbol = Symbol::from("600519");
-  i.reference_price = Price{1'800'000};
+  i.reference_price = reference;
   cfg.instruments.push_back(i);
   FirmConfig f;
   f.name = FirmName::from("FRMA");

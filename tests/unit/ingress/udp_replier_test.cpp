@@ -10,6 +10,7 @@
 #include "ingress_test_util.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
+#include "support/engine_configs.hpp"
 
 namespace peregrine::ingress {
 namespace {
@@ -160,17 +161,7 @@ TEST_F(UdpReplierTest, AnEdgeRejectReachesTheClientFromTheCoreAsTheJournalsNextM
   ASSERT_EQ(ingress.on_datagram(dg, 9), PacketOutcome::Applied);
   ASSERT_EQ(ring.commands.size(), 1u);
   // ... which the core answers; egress puts the answer in the user's journal (as Egress does).
-  EngineConfig cfg;
-  InstrumentConfig ins;
-  ins.symbol = Symbol::from("600519");
-  ins.reference_price = Price{17'000'000};
-  cfg.instruments.push_back(ins);
-  FirmConfig firm;
-  firm.name = FirmName::from("FRMA");
-  cfg.firms.push_back(firm);
-  cfg.max_orders = 16;
-  cfg.max_tokens = 16;
-  Engine engine(cfg);
+  Engine engine(testing::one_instrument_config(16, 16, Price{17'000'000}));
   const proto::ConfigLookup lookup(engine.config());
   std::vector<Event> events;
   std::array<Event, 4> buf{};
