@@ -92,6 +92,23 @@ def check(path, dpdk):
         expect("k8s.v1.cni.cncf.io/networks" not in ann, "plain: no Multus annotation")
         expect(labels.get("peregrine.io/dataplane") == "kernel", "plain: dataplane label kernel")
 
+    # Leadership (issue #15, docs/ha.md): the pods' service account may get and update the one
+    # Lease the kit ships, and nothing else; no cluster-wide RBAC.
+    sa = pod.get("serviceAccountName")
+    expect(("ServiceAccount", sa) in by, f"{name}: the pods' service account {sa} exists")
+    expect(("Lease", "trading-service-leader") in by, f"{name}: the Lease trading-service-leader is shipped")
+    expect(not any(o["kind"] in ("ClusterRole", "ClusterRoleBinding") for o in objs), f"{name}: no cluster-wide RBAC")
+    roles = {o["metadata"]["name"]: o for o in objs if o["kind"] == "Role"}
+    expect(list(roles) == ["trading-service-lease"], f"{name}: one Role, got {sorted(roles)}")
+    rules = roles.get("trading-service-lease", {}).get("rules", [])
+    expect(rules == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+                      "resourceNames": ["trading-service-leader"], "verbs": ["get", "update"]}],
+           f"{name}: the Role grants get and update on the Lease trading-service-leader only, got {rules}")
+    bindings = [o for o in objs if o["kind"] == "RoleBinding"]
+    expect(len(bindings) == 1 and bindings[0]["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "trading-service-lease"}
+           and bindings[0]["subjects"] == [{"kind": "ServiceAccount", "name": sa, "namespace": "peregrine"}],
+           f"{name}: one RoleBinding of the Role to the pods' service account")
+
 
 check(sys.argv[1], dpdk=False)
 check(sys.argv[2], dpdk=True)

@@ -25,9 +25,11 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -47,6 +49,14 @@ func newObject(apiVersion, kind string) any {
 		return &corev1.Service{}
 	case "v1/Pod":
 		return &corev1.Pod{}
+	case "v1/ServiceAccount":
+		return &corev1.ServiceAccount{}
+	case "coordination.k8s.io/v1/Lease":
+		return &coordinationv1.Lease{}
+	case "rbac.authorization.k8s.io/v1/Role":
+		return &rbacv1.Role{}
+	case "rbac.authorization.k8s.io/v1/RoleBinding":
+		return &rbacv1.RoleBinding{}
 	case "apps/v1/StatefulSet":
 		return &appsv1.StatefulSet{}
 	case "apps/v1/Deployment":
