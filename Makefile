@@ -27,9 +27,9 @@ run: release
 	build/release/peregrine --config config/demo.yaml $(ARGS)
 
 ## check: the developer loop: builds release, runs its unit and integration tests (not the crash,
-## deployment, image or fuzz tests; make test runs everything).
+## deployment, image, fuzz or Kubernetes API server tests; make test runs everything).
 check: release
-	ctest --preset release -j $(JOBS) -LE 'crash|fuzz|deploy'
+	ctest --preset release -j $(JOBS) -LE 'crash|fuzz|deploy|kube'
 
 ## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both,
 ## then the tests of every thread (app, ring, ops, journal, integration) under ThreadSanitizer.
@@ -44,7 +44,7 @@ test-release: release
 # ThreadSanitizer: only what has threads of its own (the server binary, the app, ring, agent, ops and
 # journal units, the integration tests without the crash and DPDK ones); tests whose binaries are
 # not built here carry no label and are left out by -L.
-TSAN_TARGETS = peregrine app_tests ring_tests agent_tests ops_tests journal_tests replay_tests integration_tests journal_startup_tests exchange_clock_integration_tests idle_cpu_integration_tests
+TSAN_TARGETS = peregrine app_tests ring_tests agent_tests ops_tests journal_tests replay_tests ha_tests integration_tests journal_startup_tests exchange_clock_integration_tests idle_cpu_integration_tests
 tsan: bootstrap
 	cmake --preset tsan
 	cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TARGETS)

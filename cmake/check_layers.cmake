@@ -33,6 +33,7 @@ set(_layer_egress 5)
 set(_layer_journal 5)
 set(_layer_replay 6)
 set(_layer_config 6)
+set(_layer_ha 6)        # Lease leadership (and, next, replication) off the hot path
 set(_layer_ops 7)
 set(_layer_app 8)
 set(_layer_tools 8)

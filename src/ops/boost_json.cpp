@@ -1,4 +1,4 @@
-// Boost.JSON is used header-only: its implementation is compiled here, once for every binary that
-// links peregrine_ops (the server, and the tests through tests/support/). No other translation
-// unit may include <boost/json/src.hpp>.
+// Boost.JSON is used header-only: its implementation is compiled here, once, in the library
+// peregrine_boost_json (root CMakeLists.txt), which every library using Boost.JSON links (ops,
+// ha; the tests through them). No other translation unit may include <boost/json/src.hpp>.
 #include <boost/json/src.hpp>

@@ -1,0 +1,196 @@
+// The elector's rules on an in-memory Lease store (fake_lease_api.hpp): fast, and the failures a
+// real server rarely shows on demand (calls that fail or hang). The same rules against the real
+// kube-apiserver: apiserver_test.cpp.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <optional>
+#include <mutex>
+#include <vector>
+
+#include "fake_lease_api.hpp"
+#include "peregrine/ha/elector.hpp"
+
+namespace peregrine::ha {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeLeaseApi;
+
+ElectorConfig fast(std::string identity) {
+  ElectorConfig c;
+  c.lease_name = "market";
+  c.identity = std::move(identity);
+  c.lease_duration = 1s;
+  c.renew_deadline = 500ms;
+  c.retry_period = 50ms;
+  return c;
+}
+
+// What the callbacks saw. They run on the elector's thread, after is_leader() has changed.
+struct Recorder {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::int64_t> started;
+  std::vector<StepDownReason> stopped;
+  ElectorCallbacks callbacks() {
+    return {[this](std::int64_t e) { std::lock_guard l(m); started.push_back(e); },
+            [this](StepDownReason r) {
+              { std::lock_guard l(m); stopped.push_back(r); }
+              cv.notify_all();
+            },
+            {}};
+  }
+  std::vector<StepDownReason> stops() { std::lock_guard l(m); return stopped; }
+  // The first step-down, waited for (bounded).
+  std::optional<StepDownReason> first_stop(std::chrono::milliseconds bound) {
+    std::unique_lock l(m);
+    if (!cv.wait_for(l, bound, [&] { return !stopped.empty(); })) return std::nullopt;
+    return stopped.front();
+  }
+};
+
+TEST(ElectorTest, RefusesTimingsThatCannotBeSafe) {
+  FakeLeaseApi api;
+  auto with = [](auto change) { auto c = fast("a"); change(c); return c; };
+  EXPECT_THROW(Elector(api, with([](ElectorConfig& c) { c.identity.clear(); })), std::invalid_argument);
+  EXPECT_THROW(Elector(api, with([](ElectorConfig& c) { c.lease_duration = 1500ms; })), std::invalid_argument);
+  EXPECT_THROW(Elector(api, with([](ElectorConfig& c) { c.renew_deadline = 1s; })), std::invalid_argument);
+  EXPECT_THROW(Elector(api, with([](ElectorConfig& c) { c.retry_period = 500ms; })), std::invalid_argument);
+  EXPECT_NO_THROW(Elector(api, fast("a")));
+}
+
+TEST(ElectorTest, CreatesTheLeaseAndLeadsWithEpochOne) {
+  FakeLeaseApi api;
+  Recorder rec;
+  Elector e(api, fast("a"), rec.callbacks());
+  e.start();
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  EXPECT_EQ(e.epoch(), 1);
+  auto stored = api.stored("market");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->holder_identity, "a");
+  EXPECT_EQ(stored->lease_duration_seconds, 1);
+  EXPECT_EQ(stored->lease_transitions, 1);
+  // It renews: the stored renewTime moves on.
+  const auto first = stored->resource_version;
+  ASSERT_TRUE(e.wait_for_calls(e.acquisitions() + 5, 5s));
+  EXPECT_NE(api.stored("market")->resource_version, first);
+  EXPECT_TRUE(e.is_leader());
+  e.stop();
+  EXPECT_EQ(rec.stops(), std::vector<StepDownReason>{StepDownReason::Stopped});
+  // Released: nobody holds it.
+  EXPECT_EQ(api.stored("market")->holder_identity, "");
+}
+
+TEST(ElectorTest, StepsDownAtOnceWhenAnotherWriterChangesTheLease) {
+  FakeLeaseApi api;
+  Recorder rec;
+  auto c = fast("a");
+  c.release_on_stop = false;
+  Elector e(api, c, rec.callbacks());
+  e.start();
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  api.write_behind_the_elector("market", "b");
+  ASSERT_TRUE(e.wait_for_leading(false, 5s));
+  EXPECT_EQ(rec.first_stop(5s), StepDownReason::Conflict);
+  EXPECT_NE(e.last_error().find("modified"), std::string::npos) << e.last_error();
+  e.stop();
+}
+
+TEST(ElectorTest, StepsDownWhenRenewalsFailPastTheDeadline) {
+  FakeLeaseApi api;
+  Recorder rec;
+  Elector e(api, fast("a"), rec.callbacks());
+  e.start();
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  const auto failing_since = Elector::Clock::now();
+  api.set_failing(true);
+  ASSERT_TRUE(e.wait_for_leading(false, 5s));
+  // Not before the deadline (500 ms from the start of the last good renewal, itself at most one
+  // retry period before the failures began).
+  EXPECT_GE(Elector::Clock::now() - failing_since, 500ms - 50ms);
+  EXPECT_EQ(rec.first_stop(5s), StepDownReason::RenewDeadline);
+  e.stop();
+  EXPECT_EQ(rec.stops().size(), 1u);
+}
+
+TEST(ElectorTest, IsNoLongerLeaderAtTheDeadlineEvenWhileARenewalHangs) {
+  FakeLeaseApi api;
+  auto c = fast("a");
+  c.release_on_stop = false;
+  Elector e(api, c);
+  e.start();
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  api.set_hanging(true);  // the elector's thread is now stuck inside a call
+  const auto since = Elector::Clock::now();
+  ASSERT_TRUE(e.wait_for_leading(false, 5s));
+  EXPECT_LT(Elector::Clock::now() - since, 1s);  // before anyone else may take the Lease
+  api.set_hanging(false);
+  e.stop();
+}
+
+TEST(ElectorTest, ACandidateWaitsForExpiryThenTakesOverWithTheNextEpoch) {
+  FakeLeaseApi api;
+  auto ca = fast("a");
+  ca.release_on_stop = false;  // a dead holder releases nothing
+  auto a = std::make_unique<Elector>(api, ca);
+  a->start();
+  ASSERT_TRUE(a->wait_for_leading(true, 5s));
+  Recorder rec;
+  Elector b(api, fast("b"), rec.callbacks());
+  b.start();
+  ASSERT_TRUE(b.wait_for_calls(3, 5s));
+  EXPECT_FALSE(b.is_leader());  // a renews: b waits
+  EXPECT_EQ(b.holder(), "a");
+  a->stop();
+  const auto stopped = Elector::Clock::now();
+  ASSERT_TRUE(b.wait_for_leading(true, 5s));
+  EXPECT_GE(Elector::Clock::now() - stopped, 1s - 100ms);  // the lease duration, less one retry
+  EXPECT_EQ(b.epoch(), a->epoch() + 1);
+  EXPECT_EQ(api.stored("market")->lease_transitions, b.epoch());
+  b.stop();
+}
+
+TEST(ElectorTest, ARestartedProcessWithTheSameIdentityTakesItBackWithANewEpoch) {
+  FakeLeaseApi api;
+  auto c = fast("a");
+  c.release_on_stop = false;
+  std::int64_t first = 0;
+  {
+    Elector e(api, c);
+    e.start();
+    ASSERT_TRUE(e.wait_for_leading(true, 5s));
+    first = e.epoch();
+  }
+  Elector again(api, c);
+  const auto start = Elector::Clock::now();
+  again.start();
+  ASSERT_TRUE(again.wait_for_leading(true, 5s));
+  EXPECT_LT(Elector::Clock::now() - start, 900ms);  // no wait for expiry: it was us
+  EXPECT_EQ(again.epoch(), first + 1);
+  again.stop();
+}
+
+TEST(ElectorTest, OfManyCandidatesExactlyOneLeads) {
+  FakeLeaseApi api;
+  std::vector<std::unique_ptr<Elector>> electors;
+  for (int i = 0; i < 5; ++i) {
+    electors.push_back(std::make_unique<Elector>(api, fast("e" + std::to_string(i))));
+  }
+  for (auto& e : electors) e->start();
+  ASSERT_TRUE(electors[0]->wait_for_calls(10, 5s));
+  for (int round = 0; round < 20; ++round) {
+    int leaders = 0;
+    for (auto& e : electors) leaders += e->is_leader() ? 1 : 0;
+    EXPECT_LE(leaders, 1);
+    ASSERT_TRUE(electors[0]->wait_for_calls(11 + round, 5s));
+  }
+  std::uint64_t acquisitions = 0;
+  for (auto& e : electors) acquisitions += e->acquisitions();
+  EXPECT_EQ(acquisitions, 1u);
+}
+
+}  // namespace
+}  // namespace peregrine::ha
