@@ -108,9 +108,9 @@ TEST(ElectorTest, StepsDownWhenRenewalsFailPastTheDeadline) {
   const auto failing_since = Elector::Clock::now();
   api.set_failing(true);
   ASSERT_TRUE(e.wait_for_leading(false, 5s));
-  // Not before the deadline (500 ms from the start of the last good renewal, itself at most one
-  // retry period before the failures began).
-  EXPECT_GE(Elector::Clock::now() - failing_since, 500ms - 50ms);
+  // Not at the first failure: at the deadline, 500 ms from the start of the last good renewal
+  // (one retry period before the failures began, more if the VM stalled in between).
+  EXPECT_GE(Elector::Clock::now() - failing_since, 500ms - 200ms);
   EXPECT_EQ(rec.first_stop(5s), StepDownReason::RenewDeadline);
   e.stop();
   EXPECT_EQ(rec.stops().size(), 1u);
@@ -147,7 +147,9 @@ TEST(ElectorTest, ACandidateWaitsForExpiryThenTakesOverWithTheNextEpoch) {
   a->stop();
   const auto stopped = Elector::Clock::now();
   ASSERT_TRUE(b.wait_for_leading(true, 5s));
-  EXPECT_GE(Elector::Clock::now() - stopped, 1s - 100ms);  // the lease duration, less one retry
+  // Not at once: the lease duration from b's first sight of a's last renewal (which may precede
+  // the stop by a retry period, more if the VM stalled in between).
+  EXPECT_GE(Elector::Clock::now() - stopped, 1s - 300ms);
   EXPECT_EQ(b.epoch(), a->epoch() + 1);
   EXPECT_EQ(api.stored("market")->lease_transitions, b.epoch());
   b.stop();
