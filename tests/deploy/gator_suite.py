@@ -32,6 +32,21 @@ def write(name, obj):
 good = [write(f"good-{o}-{k}.yaml", x) for o in ("plain", "dpdk") for k, x in (("sts", sts(o)), ("pod", pod(sts(o))))]
 
 
+def rendered(overlay, kind):
+    return next(o for o in json.load(open(os.path.join(work, f"{overlay}.json"))) if o["kind"] == kind)
+
+
+# The kit's RBAC (deploy/k3s/base/lease.yaml): what the Lease-only template must let through.
+role, binding = rendered("plain", "Role"), rendered("plain", "RoleBinding")
+rbac_good = [write("good-role.yaml", role), write("good-rolebinding.yaml", binding)]
+
+
+def bad_rbac(obj, change):
+    o = copy.deepcopy(obj)
+    change(o)
+    return o
+
+
 def bad(overlay, change):
     s = copy.deepcopy(sts(overlay))
     change(s["spec"]["template"]["spec"], s["spec"]["template"]["spec"]["containers"][0], s["spec"]["template"]["metadata"])
@@ -64,6 +79,13 @@ cases = {
         ("no-drop-all", bad("plain", lambda p, c, m: c["securityContext"]["capabilities"].pop("drop")), "capabilities.drop must contain ALL")]),
     "peregrineruntimeclass": ("trading-runtime-class", [
         ("runc", bad("plain", lambda p, c, m: p.update(runtimeClassName="runc")), "runtimeClassName runc is not one of")]),
+    # (gator reads each message as a regular expression: * and ( escaped)
+    "peregrineleaseonlyrbac": ("trading-lease-only-rbac", [
+        ("wildcard-verbs", bad_rbac(role, lambda r: r["rules"][0].update(verbs=["*"])), r"verb \* is not one of"),
+        ("create-verb", bad_rbac(role, lambda r: r["rules"][0]["verbs"].append("create")), "verb create is not one of"),
+        ("every-lease", bad_rbac(role, lambda r: r["rules"][0].pop("resourceNames")), "must name its Leases"),
+        ("secrets-too", bad_rbac(role, lambda r: r["rules"].append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})), r"only Leases \(coordination.k8s.io\) are allowed"),
+        ("cluster-admin", bad_rbac(binding, lambda b: b.update(roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"})), "binds ClusterRole cluster-admin")]),
     "peregrineprobes": ("trading-probes", [
         ("no-readiness", bad("plain", lambda p, c, m: c.pop("readinessProbe")), "readinessProbe is required"),
         ("no-liveness", bad("plain", lambda p, c, m: c.pop("livenessProbe")), "livenessProbe is required")]),
@@ -71,7 +93,8 @@ cases = {
 
 tests = []
 for tmpl, (constraint, bads) in cases.items():
-    tc = [{"name": f"ours-{os.path.splitext(g)[0]}", "object": g, "assertions": [{"violations": "no"}]} for g in good]
+    ours = good + (rbac_good if tmpl == "peregrineleaseonlyrbac" else [])
+    tc = [{"name": f"ours-{os.path.splitext(g)[0]}", "object": g, "assertions": [{"violations": "no"}]} for g in ours]
     for name, obj, msg in bads:
         f = write(f"bad-{tmpl}-{name}.yaml", obj)
         tc.append({"name": name, "object": f, "assertions": [{"violations": "yes", "message": msg}]})

@@ -10,6 +10,7 @@ package peregrine.gatekeeper_test
 import data.peregrineallowedimages
 import data.peregrinecapabilities
 import data.peregrineguaranteedqos
+import data.peregrineleaseonlyrbac
 import data.peregrinelockdown
 import data.peregrinenodeselector
 import data.peregrineprobes
@@ -36,8 +37,9 @@ msgs(obj, "PeregrineLockdown") = {m | peregrinelockdown.violation[v] with input 
 msgs(obj, "PeregrineCapabilities") = {m | peregrinecapabilities.violation[v] with input as review(obj, "PeregrineCapabilities"); m := v.msg}
 msgs(obj, "PeregrineRuntimeClass") = {m | peregrineruntimeclass.violation[v] with input as review(obj, "PeregrineRuntimeClass"); m := v.msg}
 msgs(obj, "PeregrineProbes") = {m | peregrineprobes.violation[v] with input as review(obj, "PeregrineProbes"); m := v.msg}
+msgs(obj, "PeregrineLeaseOnlyRBAC") = {m | peregrineleaseonlyrbac.violation[v] with input as review(obj, "PeregrineLeaseOnlyRBAC"); m := v.msg}
 
-kinds := ["PeregrineGuaranteedQoS", "PeregrineNodeSelector", "PeregrineAllowedImages", "PeregrineLockdown", "PeregrineCapabilities", "PeregrineRuntimeClass", "PeregrineProbes"]
+kinds := ["PeregrineGuaranteedQoS", "PeregrineNodeSelector", "PeregrineAllowedImages", "PeregrineLockdown", "PeregrineCapabilities", "PeregrineRuntimeClass", "PeregrineProbes", "PeregrineLeaseOnlyRBAC"]
 
 # Every constraint kind has parameters from deploy/gatekeeper/constraints (none forgotten).
 test_every_template_has_a_constraint {
@@ -199,4 +201,35 @@ test_probes_no_liveness {
 test_bad_pod_is_caught {
 	p := json.patch(pod("plain"), [{"op": "replace", "path": "/spec/containers/0/image", "value": "registry.peregrine.internal/peregrine/engine:latest"}])
 	fails(p, "PeregrineAllowedImages", "uses the tag latest")
+}
+
+# Lease-only RBAC (deploy/k3s/base/lease.yaml, docs/ha.md)
+rendered_kind(overlay, kind) = o {
+	o := data.rendered[overlay][_]
+	o.kind == kind
+}
+role := rendered_kind("plain", "Role")
+test_rbac_ours_passes {
+	objs := [rendered_kind(o, k) | o := ["plain", "dpdk"][_]; k := ["Role", "RoleBinding"][_]]
+	count(objs) == 4
+	count({m | o := objs[_]; m := msgs(o, "PeregrineLeaseOnlyRBAC")[_]}) == 0
+}
+test_rbac_wildcard_verb {
+	fails(json.patch(role, [{"op": "replace", "path": "/rules/0/verbs", "value": ["*"]}]), "PeregrineLeaseOnlyRBAC", "verb * is not one of")
+}
+test_rbac_delete_verb {
+	fails(json.patch(role, [{"op": "add", "path": "/rules/0/verbs/-", "value": "delete"}]), "PeregrineLeaseOnlyRBAC", "verb delete is not one of")
+}
+test_rbac_every_lease {
+	fails(json.patch(role, [{"op": "remove", "path": "/rules/0/resourceNames"}]), "PeregrineLeaseOnlyRBAC", "must name its Leases")
+}
+test_rbac_other_resource {
+	fails(json.patch(role, [{"op": "add", "path": "/rules/-", "value": {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}}]), "PeregrineLeaseOnlyRBAC", "only Leases (coordination.k8s.io) are allowed")
+}
+test_rbac_wildcard_resource {
+	fails(json.patch(role, [{"op": "replace", "path": "/rules/0/resources", "value": ["*"]}]), "PeregrineLeaseOnlyRBAC", "only Leases (coordination.k8s.io) are allowed")
+}
+test_rbac_binding_to_a_cluster_role {
+	b := json.patch(rendered_kind("plain", "RoleBinding"), [{"op": "replace", "path": "/roleRef/kind", "value": "ClusterRole"}])
+	fails(b, "PeregrineLeaseOnlyRBAC", "only Roles may be bound")
 }
