@@ -22,6 +22,7 @@
 #include "peregrine/ops/logging.hpp"
 #include "peregrine/replay/day_start.hpp"
 #include "peregrine/replay/service_state.hpp"
+#include "startup_trace.hpp"
 
 namespace peregrine::app {
 
@@ -120,6 +121,7 @@ Server::~Server() {
 int Server::run() {
   // The io thread is the main thread: it keeps the process's name (ps, pidof, systemd).
   const agent::ThreadCpuRegistration io_registration("pg-io", false);
+  mark_startup(StartupPhase::Engine);
   for (const std::string& note : eff_.notes) log_->info("tuning: {}", note);
   if (eff_.mlock_all && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
     log_->warn("cache_enabled: mlockall failed ({}); memory stays pageable", std::strerror(errno));
@@ -130,9 +132,11 @@ int Server::run() {
     engine_.pretouch();
     pretouch_rings();
   }
+  mark_startup(StartupPhase::Journal);
   // 3. matching
   core_.start();
   const std::string dpdk_where = start_dpdk_loop();
+  mark_startup(StartupPhase::Core);
   // 4. ingress + egress listeners
   listen(ouch_acceptor_, cfg_.gateway.ouch_listen, "OUCH");
   listen(itch_acceptor_, cfg_.gateway.itch_listen, "ITCH");
@@ -145,6 +149,7 @@ int Server::run() {
   accept_ouch();
   accept_itch();
   egress_->flush(mono_ns());
+  mark_startup(StartupPhase::Listeners);
   // The schedule resumes from the phase the engine is in (after a recovery, the phase of
   // the moment of the crash): the first tick moves it on if the clock says so.
   if (cfg_.market.scheduled && !cfg_.engine.instruments.empty()) scheduled_phase_ = engine_.session(InstrumentId{1});
@@ -156,6 +161,7 @@ int Server::run() {
   ops_ = std::make_unique<ops::OpsServer>(ocfg, *this, log_);
   register_metrics();
   ops_->start();
+  mark_startup(StartupPhase::Ops);
   // 6. lifecycle
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
@@ -163,6 +169,8 @@ int Server::run() {
   // Every start-up line is in the log before the ready line: a kill -9 after ready loses none.
   if (!ops::flush_logs(std::chrono::seconds{2})) log_->warn("start-up log lines were still being written at ready");
   ops_->set_ready(journal_healthy());
+  mark_startup(StartupPhase::Ready);
+  if (opts_.startup_trace) std::printf("peregrine: startup: %s\n", startup_trace_line().c_str());
   // The ready line says how the day was taken up (recover()), so that whoever reads it (an
   // operator, a test) knows without the log.
   std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u%s; %s\n",
@@ -171,7 +179,7 @@ int Server::run() {
               cfg_.gateway.mold_destination.to_string().c_str(), cfg_.gateway.http_listen.host.c_str(),
               ops_->port(), dpdk_where.c_str(), recovery_summary_.c_str());
   std::fflush(stdout);
-  log_->info("ready");
+  log_->info("ready; start-up: {}", startup_trace_line());
 
   if (const std::string err = pin_current_thread(eff_.gateway_cpu); !err.empty()) log_->warn("gateway thread: {}", err);
   io_loop();
