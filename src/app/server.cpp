@@ -180,6 +180,7 @@ int Server::run() {
               ops_->port(), dpdk_where.c_str(), recovery_summary_.c_str());
   std::fflush(stdout);
   log_->info("ready; start-up: {}", startup_trace_line());
+  if (snapshotter_) snapshotter_->start();  // its replica is built beside the first orders (recover())
 
   if (const std::string err = pin_current_thread(eff_.gateway_cpu); !err.empty()) log_->warn("gateway thread: {}", err);
   io_loop();
