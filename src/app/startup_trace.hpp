@@ -13,7 +13,7 @@ namespace peregrine::app {
 enum class StartupPhase : std::uint8_t {
   Main,       ///< fork -> main(): exec, the dynamic loader, static constructors
   Config,     ///< the command line, the YAML, the environment, the effective settings
-  Engine,     ///< the service's state: engine, rings, user directory, egress
+  Engine,     ///< the recovery plan (reading a snapshot), the service's state: engine, rings, egress
   Journal,    ///< recovery (snapshot + journal) or a new day's journal; its writer started
   Core,       ///< the matching thread (and with --ingress=dpdk, the DPDK port and lcore)
   Listeners,  ///< the OUCH and ITCH listeners and the MoldUDP64 socket
