@@ -54,7 +54,10 @@ other answers 69 (an Accepted), N times, one at a time.
 startup: execs the server N times with ports chosen beforehand and polls them from the moment
 of fork(): time to the ready line on stdout, to HTTP 200 from /readyz and to Login Accepted
 for the configuration's first user. Each run gets a fresh --journal-dir (a new day's start,
-no recovery) unless --server-arg names one.)";
+no recovery) unless --server-arg names one, and runs with --startup-trace: the median of each
+start-up phase and its page faults are printed too. With --recovery N,...: for each N, a server
+on --recovery-config with a journal is loaded (run --connect, max throughput) until the journal
+holds N commands, killed with SIGKILL and restarted on copies of it: exec -> ready line.)";
 
 constexpr const char* kFooter = R"(Messages are Enter Order, Cancel Order and Replace Order; "orders/s" in the report means these
 messages per second. Latency is measured per answer type from the message's intended send
@@ -120,6 +123,7 @@ int main(int argc, char** argv) {
   load.server_bin = default_server();
   load.self_bin = self_path();
   start.server_bin = load.server_bin;
+  start.self_bin = load.self_bin;
   const std::string cmd = join_argv(argc, argv);
   load.command_line = ping.command_line = start.command_line = cmd;
 
@@ -231,6 +235,23 @@ int main(int argc, char** argv) {
 
   value("--runs", "N", kStart, "execs of the server (default 20)",
         [&](const std::string& v) { return parse_num(v.c_str(), start.runs) && start.runs > 0; });
+  value("--recovery", "N,...", kStart,
+        "also, for each N: load a journaled server until its journal holds\nN commands, kill -9 it, and time its restarts "
+        "(exec -> ready)",
+        [&](const std::string& v) {
+          for (std::size_t at = 0; at <= v.size();) {
+            const std::size_t comma = std::min(v.find(',', at), v.size());
+            std::uint64_t n = 0;
+            if (!parse_num(v.substr(at, comma - at).c_str(), n) || n == 0) return false;
+            start.recovery.push_back(n);
+            at = comma + 1;
+          }
+          return true;
+        });
+  value("--recovery-runs", "N", kStart, "restarts per --recovery row, each on a copy of the journal\n(default 5)",
+        [&](const std::string& v) { return parse_num(v.c_str(), start.recovery_runs) && start.recovery_runs > 0; });
+  value("--recovery-config", "FILE", kStart, "the --recovery rows' server and load configuration (default\nconfig/bench.yaml)",
+        [&](const std::string& v) { return start.recovery_config = v, true; });
 
   if (const int status = peregrine::cli::parse(app, argc, argv, {}, false); status >= 0) return status;
 

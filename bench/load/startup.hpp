@@ -2,6 +2,10 @@
 // peregrine-bench startup: execs the server N times and measures, from just before fork(), the
 // time to its ready line, to the first HTTP 200 from /readyz and to the first SoupBinTCP Login
 // Accepted, connecting as soon as the port listens (ports chosen beforehand, connect polled).
+// Each start runs with --startup-trace: the phases' times and page faults come from the server.
+// With --recovery N,...: for each N, a server with a journal is loaded (peregrine-bench run
+// --connect, max throughput) until its journal holds N commands, killed with SIGKILL, and
+// restarted on a copy of that journal --recovery-runs times: exec -> ready line.
 
 #include <cstdint>
 #include <string>
@@ -19,6 +23,10 @@ struct StartupOptions {
   std::string json_path;
   std::string command_line;
   std::string server_log;
+  std::string self_bin;                   ///< this binary: the load of the recovery rows
+  std::vector<std::uint64_t> recovery;    ///< commands in the journal at the kill, one row each
+  std::uint32_t recovery_runs = 5;        ///< restarts per row
+  std::string recovery_config = "config/bench.yaml";  ///< the recovery rows' server and load
 };
 
 int run_startup(const StartupOptions& opt);

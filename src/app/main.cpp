@@ -13,6 +13,7 @@
 #include "peregrine/journal/journal.hpp"
 #include "peregrine/ops/logging.hpp"
 #include "server.hpp"
+#include "startup_trace.hpp"
 
 namespace {
 
@@ -45,6 +46,7 @@ CLI::Option* add_parsed(CLI::App& app, const std::string& name, std::optional<T>
 
 int main(int argc, char** argv) {
   using namespace peregrine;
+  app::mark_startup(app::StartupPhase::Main);
   std::string config_path = "config/demo.yaml";
   config::FlagOverrides flags;
   bool check_only = false;
@@ -88,6 +90,9 @@ int main(int argc, char** argv) {
                    "at start-up, when the journal is corrupt (a CRC mismatch that is\nnot a torn last record), keep what comes before "
                    "the damage and\ndrop the rest instead of refusing to start; the dropped segments\nare kept as *.corrupt "
                    "(docs/operations.md, \"Start-up errors\")");
+  cli_app.add_flag("--startup-trace", server_options.startup_trace,
+                   "print how long each start-up phase took, and its page faults,\non one line before the ready line "
+                   "(docs/operations.md, \"Start-up\")");
   cli_app.add_flag("--check", check_only,
                    "load and check the configuration, print the effective settings,\nand exit (0 when it is good)");
   if (const int status = cli::parse(cli_app, argc, argv, {"--journal-dir"}); status >= 0) return status;
@@ -102,6 +107,7 @@ int main(int argc, char** argv) {
     config::ServiceConfig cfg = config::load_service_config(config_path);
     config::apply_overrides(cfg, config::read_environment(), flags);
     const config::EffectiveSettings eff = config::resolve(cfg, config::allowed_cpus());
+    app::mark_startup(app::StartupPhase::Config);
     if (check_only) {
       std::printf("%s: ok (%zu instruments, %zu firms, %zu users)\n", config_path.c_str(), cfg.engine.instruments.size(),
                   cfg.engine.firms.size(), cfg.users.size());

@@ -11,6 +11,8 @@ struct ServerOptions {
   /// --recover-truncate-at-corruption: a corrupt journal is cut at the damage instead of
   /// stopping start-up.
   bool truncate_at_corruption = false;
+  /// --startup-trace: print the start-up phases' times (startup_trace.hpp) before the ready line.
+  bool startup_trace = false;
 };
 
 /// Runs the engine service; returns the process exit code (0 after a clean drain on SIGTERM or

@@ -167,8 +167,9 @@ struct JournalConfig {
   std::string dir;
   JournalDurability durability = JournalDurability::Fsync;
   std::uint64_t segment_bytes = std::uint64_t{256} << 20;  ///< `segment_mb`: a new segment file past this size
-  /// A snapshot after this many commands since the last one (0 = not by count).
-  std::uint64_t snapshot_every_commands = 5'000'000;
+  /// A snapshot after this many commands since the last one (0 = not by count). It bounds what a
+  /// restart replays after the newest snapshot (docs/operations.md, "Recovery time").
+  std::uint64_t snapshot_every_commands = 1'000'000;
   /// A snapshot this often when commands arrived since the last one (0 = not by time).
   std::uint32_t snapshot_every_seconds = 300;
   std::uint32_t keep_snapshots = 2;  ///< snapshot files kept (the newest ones)
