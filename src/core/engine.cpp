@@ -210,7 +210,7 @@ std::uint64_t Engine::state_hash() const noexcept {
   }
   for (std::size_t i = 0; i < s_->firms.size(); ++i)
     h.firm(FirmId{static_cast<std::uint16_t>(i)}, s_->firms[i].open_shares, s_->firms[i].kill);
-  h.tokens(s_->tokens.count(), s_->token_sum);
+  h.tokens(s_->tokens.count(), s_->token_sum_now());
   h.counters(OrderId{s_->next_order_id}, MatchNumber{s_->next_match});
   return h.value();
 }

@@ -14,6 +14,7 @@
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/config.hpp"
 #include "peregrine/core/event.hpp"
+#include "peregrine/core/state_hash.hpp"
 #include "peregrine/core/types.hpp"
 #include "token_index.hpp"
 
@@ -113,7 +114,11 @@ struct EngineState {
   std::uint32_t next_fresh = 0;     // slots [next_fresh, size) were never used (untouched pages)
   std::uint64_t live = 0;
   TokenIndex tokens;
-  std::uint64_t token_sum = 0;
+  // The wrapping sum of StateHasher::token_hash over keys [0, token_sum_upto), brought up to
+  // date by state_hash() (token_sum_now) rather than by every accepted token: the hash is 18
+  // bytes of FNV-1a, a tenth of a new order's instructions, and only state_hash() reads it.
+  mutable std::uint64_t token_sum = 0;
+  mutable std::uint64_t token_sum_upto = 0;
   std::uint64_t next_order_id = 1;
   std::uint64_t next_match = 1;
   std::vector<std::uint64_t> symbol_keys;   // open addressing: symbol key -> book index + 1
@@ -164,6 +169,15 @@ struct EngineState {
     if (te == kEmptyEntry) return kNone;
     const std::uint32_t s = tokens.at(te).slot();
     return pool[s].token_entry == te ? s : kNone;
+  }
+
+  // The sum over every token accepted so far (state_hash.hpp, tokens()).
+  std::uint64_t token_sum_now() const noexcept {
+    for (const std::uint64_t n = tokens.count(); token_sum_upto < n; ++token_sum_upto) {
+      const TokenEntry& e = tokens.at(static_cast<std::uint32_t>(token_sum_upto));
+      token_sum += StateHasher::token_hash(OwnerId{e.owner}, e.token);
+    }
+    return token_sum;
   }
 
   // ---- firm lists ----

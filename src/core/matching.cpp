@@ -6,7 +6,6 @@
 
 #include "engine_state.hpp"
 #include "order_checks.hpp"
-#include "peregrine/core/state_hash.hpp"
 
 namespace peregrine::detail {
 
@@ -220,7 +219,6 @@ void EngineState::on_new_order(const NewOrderCmd& c, Timestamp ts, EventSink& si
   o.side = c.side;
   o.token = c.token;
   o.token_entry = tokens.insert_at(token, owner, c.token, s);
-  token_sum += StateHasher::token_hash(owner, c.token);
   f.open_shares += qty;
   firm_append(s);
 
@@ -305,7 +303,6 @@ void EngineState::on_replace(const ReplaceCmd& c, Timestamp ts, EventSink& sink)
   const Token old_token = o.token;
   o.token = c.replacement;
   o.token_entry = tokens.insert_at(token, c.owner, c.replacement, s);
-  token_sum += StateHasher::token_hash(c.owner, c.replacement);
   auto replaced = [&] {
     Event& e = order_event(sink, EventType::Replaced, ts, o, b.id);
     e.order_type = OrderType::Limit;
