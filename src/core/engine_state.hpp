@@ -249,13 +249,19 @@ struct EngineState {
   // ---- events ----
   static Event& order_event(EventSink& sink, EventType t, Timestamp ts, const OrderSlot& o,
                             InstrumentId id) noexcept {
+    return order_event(sink, t, ts, o, id, o.token);
+  }
+  // With the token given: a caller that has just written o.token passes its source, so that the
+  // event is not filled by reading it back (a failed store-to-load forward).
+  static Event& order_event(EventSink& sink, EventType t, Timestamp ts, const OrderSlot& o, InstrumentId id,
+                            const Token& token) noexcept {
     Event& e = sink.emplace(t, ts);
     e.side = o.side;
     e.instrument = id;
     e.owner = OwnerId{o.owner};
     e.firm = o.firm;
     e.order_id = OrderId{o.id};
-    e.token = o.token;
+    e.token = token;
     return e;
   }
   void emit_canceled(EventSink& sink, Timestamp ts, const Book& b, const OrderSlot& o, std::uint32_t dec,

@@ -222,7 +222,15 @@ void EngineState::on_new_order(const NewOrderCmd& c, Timestamp ts, EventSink& si
   f.open_shares += qty;
   firm_append(s);
 
-  Event& a = order_event(sink, EventType::Accepted, ts, o, b.id);
+  // From the command, not from `o`: reading back the token just copied into the slot, in
+  // pieces of other sizes, stalls on the store buffer (failed store-to-load forwarding).
+  Event& a = sink.emplace(EventType::Accepted, ts);
+  a.side = c.side;
+  a.instrument = b.id;
+  a.owner = owner;
+  a.firm = c.firm;
+  a.order_id = OrderId{o.id};
+  a.token = c.token;
   a.order_type = c.type;
   a.tif = c.tif;
   a.post_only = c.post_only;
@@ -304,7 +312,7 @@ void EngineState::on_replace(const ReplaceCmd& c, Timestamp ts, EventSink& sink)
   o.token = c.replacement;
   o.token_entry = tokens.insert_at(token, c.owner, c.replacement, s);
   auto replaced = [&] {
-    Event& e = order_event(sink, EventType::Replaced, ts, o, b.id);
+    Event& e = order_event(sink, EventType::Replaced, ts, o, b.id, c.replacement);
     e.order_type = OrderType::Limit;
     e.tif = c.tif;
     e.post_only = c.post_only;

@@ -65,14 +65,14 @@ class TokenIndex {
   /// empty way, where insert_at() records the token without probing again.
   struct Probe {
     std::uint32_t key;
-    std::uint16_t tag;
+    std::uint32_t tag;  // 16 bits; held in 32 (see matches())
     std::uint64_t way;  // line * kLineWays + way of the first empty way (when key == kEmptyEntry)
   };
 
   /// Looks (owner, token) up.
   [[nodiscard]] Probe probe(OwnerId owner, const Token& t) const noexcept {
     const std::uint64_t h = hash(owner, t);
-    const std::uint16_t tag = tag_of(h);
+    const std::uint32_t tag = tag_of(h);
     for (std::uint64_t l = line_of(h);; l = l + 1 == nlines_ ? 0 : l + 1) {
       const TagLine& line = tags_[static_cast<std::size_t>(l)];
       std::uint32_t empty = 0;
@@ -109,7 +109,7 @@ class TokenIndex {
     key.slot_plus_one = slot + 1;
     key.owner = owner.value();
     key.token = t;
-    tags_[static_cast<std::size_t>(p.way / kLineWays)].tag[p.way % kLineWays] = p.tag;
+    tags_[static_cast<std::size_t>(p.way / kLineWays)].tag[p.way % kLineWays] = static_cast<std::uint16_t>(p.tag);
     way_keys_[static_cast<std::size_t>(p.way)] = k;
     ++count_;
     return k;
@@ -146,9 +146,11 @@ class TokenIndex {
   static_assert(sizeof(TagLine) == 64, "a line of tags is one cache line");
 
   // Bit w set for each way w holding `tag`; `empty` gets bit w for each empty way (tag 0).
-  static std::uint32_t matches(const TagLine& line, std::uint16_t tag, std::uint32_t& empty) noexcept {
+  static std::uint32_t matches(const TagLine& line, std::uint32_t tag, std::uint32_t& empty) noexcept {
 #if defined(__SSE2__)
-    const __m128i want = _mm_set1_epi16(static_cast<short>(tag));
+    // Broadcast from a 32-bit value: with _mm_set1_epi16, GCC 12 stored the 16-bit tag to the
+    // stack and read it back 32 bits wide, a failed store-to-load forward on every lookup.
+    const __m128i want = _mm_set1_epi32(static_cast<int>(tag * 0x00010001u));
     const __m128i zero = _mm_setzero_si128();
     const auto* v = reinterpret_cast<const __m128i*>(line.tag);
     const __m128i v0 = _mm_load_si128(v);
@@ -202,9 +204,9 @@ class TokenIndex {
   // (0 means empty, so a hash whose low bits are 0 takes tag 1): independent bits, so keys
   // sharing a line rarely share a tag.
   [[nodiscard]] std::uint64_t line_of(std::uint64_t h) const noexcept { return ((h >> 32) * nlines_) >> 32; }
-  static std::uint16_t tag_of(std::uint64_t h) noexcept {
-    const auto t = static_cast<std::uint16_t>(h);
-    return t == 0 ? std::uint16_t{1} : t;
+  static std::uint32_t tag_of(std::uint64_t h) noexcept {
+    const auto t = static_cast<std::uint32_t>(h & 0xFFFFu);
+    return t == 0 ? 1u : t;
   }
 
   LargeArray<TagLine> tags_;
