@@ -35,6 +35,7 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
     b.cfg = cfg.instruments[i];
     b.id = InstrumentId{static_cast<std::uint16_t>(i + 1)};
     b.tick = b.cfg.tick.value();
+    b.tick_inv = detail::Book::inverse_of(b.tick);
     const PriceLimits lim = compute_price_limits(b.cfg.reference_price, b.cfg.limit_bps, b.cfg.tick);
     b.down = lim.down.value();
     b.up = lim.up.value();

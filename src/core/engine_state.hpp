@@ -67,6 +67,7 @@ struct Book {
   InstrumentConfig cfg;
   InstrumentId id;
   std::int64_t tick = 0;
+  std::uint64_t tick_inv = 0;  // inverse_of(tick)
   std::int64_t down = 0;
   std::int64_t up = 0;
   std::uint32_t nlevels = 0;
@@ -85,8 +86,37 @@ struct Book {
 
   BookSide& side(Side s) noexcept { return s == Side::Buy ? bids : asks; }
   const BookSide& side(Side s) const noexcept { return s == Side::Buy ? bids : asks; }
+  // (price - down) / tick. A 64-bit divide takes tens of cycles and every level update does
+  // one: for 32-bit operands, the high half of (price - down) * ceil(2^64 / tick) is the exact
+  // quotient (Lemire, Kaser, Kurz, "Faster remainder by direct computation", 2019).
   std::uint32_t index_of(std::int64_t price) const noexcept {
+    const auto n = static_cast<std::uint64_t>(price - down);
+    if (n <= 0xFFFFFFFFu && tick_inv != 0) return static_cast<std::uint32_t>(mul_high(n, tick_inv));
     return static_cast<std::uint32_t>((price - down) / tick);
+  }
+  // price % tick == 0, for 0 < price <= kMaxPrice.
+  bool on_tick(std::int64_t price) const noexcept {
+    const auto n = static_cast<std::uint64_t>(price);
+    if (tick_inv != 0) return mul_high(n, tick_inv) * static_cast<std::uint64_t>(tick) == n;
+    return price % tick == 0;
+  }
+  // ceil(2^64 / tick) when 1 < tick < 2^32 and 128-bit products exist, else 0 (divide).
+  static std::uint64_t inverse_of(std::int64_t tick) noexcept {
+#if defined(__SIZEOF_INT128__)
+    if (tick > 1 && tick <= 0xFFFFFFFF) return ~std::uint64_t{0} / static_cast<std::uint64_t>(tick) + 1;
+#endif
+    (void)tick;
+    return 0;
+  }
+  static std::uint64_t mul_high(std::uint64_t a, std::uint64_t b) noexcept {
+#if defined(__SIZEOF_INT128__)
+    __extension__ using U128 = unsigned __int128;
+    return static_cast<std::uint64_t>((static_cast<U128>(a) * b) >> 64);
+#else
+    (void)a;
+    (void)b;
+    return 0;  // not reached: inverse_of() is 0 without 128-bit products
+#endif
   }
   std::int64_t price_of(std::uint32_t idx) const noexcept { return down + std::int64_t{idx} * tick; }
 };

@@ -244,11 +244,14 @@ void EngineState::on_new_order(const NewOrderCmd& c, Timestamp ts, EventSink& si
   if (min_qty > 0 && simulate_fill(b, c.side, limit, qty, c.firm, min_qty) < min_qty)
     return finish_incoming(sink, ts, b, s, CancelReason::Immediate);
   std::int64_t last_fill = 0;
-  if (!match(sink, ts, b, s, limit, last_fill)) return;
-  if (o.open == 0) {
-    firm_unlink(s);
-    free_slot(s);
-    return;
+  // Most orders do not cross on arrival: only those that do call match().
+  if (would_cross(b, c.side, limit)) {
+    if (!match(sink, ts, b, s, limit, last_fill)) return;
+    if (o.open == 0) {
+      firm_unlink(s);
+      free_slot(s);
+      return;
+    }
   }
   if (c.type == OrderType::MarketBestFiveToLimit && last_fill != 0) {
     o.price = last_fill;
