@@ -9,12 +9,18 @@
 ///
 /// Run with --benchmark_repetitions=N --benchmark_report_aggregates_only=true and read the
 /// median (scripts/bench-micro does). items_per_second = commands per second.
+///
+/// PEREGRINE_CORE_BENCH_ITERATIONS=N runs every benchmark for exactly N timed commands, so that
+/// counts under callgrind are repeatable (min_time picks the count from the clock):
+///   PEREGRINE_CORE_BENCH_ITERATIONS=1000000 valgrind --tool=callgrind ... core_bench
+///   --benchmark_filter='^mix/instruments:1/max_tokens:4194304'
 
 #include <benchmark/benchmark.h>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -187,6 +193,12 @@ void mix(benchmark::State& state) {
 
 }  // namespace
 
+/// Exact iteration counts when PEREGRINE_CORE_BENCH_ITERATIONS is set (see the file comment).
+void fixed_iterations(benchmark::internal::Benchmark* b) {
+  const char* n = std::getenv("PEREGRINE_CORE_BENCH_ITERATIONS");
+  if (n != nullptr && std::atoll(n) > 0) b->Iterations(static_cast<benchmark::IterationCount>(std::atoll(n)));
+}
+
 // max_tokens: the day's token table. 2^22 is the EngineConfig default; 2^16 keeps the table in
 // cache and shows what the rest of the engine costs without the table's cache misses.
 constexpr std::int64_t kDefaultTokens = std::int64_t{1} << 22;
@@ -197,7 +209,8 @@ BENCHMARK(add_passive)
     ->Arg(kDefaultTokens)
     ->Arg(kSmallTokens)
     ->UseRealTime()
-    ->Unit(benchmark::kNanosecond);
+    ->Unit(benchmark::kNanosecond)
+    ->Apply(fixed_iterations);
 BENCHMARK(add_cross)
     ->ArgNames({"levels", "orders"})
     ->Args({1, 1})
@@ -205,14 +218,16 @@ BENCHMARK(add_cross)
     ->Args({5, 1})
     ->Args({5, 5})
     ->UseRealTime()
-    ->Unit(benchmark::kNanosecond);
-BENCHMARK(cancel)->UseRealTime()->Unit(benchmark::kNanosecond);
-BENCHMARK(replace_keep_priority)->UseRealTime()->Unit(benchmark::kNanosecond);
-BENCHMARK(replace_lose_priority)->UseRealTime()->Unit(benchmark::kNanosecond);
+    ->Unit(benchmark::kNanosecond)
+    ->Apply(fixed_iterations);
+BENCHMARK(cancel)->UseRealTime()->Unit(benchmark::kNanosecond)->Apply(fixed_iterations);
+BENCHMARK(replace_keep_priority)->UseRealTime()->Unit(benchmark::kNanosecond)->Apply(fixed_iterations);
+BENCHMARK(replace_lose_priority)->UseRealTime()->Unit(benchmark::kNanosecond)->Apply(fixed_iterations);
 BENCHMARK(mix)
     ->ArgNames({"instruments", "max_tokens"})
     ->Args({1, kDefaultTokens})
     ->Args({64, kDefaultTokens})
     ->Args({1, kSmallTokens})
     ->UseRealTime()
-    ->Unit(benchmark::kNanosecond);
+    ->Unit(benchmark::kNanosecond)
+    ->Apply(fixed_iterations);

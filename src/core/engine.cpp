@@ -35,6 +35,7 @@ Engine::Engine(const EngineConfig& cfg) : s_(std::make_unique<detail::EngineStat
     b.cfg = cfg.instruments[i];
     b.id = InstrumentId{static_cast<std::uint16_t>(i + 1)};
     b.tick = b.cfg.tick.value();
+    b.tick_inv = detail::Book::inverse_of(b.tick);
     const PriceLimits lim = compute_price_limits(b.cfg.reference_price, b.cfg.limit_bps, b.cfg.tick);
     b.down = lim.down.value();
     b.up = lim.up.value();
@@ -210,7 +211,7 @@ std::uint64_t Engine::state_hash() const noexcept {
   }
   for (std::size_t i = 0; i < s_->firms.size(); ++i)
     h.firm(FirmId{static_cast<std::uint16_t>(i)}, s_->firms[i].open_shares, s_->firms[i].kill);
-  h.tokens(s_->tokens.count(), s_->token_sum);
+  h.tokens(s_->tokens.count(), s_->token_sum_now());
   h.counters(OrderId{s_->next_order_id}, MatchNumber{s_->next_match});
   return h.value();
 }

@@ -33,7 +33,6 @@
 #include "engine_state.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/serial.hpp"
-#include "peregrine/core/state_hash.hpp"
 
 namespace peregrine {
 namespace detail {
@@ -256,7 +255,6 @@ class SnapshotLoader {
     o.side = side;
     o.token = token;
     o.token_entry = s_.tokens.insert(OwnerId{owner}, token, slot);
-    s_.token_sum += StateHasher::token_hash(OwnerId{owner}, token);
     s_.firms[firm.value()].open_shares += open;
     s_.level_append(b, slot);
     by_id_.push_back({id, slot});
@@ -313,7 +311,6 @@ class SnapshotLoader {
       if (i > 0 && !(prev < t)) return fail("token list not sorted");
       if (s_.tokens.find(OwnerId{t.owner}, t.token) != kEmptyEntry) return fail("token used twice");
       (void)s_.tokens.insert(OwnerId{t.owner}, t.token, 0);
-      s_.token_sum += StateHasher::token_hash(OwnerId{t.owner}, t.token);
       prev = t;
     }
     return true;

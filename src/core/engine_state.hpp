@@ -14,6 +14,7 @@
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/config.hpp"
 #include "peregrine/core/event.hpp"
+#include "peregrine/core/state_hash.hpp"
 #include "peregrine/core/types.hpp"
 #include "token_index.hpp"
 
@@ -66,6 +67,7 @@ struct Book {
   InstrumentConfig cfg;
   InstrumentId id;
   std::int64_t tick = 0;
+  std::uint64_t tick_inv = 0;  // inverse_of(tick)
   std::int64_t down = 0;
   std::int64_t up = 0;
   std::uint32_t nlevels = 0;
@@ -84,8 +86,37 @@ struct Book {
 
   BookSide& side(Side s) noexcept { return s == Side::Buy ? bids : asks; }
   const BookSide& side(Side s) const noexcept { return s == Side::Buy ? bids : asks; }
+  // (price - down) / tick. A 64-bit divide takes tens of cycles and every level update does
+  // one: for 32-bit operands, the high half of (price - down) * ceil(2^64 / tick) is the exact
+  // quotient (Lemire, Kaser, Kurz, "Faster remainder by direct computation", 2019).
   std::uint32_t index_of(std::int64_t price) const noexcept {
+    const auto n = static_cast<std::uint64_t>(price - down);
+    if (n <= 0xFFFFFFFFu && tick_inv != 0) return static_cast<std::uint32_t>(mul_high(n, tick_inv));
     return static_cast<std::uint32_t>((price - down) / tick);
+  }
+  // price % tick == 0, for 0 < price <= kMaxPrice.
+  bool on_tick(std::int64_t price) const noexcept {
+    const auto n = static_cast<std::uint64_t>(price);
+    if (tick_inv != 0) return mul_high(n, tick_inv) * static_cast<std::uint64_t>(tick) == n;
+    return price % tick == 0;
+  }
+  // ceil(2^64 / tick) when 1 < tick < 2^32 and 128-bit products exist, else 0 (divide).
+  static std::uint64_t inverse_of(std::int64_t tick) noexcept {
+#if defined(__SIZEOF_INT128__)
+    if (tick > 1 && tick <= 0xFFFFFFFF) return ~std::uint64_t{0} / static_cast<std::uint64_t>(tick) + 1;
+#endif
+    (void)tick;
+    return 0;
+  }
+  static std::uint64_t mul_high(std::uint64_t a, std::uint64_t b) noexcept {
+#if defined(__SIZEOF_INT128__)
+    __extension__ using U128 = unsigned __int128;
+    return static_cast<std::uint64_t>((static_cast<U128>(a) * b) >> 64);
+#else
+    (void)a;
+    (void)b;
+    return 0;  // not reached: inverse_of() is 0 without 128-bit products
+#endif
   }
   std::int64_t price_of(std::uint32_t idx) const noexcept { return down + std::int64_t{idx} * tick; }
 };
@@ -113,7 +144,11 @@ struct EngineState {
   std::uint32_t next_fresh = 0;     // slots [next_fresh, size) were never used (untouched pages)
   std::uint64_t live = 0;
   TokenIndex tokens;
-  std::uint64_t token_sum = 0;
+  // The wrapping sum of StateHasher::token_hash over keys [0, token_sum_upto), brought up to
+  // date by state_hash() (token_sum_now) rather than by every accepted token: the hash is 18
+  // bytes of FNV-1a, a tenth of a new order's instructions, and only state_hash() reads it.
+  mutable std::uint64_t token_sum = 0;
+  mutable std::uint64_t token_sum_upto = 0;
   std::uint64_t next_order_id = 1;
   std::uint64_t next_match = 1;
   std::vector<std::uint64_t> symbol_keys;   // open addressing: symbol key -> book index + 1
@@ -164,6 +199,15 @@ struct EngineState {
     if (te == kEmptyEntry) return kNone;
     const std::uint32_t s = tokens.at(te).slot();
     return pool[s].token_entry == te ? s : kNone;
+  }
+
+  // The sum over every token accepted so far (state_hash.hpp, tokens()).
+  std::uint64_t token_sum_now() const noexcept {
+    for (const std::uint64_t n = tokens.count(); token_sum_upto < n; ++token_sum_upto) {
+      const TokenEntry& e = tokens.at(static_cast<std::uint32_t>(token_sum_upto));
+      token_sum += StateHasher::token_hash(OwnerId{e.owner}, e.token);
+    }
+    return token_sum;
   }
 
   // ---- firm lists ----
@@ -235,13 +279,19 @@ struct EngineState {
   // ---- events ----
   static Event& order_event(EventSink& sink, EventType t, Timestamp ts, const OrderSlot& o,
                             InstrumentId id) noexcept {
+    return order_event(sink, t, ts, o, id, o.token);
+  }
+  // With the token given: a caller that has just written o.token passes its source, so that the
+  // event is not filled by reading it back (a failed store-to-load forward).
+  static Event& order_event(EventSink& sink, EventType t, Timestamp ts, const OrderSlot& o, InstrumentId id,
+                            const Token& token) noexcept {
     Event& e = sink.emplace(t, ts);
     e.side = o.side;
     e.instrument = id;
     e.owner = OwnerId{o.owner};
     e.firm = o.firm;
     e.order_id = OrderId{o.id};
-    e.token = o.token;
+    e.token = token;
     return e;
   }
   void emit_canceled(EventSink& sink, Timestamp ts, const Book& b, const OrderSlot& o, std::uint32_t dec,

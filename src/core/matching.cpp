@@ -6,7 +6,6 @@
 
 #include "engine_state.hpp"
 #include "order_checks.hpp"
-#include "peregrine/core/state_hash.hpp"
 
 namespace peregrine::detail {
 
@@ -220,11 +219,18 @@ void EngineState::on_new_order(const NewOrderCmd& c, Timestamp ts, EventSink& si
   o.side = c.side;
   o.token = c.token;
   o.token_entry = tokens.insert_at(token, owner, c.token, s);
-  token_sum += StateHasher::token_hash(owner, c.token);
   f.open_shares += qty;
   firm_append(s);
 
-  Event& a = order_event(sink, EventType::Accepted, ts, o, b.id);
+  // From the command, not from `o`: reading back the token just copied into the slot, in
+  // pieces of other sizes, stalls on the store buffer (failed store-to-load forwarding).
+  Event& a = sink.emplace(EventType::Accepted, ts);
+  a.side = c.side;
+  a.instrument = b.id;
+  a.owner = owner;
+  a.firm = c.firm;
+  a.order_id = OrderId{o.id};
+  a.token = c.token;
   a.order_type = c.type;
   a.tif = c.tif;
   a.post_only = c.post_only;
@@ -238,11 +244,14 @@ void EngineState::on_new_order(const NewOrderCmd& c, Timestamp ts, EventSink& si
   if (min_qty > 0 && simulate_fill(b, c.side, limit, qty, c.firm, min_qty) < min_qty)
     return finish_incoming(sink, ts, b, s, CancelReason::Immediate);
   std::int64_t last_fill = 0;
-  if (!match(sink, ts, b, s, limit, last_fill)) return;
-  if (o.open == 0) {
-    firm_unlink(s);
-    free_slot(s);
-    return;
+  // Most orders do not cross on arrival: only those that do call match().
+  if (would_cross(b, c.side, limit)) {
+    if (!match(sink, ts, b, s, limit, last_fill)) return;
+    if (o.open == 0) {
+      firm_unlink(s);
+      free_slot(s);
+      return;
+    }
   }
   if (c.type == OrderType::MarketBestFiveToLimit && last_fill != 0) {
     o.price = last_fill;
@@ -305,9 +314,8 @@ void EngineState::on_replace(const ReplaceCmd& c, Timestamp ts, EventSink& sink)
   const Token old_token = o.token;
   o.token = c.replacement;
   o.token_entry = tokens.insert_at(token, c.owner, c.replacement, s);
-  token_sum += StateHasher::token_hash(c.owner, c.replacement);
   auto replaced = [&] {
-    Event& e = order_event(sink, EventType::Replaced, ts, o, b.id);
+    Event& e = order_event(sink, EventType::Replaced, ts, o, b.id, c.replacement);
     e.order_type = OrderType::Limit;
     e.tif = c.tif;
     e.post_only = c.post_only;

@@ -49,7 +49,7 @@ inline RejectCode EngineState::check_qty(const Book& b, const FirmState& f, Side
 }
 
 inline RejectCode EngineState::check_price(const Book& b, Side side, std::int64_t price) const noexcept {
-  if (price <= 0 || price > kMaxPrice || price % b.tick != 0) return RejectCode::InvalidPrice;
+  if (price <= 0 || price > kMaxPrice || !b.on_tick(price)) return RejectCode::InvalidPrice;
   if (price < b.down || price > b.up) return RejectCode::PriceOutsideLimits;
   if (b.cfg.cage_bps != 0 && b.status == TradingStatus::Trading) {
     const std::int64_t bps = b.cfg.cage_bps;

@@ -116,7 +116,7 @@ class EventSink {
   Event& emplace(EventType t, Timestamp ts) noexcept {
     if (n_ == cap_) flush();
     Event& e = buf_[n_++];
-    std::memset(static_cast<void*>(&e), 0, sizeof e);
+    zero(e);
     e.type = t;
     e.ts = ts;
     return e;
@@ -129,6 +129,22 @@ class EventSink {
   [[nodiscard]] std::size_t buffered() const noexcept { return n_; }
 
  private:
+  // Six 16-byte stores. A memset of the 96 bytes compiles (GCC 12, x86-64 generic tuning) to a
+  // `rep stos`, whose start-up costs more than the stores themselves, on every event.
+  static void zero(Event& e) noexcept {
+    using Chunk = long long __attribute__((vector_size(16), may_alias, aligned(8)));
+    static_assert(sizeof(Event) == 6 * sizeof(Chunk));
+    // Written out: GCC turns a loop of these back into a memset.
+    auto* p = reinterpret_cast<Chunk*>(&e);
+    const Chunk z = {0, 0};
+    p[0] = z;
+    p[1] = z;
+    p[2] = z;
+    p[3] = z;
+    p[4] = z;
+    p[5] = z;
+  }
+
   Event* buf_;
   std::size_t cap_;
   std::size_t n_ = 0;
