@@ -36,6 +36,7 @@ void AgentRunner::loop() {
 
 void AgentRunner::start() {
   if (thread_.joinable()) return;
+  stop_.store(false, std::memory_order_release);  // a runner stopped before may start again
   std::atomic<int> started{0};  // 1: pinned and running, 2: could not pin
   running_.store(true, std::memory_order_release);  // running() is true once start() returns
   thread_ = std::thread([this, &started] {

@@ -1,11 +1,11 @@
 #include "peregrine/app/core_loop.hpp"
 
-#include "topology.hpp"
-
 #include <algorithm>
+#include <string>
 #include <system_error>
 #include <variant>
 
+#include "topology.hpp"
 
 namespace peregrine::app {
 
@@ -22,8 +22,8 @@ CoreLoop::CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& 
       options_(options),
       event_buffer_(std::make_unique<Event[]>(kSinkEvents)),
       sink_(event_buffer_.get(), kSinkEvents, &CoreLoop::flush_events, this),
-      runner_(*this, agent::AgentOptions{std::string(kCoreThread), options.cpu, {options.idle, options.spin, std::chrono::nanoseconds{-1}},
-                                         true, true}) {
+      runner_(*this, agent::AgentOptions{std::string(kCoreThread), options.cpu,
+                                         {options.idle, options.spin, std::chrono::nanoseconds{-1}}, true, true}) {
   if (options_.batch == 0) options_.batch = 1;
 }
 

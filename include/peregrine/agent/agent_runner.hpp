@@ -76,7 +76,8 @@ class AgentRunner {
   AgentRunner& operator=(const AgentRunner&) = delete;
 
   /// Starts the thread and waits until it is named and pinned. Throws std::system_error naming
-  /// the thread and the CPU when it cannot pin (the thread has ended then). Once only.
+  /// the thread and the CPU when it cannot pin (the thread has ended then). Nothing while it
+  /// runs; after `stop`, starts it again.
   void start();
   /// Runs the loop on the calling thread until `request_stop` (the main thread's io loop).
   /// A pinning failure does not stop it: `pin_error()` says why (from `on_start` on).
