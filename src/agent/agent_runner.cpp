@@ -26,8 +26,9 @@ void AgentRunner::loop() {
   };
   for (;;) {
     const bool stopping = stop_.load(std::memory_order_acquire);
+    if (stopping && !options_.drain_on_stop) break;
     const int work = agent_.do_work();
-    if (stopping && (work == 0 || !options_.drain_on_stop)) break;
+    if (stopping && work == 0) break;
     wait.idle(work, has_work, park);
   }
   agent_.on_close();

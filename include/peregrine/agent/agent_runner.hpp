@@ -8,8 +8,9 @@
 ///   on_start();
 ///   for (;;) {
 ///     stopping = stop requested;
+///     if (stopping && !drain_on_stop) break;
 ///     work = do_work();
-///     if (stopping && (work == 0 || !drain_on_stop)) break;
+///     if (stopping && work == 0) break;
 ///     wait.idle(work, [] { return stop requested || has_work(); }, park);
 ///   }
 ///   on_close();
@@ -60,7 +61,7 @@ struct AgentOptions {
   /// Set the OS name. False for the main thread, which keeps the process's name (ps, pidof).
   bool set_os_name = true;
   /// On stop, go on with passes until one does nothing (the core: nothing taken is dropped);
-  /// false: stop after the current pass (the snapshot thread).
+  /// false: stop after the current pass, with no further one (the snapshot thread).
   bool drain_on_stop = true;
 };
 
