@@ -1,10 +1,11 @@
 #include "peregrine/app/core_loop.hpp"
 
 #include <algorithm>
+#include <string>
 #include <system_error>
 #include <variant>
 
-#include "peregrine/agent/thread_registry.hpp"
+#include "topology.hpp"
 
 namespace peregrine::app {
 
@@ -20,7 +21,9 @@ CoreLoop::CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& 
       counters_(counters),
       options_(options),
       event_buffer_(std::make_unique<Event[]>(kSinkEvents)),
-      sink_(event_buffer_.get(), kSinkEvents, &CoreLoop::flush_events, this) {
+      sink_(event_buffer_.get(), kSinkEvents, &CoreLoop::flush_events, this),
+      runner_(*this, agent::AgentOptions{std::string(kCoreThread), options.cpu,
+                                         {options.idle, options.spin, std::chrono::nanoseconds{-1}}, true, true}) {
   if (options_.batch == 0) options_.batch = 1;
 }
 
@@ -122,56 +125,17 @@ int CoreLoop::do_work() noexcept {
 }
 
 bool CoreLoop::has_work() noexcept {
-  if (stop_requested_.load(std::memory_order_acquire) || boundary_pending_) return true;
+  if (boundary_pending_) return true;
   for (CommandRing* ring : inputs_) {
     if (ring->front() != nullptr) return true;
   }
   return false;
 }
 
-void CoreLoop::run() noexcept {
-  agent::WaitStrategy wait(parker_, {options_.idle, options_.spin, std::chrono::nanoseconds{-1}});
-  for (;;) {
-    const int work = do_work();
-    if (work == 0 && stop_requested_.load(std::memory_order_acquire)) {
-      // Producers stop before the core; one more pass takes anything pushed meanwhile.
-      if (do_work() == 0) break;
-      continue;
-    }
-    wait.idle(work, [this]() noexcept { return has_work(); });
-  }
-  running_.store(false, std::memory_order_release);
-}
+// Producers stop before the core; the runner's last passes take anything pushed meanwhile
+// (drain_on_stop).
+void CoreLoop::start() { runner_.start(); }
 
-void CoreLoop::start() {
-  if (thread_.joinable()) return;
-  stop_requested_.store(false, std::memory_order_release);
-  std::string pin_error;
-  std::atomic<int> started{0};
-  running_.store(true, std::memory_order_release);
-  thread_ = std::thread([this, &pin_error, &started] {
-    const agent::ThreadCpuRegistration named("pg-core");
-    pin_error = pin_current_thread(options_.cpu);
-    const bool ok = pin_error.empty();
-    started.store(ok ? 1 : 2, std::memory_order_release);
-    if (ok) {
-      run();
-    } else {
-      running_.store(false, std::memory_order_release);
-    }
-  });
-  while (started.load(std::memory_order_acquire) == 0) std::this_thread::yield();
-  if (started.load(std::memory_order_acquire) == 2) {
-    thread_.join();
-    throw std::system_error(std::make_error_code(std::errc::invalid_argument), "core thread: " + pin_error);
-  }
-}
-
-void CoreLoop::stop() {
-  if (!thread_.joinable()) return;
-  stop_requested_.store(true, std::memory_order_release);
-  parker_.signal();  // wherever it is parked
-  thread_.join();
-}
+void CoreLoop::stop() { runner_.stop(); }
 
 }  // namespace peregrine::app

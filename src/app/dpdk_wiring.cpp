@@ -43,7 +43,7 @@ void Server::start_dpdk_port() {
   ds.idle = ic.idle_strategy.value_or(eff_.core_idle);
   port_ = std::make_unique<ingress::dpdk::DpdkPort>(ds);
   notice_ring_ = std::make_unique<NoticeRing>();
-  udp_host_ = std::make_unique<RingIngressHost>(*udp_ring_, *notice_ring_, refusing_orders_, core_.parker(), io_parker_);
+  udp_host_ = std::make_unique<RingIngressHost>(*udp_ring_, *notice_ring_, refusing_orders_, core_.parker(), io_runner_.parker());
   udp_counters_ = std::make_unique<ingress::UdpIngressCounters>();
   udp_ingress_ = std::make_unique<ingress::UdpIngress>(bindings, ingress::UdpIngressConfig{}, *udp_host_, *udp_counters_);
   udp_ingress_->set_clock_origin(origin_ns_);

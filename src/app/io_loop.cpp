@@ -23,54 +23,53 @@ tcp::endpoint endpoint_of(asio::io_context& io, const config::ListenAddress& a) 
 
 }  // namespace
 
-// The io thread's loop: socket completions (io_.poll()), events from the core into egress
-// (pump), the 100 ms tick; when a pass found nothing, it spins for eff_.park_after, then
-// waits in epoll (Asio's run_one_for, up to the next tick) with its eventfd registered: the
-// core wakes it when it pushes events, the journal writer when the durable seq advances (which
-// releases events), the DPDK lcore when it queues a notice, a signal to stop. The wait follows
-// agent::Parker's protocol: announce, re-check (io_has_work), then wait; no wake-up is lost.
-// With io_idle busy-spin (low_latency_mode on its own CPU) it never waits; yield and backoff
-// behave as their names say.
+// The io thread runs under agent::AgentRunner (`pg-io`; the main thread, so it keeps the
+// process's name). One pass (do_work): socket completions (io_.poll()), events from the core
+// into egress (pump), the 100 ms tick. When a pass found nothing, the wait strategy (eff_.io_idle)
+// spins for eff_.park_after, then parks: it announces itself, re-checks (has_work), and waits in
+// epoll (park: Asio's run_one_for, up to the next tick) with its eventfd registered. The core
+// wakes it when it pushes events, the journal writer when the durable seq advances (which
+// releases events), the DPDK lcore when it queues a notice, a signal to stop. No wake-up is lost
+// (agent::Parker). With io_idle busy-spin (low_latency_mode on its own CPU) it never waits.
 void Server::io_loop() {
-  io_wake_.assign(::dup(io_parker_.fd()));
+  io_wake_.assign(::dup(io_runner_.parker().fd()));
   arm_io_wake();
-  g_wake_fd.store(io_parker_.fd(), std::memory_order_relaxed);
-  const bool parks = eff_.io_idle == agent::IdleStrategyKind::SpinThenPark || eff_.io_idle == agent::IdleStrategyKind::Park;
-  AnyIdleStrategy idle = make_idle_strategy(eff_.io_idle);
-  const std::uint64_t spin_ns = eff_.io_idle == agent::IdleStrategyKind::Park ? 0 : static_cast<std::uint64_t>(eff_.park_after.count());
-  std::uint64_t next_tick = 0;
-  std::uint64_t spin_until = 0;  // 0: not spinning
-  while (g_signal.load(std::memory_order_relaxed) == 0) {
-    int work = static_cast<int>(io_.poll());
-    work += pump(mono_ns());
-    const std::uint64_t now = mono_ns();
-    if (now >= next_tick) {
-      tick(now);
-      next_tick = now + 100'000'000;  // 100 ms: heartbeats are per second
-    }
-    if (!parks) {
-      std::visit([work](auto& s) { s.idle(work); }, idle);
-      continue;
-    }
-    if (work > 0) {
-      spin_until = 0;
-      continue;
-    }
-    if (spin_until == 0) spin_until = now + spin_ns;
-    if (now < spin_until) {
-      agent::cpu_relax();
-      continue;
-    }
-    io_parker_.prepare_park();
-    if (io_has_work()) {
-      io_parker_.cancel_park();
-      continue;
-    }
-    const std::uint64_t until_tick = next_tick > now ? next_tick - now : 0;
-    io_.run_one_for(std::chrono::nanoseconds(until_tick));
-    io_parker_.finish_park();
-    spin_until = 0;
+  g_wake_fd.store(io_runner_.parker().fd(), std::memory_order_relaxed);
+  io_runner_.run_here();  // until a signal (do_work asks the runner to stop)
+}
+
+void Server::on_start() {
+  if (!io_runner_.pin_error().empty()) log_->warn("gateway thread: {}", io_runner_.pin_error());
+}
+
+int Server::do_work() {
+  if (g_signal.load(std::memory_order_relaxed) != 0) {
+    io_runner_.request_stop();  // the shut-down (shut_down()) drains; the loop just ends
+    return 0;
   }
+  int work = static_cast<int>(io_.poll());
+  work += pump(mono_ns());
+  const std::uint64_t now = mono_ns();
+  if (now >= next_tick_) {
+    tick(now);
+    next_tick_ = now + 100'000'000;  // 100 ms: heartbeats are per second
+  }
+  return work;
+}
+
+bool Server::has_work() { return io_has_work(); }
+
+// The tick is due then, whoever wakes the thread.
+std::chrono::nanoseconds Server::park_timeout() {
+  const std::uint64_t now = mono_ns();
+  return std::chrono::nanoseconds{next_tick_ > now ? static_cast<std::int64_t>(next_tick_ - now) : 0};
+}
+
+// The park of Parker's protocol in epoll: the eventfd is in io_'s epoll set (arm_io_wake).
+bool Server::park(agent::Parker& parker, std::chrono::nanoseconds timeout) {
+  const std::size_t ran = io_.run_one_for(timeout);
+  parker.finish_park();
+  return ran > 0;
 }
 
 // The io thread's re-check before it waits: anything a producer wakes it for.
@@ -84,7 +83,7 @@ bool Server::io_has_work() {
 void Server::arm_io_wake() {
   io_wake_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
     if (ec) return;  // closed at the end
-    io_parker_.consume();
+    io_runner_.parker().consume();
     arm_io_wake();
   });
 }
@@ -262,6 +261,10 @@ void Server::receive_requests() {
 
 void Server::tick(std::uint64_t now) {
   check_journal(now);
+  // The snapshot thread parks until there are durable records it has not applied: it learns of
+  // them here, at most ten times a second (it is not on a message's path).
+  if (snapshotter_ && writer_->durable_seq() > snapshotter_->stats().replica_seq.load(std::memory_order_relaxed))
+    snapshotter_->wake();
   run_schedule(now);
   std::erase_if(ouch_hosts_, [](const std::shared_ptr<OuchHost>& h) { return h->closed(); });
   std::erase_if(feed_hosts_, [](const std::shared_ptr<FeedHost>& h) { return h->closed(); });

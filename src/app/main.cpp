@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   add_parsed(cli_app, "--core-cpu", flags.core_cpu, config::parse_cpu, "N",
              "pin the matching thread to CPU N; -1: do not pin (file: core.cpu)");
   add_parsed(cli_app, "--idle-strategy", flags.idle_strategy, config::parse_idle, "NAME",
-             "busy-spin, yield, backoff, spin-then-park or park (file: core.idle_strategy)");
+             "the matching thread's wait: busy-spin, yield, backoff,\nspin-then-park or park (file: core.idle_strategy); default:\npark with fewer than 3 CPUs, else spin-then-park (busy-spin\nunder --low-latency-mode); other threads: tuning.io_wait,\ntuning.journal_wait, tuning.spin_us");
   add_parsed(cli_app, "--low-latency-mode", flags.low_latency_mode, config::parse_bool, "BOOL",
              "the customer's tuning switches (true/false/1/0; file:\ntuning.low_latency_mode); see the table in\ndocs/configuration.md");
   add_parsed(cli_app, "--cpu-affinity", flags.cpu_affinity, config::parse_bool, "BOOL", "tuning switch (file: tuning.cpu_affinity)");

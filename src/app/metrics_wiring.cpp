@@ -13,6 +13,7 @@
 #include <prometheus/registry.h>
 
 #include "peregrine/agent/thread_registry.hpp"
+#include "topology.hpp"
 
 namespace peregrine::app {
 
@@ -216,10 +217,16 @@ void Server::register_metrics() {
                            [this] { return static_cast<double>(event_ring_->size_approx()); });
   io_collector_->add_gauge("peregrine_ring_capacity", "Capacity of an SPSC ring.", {{"ring", "events"}},
                            [] { return static_cast<double>(EventRing::capacity()); });
-  // CPU time of the threads that registered (agent::ThreadCpuRegistration), read at scrape time.
-  for (const std::string& name : agent::registered_threads())
+  // CPU time of every named thread of the topology this process runs (agent::ThreadCpuRegistration),
+  // read at scrape time; 0 until the thread has started.
+  for (const ThreadSpec& t : kTopology) {
+    if (t.name.empty()) continue;
+    if (t.presence == ThreadPresence::WithJournal && !writer_) continue;
+    if (t.presence == ThreadPresence::WithDpdk && !udp_ring_) continue;
+    const std::string name(t.name);
     io_collector_->add_counter("peregrine_thread_cpu_seconds_total", "CPU time of a thread of the service.",
                                {{"thread", name}}, [name] { return agent::thread_cpu_seconds(name); });
+  }
   ops_->add_collectable(core_collector_);
   ops_->add_collectable(io_collector_);
   latency_registry_ = std::make_shared<prometheus::Registry>();

@@ -80,7 +80,7 @@ void Server::recover() {
   wo.min_free_bytes = cfg_.journal.min_free_bytes / 4;  // the last reserve: orders stopped at min_free_bytes
   wo.wait = {eff_.journal_idle, eff_.park_after, std::chrono::nanoseconds{-1}};  // woken by the core
   writer_ = std::make_unique<journal::JournalWriter>(wo);
-  writer_->set_durable_listener(&io_parker_);  // durability releases events: wake the io thread
+  writer_->set_durable_listener(&io_runner_.parker());  // durability releases events: wake the io thread
   writer_->open(last);
   // The writer's thread first, so that a new day's first segment is created and synced there,
   // beside the rest of start-up (three syncs, ~5 ms on the development VM's disk), not before

@@ -23,6 +23,7 @@
 #include "peregrine/replay/day_start.hpp"
 #include "peregrine/replay/service_state.hpp"
 #include "startup_trace.hpp"
+#include "topology.hpp"
 
 namespace peregrine::app {
 
@@ -71,6 +72,9 @@ Server::Server(const config::ServiceConfig& cfg, const config::EffectiveSettings
       udp_ring_(cfg.ingress.kind == config::IngressKind::Dpdk ? std::make_unique_for_overwrite<CommandRing>() : nullptr),
       event_ring_(std::make_unique_for_overwrite<EventRing>()),
       counters_(std::make_unique<metrics::CoreCounters>()),
+      // 4. the io thread (this one, run() below): pg-io, pinned to gateway_cpu if any
+      io_runner_(*this, agent::AgentOptions{std::string(kIoThread), eff.gateway_cpu,
+                                            {eff.io_idle, eff.park_after, std::chrono::nanoseconds{-1}}, false, false}),
       // 3. matching
       core_(engine_, present({gateway_ring_.get(), admin_ring_.get(), udp_ring_.get()}), *event_ring_, *counters_,
             CoreLoopOptions{eff.core_cpu, eff.core_idle, 256, eff.park_after}),
@@ -108,7 +112,7 @@ Server::Server(const config::ServiceConfig& cfg, const config::EffectiveSettings
     statuses_[i + 1].store(static_cast<std::uint8_t>(engine_cfg_.instruments[i].initial_status));
   awaited_status_ = std::make_unique<std::atomic<int>[]>(cfg.engine.instruments.size() + 1);
   for (std::size_t i = 0; i <= cfg.engine.instruments.size(); ++i) awaited_status_[i].store(kNoneAwaited);
-  core_.set_event_consumer(&io_parker_);  // the core wakes this (io) thread when it pushes events
+  core_.set_event_consumer(&io_runner_.parker());  // the core wakes this (io) thread when it pushes events
 }
 
 Server::~Server() {
@@ -119,8 +123,6 @@ Server::~Server() {
 }
 
 int Server::run() {
-  // The io thread is the main thread: it keeps the process's name (ps, pidof, systemd).
-  const agent::ThreadCpuRegistration io_registration("pg-io", false);
   mark_startup(StartupPhase::Engine);
   for (const std::string& note : eff_.notes) log_->info("tuning: {}", note);
   if (eff_.mlock_all && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
@@ -158,6 +160,7 @@ int Server::run() {
   ocfg.address = cfg_.gateway.http_listen.host;
   ocfg.port = cfg_.gateway.http_listen.port;
   ocfg.admin_token_file = cfg_.admin.token_file;
+  ocfg.spawn = [](std::function<void()> body) { return agent::launch_named(std::string(kHttpThread), -1, std::move(body)); };
   ops_ = std::make_unique<ops::OpsServer>(ocfg, *this, log_);
   register_metrics();
   ops_->start();
@@ -182,7 +185,6 @@ int Server::run() {
   log_->info("ready; start-up: {}", startup_trace_line());
   if (snapshotter_) snapshotter_->start();  // its replica is built beside the first orders (recover())
 
-  if (const std::string err = pin_current_thread(eff_.gateway_cpu); !err.empty()) log_->warn("gateway thread: {}", err);
   io_loop();
   log_->info("signal {}: draining", g_signal.load());
   return shut_down();

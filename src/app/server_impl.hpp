@@ -29,6 +29,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "peregrine/agent/agent_runner.hpp"
 #include "peregrine/agent/parker.hpp"
 #include "peregrine/app/core_loop.hpp"
 #include "peregrine/egress/datagram_batch.hpp"
@@ -110,7 +111,7 @@ class SyncHistogram;  // metrics_wiring.cpp
 using OuchHost = TcpSessionHost<sessions::SoupServerSession>;
 using FeedHost = TcpSessionHost<egress::FeedSession>;
 
-class Server final : public ConnectionOwner, public ops::AdminBackend {
+class Server final : public ConnectionOwner, public ops::AdminBackend, public agent::Agent {
  public:
   Server(const config::ServiceConfig& cfg, const config::EffectiveSettings& eff, const ServerOptions& opts,
          const replay::RecoveryPlan& plan, const ExchangeClock& clock);
@@ -123,6 +124,13 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   void io_loop();
   bool io_has_work();
   void arm_io_wake();
+
+  // ---- agent::Agent: the io thread's pass and wait (io_loop.cpp) ----
+  void on_start() override;
+  int do_work() override;
+  bool has_work() override;
+  std::chrono::nanoseconds park_timeout() override;
+  bool park(agent::Parker& parker, std::chrono::nanoseconds timeout) override;
 
   // ---- ConnectionOwner (io thread; io_loop.cpp) ----
   bool submit(const Command& cmd) override;
@@ -255,11 +263,12 @@ class Server final : public ConnectionOwner, public ops::AdminBackend {
   std::unique_ptr<metrics::CoreCounters> counters_;
   // The io thread's wake-up channel (the core, the journal writer, the DPDK lcore and signals
   // wake it); declared before everything that wakes it, so it is destroyed after them.
-  agent::Parker io_parker_;
+  agent::AgentRunner io_runner_;
   CoreLoop core_;
   std::uint64_t origin_ns_;
   asio::io_context io_;
-  asio::posix::stream_descriptor io_wake_{io_};  // a dup of io_parker_'s eventfd, in io_'s epoll
+  asio::posix::stream_descriptor io_wake_{io_};  // a dup of io_runner_'s eventfd, in io_'s epoll
+  std::uint64_t next_tick_ = 0;  // io thread: mono_ns of the next tick
   bool core_wake_pending_ = false;  // io thread: commands pushed since the last wake of the core
   tcp::acceptor ouch_acceptor_;
   tcp::acceptor itch_acceptor_;

@@ -16,6 +16,7 @@
 #include "peregrine/replay/record_applier.hpp"
 #include "peregrine/replay/service_state.hpp"
 #include "peregrine/sessions/soup_session.hpp"
+#include "topology.hpp"
 
 namespace peregrine::app {
 
@@ -53,21 +54,21 @@ struct Snapshotter::Replica {
 Snapshotter::Snapshotter(const config::ServiceConfig& cfg, const EngineConfig& engine_cfg, const replay::RecoveryPlan& plan,
                          journal::JournalWriter& writer,
                          std::function<void(std::string_view, const std::string&)> log)
-    : cfg_(cfg), engine_cfg_(engine_cfg), plan_(plan), writer_(writer), log_(std::move(log)) {}
+    : cfg_(cfg),
+      engine_cfg_(engine_cfg),
+      plan_(plan),
+      writer_(writer),
+      log_(std::move(log)),
+      // Not on a message's path: it parks as soon as a pass finds nothing, and a stop does not
+      // wait for it to catch up.
+      runner_(*this, agent::AgentOptions{std::string(kSnapshotThread), -1, {agent::IdleStrategyKind::Park, {}, std::chrono::nanoseconds{-1}},
+                                         true, false}) {}
 
 Snapshotter::~Snapshotter() { stop(); }
 
-void Snapshotter::start() {
-  if (thread_.joinable()) return;
-  stop_.store(false, std::memory_order_release);
-  thread_ = std::thread([this] { run(); });
-}
+void Snapshotter::start() { runner_.start(); }
 
-void Snapshotter::stop() {
-  if (!thread_.joinable()) return;
-  stop_.store(true, std::memory_order_release);
-  thread_.join();
-}
+void Snapshotter::stop() { runner_.stop(); }
 
 // The replica is built as the service builds its state (replay::add_users, egress_config), so
 // the Egress section it writes loads into the service at the next start.
@@ -84,40 +85,61 @@ void Snapshotter::build_replica() {
   stats_.replica_seq.store(from - 1, std::memory_order_relaxed);
 }
 
-void Snapshotter::run() {
+void Snapshotter::on_start() {
   try {
     build_replica();
   } catch (const std::exception& e) {
     log_("error", std::string("snapshots: cannot build the replica: ") + e.what() + "; no snapshots will be taken");
     stats_.failed.fetch_add(1, std::memory_order_relaxed);
-    return;
+    failed_ = true;
+    runner_.request_stop();
   }
+}
+
+int Snapshotter::do_work() {
+  if (failed_) return 0;
   Replica& r = *replica_;
+  std::size_t n = 0;
+  try {
+    n = r.tail->poll(writer_.durable_seq(), 65536, [&](const journal::Record& rec) {
+      r.applier->apply(rec);
+      if (rec.kind == journal::RecordKind::Command) ++r.since_snapshot;
+    });
+  } catch (const std::exception& e) {
+    log_("error", std::string("snapshots: reading the journal: ") + e.what() + "; snapshots stop");
+    stats_.failed.fetch_add(1, std::memory_order_relaxed);
+    failed_ = true;
+    runner_.request_stop();
+    return 0;
+  }
+  stats_.replica_seq.store(r.applier->last_seq(), std::memory_order_relaxed);
   const std::uint64_t every = cfg_.journal.snapshot_every_commands;
   const std::uint64_t every_ns = std::uint64_t{cfg_.journal.snapshot_every_seconds} * 1'000'000'000;
-  while (!stop_.load(std::memory_order_acquire)) {
-    std::size_t n = 0;
-    try {
-      n = r.tail->poll(writer_.durable_seq(), 65536, [&](const journal::Record& rec) {
-        r.applier->apply(rec);
-        if (rec.kind == journal::RecordKind::Command) ++r.since_snapshot;
-      });
-    } catch (const std::exception& e) {
-      log_("error", std::string("snapshots: reading the journal: ") + e.what() + "; snapshots stop");
-      stats_.failed.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    stats_.replica_seq.store(r.applier->last_seq(), std::memory_order_relaxed);
-    const std::uint64_t now = mono_ns();
-    const bool by_count = every != 0 && r.since_snapshot >= every;
-    const bool by_time = every_ns != 0 && r.since_snapshot > 0 && now - r.last_snapshot_mono >= every_ns;
-    const bool asked = requested_.load(std::memory_order_acquire) && r.tail->next_seq() > writer_.durable_seq();
-    if (by_count || by_time || asked) {
-      requested_.store(false, std::memory_order_release);
-      take_snapshot();
-    }
-    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::uint64_t now = mono_ns();
+  const bool by_count = every != 0 && r.since_snapshot >= every;
+  const bool by_time = every_ns != 0 && r.since_snapshot > 0 && now - r.last_snapshot_mono >= every_ns;
+  const bool asked = requested_.load(std::memory_order_acquire) && r.tail->next_seq() > writer_.durable_seq();
+  if (by_count || by_time || asked) {
+    requested_.store(false, std::memory_order_release);
+    take_snapshot();
+    ++n;
   }
+  return static_cast<int>(std::min<std::size_t>(n, 1'000'000));
+}
+
+// The re-check before a park: a request, or durable records the replica has not applied.
+bool Snapshotter::has_work() {
+  if (failed_) return false;
+  return requested_.load(std::memory_order_acquire) || replica_->tail->next_seq() <= writer_.durable_seq();
+}
+
+// A timed snapshot is due even if nobody wakes the thread.
+std::chrono::nanoseconds Snapshotter::park_timeout() {
+  const std::uint64_t every_ns = std::uint64_t{cfg_.journal.snapshot_every_seconds} * 1'000'000'000;
+  if (failed_ || every_ns == 0 || replica_->since_snapshot == 0) return std::chrono::nanoseconds{-1};
+  const std::uint64_t due = replica_->last_snapshot_mono + every_ns;
+  const std::uint64_t now = mono_ns();
+  return std::chrono::nanoseconds{due > now ? static_cast<std::int64_t>(due - now) : 0};
 }
 
 void Snapshotter::take_snapshot() {

@@ -154,7 +154,8 @@ const std::array<Parser::Field<CoreConfig>, 2> Parser::kCoreFields{{
      }},
     {"idle_strategy",
      [](const Parser& p, const Entry& e, const std::string& path, CoreConfig& c) {
-       const Parsed<agent::IdleStrategyKind> idle = parse_idle(p.read_text(e, path, "busy-spin, yield or backoff"));
+       const Parsed<agent::IdleStrategyKind> idle =
+           parse_idle(p.read_text(e, path, "busy-spin, yield, backoff, spin-then-park or park"));
        if (!idle) p.fail(e.line, path, idle.error);
        c.idle_strategy = idle.value;
      }},
@@ -185,7 +186,10 @@ void Parser::read_admin(const Entry& section, ServiceConfig& svc) {
   }
 }
 
-const std::array<Parser::Field<TuningConfig>, 4> Parser::kTuningFields{{
+constexpr NumberSpec kSpinMicros{0, kMaxSpinMicros, nullptr, "a number of microseconds (0 to 1000000)",
+                                 "must be a whole number of microseconds"};
+
+const std::array<Parser::Field<TuningConfig>, 7> Parser::kTuningFields{{
     {"low_latency_mode",
      [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
        c.low_latency_mode = p.read_choice(e, path, kBools);
@@ -202,8 +206,24 @@ const std::array<Parser::Field<TuningConfig>, 4> Parser::kTuningFields{{
      [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
        c.cache_enabled = p.read_choice(e, path, kBools);
      }},
+    {"io_wait",
+     [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
+       const Parsed<agent::IdleStrategyKind> wait = parse_wait(p.read_text(e, path, "spin, spin-then-park or park"));
+       if (!wait) p.fail(e.line, path, wait.error);
+       c.io_wait = wait.value;
+     }},
+    {"journal_wait",
+     [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
+       const Parsed<agent::IdleStrategyKind> wait = parse_wait(p.read_text(e, path, "spin, spin-then-park or park"));
+       if (!wait) p.fail(e.line, path, wait.error);
+       c.journal_wait = wait.value;
+     }},
+    {"spin_us",
+     [](const Parser& p, const Entry& e, const std::string& path, TuningConfig& c) {
+       c.spin_us = static_cast<std::uint32_t>(p.read_number(e, path, kSpinMicros));
+     }},
 }};
-const std::array<std::string_view, 4> Parser::kTuningKeys = keys_of(kTuningFields);
+const std::array<std::string_view, 7> Parser::kTuningKeys = keys_of(kTuningFields);
 
 void Parser::read_tuning(const Entry& section, ServiceConfig& svc) {
   for (const Entry& e : read_single(section, "tuning", kTuningKeys)) {

@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "peregrine/config/service.hpp"
@@ -26,6 +27,13 @@ std::string on_off(bool b) { return b ? "true" : "false"; }
 
 }  // namespace
 
+Parsed<agent::IdleStrategyKind> parse_wait(std::string_view text) {
+  if (text == "spin") return {agent::IdleStrategyKind::BusySpin, {}};
+  if (text == "spin-then-park") return {agent::IdleStrategyKind::SpinThenPark, {}};
+  if (text == "park") return {agent::IdleStrategyKind::Park, {}};
+  return {{}, "must be spin, spin-then-park or park, got \"" + std::string(text) + "\""};
+}
+
 EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allowed_cpus) {
   EffectiveSettings s;
   const TuningConfig& t = cfg.tuning;
@@ -33,8 +41,17 @@ EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allo
   std::sort(allowed.begin(), allowed.end());
   allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
 
+  // 0. The default wait of the threads a producer wakes: on fewer than three CPUs a spinning
+  // thread takes the CPU from the very thread that would give it work (measured on 2 vCPUs,
+  // docs/benchmarks.md), so they park at once; with more, they spin tuning.spin_us first.
+  s.default_wait = allowed.size() < 3 ? agent::IdleStrategyKind::Park : agent::IdleStrategyKind::SpinThenPark;
+  if (t.spin_us) s.park_after = std::chrono::microseconds{*t.spin_us};
+  const std::string default_why = s.default_wait == agent::IdleStrategyKind::Park
+                                      ? "default: " + std::to_string(allowed.size()) + " allowed CPUs, fewer than three"
+                                      : "default: spin " + std::to_string(s.park_after.count() / 1000) + " us, then park";
+
   // 1. The core thread's idle strategy: explicit, else busy-spin under low_latency_mode, else
-  // spin-then-park (woken by its producers: an idle core costs nothing, a busy one never sleeps).
+  // the default (woken by its producers: an idle core costs nothing).
   if (cfg.core.idle_strategy) {
     s.core_idle = *cfg.core.idle_strategy;
     std::string note = "core idle strategy " + std::string(agent::to_string(s.core_idle)) + " (core.idle_strategy)";
@@ -46,8 +63,8 @@ EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allo
     s.core_idle = agent::IdleStrategyKind::BusySpin;
     s.notes.emplace_back("core idle strategy busy-spin (tuning.low_latency_mode)");
   } else {
-    s.core_idle = agent::IdleStrategyKind::SpinThenPark;
-    s.notes.emplace_back("core idle strategy spin-then-park (default)");
+    s.core_idle = s.default_wait;
+    s.notes.push_back("core idle strategy " + std::string(agent::to_string(s.core_idle)) + " (" + default_why + ")");
   }
 
   // 2. Pinning: core.cpu when given (-1: never), else the last allowed CPU under cpu_affinity.
@@ -91,16 +108,27 @@ EffectiveSettings resolve(const ServiceConfig& cfg, const std::vector<int>& allo
     }
   }
   // The io thread spins only where it has a CPU of its own; the journal writer never has one.
-  if (t.low_latency_mode && s.gateway_cpu >= 0) {
+  if (t.io_wait) {
+    s.io_idle = *t.io_wait;
+    s.notes.push_back("io thread idle strategy " + std::string(agent::to_string(s.io_idle)) + " (tuning.io_wait)");
+  } else if (t.low_latency_mode && s.gateway_cpu >= 0) {
     s.io_idle = agent::IdleStrategyKind::BusySpin;
     s.notes.push_back("io thread idle strategy busy-spin (tuning.low_latency_mode, pinned to CPU " +
                       std::to_string(s.gateway_cpu) + ")");
   } else {
-    s.io_idle = agent::IdleStrategyKind::SpinThenPark;
-    s.notes.emplace_back("io thread idle strategy spin-then-park (waits in epoll after " +
-                         std::to_string(s.park_after.count() / 1000) + " us)");
+    s.io_idle = s.default_wait;
+    s.notes.push_back("io thread idle strategy " + std::string(agent::to_string(s.io_idle)) + " (" + default_why +
+                      "; it parks in epoll)");
   }
-  s.journal_idle = agent::IdleStrategyKind::SpinThenPark;
+  if (t.journal_wait) {
+    s.journal_idle = *t.journal_wait;
+    s.notes.push_back("journal writer idle strategy " + std::string(agent::to_string(s.journal_idle)) +
+                      " (tuning.journal_wait)");
+  } else {
+    s.journal_idle = s.default_wait;
+    s.notes.push_back("journal writer idle strategy " + std::string(agent::to_string(s.journal_idle)) + " (" +
+                      default_why + ")");
+  }
   if (s.core_cpu >= 0 && s.core_idle == agent::IdleStrategyKind::BusySpin && allowed.size() < 2) {
     s.notes.emplace_back(
         "warning: a busy-spinning core thread pinned to the only allowed CPU starves every other thread; "

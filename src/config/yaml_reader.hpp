@@ -255,8 +255,8 @@ class Parser {
   static const std::array<std::string_view, 2> kCoreKeys;
   static const std::array<Field<AdminConfig>, 1> kAdminFields;
   static const std::array<std::string_view, 1> kAdminKeys;
-  static const std::array<Field<TuningConfig>, 4> kTuningFields;
-  static const std::array<std::string_view, 4> kTuningKeys;
+  static const std::array<Field<TuningConfig>, 7> kTuningFields;
+  static const std::array<std::string_view, 7> kTuningKeys;
   static const std::array<Field<IngressConfig>, 12> kIngressFields;
   static const std::array<std::string_view, 12> kIngressKeys;
   static const std::array<Field<ServiceConfig>, 6> kMarketFields;

@@ -266,7 +266,7 @@ void OpsServer::start() {
   s.router.emplace(s.backend, std::move(token), s.logger, s.ready, s.registry, s.collectables);
   s.shared.emplace(Shared{s.config, *s.router, *s.logger, s.connections_active, s.connections_rejected, {}});
   s.do_accept();
-  s.thread = std::thread([&s] { s.run(); });
+  s.thread = s.config.spawn ? s.config.spawn([&s] { s.run(); }) : std::thread([&s] { s.run(); });
   s.logger->info("ops server listening on {}", endpoint_text(s.acceptor.local_endpoint()));
   if (s.config.admin_token_file.empty()) {
     // Said once at start, so that the first 401 is no surprise.

@@ -108,8 +108,8 @@ class IdleCpuTest : public ::testing::Test {
 };
 
 TEST_F(IdleCpuTest, AnIdleDemoServerUsesAlmostNoCpu) {
-  // demo.yaml's core spins then parks, as a file without core.idle_strategy does: every thread on
-  // the message path sleeps until woken.
+  // demo.yaml leaves the waits to the default (park on fewer than three CPUs, else spin then
+  // park): every thread on the message path sleeps until woken, the snapshot thread too.
   const unsigned short http = start({});
   ASSERT_NE(http, 0) << proc_.log();
   EXPECT_LT(idle_share(), kBound);
@@ -117,6 +117,8 @@ TEST_F(IdleCpuTest, AnIdleDemoServerUsesAlmostNoCpu) {
   const std::set<std::string> names = thread_names(proc_.pid());
   EXPECT_TRUE(names.count("pg-core")) << "the core thread is named";
   EXPECT_TRUE(names.count("pg-journal")) << "the journal writer is named";
+  EXPECT_TRUE(names.count("pg-snapshot")) << "the snapshot thread is named";
+  EXPECT_TRUE(names.count("pg-http")) << "the ops (HTTP) thread is named";
   EXPECT_TRUE(names.count("peregrine")) << "the main (io) thread keeps the process's name";
 
   const std::optional<testing::Reply> reply = testing::fetch(http, testing::http::verb::get, "/metrics");
@@ -125,6 +127,8 @@ TEST_F(IdleCpuTest, AnIdleDemoServerUsesAlmostNoCpu) {
   for (const char* series : {"peregrine_thread_cpu_seconds_total{thread=\"pg-core\"}",
                              "peregrine_thread_cpu_seconds_total{thread=\"pg-io\"}",
                              "peregrine_thread_cpu_seconds_total{thread=\"pg-journal\"}",
+                             "peregrine_thread_cpu_seconds_total{thread=\"pg-snapshot\"}",
+                             "peregrine_thread_cpu_seconds_total{thread=\"pg-http\"}",
                              "peregrine_journal_sync_seconds_bucket{le=\"+Inf\"}",
                              "peregrine_journal_sync_seconds_count"}) {
     EXPECT_NE(metrics.find(series), std::string::npos) << series << " missing from /metrics";

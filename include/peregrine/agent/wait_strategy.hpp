@@ -44,6 +44,14 @@ class WaitStrategy {
   /// re-checks with `has_work()` after announcing itself and does not sleep if it says true.
   template <typename HasWork>
   void idle(int work_count, HasWork&& has_work) noexcept {
+    idle(work_count, has_work, [](Parker& p, std::chrono::nanoseconds timeout) noexcept { return p.park(timeout); });
+  }
+
+  /// As above, with the park step given: `park(parker, timeout)` waits until woken or `timeout`
+  /// (negative: no bound), ends with `parker.finish_park()`, and returns true when woken (an
+  /// event loop waiting on `parker.fd()`, a bound of the caller's). The owning thread.
+  template <typename HasWork, typename Park>
+  void idle(int work_count, HasWork&& has_work, Park&& park) {
     if (work_count > 0) {
       reset();
       return;
@@ -79,7 +87,7 @@ class WaitStrategy {
       return;
     }
     ++parks_;
-    if (!parker_.park(options_.max_park)) ++timeouts_;
+    if (!park(parker_, options_.max_park)) ++timeouts_;
     spinning_ = false;  // woken: spin again before the next park
   }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "peregrine/agent/affinity.hpp"
+#include "peregrine/agent/agent_runner.hpp"
 #include "peregrine/agent/idle_strategy.hpp"
 #include "peregrine/agent/parker.hpp"
 #include "peregrine/agent/wait_strategy.hpp"
@@ -62,7 +63,7 @@ struct CoreLoopOptions {
 /// the core counts `event_ring_full` and spins (with a pause) until egress frees room; egress
 /// itself never waits for a slow TCP consumer (it cuts it off), so this wait is bounded by
 /// egress's own progress, never by the network.
-class CoreLoop {
+class CoreLoop final : public agent::Agent {
  public:
   /// The engine, rings and counters must outlive the loop. Not started.
   CoreLoop(Engine& engine, std::vector<CommandRing*> inputs, EventRing& output, metrics::CoreCounters& counters,
@@ -83,17 +84,17 @@ class CoreLoop {
   void set_event_consumer(agent::Parker* consumer) noexcept { event_consumer_ = consumer; }
   /// The core thread's wake-up channel: a producer calls `wake()` after each push (or batch of
   /// pushes) to an input ring. Any producer thread.
-  [[nodiscard]] agent::Parker& parker() noexcept { return parker_; }
+  [[nodiscard]] agent::Parker& parker() noexcept { return runner_.parker(); }
   /// The number of the last command taken (with a journal). Exact once the thread has stopped.
   [[nodiscard]] std::uint64_t last_seq() const noexcept { return seq_.load(std::memory_order_acquire); }
   /// Events pushed to the event ring so far. Exact once the thread has stopped.
   [[nodiscard]] std::uint64_t events_pushed() const noexcept { return events_pushed_.load(std::memory_order_acquire); }
-  ~CoreLoop();
+  ~CoreLoop() override;
   CoreLoop(const CoreLoop&) = delete;
   CoreLoop& operator=(const CoreLoop&) = delete;
 
-  /// Starts the core thread, pinned if asked. Throws std::system_error if the CPU cannot be
-  /// used (it names the CPU). Control thread.
+  /// Starts the core thread (`pg-core`, under agent::AgentRunner), pinned if asked. Throws
+  /// std::system_error if the CPU cannot be used (it names the CPU). Control thread.
   void start();
   /// Asks the thread to finish: it drains every command already in the rings, hands over the
   /// events, and exits; then joins. Safe to call twice. Control thread.
@@ -101,18 +102,18 @@ class CoreLoop {
   /// One pass over the inputs: processes up to `batch` commands per ring and returns how many
   /// commands it processed. The thread calls it in a loop; tests may call it directly (without
   /// start()) from the one thread that then owns the engine.
-  int do_work() noexcept;
+  int do_work() noexcept override;
   /// True while the thread runs.
-  [[nodiscard]] bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool running() const noexcept { return runner_.running(); }
 
  private:
   static void flush_events(void* self, const Event* events, std::size_t n) noexcept;
-  void run() noexcept;
   /// Marks {events pushed, last seq} as the boundary to publish and tries to push it.
   void publish_boundary() noexcept;
   void retry_boundary() noexcept;
-  /// The re-check before a park: anything in an input ring, a boundary to retry, a stop request.
-  bool has_work() noexcept;
+  /// The re-check before a park: anything in an input ring, a boundary to retry (the runner
+  /// adds its stop request).
+  bool has_work() noexcept override;
 
   Engine& engine_;
   std::vector<CommandRing*> inputs_;
@@ -124,16 +125,14 @@ class CoreLoop {
   journal::JournalRing* journal_ = nullptr;
   agent::Parker* journal_writer_ = nullptr;
   agent::Parker* event_consumer_ = nullptr;
-  agent::Parker parker_;
   BoundaryRing* boundaries_ = nullptr;
   // Written by the core thread only; atomics so the control thread may read them after stop().
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> events_pushed_{0};
   Boundary pending_boundary_;
   bool boundary_pending_ = false;
-  std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> running_{false};
-  std::thread thread_;
+  // Last: its thread runs this loop's do_work, so it is stopped (destroyed) first.
+  agent::AgentRunner runner_;
 };
 
 }  // namespace peregrine::app

@@ -187,7 +187,17 @@ struct TuningConfig {
   bool cpu_affinity = false;          ///< pin the core and gateway threads
   bool network_optimization = false;  ///< TCP_NODELAY, 4 MiB socket buffers, SO_BUSY_POLL
   bool cache_enabled = false;         ///< mlockall + pre-touch the engine's tables
+  /// `io_wait`: the io thread's wait strategy (spin, spin-then-park or park); absent: spin under
+  /// low_latency_mode when it has a CPU of its own, else the default (resolve()).
+  std::optional<agent::IdleStrategyKind> io_wait;
+  /// `journal_wait`: the journal writer's (spin, spin-then-park or park); absent: the default.
+  std::optional<agent::IdleStrategyKind> journal_wait;
+  /// `spin_us`: how long a spin-then-park thread spins before it parks, in microseconds.
+  std::optional<std::uint32_t> spin_us;
 };
+
+/// Largest tuning.spin_us (one second).
+inline constexpr std::uint32_t kMaxSpinMicros = 1'000'000;
 
 /// Everything the service reads at startup.
 struct ServiceConfig {
@@ -266,6 +276,8 @@ struct Parsed {
 [[nodiscard]] Parsed<JournalDurability> parse_durability(std::string_view text);
 /// `busy-spin`, `yield`, `backoff`, `spin-then-park` or `park`.
 [[nodiscard]] Parsed<agent::IdleStrategyKind> parse_idle(std::string_view text);
+/// A thread's wait in the tuning section: `spin` (busy-spin), `spin-then-park` or `park`.
+[[nodiscard]] Parsed<agent::IdleStrategyKind> parse_wait(std::string_view text);
 
 /// Two gateway sockets that cannot both be opened.
 struct GatewayConflict {
@@ -332,8 +344,11 @@ struct EffectiveSettings {
   agent::IdleStrategyKind io_idle = agent::IdleStrategyKind::SpinThenPark;
   /// The journal writer's: spin-then-park (it has no CPU of its own to spin on).
   agent::IdleStrategyKind journal_idle = agent::IdleStrategyKind::SpinThenPark;
-  /// How long a spin-then-park thread spins before it parks.
+  /// How long a spin-then-park thread spins before it parks (tuning.spin_us).
   std::chrono::nanoseconds park_after = agent::kDefaultSpin;
+  /// The wait of a thread the configuration leaves to the default: park when the process may
+  /// run on fewer than three CPUs, else spin-then-park.
+  agent::IdleStrategyKind default_wait = agent::IdleStrategyKind::SpinThenPark;
   int core_cpu = -1;      ///< sched_setaffinity for the core thread; -1 = not pinned
   int gateway_cpu = -1;   ///< sched_setaffinity for the gateway (Asio) thread; -1 = not pinned
   bool tcp_nodelay = false;   ///< TCP_NODELAY on every accepted OUCH and ITCH (SoupBinTCP) connection

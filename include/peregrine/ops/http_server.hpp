@@ -19,8 +19,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "peregrine/ops/admin.hpp"
 
@@ -55,6 +57,9 @@ struct OpsServerConfig {
   std::chrono::milliseconds write_timeout{10'000};
   /// Connections served at once; beyond it new connections are closed at once (and counted).
   std::size_t max_connections = 64;
+  /// Starts the server's thread running `body` (the app's topology names it `pg-http` and
+  /// counts its CPU time); empty: a plain std::thread.
+  std::function<std::thread(std::function<void()>)> spawn;
 };
 
 /// See the file comment. Construct, register collectables, start(); stop() (or destruction) ends

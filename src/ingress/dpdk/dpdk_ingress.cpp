@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "peregrine/agent/affinity.hpp"
+#include "peregrine/agent/thread_registry.hpp"
 
 namespace peregrine::ingress::dpdk {
 
@@ -209,6 +210,7 @@ void DpdkIngressLoop::run() noexcept {
 }
 
 int DpdkIngressLoop::lcore_entry(void* self) {
+  const agent::ThreadCpuRegistration named("pg-dpdk");  // the topology's name (src/app/topology.cpp)
   static_cast<DpdkIngressLoop*>(self)->run();
   return 0;
 }
@@ -225,6 +227,7 @@ std::string DpdkIngressLoop::start(std::uint64_t mono_now_ns, int fallback_cpu) 
     return "lcore " + std::to_string(worker);
   }
   thread_ = std::thread([this, fallback_cpu] {
+    const agent::ThreadCpuRegistration named("pg-dpdk");
     (void)agent::pin_current_thread(fallback_cpu);
     (void)rte_thread_register();  // an lcore id: mempool caches work on this thread
     run();

@@ -108,7 +108,7 @@ TEST(ServiceConfigTest, LoadsTheDemoFileWithItsCredentials) {
   ASSERT_NE(cfg.credentials.find("DEMO1"), nullptr);
   EXPECT_EQ(cfg.credentials.find("DEMO1")->password, "demo1pass");
   EXPECT_EQ(cfg.gateway.ouch_listen, (ListenAddress{"127.0.0.1", 9001}));
-  EXPECT_EQ(cfg.core.idle_strategy, agent::IdleStrategyKind::SpinThenPark);
+  EXPECT_FALSE(cfg.core.idle_strategy.has_value());  // the default: park on fewer than three CPUs
   EXPECT_FALSE(cfg.tuning.low_latency_mode);
   EXPECT_FALSE(cfg.tuning.cpu_affinity);
   EXPECT_FALSE(cfg.tuning.network_optimization);
