@@ -231,21 +231,18 @@ int run_startup(const StartupOptions& opt) {
   std::printf("peregrine-bench startup: %u runs of %s --config %s; from just before fork() to:\n", opt.runs,
               opt.server_bin.c_str(), opt.config_path.c_str());
   std::printf("%-24s %10s %10s %10s %10s\n", "(ms)", "min", "median", "p99", "max");
-  Json j;
-  j.begin_object().str("tool", "peregrine-bench").str("mode", "startup").str("command", opt.command_line)
-      .num("runs", static_cast<std::uint64_t>(opt.runs)).str("config", opt.config_path).begin_object("exec_to_ns");
+  boost::json::object exec_to_ns;
   for (const Stat* s : {&floor, &line, &readyz, &accepted}) {
     std::printf("%-24s %10.3f %10.3f %10.3f %10.3f\n", s->name, static_cast<double>(pct(s->v, 0)) / 1e6,
                 static_cast<double>(pct(s->v, 50)) / 1e6, static_cast<double>(pct(s->v, 99)) / 1e6,
                 static_cast<double>(pct(s->v, 100)) / 1e6);
-    j.begin_object(s == &floor ? "exec_floor" : s == &line ? "ready_line" : s == &readyz ? "readyz" : "login_accepted")
-        .num("min", pct(s->v, 0)).num("median", pct(s->v, 50)).num("p99", pct(s->v, 99)).num("max", pct(s->v, 100));
-    j.begin_array("samples");
-    for (const std::uint64_t x : s->v) j.num("", x);
-    j.end_array().end_object();
+    exec_to_ns[s == &floor ? "exec_floor" : s == &line ? "ready_line" : s == &readyz ? "readyz" : "login_accepted"] = {
+        {"min", pct(s->v, 0)}, {"median", pct(s->v, 50)}, {"p99", pct(s->v, 99)}, {"max", pct(s->v, 100)},
+        {"samples", boost::json::value_from(s->v)}};
   }
-  j.end_object().end_object();
-  if (!opt.json_path.empty() && !j.save(opt.json_path)) {
+  const boost::json::object j{{"tool", "peregrine-bench"}, {"mode", "startup"}, {"command", opt.command_line},
+                              {"runs", opt.runs}, {"config", opt.config_path}, {"exec_to_ns", std::move(exec_to_ns)}};
+  if (!opt.json_path.empty() && !save_json(opt.json_path, j)) {
     std::fprintf(stderr, "peregrine-bench: cannot write %s\n", opt.json_path.c_str());
     return 2;
   }
