@@ -7,12 +7,12 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -869,7 +869,7 @@ int run_load(const LoadOptions& opt) {
   }
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
-  ServerProcess server;
+  support::ChildProcess server;
   const bool start = opt.echo || !opt.server_bin.empty();
   if (start) {
     std::vector<std::string> argv;
@@ -885,11 +885,13 @@ int run_load(const LoadOptions& opt) {
       if (!opt.idle_strategy.empty()) argv.insert(argv.end(), {"--idle-strategy", opt.idle_strategy});
       argv.insert(argv.end(), opt.server_args.begin(), opt.server_args.end());
     }
-    if (std::string err = server.spawn(argv, opt.server_cpus, opt.server_log); !err.empty() || !(err = server.wait_ready(10000)).empty()) {
+    ReadyLine ports;
+    if (const std::string err = start_server(server, argv, opt.server_cpus, opt.server_log, ports, std::chrono::seconds{10});
+        !err.empty()) {
       std::fprintf(stderr, "peregrine-bench: starting %s: %s\n", argv[0].c_str(), err.c_str());
       return 2;
     }
-    port = server.ports().ouch;
+    port = ports.ouch;
   } else {
     const std::size_t colon = opt.connect.rfind(':');
     if (colon == std::string::npos) {
@@ -902,9 +904,12 @@ int run_load(const LoadOptions& opt) {
   auto runner = std::make_unique<Runner>(opt, cfg);
   int rc = runner->run(host, port);
   if (start) {
-    const int status = server.stop(10000);
-    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-      std::fprintf(stderr, "peregrine-bench: the server did not exit cleanly (status %d)\n", status);
+    const int status = server.stop(std::chrono::seconds{10});
+    if (status != 0) {
+      const std::string how = status < 0     ? "still running after 10 s: killed"
+                              : status > 128 ? "ended by signal " + std::to_string(status - 128)
+                                             : "exit status " + std::to_string(status);
+      std::fprintf(stderr, "peregrine-bench: the server did not exit cleanly (%s)\n", how.c_str());
       if (rc == 0) rc = 1;
     }
   }

@@ -5,12 +5,12 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -146,15 +146,13 @@ int run_startup(const StartupOptions& opt) {
   // The floor: fork, exec and exit of /bin/true, waited for, timed the same way.
   Stat floor{"fork+exec /bin/true", {}};
   for (std::uint32_t run = 0; run < opt.runs; ++run) {
-    ServerProcess t;
-    if (const std::string err = t.spawn({"/bin/true"}, {}, ""); !err.empty()) {
+    support::ChildProcess t;
+    if (const std::string err = t.spawn({"/bin/true"}, server_spawn_options({}, "")); !err.empty()) {
       std::fprintf(stderr, "peregrine-bench startup: /bin/true: %s\n", err.c_str());
       return 2;
     }
-    int status = 0;
-    ::waitpid(t.pid(), &status, 0);
-    floor.v.push_back(now_ns() - t.exec_ns());
-    t.forget();
+    (void)t.wait_exit(std::chrono::seconds{10});
+    floor.v.push_back(now_ns() - ns_of(t.spawned_at()));
   }
   Stat line{"ready line", {}}, readyz{"readyz 200", {}}, accepted{"login accepted", {}};
   // A configuration with a journal starts a new day in a fresh directory on every run (the cold
@@ -181,14 +179,14 @@ int run_startup(const StartupOptions& opt) {
                                      "--http-listen", "127.0.0.1:" + std::to_string(http)};
     if (!journal_root.empty()) argv.push_back("--journal-dir=" + journal_root + "/run-" + std::to_string(run));
     argv.insert(argv.end(), opt.server_args.begin(), opt.server_args.end());
-    ServerProcess server;
+    support::ChildProcess server;
     Prober http_probe(http, "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     Prober ouch_probe(ouch, std::string(reinterpret_cast<const char*>(login.data()), login.size()));
-    if (const std::string err = server.spawn(argv, opt.server_cpus, opt.server_log); !err.empty()) {
+    if (const std::string err = server.spawn(argv, server_spawn_options(opt.server_cpus, opt.server_log)); !err.empty()) {
       std::fprintf(stderr, "peregrine-bench startup: %s\n", err.c_str());
       return 2;
     }
-    const std::uint64_t t0 = server.exec_ns();
+    const std::uint64_t t0 = ns_of(server.spawned_at());
     std::uint64_t t_line = 0, t_readyz = 0, t_login = 0;
     bool login_rejected = false;
     const std::uint64_t deadline = t0 + 10'000'000'000ULL;
@@ -196,14 +194,12 @@ int run_startup(const StartupOptions& opt) {
       if (t_line == 0) {
         // Waits up to 50 us for the ready line, which also spaces the connect attempts out so
         // that this loop leaves the CPU to the starting server (1 ns timer slack: 50 us is 50 us).
-        pollfd p{server.stdout_fd(), POLLIN, 0};
-        const timespec pause{0, 50'000};
-        if (::ppoll(&p, 1, &pause, nullptr) > 0) {
-          char buf[512];
-          const ssize_t n = ::read(server.stdout_fd(), buf, sizeof buf);
-          if (n <= 0) break;  // exited
-          if (server.on_stdout(buf, static_cast<std::size_t>(n))) t_line = server.ready_ns();
-        }
+        ReadyLine ports;
+        if (!server.wait_line(ready_line_start(), std::chrono::microseconds{50}).empty() &&
+            parse_ready_line(server.last_line(), ports))
+          t_line = now_ns();
+        else if (server.stdout_closed())
+          break;  // exited
       }
       if (t_readyz == 0 && http_probe.step([](const std::string& a) {
             if (a.size() < 12) return 0;
@@ -218,7 +214,7 @@ int run_startup(const StartupOptions& opt) {
         t_login = now_ns();
       if (t_line != 0) ::usleep(50);
     }
-    const int status = server.stop(10000);
+    const int status = server.stop(std::chrono::seconds{10});
     if (t_line == 0 || t_readyz == 0 || t_login == 0 || login_rejected) {
       std::fprintf(stderr, "peregrine-bench startup: run %u: %s (exit status %d)\n", run,
                    login_rejected ? "login rejected" : "the server did not answer within 10 s", status);

@@ -23,6 +23,11 @@ namespace peregrine::bench {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+/// A steady_clock time point in now_ns()'s terms (libstdc++'s steady_clock is CLOCK_MONOTONIC).
+[[nodiscard]] inline std::uint64_t ns_of(std::chrono::steady_clock::time_point t) noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
 /// Parses "0", "1,3", "0-2,5" into CPU numbers; false on a malformed list.
 [[nodiscard]] bool parse_cpu_list(std::string_view text, std::vector<int>& out);
 
