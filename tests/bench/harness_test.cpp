@@ -2,18 +2,16 @@
 // 0, its JSON has the documented shape, and the correctness counters say what a run must (every
 // order answered once, both sides of every trade agree). No timing thresholds.
 
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "program_run.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -24,15 +22,6 @@ using Result = peregrine::testing::ProgramRun;
 
 class HarnessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() / ("peregrine-bench-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
 
   /// Runs peregrine-bench from the source root with `args` plus --json; captures stdout+stderr.
   Result bench(const std::vector<std::string>& args) { return peregrine::testing::run_program(PEREGRINE_BENCH_BINARY, args, dir_); }
@@ -78,7 +67,8 @@ class HarnessTest : public ::testing::Test {
     EXPECT_GT(d.at("achieved_rate").to_number<double>(), 0.0);
   }
 
-  fs::path dir_;
+  peregrine::testing::TempDir tmp_{"peregrine-bench-test"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(HarnessTest, OpenLoopRunAnswersEveryOrderOnceAndBothSidesAgree) {

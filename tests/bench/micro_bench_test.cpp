@@ -4,18 +4,16 @@
 // follow the shipped binaries' conventions (CLI11: --help, one-line usage errors, an empty
 // `--opt=` refused instead of taking the next word). No timing thresholds.
 
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "program_run.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -26,15 +24,6 @@ using peregrine::testing::run_program;
 
 class MicroBenchTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() / ("peregrine-micro-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
 
   /// Each of `keys` is in `o` and is an integer (not a double that happens to be whole).
   static void expect_integers(const json::object& o, std::initializer_list<const char*> keys, const std::string& where) {
@@ -50,7 +39,8 @@ class MicroBenchTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
+  peregrine::testing::TempDir tmp_{"peregrine-micro-test"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(MicroBenchTest, ReplayBenchWritesItsCountsAndRatesAsIntegers) {
