@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -15,11 +16,13 @@ namespace peregrine::testing {
 
 class TempDir {
  public:
-  /// Creates <temp>/<prefix>-<test name>-<pid>, emptied first if a crashed run left it.
+  /// Creates <temp>/<prefix>-<test name>-<pid>, emptied first if a crashed run left it. A
+  /// parameterized test's '/' becomes '_', so that the directory is one level, all removed.
   explicit TempDir(std::string_view prefix = "peregrine") {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            (std::string(prefix) + "-" + (info != nullptr ? info->name() : "x") + "-" + std::to_string(::getpid()));
+    std::string test = info != nullptr ? info->name() : "x";
+    std::replace(test.begin(), test.end(), '/', '_');
+    path_ = std::filesystem::temp_directory_path() / (std::string(prefix) + "-" + test + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
