@@ -8,13 +8,17 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -100,6 +104,29 @@ TEST(ChildProcessTest, TheChildRunsOnTheCpusGivenWithItsStderrInTheFileGiven) {
   ss << f.rdbuf();
   EXPECT_EQ(ss.str(), "to-stderr\n");
   std::filesystem::remove(log);
+}
+
+TEST(ChildProcessTest, SpawnsWhileAnotherThreadAllocatesAndLocks) {
+  // The launcher forks a process that has other threads (the tests' clients, the bench's pinned
+  // thread): between fork and exec the child makes only async-signal-safe calls, so a lock or
+  // the allocator held by another thread at the fork cannot hang it. Run under TSan too.
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::thread busy([&] {
+    while (!stop.load()) {
+      const std::lock_guard lock(mu);
+      std::vector<std::string> v(64, std::string(100, 'x'));
+      (void)v;
+    }
+  });
+  for (int i = 0; i < 50; ++i) {
+    ChildProcess p;
+    ASSERT_EQ(p.spawn({"sh", "-c", "echo ok"}), "") << i;
+    EXPECT_FALSE(p.wait_line(std::regex("ok"), 10s).empty()) << i;
+    EXPECT_EQ(p.wait_exit(10s), 0) << i;
+  }
+  stop = true;
+  busy.join();
 }
 
 }  // namespace
