@@ -11,7 +11,7 @@
 // The ring is drained (untimed) after each burst. Per-packet latency: from just before the rx
 // burst to the push of the packet's last command (TSC).
 //
-// usage: peregrine_dpdk_bench [--packets N] [--per-packet K] [--burst B] [--cpu C]
+// usage: peregrine_dpdk_bench [--packets N] [--per-packet K] [--burst B] (--help says more; pin it with taskset)
 // Output: one line per figure, `name value`, for the script.
 
 #include <rte_cycles.h>
@@ -20,14 +20,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "peregrine/bench/histogram.hpp"
+#include "peregrine/cli/args.hpp"
 #include "ingress/dpdk/dpdk_ingress.hpp"
 #include "peregrine/app/core_loop.hpp"
 #include "peregrine/ingress/packet.hpp"
@@ -79,17 +78,14 @@ void print(const char* name, double v) { std::printf("%s %.6g\n", name, v); }
 
 int main(int argc, char** argv) {
   Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view k = argv[i];
-    const unsigned long long v = std::strtoull(argv[i + 1], nullptr, 10);
-    if (k == "--packets") a.packets = v;
-    else if (k == "--per-packet") a.per_packet = static_cast<unsigned>(v);
-    else if (k == "--burst") a.burst = static_cast<unsigned>(v);
-    else {
-      std::fprintf(stderr, "usage: peregrine_dpdk_bench [--packets N] [--per-packet K] [--burst B]\n");
-      return 2;
-    }
-  }
+  CLI::App app("The DPDK ingress from rx burst to the core's command ring on net_ring0, beside the SoupBinTCP "
+               "gateway's session; one line per figure, `name value`.",
+               "peregrine_dpdk_bench");
+  cli::apply_house_style(app);
+  cli::add_decimal(app, "--packets", a.packets, "packets sent and timed (default 2000000)", std::uint64_t{1});
+  cli::add_decimal(app, "--per-packet", a.per_packet, "OUCH Enter Orders per MoldUDP64 packet (default 4)", 1u);
+  cli::add_decimal(app, "--burst", a.burst, "packets per rx burst, at most the ingress's kMaxBurst (default 32)", 1u);
+  if (const int status = cli::parse(app, argc, argv); status >= 0) return status;
   a.burst = std::clamp(a.burst, 1u, static_cast<unsigned>(ingress::dpdk::kMaxBurst));
 
   // ---- DPDK: net_ring0, rx burst -> ring ----

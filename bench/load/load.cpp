@@ -7,12 +7,12 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -705,71 +705,72 @@ void Runner::report(double measured_s, std::uint64_t t_start) {
   for (const std::string& e : error_samples_) std::printf("  error: %s\n", e.c_str());
 
   if (opt_.json_path.empty()) return;
-  Json j;
-  j.begin_object();
-  j.str("tool", "peregrine-bench").str("mode", mode).str("server", opt_.echo ? "echo" : "peregrine").str("command", opt_.command_line);
-  j.begin_object("options")
-      .num("sessions", static_cast<std::uint64_t>(sessions_.size()))
-      .num("rate", opt_.rate)
-      .num("window", static_cast<std::uint64_t>(opt_.window))
-      .num("duration_s", opt_.duration_s)
-      .num("warmup_s", opt_.warmup_s)
-      .num("seed", opt_.seed)
-      .num("reject_ratio", opt_.reject_ratio)
-      .num("max_live", static_cast<std::uint64_t>(opt_.max_live))
-      .begin_object("mix")
-      .num("passive", opt_.mix.passive)
-      .num("cancel", opt_.mix.cancel)
-      .num("replace", opt_.mix.replace)
-      .num("aggressive", opt_.mix.aggressive)
-      .end_object()
-      .str("config", opt_.config_path)
-      .end_object();
-  j.num("measured_s", measured_s).num("achieved_rate", achieved).num("answer_rate", answered_rate);
-  j.begin_object("counts")
-      .num("sent", n_.sent)
-      .num("sent_measured", n_.sent_measured)
-      .num("new", n_.sent_new)
-      .num("aggressive", n_.sent_aggressive)
-      .num("invalid", n_.sent_invalid)
-      .num("cancel", n_.sent_cancel)
-      .num("replace", n_.sent_replace)
-      .num("converted_to_cancel", n_.converted_to_cancel)
-      .num("final_cancels", n_.final_cancels)
-      .num("accepted", n_.accepted)
-      .num("rejected", n_.rejected)
-      .num("rejected_expected", n_.rejected_expected)
-      .num("replace_rejected", n_.replace_rejected)
-      .num("replaced", n_.replaced)
-      .num("canceled", n_.canceled)
-      .num("canceled_ioc", n_.canceled_ioc)
-      .num("cancel_rejected", n_.cancel_rejected)
-      .num("executed", n_.executed_msgs)
-      .num("matches", n_.matches)
-      .num("cancel_refused", n_.cancel_refused)
-      .num("unanswered", unanswered_)
-      .end_object();
-  j.begin_object("reject_reasons");
+  namespace json = boost::json;
+  json::object reasons_json;
   for (std::size_t r = 0; r < reject_reasons_.size(); ++r)
-    if (reject_reasons_[r] > 0) j.num(std::string(1, static_cast<char>(r)), reject_reasons_[r]);
-  j.end_object();
-  j.begin_object("latency_ns");
-  for (std::size_t h = 0; h < kHistCount; ++h) j.histogram(kHistNames[h], *hist_[h]);
-  j.end_object();
-  j.begin_object("correctness")
-      .boolean("ok", errors_ == 0)
-      .num("errors", errors_)
-      .num("orders", orders_total_)
-      .num("orders_without_one_terminal", non_terminal_)
-      .num("unanswered", unanswered_)
-      .num("executed_shares_buy", n_.buy_shares)
-      .num("executed_shares_sell", n_.sell_shares)
-      .num("matches_one_sided", static_cast<std::uint64_t>(open_matches_.size()))
-      .begin_array("samples");
-  for (const std::string& e : error_samples_) j.str("", e);
-  j.end_array().end_object();
-  j.end_object();
-  if (!j.save(opt_.json_path)) std::fprintf(stderr, "peregrine-bench: cannot write %s: %s\n", opt_.json_path.c_str(), std::strerror(errno));
+    if (reject_reasons_[r] > 0) reasons_json[std::string(1, static_cast<char>(r))] = reject_reasons_[r];
+  json::object latency;
+  for (std::size_t h = 0; h < kHistCount; ++h) latency[kHistNames[h]] = histogram_json(*hist_[h]);
+  json::array samples;
+  for (const std::string& e : error_samples_) samples.emplace_back(e);
+  const json::object j{
+      {"tool", "peregrine-bench"},
+      {"mode", mode},
+      {"server", opt_.echo ? "echo" : "peregrine"},
+      {"command", opt_.command_line},
+      {"options",
+       {{"sessions", sessions_.size()},
+        {"rate", json_number(opt_.rate)},
+        {"window", opt_.window},
+        {"duration_s", json_number(opt_.duration_s)},
+        {"warmup_s", json_number(opt_.warmup_s)},
+        {"seed", opt_.seed},
+        {"reject_ratio", json_number(opt_.reject_ratio)},
+        {"max_live", opt_.max_live},
+        {"mix",
+         {{"passive", json_number(opt_.mix.passive)},
+          {"cancel", json_number(opt_.mix.cancel)},
+          {"replace", json_number(opt_.mix.replace)},
+          {"aggressive", json_number(opt_.mix.aggressive)}}},
+        {"config", opt_.config_path}}},
+      {"measured_s", json_number(measured_s)},
+      {"achieved_rate", json_number(achieved)},
+      {"answer_rate", json_number(answered_rate)},
+      {"counts",
+       {{"sent", n_.sent},
+        {"sent_measured", n_.sent_measured},
+        {"new", n_.sent_new},
+        {"aggressive", n_.sent_aggressive},
+        {"invalid", n_.sent_invalid},
+        {"cancel", n_.sent_cancel},
+        {"replace", n_.sent_replace},
+        {"converted_to_cancel", n_.converted_to_cancel},
+        {"final_cancels", n_.final_cancels},
+        {"accepted", n_.accepted},
+        {"rejected", n_.rejected},
+        {"rejected_expected", n_.rejected_expected},
+        {"replace_rejected", n_.replace_rejected},
+        {"replaced", n_.replaced},
+        {"canceled", n_.canceled},
+        {"canceled_ioc", n_.canceled_ioc},
+        {"cancel_rejected", n_.cancel_rejected},
+        {"executed", n_.executed_msgs},
+        {"matches", n_.matches},
+        {"cancel_refused", n_.cancel_refused},
+        {"unanswered", unanswered_}}},
+      {"reject_reasons", std::move(reasons_json)},
+      {"latency_ns", std::move(latency)},
+      {"correctness",
+       {{"ok", errors_ == 0},
+        {"errors", errors_},
+        {"orders", orders_total_},
+        {"orders_without_one_terminal", non_terminal_},
+        {"unanswered", unanswered_},
+        {"executed_shares_buy", n_.buy_shares},
+        {"executed_shares_sell", n_.sell_shares},
+        {"matches_one_sided", open_matches_.size()},
+        {"samples", std::move(samples)}}}};
+  if (!save_json(opt_.json_path, j)) std::fprintf(stderr, "peregrine-bench: cannot write %s: %s\n", opt_.json_path.c_str(), std::strerror(errno));
 }
 
 int Runner::run(const std::string& host, std::uint16_t port) {
@@ -868,7 +869,7 @@ int run_load(const LoadOptions& opt) {
   }
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
-  ServerProcess server;
+  support::ChildProcess server;
   const bool start = opt.echo || !opt.server_bin.empty();
   if (start) {
     std::vector<std::string> argv;
@@ -884,11 +885,13 @@ int run_load(const LoadOptions& opt) {
       if (!opt.idle_strategy.empty()) argv.insert(argv.end(), {"--idle-strategy", opt.idle_strategy});
       argv.insert(argv.end(), opt.server_args.begin(), opt.server_args.end());
     }
-    if (std::string err = server.spawn(argv, opt.server_cpus, opt.server_log); !err.empty() || !(err = server.wait_ready(10000)).empty()) {
+    ReadyLine ports;
+    if (const std::string err = start_server(server, argv, opt.server_cpus, opt.server_log, ports, std::chrono::seconds{10});
+        !err.empty()) {
       std::fprintf(stderr, "peregrine-bench: starting %s: %s\n", argv[0].c_str(), err.c_str());
       return 2;
     }
-    port = server.ports().ouch;
+    port = ports.ouch;
   } else {
     const std::size_t colon = opt.connect.rfind(':');
     if (colon == std::string::npos) {
@@ -901,9 +904,12 @@ int run_load(const LoadOptions& opt) {
   auto runner = std::make_unique<Runner>(opt, cfg);
   int rc = runner->run(host, port);
   if (start) {
-    const int status = server.stop(10000);
-    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-      std::fprintf(stderr, "peregrine-bench: the server did not exit cleanly (status %d)\n", status);
+    const int status = server.stop(std::chrono::seconds{10});
+    if (status != 0) {
+      const std::string how = status < 0     ? "still running after 10 s: killed"
+                              : status > 128 ? "ended by signal " + std::to_string(status - 128)
+                                             : "exit status " + std::to_string(status);
+      std::fprintf(stderr, "peregrine-bench: the server did not exit cleanly (%s)\n", how.c_str());
       if (rc == 0) rc = 1;
     }
   }

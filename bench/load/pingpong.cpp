@@ -120,19 +120,16 @@ int run_pingpong(const PingPongOptions& opt) {
   print_histogram_header(stdout);
   print_histogram_row(stdout, "round trip", *h);
   if (!opt.json_path.empty()) {
-    Json j;
-    j.begin_object()
-        .str("tool", "peregrine-bench")
-        .str("mode", "pingpong")
-        .str("command", opt.command_line)
-        .str("wait", opt.spin ? "spin" : "block")
-        .num("request_bytes", static_cast<std::uint64_t>(kRequestBytes))
-        .num("reply_bytes", static_cast<std::uint64_t>(kReplyBytes))
-        .num("count", opt.count)
-        .num("warmup", opt.warmup)
-        .histogram("rtt_ns", *h)
-        .end_object();
-    if (!j.save(opt.json_path)) {
+    const boost::json::object j{{"tool", "peregrine-bench"},
+                                {"mode", "pingpong"},
+                                {"command", opt.command_line},
+                                {"wait", opt.spin ? "spin" : "block"},
+                                {"request_bytes", kRequestBytes},
+                                {"reply_bytes", kReplyBytes},
+                                {"count", opt.count},
+                                {"warmup", opt.warmup},
+                                {"rtt_ns", histogram_json(*h)}};
+    if (!save_json(opt.json_path, j)) {
       std::fprintf(stderr, "peregrine-bench: cannot write %s\n", opt.json_path.c_str());
       return 2;
     }

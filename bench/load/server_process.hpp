@@ -1,14 +1,19 @@
 #pragma once
-// Starts the real `peregrine` binary as a child process for a benchmark: fork, pin, exec with the
-// given arguments, read its stdout for the ready line ("peregrine: ready: OUCH h:p, ITCH h:p,
-// MoldUDP64 to h:p, HTTP h:p"), and stop it with SIGTERM. Its stderr (the log) goes to a file.
+// Starting the real `peregrine` binary (or `peregrine-bench echo`) for a benchmark, with the one
+// process launcher of the tests and benchmarks (tests/support/child_process.hpp): on the CPUs
+// given, or those this process started with; its stderr (the log) to a file; its ready line
+// ("peregrine: ready: OUCH h:p, ITCH h:p, MoldUDP64 to h:p, HTTP h:p") read from stdout for the
+// ports. ChildProcess stops it (SIGTERM, SIGKILL after a bound).
 
 #include <sched.h>
-#include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <regex>
 #include <string>
 #include <vector>
+
+#include "support/child_process.hpp"
 
 namespace peregrine::bench {
 
@@ -23,50 +28,21 @@ struct ReadyLine {
 /// what a started server gets when no CPUs are given for it.
 const cpu_set_t& startup_affinity();
 
+/// How a server starts: on `cpus`, or on startup_affinity() when there are none (not on whatever
+/// the calling thread has since been pinned to); stderr to `log_path` (empty: discarded).
+[[nodiscard]] support::SpawnOptions server_spawn_options(const std::vector<int>& cpus, const std::string& log_path);
+
+/// Matches the start of either ready line; parse_ready_line() then reads it.
+[[nodiscard]] const std::regex& ready_line_start();
+
 /// Parses the server's ready line, or `peregrine-bench echo`'s ("peregrine-bench echo: ready:
 /// OUCH h:p": only `ouch` set); false when `line` is neither.
 [[nodiscard]] bool parse_ready_line(const std::string& line, ReadyLine& out);
 
-class ServerProcess {
- public:
-  ServerProcess() = default;
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  /// Stops the child if it still runs.
-  ~ServerProcess();
-
-  /// Forks; the child pins itself to `cpus` (if any), sends stderr to `log_path` (or
-  /// /dev/null when empty) and execs `argv[0]` with `argv`. Returns an error text, empty on
-  /// success. `exec_ns` (CLOCK_MONOTONIC) is taken just before fork().
-  [[nodiscard]] std::string spawn(const std::vector<std::string>& argv, const std::vector<int>& cpus,
-                                  const std::string& log_path);
-
-  /// Waits up to `timeout_ms` for the ready line; returns an error text, empty on success.
-  /// `ready_ns` is when the line was read.
-  [[nodiscard]] std::string wait_ready(int timeout_ms);
-
-  /// SIGTERM, then waits up to `timeout_ms` (then SIGKILL). Returns the exit status as
-  /// waitpid() gives it, or -1 if there was no child.
-  int stop(int timeout_ms = 5000);
-
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-  /// Drops the child without signalling it (the caller has reaped it).
-  void forget() noexcept;
-  [[nodiscard]] int stdout_fd() const noexcept { return out_fd_; }
-  [[nodiscard]] const ReadyLine& ports() const noexcept { return ports_; }
-  [[nodiscard]] std::uint64_t exec_ns() const noexcept { return exec_ns_; }
-  [[nodiscard]] std::uint64_t ready_ns() const noexcept { return ready_ns_; }
-  /// Feeds bytes read from stdout_fd() by a caller's own loop; true once the ready line is in.
-  bool on_stdout(const char* data, std::size_t n);
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  std::string out_;
-  ReadyLine ports_{};
-  bool ready_ = false;
-  std::uint64_t exec_ns_ = 0;
-  std::uint64_t ready_ns_ = 0;
-};
+/// Spawns `argv` with server_spawn_options(cpus, log_path) and waits up to `timeout` for its
+/// ready line. Returns an error text, empty on success (`ports` then set).
+[[nodiscard]] std::string start_server(support::ChildProcess& server, const std::vector<std::string>& argv,
+                                       const std::vector<int>& cpus, const std::string& log_path, ReadyLine& ports,
+                                       std::chrono::milliseconds timeout);
 
 }  // namespace peregrine::bench

@@ -5,12 +5,12 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -140,26 +140,28 @@ bool add_trace(const std::string& line, std::vector<Phase>& phases) {
   return true;
 }
 
+/// Every stdout line, empty ones too (wait_line passes over lines that do not match).
+const std::regex& any_line() {
+  static const std::regex re("^");
+  return re;
+}
+
 /// Reads the server's stdout until its ready line, keeping every line in `lines`; the time the
 /// ready line was read, or 0 (and `err`) on a timeout or an exit.
-std::uint64_t read_until_ready(ServerProcess& server, std::vector<std::string>& lines, int timeout_ms, std::string& err) {
+std::uint64_t read_until_ready(support::ChildProcess& server, std::vector<std::string>& lines, int timeout_ms,
+                               std::string& err) {
   const std::uint64_t deadline = now_ns() + static_cast<std::uint64_t>(timeout_ms) * 1'000'000;
-  std::string pending;
-  char buf[1024];
-  while (now_ns() < deadline) {
-    pollfd p{server.stdout_fd(), POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    const ssize_t n = ::read(server.stdout_fd(), buf, sizeof buf);
-    if (n <= 0) {
-      err = "the server exited before it was ready";
-      return 0;
+  for (std::uint64_t now = now_ns(); now < deadline; now = now_ns()) {
+    if (server.wait_line(any_line(), std::chrono::nanoseconds{deadline - now}).empty()) {
+      if (server.stdout_closed()) {
+        err = "the server exited before it was ready";
+        return 0;
+      }
+      continue;
     }
-    pending.append(buf, static_cast<std::size_t>(n));
-    for (std::size_t eol; (eol = pending.find('\n')) != std::string::npos;) {
-      lines.push_back(pending.substr(0, eol));
-      pending.erase(0, eol + 1);
-    }
-    if (server.on_stdout(buf, static_cast<std::size_t>(n))) return server.ready_ns();
+    lines.push_back(server.last_line());
+    ReadyLine ports;
+    if (parse_ready_line(server.last_line(), ports)) return now_ns();
   }
   err = "no ready line within " + std::to_string(timeout_ms) + " ms";
   return 0;
@@ -234,14 +236,17 @@ std::string run_recovery(const StartupOptions& opt, const std::string& root, Rec
     // files are the same, and a kill -9 loses nothing written (the page cache keeps it).
     std::vector<std::string> fill_argv = server_argv(ouch, itch, http);
     fill_argv.push_back("--journal-durability=none");
-    ServerProcess server;
-    if (std::string err = server.spawn(fill_argv, opt.server_cpus, opt.server_log); !err.empty()) return err;
-    if (std::string err = server.wait_ready(60000); !err.empty()) return err;
-    ServerProcess load;
+    support::ChildProcess server;
+    ReadyLine fill_ports;
+    if (std::string err = start_server(server, fill_argv, opt.server_cpus, opt.server_log, fill_ports,
+                                       std::chrono::milliseconds{60000});
+        !err.empty())
+      return err;
+    support::ChildProcess load;
     const std::vector<std::string> load_argv = {opt.self_bin, "run", "--connect", "127.0.0.1:" + std::to_string(ouch),
                                                 "--config", opt.recovery_config, "--max-throughput", "--duration", "3600",
                                                 "--drain-timeout", "1"};
-    if (std::string err = load.spawn(load_argv, opt.cpus, ""); !err.empty()) return "the load: " + err;
+    if (std::string err = load.spawn(load_argv, server_spawn_options(opt.cpus, "")); !err.empty()) return "the load: " + err;
     const std::uint64_t t0 = now_ns(), deadline = t0 + 1800'000'000'000ULL;
     std::string page;
     while (now_ns() < deadline) {
@@ -256,8 +261,8 @@ std::string run_recovery(const StartupOptions& opt, const std::string& root, Rec
     ::kill(server.pid(), SIGKILL);  // the crash
     row.fill_seconds = static_cast<double>(now_ns() - t0) * 1e-9;
     ::kill(load.pid(), SIGKILL);
-    (void)server.stop(10000);
-    (void)load.stop(10000);
+    (void)server.stop(std::chrono::milliseconds{10000});
+    (void)load.stop(std::chrono::milliseconds{10000});
     if (row.records == 0) return "the journal did not reach " + std::to_string(row.target) + " commands";
     row.snapshots = static_cast<std::uint64_t>(std::max(0.0, metric(page, "peregrine_snapshots_total{result=\"written\"}")));
     row.snapshot_bytes = static_cast<std::uint64_t>(std::max(0.0, metric(page, "peregrine_snapshot_last_bytes")));
@@ -274,17 +279,17 @@ std::string run_recovery(const StartupOptions& opt, const std::string& root, Rec
     fs::copy(pristine, journal, fs::copy_options::recursive, ec);
     if (ec) return "copy " + pristine + ": " + ec.message();
     ::sync();  // the copy's writeback is not charged to the restart
-    ServerProcess server;
-    if (std::string err = server.spawn(server_argv(free_port(), free_port(), free_port()), opt.server_cpus, opt.server_log);
+    support::ChildProcess server;
+    if (std::string err = server.spawn(server_argv(free_port(), free_port(), free_port()),
+                                       server_spawn_options(opt.server_cpus, opt.server_log));
         !err.empty())
       return err;
     std::vector<std::string> lines;
     std::string err;
     const std::uint64_t ready = read_until_ready(server, lines, 120000, err);
-    ::kill(server.pid(), SIGKILL);
-    (void)server.stop(10000);
+    (void)server.kill_now();
     if (ready == 0) return "restart " + std::to_string(run) + ": " + err;
-    row.ready_ns.push_back(ready - server.exec_ns());
+    row.ready_ns.push_back(ready - ns_of(server.spawned_at()));
     std::vector<Phase> phases;
     for (const std::string& l : lines) {
       std::smatch m;
@@ -341,15 +346,13 @@ int run_startup(const StartupOptions& opt) {
   // The floor: fork, exec and exit of /bin/true, waited for, timed the same way.
   Stat floor{"fork+exec /bin/true", {}};
   for (std::uint32_t run = 0; run < opt.runs; ++run) {
-    ServerProcess t;
-    if (const std::string err = t.spawn({"/bin/true"}, {}, ""); !err.empty()) {
+    support::ChildProcess t;
+    if (const std::string err = t.spawn({"/bin/true"}, server_spawn_options({}, "")); !err.empty()) {
       std::fprintf(stderr, "peregrine-bench startup: /bin/true: %s\n", err.c_str());
       return 2;
     }
-    int status = 0;
-    ::waitpid(t.pid(), &status, 0);
-    floor.v.push_back(now_ns() - t.exec_ns());
-    t.forget();
+    (void)t.wait_exit(std::chrono::seconds{10});
+    floor.v.push_back(now_ns() - ns_of(t.spawned_at()));
   }
   Stat line{"ready line", {}}, readyz{"readyz 200", {}}, accepted{"login accepted", {}};
   std::vector<Phase> phases;  // from each start's --startup-trace line
@@ -377,14 +380,14 @@ int run_startup(const StartupOptions& opt) {
                                      "--http-listen", "127.0.0.1:" + std::to_string(http)};
     if (!journal_root.empty()) argv.push_back("--journal-dir=" + journal_root + "/run-" + std::to_string(run));
     argv.insert(argv.end(), opt.server_args.begin(), opt.server_args.end());
-    ServerProcess server;
+    support::ChildProcess server;
     Prober http_probe(http, "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     Prober ouch_probe(ouch, std::string(reinterpret_cast<const char*>(login.data()), login.size()));
-    if (const std::string err = server.spawn(argv, opt.server_cpus, opt.server_log); !err.empty()) {
+    if (const std::string err = server.spawn(argv, server_spawn_options(opt.server_cpus, opt.server_log)); !err.empty()) {
       std::fprintf(stderr, "peregrine-bench startup: %s\n", err.c_str());
       return 2;
     }
-    const std::uint64_t t0 = server.exec_ns();
+    const std::uint64_t t0 = ns_of(server.spawned_at());
     std::uint64_t t_line = 0, t_readyz = 0, t_login = 0;
     bool login_rejected = false;
     std::string out;  // stdout up to the ready line: the trace line comes just before it
@@ -393,14 +396,12 @@ int run_startup(const StartupOptions& opt) {
       if (t_line == 0) {
         // Waits up to 50 us for the ready line, which also spaces the connect attempts out so
         // that this loop leaves the CPU to the starting server (1 ns timer slack: 50 us is 50 us).
-        pollfd p{server.stdout_fd(), POLLIN, 0};
-        const timespec pause{0, 50'000};
-        if (::ppoll(&p, 1, &pause, nullptr) > 0) {
-          char buf[512];
-          const ssize_t n = ::read(server.stdout_fd(), buf, sizeof buf);
-          if (n <= 0) break;  // exited
-          out.append(buf, static_cast<std::size_t>(n));
-          if (server.on_stdout(buf, static_cast<std::size_t>(n))) t_line = server.ready_ns();
+        if (!server.wait_line(any_line(), std::chrono::microseconds{50}).empty()) {
+          out.append(server.last_line()).push_back('\n');
+          ReadyLine ports;
+          if (parse_ready_line(server.last_line(), ports)) t_line = now_ns();
+        } else if (server.stdout_closed()) {
+          break;  // exited
         }
       }
       if (t_readyz == 0 && http_probe.step([](const std::string& a) {
@@ -416,7 +417,7 @@ int run_startup(const StartupOptions& opt) {
         t_login = now_ns();
       if (t_line != 0) ::usleep(50);
     }
-    const int status = server.stop(10000);
+    const int status = server.stop(std::chrono::milliseconds{10000});
     if (t_line == 0 || t_readyz == 0 || t_login == 0 || login_rejected) {
       std::fprintf(stderr, "peregrine-bench startup: run %u: %s (exit status %d)\n", run,
                    login_rejected ? "login rejected" : "the server did not answer within 10 s", status);
@@ -450,56 +451,53 @@ int run_startup(const StartupOptions& opt) {
   std::printf("peregrine-bench startup: %u runs of %s --config %s; from just before fork() to:\n", opt.runs,
               opt.server_bin.c_str(), opt.config_path.c_str());
   std::printf("%-24s %10s %10s %10s %10s\n", "(ms)", "min", "median", "p99", "max");
-  Json j;
-  j.begin_object().str("tool", "peregrine-bench").str("mode", "startup").str("command", opt.command_line)
-      .num("runs", static_cast<std::uint64_t>(opt.runs)).str("config", opt.config_path).begin_object("exec_to_ns");
+  boost::json::object exec_to_ns;
   for (const Stat* s : {&floor, &line, &readyz, &accepted}) {
     std::printf("%-24s %10.3f %10.3f %10.3f %10.3f\n", s->name, static_cast<double>(pct(s->v, 0)) / 1e6,
                 static_cast<double>(pct(s->v, 50)) / 1e6, static_cast<double>(pct(s->v, 99)) / 1e6,
                 static_cast<double>(pct(s->v, 100)) / 1e6);
-    j.begin_object(s == &floor ? "exec_floor" : s == &line ? "ready_line" : s == &readyz ? "readyz" : "login_accepted")
-        .num("min", pct(s->v, 0)).num("median", pct(s->v, 50)).num("p99", pct(s->v, 99)).num("max", pct(s->v, 100));
-    j.begin_array("samples");
-    for (const std::uint64_t x : s->v) j.num("", x);
-    j.end_array().end_object();
+    exec_to_ns[s == &floor ? "exec_floor" : s == &line ? "ready_line" : s == &readyz ? "readyz" : "login_accepted"] = {
+        {"min", pct(s->v, 0)}, {"median", pct(s->v, 50)}, {"p99", pct(s->v, 99)}, {"max", pct(s->v, 100)},
+        {"samples", boost::json::value_from(s->v)}};
   }
-  j.end_object();
+  boost::json::object j{{"tool", "peregrine-bench"}, {"mode", "startup"}, {"command", opt.command_line},
+                        {"runs", opt.runs}, {"config", opt.config_path}, {"exec_to_ns", std::move(exec_to_ns)}};
   // The server's own breakdown (--startup-trace): each phase's median time and page faults.
   std::printf("\nthe server's --startup-trace, median of %zu starts:\n%-24s %10s %10s\n",
               phases.empty() ? std::size_t{0} : phases.front().ns.size(), "phase", "ms", "faults");
-  j.begin_array("phases");
+  boost::json::array phase_rows;
   for (const Phase& p : phases) {
     std::printf("%-24s %10.3f %10llu\n", p.name.c_str(), static_cast<double>(pct(p.ns, 50)) / 1e6,
                 static_cast<unsigned long long>(pct(p.faults, 50)));
-    j.begin_object().str("name", p.name).num("median_ns", pct(p.ns, 50)).num("min_ns", pct(p.ns, 0))
-        .num("max_ns", pct(p.ns, 100)).num("median_faults", pct(p.faults, 50)).end_object();
+    phase_rows.push_back(boost::json::object{{"name", p.name}, {"median_ns", pct(p.ns, 50)}, {"min_ns", pct(p.ns, 0)},
+                                             {"max_ns", pct(p.ns, 100)}, {"median_faults", pct(p.faults, 50)}});
   }
-  j.end_array();
+  j["phases"] = std::move(phase_rows);
   if (!rows.empty()) {
     std::printf("\nrestart after kill -9 under load (--config %s), %u restarts each on a copy of the journal:\n"
                 "%12s %12s %10s %14s %12s %10s %10s %10s\n",
                 opt.recovery_config.c_str(), opt.recovery_runs, "commands", "replayed", "snapshots", "snapshot MB",
                 "journal MB", "ready min", "median", "max (ms)");
-    j.str("recovery_config", opt.recovery_config).begin_array("recovery");
+    boost::json::array recovery;
     for (const RecoveryRow& r : rows) {
       std::printf("%12llu %12llu %10llu %14.1f %12.1f %10.1f %10.1f %10.1f\n", static_cast<unsigned long long>(r.records),
                   static_cast<unsigned long long>(pct(r.replayed, 50)), static_cast<unsigned long long>(r.snapshots),
                   static_cast<double>(r.snapshot_bytes) / 1e6, static_cast<double>(r.journal_bytes) / 1e6,
                   static_cast<double>(pct(r.ready_ns, 0)) / 1e6, static_cast<double>(pct(r.ready_ns, 50)) / 1e6,
                   static_cast<double>(pct(r.ready_ns, 100)) / 1e6);
-      j.begin_object().num("target", r.target).num("records", r.records).num("replayed", pct(r.replayed, 50))
-          .str("from", r.from).num("snapshots", r.snapshots).num("snapshot_bytes", r.snapshot_bytes)
-          .num("snapshot_seconds", r.snapshot_seconds).num("journal_bytes", r.journal_bytes)
-          .num("fill_seconds", r.fill_seconds).num("journal_phase_median_ns", pct(r.journal_ns, 50));
-      j.begin_object("exec_to_ready_ns").num("min", pct(r.ready_ns, 0)).num("median", pct(r.ready_ns, 50))
-          .num("max", pct(r.ready_ns, 100)).begin_array("samples");
-      for (const std::uint64_t x : r.ready_ns) j.num("", x);
-      j.end_array().end_object().end_object();
+      recovery.push_back(boost::json::object{
+          {"target", r.target}, {"records", r.records}, {"replayed", pct(r.replayed, 50)}, {"from", r.from},
+          {"snapshots", r.snapshots}, {"snapshot_bytes", r.snapshot_bytes}, {"snapshot_seconds", r.snapshot_seconds},
+          {"journal_bytes", r.journal_bytes}, {"fill_seconds", r.fill_seconds},
+          {"journal_phase_median_ns", pct(r.journal_ns, 50)},
+          {"exec_to_ready_ns", boost::json::object{{"min", pct(r.ready_ns, 0)}, {"median", pct(r.ready_ns, 50)},
+                                                   {"max", pct(r.ready_ns, 100)},
+                                                   {"samples", boost::json::value_from(r.ready_ns)}}}});
     }
-    j.end_array();
+    j["recovery_config"] = opt.recovery_config;
+    j["recovery"] = std::move(recovery);
   }
-  j.end_object();
-  if (!opt.json_path.empty() && !j.save(opt.json_path)) {
+  if (!opt.json_path.empty() && !save_json(opt.json_path, j)) {
     std::fprintf(stderr, "peregrine-bench: cannot write %s\n", opt.json_path.c_str());
     return 2;
   }

@@ -16,6 +16,7 @@
 ///
 /// Usage: peregrine_core_latency [--cpu N] [--ops N] [--warmup N] [--instruments N]
 ///                               [--max-tokens N] [--clock tsc|monotonic] [--seed N] [--json FILE]
+/// (--help says more).
 
 #include <sched.h>
 #include <time.h>
@@ -33,10 +34,11 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "peregrine/bench/histogram.hpp"
+#include "peregrine/bench/report_json.hpp"
+#include "peregrine/cli/args.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "workload.hpp"
@@ -57,67 +59,32 @@ struct Options {
   std::string json;
 };
 
-[[noreturn]] void usage(int rc) {
-  std::fprintf(rc == 0 ? stdout : stderr,
-               "usage: peregrine_core_latency [--cpu N] [--ops N] [--warmup N] [--instruments N]\n"
-               "                              [--max-tokens N] [--clock tsc|monotonic] [--seed N] [--json FILE]\n");
-  std::exit(rc);
-}
-
-std::uint64_t parse_u64(const char* s) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0') {
-    std::fprintf(stderr, "not a number: %s\n", s);
-    usage(2);
-  }
-  return v;
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    const auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage(2);
-      return argv[++i];
-    };
-    if (a == "--cpu") {
-      o.cpu = static_cast<int>(parse_u64(value()));
-    } else if (a == "--ops") {
-      o.ops = parse_u64(value());
-    } else if (a == "--warmup") {
-      o.warmup = parse_u64(value());
-    } else if (a == "--instruments") {
-      o.instruments = static_cast<std::uint32_t>(parse_u64(value()));
-    } else if (a == "--max-tokens") {
-      o.max_tokens = static_cast<std::uint32_t>(std::min<std::uint64_t>(parse_u64(value()), 0x7FFFFFFFu));
-    } else if (a == "--seed") {
-      o.seed = parse_u64(value());
-    } else if (a == "--clock") {
-      const std::string_view c = value();
-      if (c == "tsc") {
-        o.tsc = true;
-      } else if (c == "monotonic") {
-        o.tsc = false;
-      } else {
-        usage(2);
-      }
-    } else if (a == "--json") {
-      o.json = value();
-    } else if (a == "--help" || a == "-h") {
-      usage(0);
-    } else {
-      std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
-      usage(2);
-    }
-  }
+/// The command line, over CLI11 with the shipped binaries' conventions (peregrine/cli/args.hpp).
+/// Returns -1 to go on, else the exit status.
+int parse(int argc, char** argv, Options& o) {
+  CLI::App app("The latency of each Engine::process call under the realistic mix, timed one by one.",
+               "peregrine_core_latency");
+  cli::apply_house_style(app);
+  cli::add_decimal(app, "--cpu", o.cpu, "pin the thread to CPU N (default: not pinned)");
+  cli::add_decimal(app, "--ops", o.ops, "commands measured, after the warm-up (default 10000000)", std::uint64_t{1});
+  cli::add_decimal(app, "--warmup", o.warmup, "commands processed but not recorded per segment (default 500000)");
+  cli::add_decimal(app, "--instruments", o.instruments, "instruments of the mix, 1 to 1000 (default 1)", std::uint32_t{1})
+      ->check(CLI::Range(1, 1000));
+  cli::add_decimal(app, "--max-tokens", o.max_tokens, "the engine's token table, 65536 to 2^31 - 1 (default the engine's)",
+                   std::uint32_t{65536})
+      ->check(CLI::Range(std::int64_t{65536}, std::int64_t{0x7FFFFFFF}));
+  cli::add_decimal(app, "--seed", o.seed, "the mix's seed; segment k uses seed + k");
+  app.add_option_function<std::string>(
+         "--clock", [&o](const std::string& c) { o.tsc = c == "tsc"; },
+         "tsc (lfence; rdtsc / rdtscp; lfence) or monotonic (clock_gettime) (default tsc)")
+      ->check(CLI::IsMember({"tsc", "monotonic"}))
+      ->option_text("CLOCK");
+  app.add_option("--json", o.json, "write the results as JSON")->option_text("FILE");
+  const int status = cli::parse(app, argc, argv);
 #if !defined(PEREGRINE_HAVE_TSC)
   o.tsc = false;
 #endif
-  if (o.ops == 0 || o.instruments == 0 || o.instruments > 1000 || o.max_tokens < 65536) usage(2);
-  return o;
+  return status;
 }
 
 std::uint64_t mono_ns() noexcept {
@@ -217,13 +184,12 @@ struct Report {
   const LatencyHistogram* h;
 };
 
-constexpr std::array<double, 5> kPercentiles{50.0, 90.0, 99.0, 99.9, 99.99};
-constexpr std::array<const char*, 5> kPercentileNames{"p50", "p90", "p99", "p99.9", "p99.99"};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options opt = parse(argc, argv);
+  Options opt;
+  if (const int status = parse(argc, argv, opt); status >= 0) return status;
   pin(opt.cpu);
   const Clock clock = make_clock(opt.tsc);
 
@@ -349,12 +315,12 @@ int main(int argc, char** argv) {
                   static_cast<double>(std::max<std::uint64_t>(1, st.ops[static_cast<std::size_t>(OpKind::Cancel)])));
   std::printf("check: state hash %s, event count %s\n", hash_ok ? "ok" : "MISMATCH", events_ok ? "ok" : "MISMATCH");
   std::printf("\n%-22s %10s %7s", "op (latency ns)", "count", "share");
-  for (const char* name : kPercentileNames) std::printf(" %8s", name);
+  for (const char* name : kReportPercentileNames) std::printf(" %8s", name);
   std::printf(" %8s %8s\n", "max", "mean");
   for (const Report& r : reports) {
     std::printf("%-22s %10llu %6.2f%%", r.name.c_str(), static_cast<unsigned long long>(r.h->count()),
                 100.0 * static_cast<double>(r.h->count()) / static_cast<double>(all.count()));
-    for (const double p : kPercentiles) std::printf(" %8llu", static_cast<unsigned long long>(r.h->percentile(p)));
+    for (const double p : kReportPercentiles) std::printf(" %8llu", static_cast<unsigned long long>(r.h->percentile(p)));
     std::printf(" %8llu %8.1f\n", static_cast<unsigned long long>(r.h->max()), r.h->mean());
   }
   std::printf("\nthroughput: %.2f M ops/s wall (timed loop incl. timer and histogram), %.2f M ops/s from "
@@ -362,47 +328,46 @@ int main(int argc, char** argv) {
               wall_ops / 1e6, busy_ops / 1e6);
 
   if (!opt.json.empty()) {
-    std::FILE* f = std::fopen(opt.json.c_str(), "w");
-    if (f == nullptr) {
+    namespace json = boost::json;
+    json::object latency;
+    for (const Report& r : reports) {
+      const LatencyHistogram& h = *r.h;
+      json::object o{{"count", h.count()}};
+      for (std::size_t p = 0; p < std::size(kReportPercentiles); ++p) o[kReportPercentileNames[p]] = h.percentile(kReportPercentiles[p]);
+      o["max"] = h.max();
+      o["mean"] = json_number(h.mean());
+      latency[r.name] = std::move(o);
+    }
+    const json::object j{
+        {"ops", opt.ops},
+        {"warmup", opt.warmup},
+        {"segments", segments},
+        {"max_tokens", opt.max_tokens},
+        {"instruments", opt.instruments},
+        {"cpu", opt.cpu},
+        {"clock", clock.tsc ? "tsc" : "monotonic"},
+        {"ns_per_tick", json_number(clock.ns_per_tick)},
+        {"timer_overhead_ns",
+         {{"p50_subtracted", json_number(to_ns(overhead_ticks))},
+          {"p99", json_number(to_ns(empty.percentile(99)))},
+          {"p99.99", json_number(to_ns(empty.percentile(99.99)))},
+          {"max", json_number(to_ns(empty.max()))}}},
+        {"hiccups",
+         {{"per_sec", json_number(hiccups->per_sec)},
+          {"p50_ns", hiccups->gaps_ns.percentile(50)},
+          {"p99_ns", hiccups->gaps_ns.percentile(99)},
+          {"max_ns", hiccups->gaps_ns.max()}}},
+        {"ops_per_sec_wall", json_rounded(wall_ops)},
+        {"ops_per_sec_busy", json_rounded(busy_ops)},
+        {"mean_depth", json_number(st.mean_depth())},
+        {"fills_per_op", json_number(static_cast<double>(st.fills) / static_cast<double>(st.commands))},
+        {"events_per_op", json_number(static_cast<double>(st.events) / static_cast<double>(st.commands))},
+        {"check", {{"state_hash", hash_ok}, {"events", events_ok}}},
+        {"latency_ns", std::move(latency)}};
+    if (!save_json(opt.json, j)) {
       std::fprintf(stderr, "cannot write %s: %s\n", opt.json.c_str(), std::strerror(errno));
       return 1;
     }
-    std::fprintf(f,
-                 "{\n  \"ops\": %llu,\n  \"warmup\": %llu,\n  \"segments\": %u,\n  \"max_tokens\": %u,\n"
-                 "  \"instruments\": %u,\n  \"cpu\": %d,\n",
-                 static_cast<unsigned long long>(opt.ops), static_cast<unsigned long long>(opt.warmup), segments,
-                 opt.max_tokens, opt.instruments, opt.cpu);
-    std::fprintf(f, "  \"clock\": \"%s\",\n  \"ns_per_tick\": %.6f,\n", clock.tsc ? "tsc" : "monotonic",
-                 clock.ns_per_tick);
-    std::fprintf(f,
-                 "  \"timer_overhead_ns\": {\"p50_subtracted\": %.2f, \"p99\": %.2f, \"p99.99\": %.2f, "
-                 "\"max\": %.2f},\n",
-                 to_ns(overhead_ticks), to_ns(empty.percentile(99)), to_ns(empty.percentile(99.99)),
-                 to_ns(empty.max()));
-    std::fprintf(f, "  \"hiccups\": {\"per_sec\": %.1f, \"p50_ns\": %llu, \"p99_ns\": %llu, \"max_ns\": %llu},\n",
-                 hiccups->per_sec, static_cast<unsigned long long>(hiccups->gaps_ns.percentile(50)),
-                 static_cast<unsigned long long>(hiccups->gaps_ns.percentile(99)),
-                 static_cast<unsigned long long>(hiccups->gaps_ns.max()));
-    std::fprintf(f, "  \"ops_per_sec_wall\": %.0f,\n  \"ops_per_sec_busy\": %.0f,\n", wall_ops, busy_ops);
-    std::fprintf(f, "  \"mean_depth\": %.1f,\n  \"fills_per_op\": %.4f,\n  \"events_per_op\": %.4f,\n",
-                 st.mean_depth(), static_cast<double>(st.fills) / static_cast<double>(st.commands),
-                 static_cast<double>(st.events) / static_cast<double>(st.commands));
-    std::fprintf(f, "  \"check\": {\"state_hash\": %s, \"events\": %s},\n", hash_ok ? "true" : "false",
-                 events_ok ? "true" : "false");
-    std::fprintf(f, "  \"latency_ns\": {\n");
-    for (std::size_t r = 0; r < reports.size(); ++r) {
-      const LatencyHistogram& h = *reports[r].h;
-      std::fprintf(f, "    \"%s\": {\"count\": %llu", reports[r].name.c_str(),
-                   static_cast<unsigned long long>(h.count()));
-      for (std::size_t p = 0; p < kPercentiles.size(); ++p) {
-        std::fprintf(f, ", \"%s\": %llu", kPercentileNames[p],
-                     static_cast<unsigned long long>(h.percentile(kPercentiles[p])));
-      }
-      std::fprintf(f, ", \"max\": %llu, \"mean\": %.2f}%s\n", static_cast<unsigned long long>(h.max()), h.mean(),
-                   r + 1 < reports.size() ? "," : "");
-    }
-    std::fprintf(f, "  }\n}\n");
-    std::fclose(f);
   }
   return hash_ok && events_ok ? 0 : 1;
 }

@@ -12,7 +12,7 @@
 /// file system --dir names (default: the system temp directory), read from the page cache after
 /// the first pass.
 ///
-/// usage: peregrine_replay_bench [--commands N] [--reps 5] [--dir DIR] [--json FILE]
+/// usage: peregrine_replay_bench [--commands N] [--reps 5] [--dir DIR] [--json FILE] (--help says more)
 
 #include <unistd.h>
 
@@ -20,12 +20,13 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "peregrine/bench/report_json.hpp"
+#include "peregrine/cli/args.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "peregrine/journal/journal.hpp"
@@ -52,23 +53,18 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   std::size_t n = 2'000'000;
   int reps = 5;
-  std::filesystem::path base = std::filesystem::temp_directory_path();
-  const char* json = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--commands" && i + 1 < argc) {
-      n = std::stoul(argv[++i]);
-    } else if (a == "--reps" && i + 1 < argc) {
-      reps = std::max(1, std::atoi(argv[++i]));
-    } else if (a == "--dir" && i + 1 < argc) {
-      base = argv[++i];
-    } else if (a == "--json" && i + 1 < argc) {
-      json = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: %s [--commands N] [--reps 5] [--dir DIR] [--json FILE]\n", argv[0]);
-      return a == "--help" || a == "-h" ? 0 : 2;
-    }
-  }
+  std::string dir_arg;
+  std::string json;
+  CLI::App app("Journal replay speed on the realistic mix: N commands written to a journal, then read_journal "
+               "alone and read_journal + replay, median of --reps.",
+               "peregrine_replay_bench");
+  cli::apply_house_style(app);
+  cli::add_decimal(app, "--commands", n, "timed commands of the mix after the seed book (default 2000000)", std::size_t{1});
+  cli::add_decimal(app, "--reps", reps, "timed passes; the median is reported (default 5)", 1);
+  app.add_option("--dir", dir_arg, "where the journal is written (default: the system temp directory)")->option_text("DIR");
+  app.add_option("--json", json, "write the results as JSON")->option_text("FILE");
+  if (const int status = cli::parse(app, argc, argv); status >= 0) return status;
+  const std::filesystem::path base = dir_arg.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(dir_arg);
 
   bench::ScriptLimits lim;
   lim.max_timed = n;
@@ -136,18 +132,18 @@ int main(int argc, char** argv) {
               "records/s, written at %.2f M records/s (durability none); %llu events; median of %d\n",
               commands.size(), static_cast<unsigned long long>(usage.used), replay_rate / 1e6, read_rate / 1e6,
               write_rate / 1e6, static_cast<unsigned long long>(events), reps);
-  if (json != nullptr) {
-    FILE* f = std::fopen(json, "w");
-    if (f == nullptr) {
-      std::perror(json);
+  if (!json.empty()) {
+    const boost::json::object j{{"reps", reps},
+                                {"commands", commands.size()},
+                                {"journal_bytes", usage.used},
+                                {"replay_per_s", bench::json_rounded(replay_rate)},
+                                {"read_per_s", bench::json_rounded(read_rate)},
+                                {"write_per_s", bench::json_rounded(write_rate)},
+                                {"events", events}};
+    if (!bench::save_json(json, j)) {
+      std::perror(json.c_str());
       return 1;
     }
-    std::fprintf(f,
-                 "{\"reps\": %d, \"commands\": %zu, \"journal_bytes\": %llu, \"replay_per_s\": %.0f, "
-                 "\"read_per_s\": %.0f, \"write_per_s\": %.0f, \"events\": %llu}\n",
-                 reps, commands.size(), static_cast<unsigned long long>(usage.used), replay_rate, read_rate, write_rate,
-                 static_cast<unsigned long long>(events));
-    std::fclose(f);
   }
   return 0;
 }

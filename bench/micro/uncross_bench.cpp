@@ -8,9 +8,10 @@
 /// into a sink that only counts them, then the status change). Each size is run --reps times on
 /// a fresh engine with the same seed; the median is printed, and written as JSON with --json.
 ///
-/// usage: peregrine_uncross_bench [--sizes 10000,100000,1000000] [--reps 5] [--json FILE]
+/// usage: peregrine_uncross_bench [--sizes 10000,100000,1000000] [--reps 5] [--json FILE] (--help says more)
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -18,8 +19,11 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
+#include "peregrine/bench/report_json.hpp"
+#include "peregrine/cli/args.hpp"
 #include "peregrine/core/command.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
@@ -101,32 +105,44 @@ Result run_once(std::size_t n) {
   return r;
 }
 
+/// "10000,100000" into `out` (base 10); false unless every item is a whole number from 1.
+bool parse_sizes(const std::string& text, std::vector<std::size_t>& out) {
+  out.clear();
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', pos), text.size());
+    std::size_t v = 0;
+    const auto r = std::from_chars(text.data() + pos, text.data() + comma, v, 10);
+    if (r.ec != std::errc{} || r.ptr != text.data() + comma || v == 0) return false;
+    out.push_back(v);
+    pos = comma + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::size_t> sizes{10'000, 100'000, 1'000'000};
   int reps = 5;
-  const char* json = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--sizes" && i + 1 < argc) {
-      sizes.clear();
-      std::string s = argv[++i];
-      std::size_t pos = 0;
-      while (pos < s.size()) {
-        const std::size_t comma = s.find(',', pos);
-        sizes.push_back(std::stoul(s.substr(pos, comma - pos)));
-        pos = comma == std::string::npos ? s.size() : comma + 1;
-      }
-    } else if (a == "--reps" && i + 1 < argc) {
-      reps = std::max(1, std::atoi(argv[++i]));
-    } else if (a == "--json" && i + 1 < argc) {
-      json = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: %s [--sizes 10000,100000,1000000] [--reps 5] [--json FILE]\n", argv[0]);
-      return a == "--help" || a == "-h" ? 0 : 2;
-    }
-  }
+  std::string json;
+  CLI::App app("Call-auction uncross time by book size: an opening call with N day limit orders, then the Schedule "
+               "command that ends it; median of --reps runs on a fresh engine.",
+               "peregrine_uncross_bench");
+  cli::apply_house_style(app);
+  app.add_option_function<std::string>(
+         "--sizes", [&](const std::string& text) { (void)parse_sizes(text, sizes); },
+         "comma-separated book sizes (default 10000,100000,1000000)")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            std::vector<std::size_t> v;
+            return parse_sizes(text, v) ? std::string{} : "must be whole numbers from 1, comma-separated, got " + text;
+          },
+          "", ""))
+      ->option_text("LIST");
+  cli::add_decimal(app, "--reps", reps, "runs per size; the median is reported (default 5)", 1);
+  app.add_option("--json", json, "write the results as JSON")->option_text("FILE");
+  if (const int status = cli::parse(app, argc, argv); status >= 0) return status;
   std::vector<Result> medians;
   for (const std::size_t n : sizes) {
     std::vector<Result> runs;
@@ -142,23 +158,20 @@ int main(int argc, char** argv) {
                 n, m.uncross_ms, static_cast<unsigned long long>(m.fills), static_cast<unsigned long long>(m.paired),
                 static_cast<unsigned long long>(m.events), m.indicative_us);
   }
-  if (json != nullptr) {
-    FILE* f = std::fopen(json, "w");
-    if (f == nullptr) {
-      std::perror(json);
+  if (!json.empty()) {
+    boost::json::array results;
+    for (const Result& m : medians) {
+      results.push_back(boost::json::object{{"orders", m.orders},
+                                            {"uncross_ms", bench::json_number(m.uncross_ms)},
+                                            {"indicative_us", bench::json_number(m.indicative_us)},
+                                            {"fills", m.fills},
+                                            {"paired", m.paired},
+                                            {"events", m.events}});
+    }
+    if (!bench::save_json(json, boost::json::object{{"reps", reps}, {"results", std::move(results)}})) {
+      std::perror(json.c_str());
       return 1;
     }
-    std::fprintf(f, "{\"reps\": %d, \"results\": [", reps);
-    for (std::size_t i = 0; i < medians.size(); ++i) {
-      const Result& m = medians[i];
-      std::fprintf(f,
-                   "%s{\"orders\": %zu, \"uncross_ms\": %.3f, \"indicative_us\": %.1f, \"fills\": %llu, "
-                   "\"paired\": %llu, \"events\": %llu}",
-                   i ? ", " : "", m.orders, m.uncross_ms, m.indicative_us, static_cast<unsigned long long>(m.fills),
-                   static_cast<unsigned long long>(m.paired), static_cast<unsigned long long>(m.events));
-    }
-    std::fprintf(f, "]}\n");
-    std::fclose(f);
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78): a slicing-by-8 table version for any CPU
 // and the SSE4.2 instruction when cpuid says the CPU has it. crc32c(b, crc32c(a)) == crc32c(a+b).
+// Hand-written: Debian 12 packages no CRC32C library for C++ (Google's crc32c is not in it).
 
 #include "crc32c.hpp"
 

@@ -1,4 +1,5 @@
-// Boost.JSON is used header-only: its implementation is compiled here, once, in the library
-// peregrine_boost_json (root CMakeLists.txt), which every library using Boost.JSON links (ops,
-// ha; the tests through them). No other translation unit may include <boost/json/src.hpp>.
+// Boost.JSON is used header-only: its implementation is compiled here, once, as the library
+// peregrine_boost_json, which every binary that uses Boost.JSON links (ops for the admin API, ha for
+// the Lease client, the tests through tests/support/, the benchmarks for their JSON results). No
+// other translation unit may include <boost/json/src.hpp>.
 #include <boost/json/src.hpp>

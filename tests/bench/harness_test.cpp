@@ -2,69 +2,29 @@
 // 0, its JSON has the documented shape, and the correctness counters say what a run must (every
 // order answered once, both sides of every trade agree). No timing thresholds.
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <boost/json.hpp>  // compiled once, in peregrine_ops (through peregrine_test_support)
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "program_run.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;
-  json::value doc;
-};
+using Result = peregrine::testing::ProgramRun;
 
 class HarnessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() / ("peregrine-bench-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
 
   /// Runs peregrine-bench from the source root with `args` plus --json; captures stdout+stderr.
-  Result bench(std::vector<std::string> args) {
-    const fs::path out = dir_ / "out.json";
-    const fs::path log = dir_ / "stdout.txt";
-    std::string cmd = std::string("cd '") + PEREGRINE_SOURCE_DIR + "' && '" + PEREGRINE_BENCH_BINARY + "'";
-    for (const std::string& a : args) cmd += " '" + a + "'";
-    cmd += " --json '" + out.string() + "' > '" + log.string() + "' 2>&1";
-    Result r;
-    const int status = std::system(cmd.c_str());
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream lf(log);
-    std::stringstream ss;
-    ss << lf.rdbuf();
-    r.output = ss.str();
-    std::ifstream jf(out);
-    if (jf) {
-      std::stringstream js;
-      js << jf.rdbuf();
-      boost::system::error_code ec;
-      r.doc = json::parse(js.str(), ec);
-      EXPECT_FALSE(ec) << "JSON does not parse: " << ec.message() << "\n" << js.str();
-    }
-    return r;
-  }
+  Result bench(const std::vector<std::string>& args) { return peregrine::testing::run_program(PEREGRINE_BENCH_BINARY, args, dir_); }
 
   static std::vector<std::string> server_args() {
     return {"--server", PEREGRINE_BINARY, "--config", "config/bench.yaml", "--idle-strategy", "backoff",
@@ -107,7 +67,8 @@ class HarnessTest : public ::testing::Test {
     EXPECT_GT(d.at("achieved_rate").to_number<double>(), 0.0);
   }
 
-  fs::path dir_;
+  peregrine::testing::TempDir tmp_{"peregrine-bench-test"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(HarnessTest, OpenLoopRunAnswersEveryOrderOnceAndBothSidesAgree) {

@@ -130,7 +130,7 @@ class Server {
     log_ = dir_ / log_name;
     const std::vector<std::string> args{PEREGRINE_BINARY, "--config", (dir_ / "crash.yaml").string()};
     if (!proc_.spawn(args, log_.string())) {
-      why = "posix_spawn " + std::string(PEREGRINE_BINARY) + " failed";
+      why = "spawning " + std::string(PEREGRINE_BINARY) + " failed";
       return false;
     }
     // ASan builds start slowly, and recovery replays the day: a generous bound.

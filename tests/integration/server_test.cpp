@@ -146,7 +146,7 @@ class ServerTest : public ::testing::Test {
         << opt.market << "\n";
 
     const std::vector<std::string> args{PEREGRINE_BINARY, "--config", (dir_ / "test.yaml").string()};
-    ASSERT_TRUE(proc_.spawn(args, (dir_ / "server.log").string())) << "posix_spawn " << PEREGRINE_BINARY;
+    ASSERT_TRUE(proc_.spawn(args, (dir_ / "server.log").string())) << "spawning " << PEREGRINE_BINARY;
     // Read the ready line (ASan builds start slower: allow 20 s).
     const std::smatch m = proc_.wait_line(
         std::regex(R"(ready: OUCH [^:]+:(\d+), ITCH [^:]+:(\d+), MoldUDP64 to \S+, HTTP [^:]+:(\d+))"), 20s);

@@ -1,19 +1,10 @@
 #include "support/process.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <gtest/gtest.h>
-
-extern char** environ;
 
 namespace peregrine::testing {
 
@@ -42,83 +33,20 @@ std::string sanitizer_report(const std::string& log) {
 }
 
 bool Process::spawn(const std::vector<std::string>& args, const std::string& log) {
-  (void)stop();  // one process at a time; a new one starts with a clean stdout buffer
-  buf_.clear();
-  line_.clear();
-  log_ = log;
-  int out[2];
-  if (::pipe(out) != 0) return false;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&fa, out[0]);
-  posix_spawn_file_actions_addclose(&fa, out[1]);
-  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int rc = ::posix_spawnp(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    pid_ = -1;
-    return false;
-  }
-  fd_ = out[0];
-  return true;
-}
-
-std::smatch Process::wait_line(const std::regex& re, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  std::smatch m;
-  while (std::chrono::steady_clock::now() < deadline) {
-    for (std::size_t nl; (nl = buf_.find('\n')) != std::string::npos;) {
-      line_ = buf_.substr(0, nl);
-      buf_.erase(0, nl + 1);
-      if (std::regex_search(line_, m, re)) return m;
-    }
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0) continue;
-    char b[512];
-    const ssize_t n = ::read(fd_, b, sizeof b);
-    if (n <= 0) break;
-    buf_.append(b, static_cast<std::size_t>(n));
-  }
-  return {};
-}
-
-bool Process::running() const {
-  siginfo_t info{};
-  return pid_ > 0 && ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-         info.si_pid == 0;
+  (void)stop();  // the earlier process's sanitizer check first
+  return child_.spawn(args, support::SpawnOptions{log, {}}).empty();
 }
 
 int Process::signal(int sig, std::chrono::milliseconds limit) {
-  if (pid_ <= 0) return -1;
-  ::kill(pid_, sig);
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  pid_t r = 0;
-  while ((r = ::waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  if (r == 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    status = -1;
-  }
-  pid_ = -1;
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  if (child_.pid() <= 0) return -1;
+  const int rc = child_.signal(sig, limit);
   if (const std::string report = sanitizer_report(log()); !report.empty())
-    ADD_FAILURE() << "the server's stderr (" << log_ << ") has a sanitizer report:\n" << report;
-  if (status == -1) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    ADD_FAILURE() << "the server's stderr (" << child_.stderr_path() << ") has a sanitizer report:\n" << report;
+  return rc;
 }
 
 std::string Process::log() const {
-  std::ifstream f(log_);
+  std::ifstream f(child_.stderr_path());
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();

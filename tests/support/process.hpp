@@ -1,5 +1,6 @@
 #pragma once
-// The one process launcher of the tests: a `peregrine` (or any program) spawned, optionally
+// The tests' process launcher: support::ChildProcess (the one launcher, shared with the
+// benchmarks) with the tests' check on top. A `peregrine` (or any program) spawned, optionally
 // inside a network namespace with `ip netns exec`, its stdout lines read with a bound, stopped
 // with SIGTERM or killed with SIGKILL (the crash tests). Every stop reads the process's stderr log
 // and fails the running test on a sanitizer report in it. Test code: one thread owns a Process.
@@ -11,6 +12,8 @@
 #include <regex>
 #include <string>
 #include <vector>
+
+#include "support/child_process.hpp"
 
 namespace peregrine::testing {
 
@@ -31,10 +34,10 @@ class Process {
   bool spawn(const std::vector<std::string>& args, const std::string& log);
 
   /// The first stdout line matching `re` within `limit` (empty on timeout or exit).
-  std::smatch wait_line(const std::regex& re, std::chrono::milliseconds limit);
+  std::smatch wait_line(const std::regex& re, std::chrono::milliseconds limit) { return child_.wait_line(re, limit); }
 
   /// The stdout line that wait_line last matched (or, after a timeout, the last line it read).
-  [[nodiscard]] const std::string& last_line() const noexcept { return line_; }
+  [[nodiscard]] const std::string& last_line() const noexcept { return child_.last_line(); }
 
   /// SIGTERM and wait (SIGKILL after `limit`): the exit code, or -1.
   int stop(std::chrono::milliseconds limit = std::chrono::milliseconds{8000}) { return signal(SIGTERM, limit); }
@@ -43,10 +46,10 @@ class Process {
   int kill_now() { return signal(SIGKILL, std::chrono::milliseconds{8000}); }
 
   /// The process id (for /proc), or -1 when none runs.
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  [[nodiscard]] pid_t pid() const noexcept { return child_.pid(); }
 
   /// True while the process has not exited (it is not reaped here).
-  [[nodiscard]] bool running() const;
+  [[nodiscard]] bool running() const { return child_.running(); }
 
   /// `sig`, then waits (SIGKILL after `limit`): 128 + the signal that ended it, its exit code,
   /// or -1 when it had to be killed (or there is no process). Once reaped, a sanitizer report in
@@ -57,11 +60,7 @@ class Process {
   [[nodiscard]] std::string log() const;
 
  private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string buf_;
-  std::string line_;
-  std::string log_;
+  support::ChildProcess child_;
 };
 
 }  // namespace peregrine::testing

@@ -6,10 +6,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <cstdio>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace peregrine::cli {
@@ -32,6 +34,27 @@ CLI::Validator parsed_by(Parse parse) {
     const auto p = parse(text);
     return p ? std::string{} : p.error;
   }, "", "");
+}
+
+/// Adds `--name N` reading a whole number in base 10 into `target` (CLI11 2.1's own conversion
+/// takes "010" as octal and "0x10" as hex), refusing anything else and values below `min` or
+/// above T's range with "--name: must be a whole number from MIN, got TEXT".
+template <typename T>
+CLI::Option* add_decimal(CLI::App& app, const std::string& name, T& target, const std::string& help, T min = 0) {
+  const auto convert = [min](const std::string& text, T& out) {
+    const char* const end = text.data() + text.size();
+    const auto r = std::from_chars(text.data(), end, out, 10);
+    return r.ec == std::errc{} && r.ptr == end && !text.empty() && out >= min;
+  };
+  return app
+      .add_option_function<std::string>(name, [&target, convert](const std::string& text) { (void)convert(text, target); }, help)
+      ->check(CLI::Validator(
+          [convert, min](const std::string& text) {
+            T v{};
+            return convert(text, v) ? std::string{} : "must be a whole number from " + std::to_string(min) + ", got " + text;
+          },
+          "", ""))
+      ->option_text("N");
 }
 
 /// argv as CLI11 takes it (reversed), with `--name=` (nothing after '=') made an error unless

@@ -13,6 +13,8 @@
 /// Decoders (for the feed reader, tools and tests) check the type and the exact size; other ITCH
 /// 5.0 types are UnknownType. Encoders return the size written, or 0 if `out` is too small.
 /// No allocation, no exceptions. Pure functions: any thread.
+/// Hand-written: no Debian 12 package speaks ITCH 5.0, and a codec on the hot path must neither
+/// allocate nor throw.
 
 #include <cstddef>
 #include <cstdint>

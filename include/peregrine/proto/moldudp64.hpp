@@ -11,6 +11,8 @@
 /// blocks must account for every byte, exactly `count` of them) so that MessageIterator can walk
 /// it without further checks. No allocation, no exceptions. Builder: one thread at a time; the
 /// free functions are pure (any thread).
+/// Hand-written: no Debian 12 package speaks MoldUDP64, and a codec on the hot path must neither
+/// allocate nor throw.
 
 #include <cstddef>
 #include <cstdint>

@@ -12,6 +12,8 @@
 /// Decoders check the type byte and the exact size and never read outside the input; encoders
 /// return the size written, or 0 if the output is too small. No allocation, no exceptions. Pure
 /// functions: any thread.
+/// Hand-written: no Debian 12 package speaks OUCH 4.2, and a codec on the hot path must neither
+/// allocate nor throw.
 
 #include <cstddef>
 #include <cstdint>

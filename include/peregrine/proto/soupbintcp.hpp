@@ -13,6 +13,8 @@
 /// spaces" (right-justified), and we write the Login Request's requested session and sequence the
 /// same way. Decoders accept either justification.
 /// Single-threaded per object; free functions are pure and may run on any thread.
+/// Hand-written: no Debian 12 package speaks SoupBinTCP, and a codec on the hot path must neither
+/// allocate nor throw.
 
 #include <cstddef>
 #include <cstdint>

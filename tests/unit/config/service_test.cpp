@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace peregrine::config {
 namespace {
 
@@ -61,32 +63,15 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-/// A fresh directory under the system's temporary directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("peregrine-config-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
+/// A fresh directory under the system's temporary directory, removed at the end of the test
+/// (tests/support/temp_dir.hpp), and files written into it.
+struct TempDir : peregrine::testing::TempDir {
+  TempDir() : peregrine::testing::TempDir("peregrine-config") {}
   std::string write(const std::string& name, std::string_view text) const {
-    const std::filesystem::path p = path_ / name;
+    const std::filesystem::path p = path() / name;
     std::ofstream(p, std::ios::binary) << text;
     return p.string();
   }
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 // --- the shipped files -------------------------------------------------------------------------

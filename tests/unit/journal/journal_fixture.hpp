@@ -16,32 +16,13 @@
 
 #include "peregrine/core/command.hpp"
 #include "peregrine/journal/journal.hpp"
+#include "support/temp_dir.hpp"
 
 namespace peregrine::journal::test {
 
-/// A fresh directory under the system temp dir, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = "peregrine-journal-";
-    name += info != nullptr ? info->name() : "x";
-    name += "-";
-    name += std::to_string(::getpid());
-    path_ = std::filesystem::temp_directory_path() / name;
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
- private:
-  std::filesystem::path path_;
+/// A fresh directory under the system temp dir, removed afterwards (tests/support/temp_dir.hpp).
+struct TempDir : peregrine::testing::TempDir {
+  TempDir() : peregrine::testing::TempDir("peregrine-journal") {}
 };
 
 /// The i-th test command: distinct bytes for every i (token and ts from i).

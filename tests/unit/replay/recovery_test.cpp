@@ -23,6 +23,7 @@
 #include "peregrine/replay/day_start.hpp"
 #include "peregrine/replay/record_applier.hpp"
 #include "peregrine/sessions/soup_session.hpp"
+#include "support/temp_dir.hpp"
 
 namespace peregrine::replay {
 namespace {
@@ -30,23 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 using differential::CommandGen;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("peregrine-recovery-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-             std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+struct TempDir : peregrine::testing::TempDir {
+  TempDir() : peregrine::testing::TempDir("peregrine-recovery") {}
 };
 
 // An engine, its users and egress: the state a service holds.
