@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "config_text.hpp"
 #include "peregrine/config/service.hpp"
 
 namespace peregrine::config {
@@ -15,17 +16,11 @@ constexpr std::string_view kBase =
     "instruments:\n  - {symbol: \"600519\", reference_price: \"1700.00\"}\nfirms:\n  - {name: FRMA}\n"
     "users:\n  - {username: DEMO1, firm: FRMA}\ncredentials_file: c.txt\n";
 
-ServiceConfig load(std::string_view rest) {
-  return load_service_config_from_string(std::string(kBase) + std::string(rest), "test.yaml", "/etc/p");
-}
+ServiceConfig load(std::string_view rest) { return config_text::load(kBase, rest); }
 
 std::string error_of(std::string_view rest) {
-  try {
-    (void)load(rest);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "nothing thrown";
+  const auto e = config_text::refusal(kBase, rest);
+  return e ? e->what() : "nothing thrown";
 }
 
 TEST(IngressConfigTest, DefaultsToAsioWithTheNoHardwareEalArguments) {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config_text.hpp"
+
 namespace peregrine::config {
 namespace {
 
@@ -18,17 +20,11 @@ using agent::IdleStrategyKind;
 constexpr std::string_view kBase =
     "instruments:\n  - {symbol: \"600519\", reference_price: \"1700.00\"}\nfirms:\n  - {name: FRMA}\n";
 
-ServiceConfig load(std::string_view rest) {
-  return load_service_config_from_string(std::string(kBase) + std::string(rest), "test.yaml", "/etc/p");
-}
+ServiceConfig load(std::string_view rest) { return config_text::load(kBase, rest); }
 
 // The error for `rest`: its field and reason; fails the test when nothing is thrown.
 std::string error_of(std::string_view rest) {
-  try {
-    (void)load(rest);
-  } catch (const ConfigError& e) {
-    return e.field() + ": " + e.reason();
-  }
+  if (const auto e = config_text::refusal(kBase, rest)) return e->field() + ": " + e->reason();
   ADD_FAILURE() << "accepted: " << rest;
   return {};
 }
