@@ -3,9 +3,16 @@
 /// Every benchmark replays a Script (workload.hpp) generated before its timed loop: only
 /// Engine::process of the timed commands is measured. Untimed restore commands (under
 /// PauseTiming) keep the book in its steady state, and when the script is used up (tokens are
-/// day-unique, so a pass cannot be replayed on the same engine) the engine is rebuilt and
-/// re-seeded, also untimed. The event sink only counts events. After each pass the event count
-/// and state_hash() are checked against the generator's shadow engine.
+/// day-unique, so a pass cannot be replayed on the same engine) the engine is rebuilt,
+/// pre-touched (Engine::pretouch, as a server with tuning.cache_enabled does) and re-seeded, also
+/// untimed. So the timed commands take no page fault, and the figures do not depend on what a
+/// first touch of each page costs where the memory lands (on this VM, 0.1 to 4.6 ms per 2 MiB:
+/// docs/benchmarks.md). mix_first_touch is the exception that measures it: the same mix on
+/// engines whose tables start as untouched zero pages, as a server without cache_enabled has them.
+/// The event sink only counts events. After each pass the event count and state_hash() are
+/// checked against the generator's shadow engine. Counters: faults/Mop, the page faults the
+/// thread took in the timed loop per million commands; sys_ns/op, its system time there per
+/// command (getrusage: tick-sampled, so trust it only where faults/Mop is not 0).
 ///
 /// Run with --benchmark_repetitions=N --benchmark_report_aggregates_only=true and read the
 /// median (scripts/bench-micro does). items_per_second = commands per second.
@@ -16,6 +23,7 @@
 ///   --benchmark_filter='^mix/instruments:1/max_tokens:4194304'
 
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <cstddef>
@@ -64,14 +72,42 @@ const Cached& cached(const std::string& key, const std::function<Cached()>& buil
   return *cached_value;
 }
 
-std::unique_ptr<Engine> fresh_engine(const Script& s, EventSink& sink) {
+/// Where the engine's tables are when the timed commands start.
+enum class Tables {
+  Resident,  ///< every page written once (Engine::pretouch, tuning.cache_enabled)
+  Fresh,     ///< untouched zero pages: each first touch is a page fault in the timed loop
+};
+
+/// What this thread has had from the kernel so far: page faults (minor and major) and system
+/// time.
+struct KernelShare {
+  std::uint64_t faults = 0;
+  std::uint64_t sys_ns = 0;
+  KernelShare operator-(const KernelShare& o) const noexcept { return {faults - o.faults, sys_ns - o.sys_ns}; }
+  KernelShare& operator+=(const KernelShare& o) noexcept {
+    faults += o.faults;
+    sys_ns += o.sys_ns;
+    return *this;
+  }
+};
+
+KernelShare thread_kernel_share() noexcept {
+  rusage ru{};
+  ::getrusage(RUSAGE_THREAD, &ru);
+  return {static_cast<std::uint64_t>(ru.ru_minflt) + static_cast<std::uint64_t>(ru.ru_majflt),
+          static_cast<std::uint64_t>(ru.ru_stime.tv_sec) * 1'000'000'000u +
+              static_cast<std::uint64_t>(ru.ru_stime.tv_usec) * 1'000u};
+}
+
+std::unique_ptr<Engine> fresh_engine(const Script& s, EventSink& sink, Tables tables) {
   auto engine = std::make_unique<Engine>(s.config);
+  if (tables == Tables::Resident) engine->pretouch();
   for (const Command& c : s.seed) engine->process(c, sink);
   sink.flush();
   return engine;
 }
 
-void run_script(benchmark::State& state, const Script& s) {
+void run_script(benchmark::State& state, const Script& s, Tables tables = Tables::Resident) {
   std::array<Event, kSinkEvents> buf{};
   std::uint64_t events = 0;
   EventSink sink(buf.data(), buf.size(), &count_events, &events);
@@ -79,7 +115,7 @@ void run_script(benchmark::State& state, const Script& s) {
   std::uint64_t untimed_events = 0;
   EventSink untimed(untimed_buf.data(), untimed_buf.size(), &count_events, &untimed_events);
 
-  std::unique_ptr<Engine> engine = fresh_engine(s, untimed);
+  std::unique_ptr<Engine> engine = fresh_engine(s, untimed, tables);
   const std::size_t chunks = s.chunk_end.size();
   std::size_t i = 0;
   std::size_t chunk = 0;
@@ -87,6 +123,8 @@ void run_script(benchmark::State& state, const Script& s) {
   std::uint64_t pass_start_events = 0;
   std::uint64_t passes = 0;
   const char* error = nullptr;
+  KernelShare untimed_kernel;
+  const KernelShare kernel_before = thread_kernel_share();
 
   for (auto _ : state) {
     // As the core thread does with a drained batch: hint the command two ahead.
@@ -94,6 +132,7 @@ void run_script(benchmark::State& state, const Script& s) {
     engine->process(s.timed[i], sink);
     if (++i == end) [[unlikely]] {
       state.PauseTiming();
+      const KernelShare pause_kernel = thread_kernel_share();
       const std::size_t rb = chunk == 0 ? 0 : s.restore_end[chunk - 1];
       for (std::size_t r = rb; r < s.restore_end[chunk]; ++r) engine->process(s.restore[r], untimed);
       if (++chunk == chunks) {
@@ -106,11 +145,12 @@ void run_script(benchmark::State& state, const Script& s) {
         ++passes;
         pass_start_events = events;
         engine.reset();
-        engine = fresh_engine(s, untimed);
+        engine = fresh_engine(s, untimed, tables);
         i = 0;
         chunk = 0;
       }
       end = s.chunk_end[chunk];
+      untimed_kernel += thread_kernel_share() - pause_kernel;
       state.ResumeTiming();
       if (error != nullptr) {
         state.SkipWithError(error);
@@ -118,12 +158,17 @@ void run_script(benchmark::State& state, const Script& s) {
       }
     }
   }
+  const KernelShare timed_kernel = thread_kernel_share() - kernel_before - untimed_kernel;
   sink.flush();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
   state.counters["events/op"] =
       benchmark::Counter(static_cast<double>(events), benchmark::Counter::kAvgIterations);
   state.counters["fills/op"] = benchmark::Counter(
       static_cast<double>(s.timed_fills) / static_cast<double>(s.timed.size()));
+  state.counters["faults/Mop"] =
+      benchmark::Counter(static_cast<double>(timed_kernel.faults) * 1e6, benchmark::Counter::kAvgIterations);
+  state.counters["sys_ns/op"] =
+      benchmark::Counter(static_cast<double>(timed_kernel.sys_ns), benchmark::Counter::kAvgIterations);
   state.counters["passes"] = benchmark::Counter(static_cast<double>(passes));
   // Memory, from the engine's own accounting (allocated at construction for its capacities):
   // bytes of the order pool per order slot and of the token index per token of the day.
@@ -166,7 +211,7 @@ void replace_lose_priority(benchmark::State& state) {
   run_script(state, cached("replace_move", [] { return Cached{build_replace(kLimits, false), {}}; }).script);
 }
 
-void mix(benchmark::State& state) {
+void run_mix(benchmark::State& state, Tables tables) {
   MixParams p;
   p.instruments = static_cast<std::uint32_t>(state.range(0));
   const ScriptLimits lim = limits_with_tokens(state, 1);
@@ -176,7 +221,7 @@ void mix(benchmark::State& state) {
     out.script = build_mix(lim, p, &out.mix);
     return out;
   });
-  run_script(state, c.script);
+  run_script(state, c.script, tables);
   const auto share = [&](OpKind k) {
     return benchmark::Counter(static_cast<double>(c.mix.ops[static_cast<std::size_t>(k)]) * 100.0 /
                               static_cast<double>(c.mix.commands));
@@ -190,6 +235,12 @@ void mix(benchmark::State& state) {
       100.0 / static_cast<double>(c.mix.commands));
   state.counters["depth"] = benchmark::Counter(c.mix.mean_depth());
 }
+
+void mix(benchmark::State& state) { run_mix(state, Tables::Resident); }
+
+/// The mix as a server without tuning.cache_enabled runs it: each pass on a new engine whose
+/// tables fault in while it trades.
+void mix_first_touch(benchmark::State& state) { run_mix(state, Tables::Fresh); }
 
 }  // namespace
 
@@ -223,6 +274,13 @@ BENCHMARK(add_cross)
 BENCHMARK(cancel)->UseRealTime()->Unit(benchmark::kNanosecond)->Apply(fixed_iterations);
 BENCHMARK(replace_keep_priority)->UseRealTime()->Unit(benchmark::kNanosecond)->Apply(fixed_iterations);
 BENCHMARK(replace_lose_priority)->UseRealTime()->Unit(benchmark::kNanosecond)->Apply(fixed_iterations);
+// First, so that mix/instruments:1 below reuses its script (one is cached at a time).
+BENCHMARK(mix_first_touch)
+    ->ArgNames({"instruments", "max_tokens"})
+    ->Args({1, kDefaultTokens})
+    ->UseRealTime()
+    ->Unit(benchmark::kNanosecond)
+    ->Apply(fixed_iterations);
 BENCHMARK(mix)
     ->ArgNames({"instruments", "max_tokens"})
     ->Args({1, kDefaultTokens})
