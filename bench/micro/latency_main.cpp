@@ -9,13 +9,15 @@
 /// operation kind and overall. The thread is pinned with sched_setaffinity (--cpu).
 ///
 /// The engine has the default capacities (--max-tokens to change the token table), so the run
-/// is split into segments, each a trading day: a fresh shadow and engine, --warmup commands
-/// processed but not recorded, then measured commands until the day's tokens are (almost) used
-/// up. At the end of each segment the measured engine's state hash and event count are checked
-/// against the shadow's.
+/// is split into segments, each a trading day: a fresh shadow and engine (its tables pre-touched,
+/// as tuning.cache_enabled does, unless --tables fresh: ADR 0008), --warmup commands processed
+/// but not recorded, then measured commands until the day's tokens are (almost) used up. At the
+/// end of each segment the measured engine's state hash and event count are checked against the
+/// shadow's.
 ///
 /// Usage: peregrine_core_latency [--cpu N] [--ops N] [--warmup N] [--instruments N]
-///                               [--max-tokens N] [--clock tsc|monotonic] [--seed N] [--json FILE]
+///                               [--max-tokens N] [--clock tsc|monotonic] [--tables resident|fresh]
+///                               [--seed N] [--json FILE]
 /// (--help says more).
 
 #include <sched.h>
@@ -56,6 +58,7 @@ struct Options {
   std::uint32_t instruments = 1;
   std::uint64_t seed = MixParams{}.seed;
   bool tsc = true;
+  bool resident = true;  // pre-touch each segment's engine (--tables)
   std::string json;
 };
 
@@ -79,6 +82,12 @@ int parse(int argc, char** argv, Options& o) {
          "tsc (lfence; rdtsc / rdtscp; lfence) or monotonic (clock_gettime) (default tsc)")
       ->check(CLI::IsMember({"tsc", "monotonic"}))
       ->option_text("CLOCK");
+  app.add_option_function<std::string>(
+         "--tables", [&o](const std::string& t) { o.resident = t == "resident"; },
+         "resident: each segment's engine writes its tables once before its commands (Engine::pretouch, as "
+         "tuning.cache_enabled does); fresh: they fault in while it runs (default resident)")
+      ->check(CLI::IsMember({"resident", "fresh"}))
+      ->option_text("TABLES");
   app.add_option("--json", o.json, "write the results as JSON")->option_text("FILE");
   const int status = cli::parse(app, argc, argv);
 #if !defined(PEREGRINE_HAVE_TSC)
@@ -229,6 +238,7 @@ int main(int argc, char** argv) {
     params.seed = opt.seed + segments;
     MixGenerator gen(params, cfg);
     Engine engine(cfg);
+    if (opt.resident) engine.pretouch();
     std::array<Event, 256> buf{};
     std::uint64_t events = 0;
     EventSink sink(buf.data(), buf.size(), &count_events, &events);
@@ -346,6 +356,7 @@ int main(int argc, char** argv) {
         {"instruments", opt.instruments},
         {"cpu", opt.cpu},
         {"clock", clock.tsc ? "tsc" : "monotonic"},
+        {"tables", opt.resident ? "resident" : "fresh"},
         {"ns_per_tick", json_number(clock.ns_per_tick)},
         {"timer_overhead_ns",
          {{"p50_subtracted", json_number(to_ns(overhead_ticks))},
