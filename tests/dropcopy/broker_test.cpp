@@ -199,6 +199,16 @@ class Engine {
     }
     return false;
   }
+  /// Waits (bounded) until the log holds `text` (the publisher logs from its own thread, through
+  /// spdlog's queue).
+  bool wait_log(const std::string& text, std::chrono::seconds limit) const {
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      if (log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(20ms);  // a poll interval
+    }
+    return false;
+  }
   [[nodiscard]] std::string log() const {
     std::ifstream f(log_);
     std::stringstream ss;
@@ -439,7 +449,7 @@ TEST_F(DropCopyBrokerTest, BrokerKilledMidStreamLosesNothingAfterDedupe) {
   EXPECT_GE(tail.duplicates, 1U) << "no duplicate reached the consumer: the dedupe path did not run";
   EXPECT_GE(tail.disconnects, 1U);
   EXPECT_GE(engine.metric("peregrine_dropcopy_reconnects_total"), 1);
-  EXPECT_NE(engine.log().find("drop copy: lost the broker"), std::string::npos);
+  EXPECT_TRUE(engine.wait_log("drop copy: lost the broker", 10s)) << engine.log();
   std::printf("broker outage: %zu events, %zu duplicates dropped, %zu gaps waited out, %d rounds at the kill\n",
               tail.events.size(), tail.duplicates, tail.gaps, at_kill);
   EXPECT_EQ(engine.stop(), 0);
@@ -459,7 +469,7 @@ TEST_F(DropCopyBrokerTest, EngineKilledMidStreamResumesFromItsCheckpoint) {
   EXPECT_EQ(engine.kill_now(), 128 + 9);
   std::printf("engine crash: %.0f of %zu events confirmed at the kill\n", confirmed_at_kill, t.total);
   ASSERT_TRUE(engine.start("engine-2.log")) << engine.log();
-  EXPECT_NE(engine.log().find("drop copy: resuming"), std::string::npos) << engine.log();
+  EXPECT_TRUE(engine.wait_log("drop copy: resuming", 30s)) << engine.log();
   t.connect(engine.ouch_port);
   ASSERT_TRUE(t.ok());
   for (int k = 0; k < 10; ++k) t.round("Q", k);
@@ -491,7 +501,7 @@ TEST_F(DropCopyBrokerTest, UnroutableMessagesHoldTheCheckpointUntilAQueueIsBound
   ASSERT_TRUE(t.ok());
   ASSERT_TRUE(engine.wait_metric("peregrine_dropcopy_returned_total", [](double v) { return v >= 1; }, 30s)) << engine.log();
   EXPECT_EQ(engine.metric("peregrine_dropcopy_confirmed_seq"), 0);
-  EXPECT_NE(engine.log().find("no queue takes it; the checkpoint stays at 0"), std::string::npos) << engine.log();
+  EXPECT_TRUE(engine.wait_log("no queue takes it; the checkpoint stays at 0", 10s)) << engine.log();
   Tail tail(broker_, dir.path(), exchange_, queue_);  // binds a queue: the next re-send is routed
   ASSERT_TRUE(tail.ok());
   ASSERT_TRUE(tail.collect(t.total, 60s)) << tail.events.size() << " of " << t.total << "\n" << engine.log();
