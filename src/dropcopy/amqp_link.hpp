@@ -53,6 +53,8 @@ class AmqpLink {
   /// Drops the connection without the closing handshake (a broker that is gone would not answer).
   void close() noexcept;
   [[nodiscard]] bool connected() const noexcept { return conn_ != nullptr; }
+  /// The connection's socket, or -1.
+  [[nodiscard]] int fd() const noexcept { return conn_ != nullptr ? amqp_get_sockfd(conn_) : -1; }
 
   /// Publishes one persistent, mandatory message (content type application/json); returns its
   /// delivery tag, or 0 when the connection failed (error() says why; close() it).

@@ -1,5 +1,7 @@
 #include "peregrine/dropcopy/publisher.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -31,6 +33,7 @@ constexpr std::chrono::milliseconds kConnectTimeout{2000};  // TCP, TLS and ever
 constexpr std::uint64_t kCheckpointEveryNs = 100'000'000;  // at most ten checkpoint writes a second
 constexpr std::uint64_t kFirstBackoffMs = 100;
 constexpr std::size_t kRecordsPerRead = 64;
+constexpr std::chrono::seconds kStopGrace{2};  // then stop() shuts the socket down under a blocked publish
 
 // One event on its way: numbered, formatted, and where it stands with the broker.
 struct Pending {
@@ -108,7 +111,26 @@ void Publisher::start() {
 void Publisher::stop() {
   stop_.store(true, std::memory_order_release);
   parker_.signal();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  // rabbitmq-c's publish has no deadline: a broker that stops reading (a memory or disk alarm
+  // blocks publishers) would hold the thread in send(). After a grace period the socket is shut
+  // down under the lock the thread closes it with, so the number is still this connection's.
+  const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+  while (!exited_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});  // start-up / shut-down thread only
+  if (!exited_.load(std::memory_order_acquire)) {
+    const std::lock_guard<std::mutex> lock(fd_mutex_);
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  }
+  thread_.join();
+}
+
+void Publisher::close_link(State& st) {
+  {
+    const std::lock_guard<std::mutex> lock(fd_mutex_);
+    fd_ = -1;
+  }
+  st.link.close();
 }
 
 double Publisher::lag_seconds() const noexcept {
@@ -153,7 +175,7 @@ void Publisher::run() {
 
   const auto lost = [&](const std::string& why) {
     const bool was_up = st.link.connected();
-    st.link.close();
+    close_link(st);
     stats_.connected.store(0, std::memory_order_relaxed);
     rewind();
     const std::uint64_t now = mono_ns();
@@ -186,6 +208,10 @@ void Publisher::run() {
     }
     st.target.password = *pw;
     const std::string err = st.link.connect(st.target, cfg.exchange, kConnectTimeout);
+    if (err.empty()) {
+      const std::lock_guard<std::mutex> lock(fd_mutex_);
+      fd_ = st.link.fd();
+    }
     if (!err.empty()) {
       stats_.connect_failures.fetch_add(1, std::memory_order_relaxed);
       lost(err);
@@ -422,8 +448,9 @@ void Publisher::run() {
     save(false);
   }
   save(true);
-  st.link.close();
+  close_link(st);
   stats_.connected.store(0, std::memory_order_relaxed);
+  exited_.store(true, std::memory_order_release);
 }
 
 }  // namespace peregrine::dropcopy

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -83,6 +84,7 @@ class Publisher {
  private:
   struct State;
   void run();
+  void close_link(State& st);
 
   const config::ServiceConfig& svc_;
   PublisherOptions opts_;
@@ -91,6 +93,9 @@ class Publisher {
   PublisherStats stats_;
   agent::Parker parker_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> exited_{false};  // run() has returned
+  std::mutex fd_mutex_;              // fd_, and closing the connection
+  int fd_ = -1;                      // the connection's socket while it is open
   std::thread thread_;
 };
 
