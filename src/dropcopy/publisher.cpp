@@ -136,9 +136,9 @@ void Publisher::close_link(State& st) {
 double Publisher::lag_seconds() const noexcept {
   const std::uint64_t ts1 = stats_.oldest_unconfirmed_ts.load(std::memory_order_relaxed);
   if (ts1 == 0) return 0.0;
-  const std::uint64_t now = mono_ns();
-  if (now < opts_.origin_mono_ns) return 0.0;
-  const std::uint64_t exch = now - opts_.origin_mono_ns;
+  // Modulo 2^64, as the server stamps commands: the exchange's midnight may lie before the
+  // monotonic clock's zero (a machine booted after it), its reading then "negative".
+  const std::uint64_t exch = mono_ns() - opts_.origin_mono_ns;
   return exch > ts1 - 1 ? static_cast<double>(exch - (ts1 - 1)) * 1e-9 : 0.0;
 }
 

@@ -437,6 +437,8 @@ TEST_F(DropCopyBrokerTest, BrokerKilledMidStreamLosesNothingAfterDedupe) {
   // Trading goes on without the broker: 100 more rounds (several seconds on the reference VM).
   EXPECT_TRUE(rounds_reach(at_kill + 100, 120s));
   EXPECT_TRUE(engine.wait_metric("peregrine_dropcopy_connected", [](double v) { return v == 0; }, 10s));
+  // The oldest unconfirmed event ages while the broker is away.
+  EXPECT_TRUE(engine.wait_metric("peregrine_dropcopy_lag_seconds", [](double v) { return v > 0.5; }, 30s));
   const bool restarted = broker_.run("start");
   EXPECT_TRUE(rounds_reach(rounds.load() + 20, 120s));
   stop = true;

@@ -52,7 +52,7 @@ struct PublisherOptions {
   std::uint64_t fingerprint = 0;   ///< the journal's configuration fingerprint
   std::string day;                 ///< exchange date YYYY-MM-DD
   std::int32_t utc_offset_seconds = 0;
-  /// The exchange's midnight on the steady clock (ns): events' timestamps count from it.
+  /// The exchange's midnight on the steady clock (ns, modulo 2^64): events' timestamps count from it.
   std::uint64_t origin_mono_ns = 0;
   /// PEREGRINE_DROPCOPY_PASSWORD as read at start-up (used when dropcopy.password_file is empty).
   std::string env_password;
