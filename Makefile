@@ -27,9 +27,9 @@ run: release
 	build/release/peregrine --config config/demo.yaml $(ARGS)
 
 ## check: the developer loop: builds release, runs its unit and integration tests (not the crash,
-## deployment, image, fuzz or Kubernetes API server tests; make test runs everything).
+## deployment, image, fuzz, Kubernetes API server or RabbitMQ tests; make test runs everything).
 check: release
-	ctest --preset release -j $(JOBS) -LE 'crash|fuzz|deploy|kube'
+	ctest --preset release -j $(JOBS) -LE 'crash|fuzz|deploy|kube|rabbitmq'
 
 ## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both,
 ## then the tests of every thread (app, ring, ops, journal, integration) under ThreadSanitizer.

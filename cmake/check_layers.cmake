@@ -35,6 +35,7 @@ set(_layer_replay 6)
 set(_layer_config 6)
 set(_layer_ha 6)        # Lease leadership (and, next, replication) off the hot path
 set(_layer_ops 7)
+set(_layer_dropcopy 7)  # the drop copy to RabbitMQ: its own thread, off the hot path
 set(_layer_app 8)
 set(_layer_tools 8)
 set(_layer_cli 8)       # the shipped binaries' command-line conventions (CLI11)

@@ -223,6 +223,7 @@ void Server::register_metrics() {
     if (t.name.empty()) continue;
     if (t.presence == ThreadPresence::WithJournal && !writer_) continue;
     if (t.presence == ThreadPresence::WithDpdk && !udp_ring_) continue;
+    if (t.presence == ThreadPresence::WithDropCopy && !dropcopy_) continue;
     const std::string name(t.name);
     io_collector_->add_counter("peregrine_thread_cpu_seconds_total", "CPU time of a thread of the service.",
                                {{"thread", name}}, [name] { return agent::thread_cpu_seconds(name); });

@@ -14,11 +14,13 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 
 #include "peregrine/agent/thread_registry.hpp"
+#include "peregrine/dropcopy/metrics.hpp"
 #include "peregrine/ops/logging.hpp"
 #include "peregrine/replay/day_start.hpp"
 #include "peregrine/replay/service_state.hpp"
@@ -119,7 +121,25 @@ Server::~Server() {
   g_wake_fd.store(-1, std::memory_order_relaxed);
   core_.stop();  // the core pushes to the writer's ring
   if (snapshotter_) snapshotter_->stop();
+  if (dropcopy_) dropcopy_->stop();
   if (writer_) writer_->stop();
+}
+
+// The drop copy follows the journal: without one there is nothing to follow, and start-up says so.
+void Server::make_dropcopy() {
+  if (!cfg_.dropcopy.enabled) return;
+  if (!writer_) throw std::runtime_error("dropcopy: needs journal.dir (the drop copy is published from the journal)");
+  dropcopy::PublisherOptions o;
+  o.thread_name = std::string(kDropCopyThread);
+  o.day_dir = plan_.dir;
+  o.fingerprint = plan_.fingerprint;
+  o.day = plan_.dir.filename().string();
+  o.utc_offset_seconds = cfg_.market.utc_offset_seconds;
+  o.origin_mono_ns = origin_ns_;
+  if (const char* pw = std::getenv("PEREGRINE_DROPCOPY_PASSWORD")) o.env_password = pw;
+  dropcopy_ = std::make_unique<dropcopy::Publisher>(
+      cfg_, std::move(o), [this] { return writer_->durable_seq(); },
+      [this](std::string_view level, const std::string& line) { journal_log(level, line); });
 }
 
 int Server::run() {
@@ -130,6 +150,7 @@ int Server::run() {
 
   if (udp_ring_) start_dpdk_port();  // 4b: the EAL before any of our threads
   recover();  // the day so far, from the snapshot and the journal; then the journal continues
+  make_dropcopy();
   if (eff_.pretouch) {  // the engine's tables start as untouched zero pages
     engine_.pretouch();
     pretouch_rings();
@@ -163,6 +184,10 @@ int Server::run() {
   ocfg.spawn = [](std::function<void()> body) { return agent::launch_named(std::string(kHttpThread), -1, std::move(body)); };
   ops_ = std::make_unique<ops::OpsServer>(ocfg, *this, log_);
   register_metrics();
+  if (dropcopy_) {
+    dropcopy_collector_ = dropcopy::make_collector(*dropcopy_);
+    ops_->add_collectable(dropcopy_collector_);
+  }
   ops_->start();
   mark_startup(StartupPhase::Ops);
   // 6. lifecycle
@@ -184,6 +209,7 @@ int Server::run() {
   std::fflush(stdout);
   log_->info("ready; start-up: {}", startup_trace_line());
   if (snapshotter_) snapshotter_->start();  // its replica is built beside the first orders (recover())
+  if (dropcopy_) dropcopy_->start();  // its replica replays the day from the first record, beside the first orders
 
   io_loop();
   log_->info("signal {}: draining", g_signal.load());
@@ -218,6 +244,7 @@ int Server::shut_down() {
     // The core has stopped: this thread may append. The end of day is journaled so a restart
     // today rebuilds the feed with it; then everything is synced and every event released.
     if (snapshotter_) snapshotter_->stop();
+    if (dropcopy_) dropcopy_->stop();  // it resumes after its checkpoint at the next start
     const journal::EndOfDayRecord eod{end_ts};
     (void)writer_->append_marker(journal::RecordKind::EndOfDay, {reinterpret_cast<const std::uint8_t*>(&eod), sizeof eod});
     writer_->stop();

@@ -32,6 +32,7 @@
 #include "peregrine/agent/agent_runner.hpp"
 #include "peregrine/agent/parker.hpp"
 #include "peregrine/app/core_loop.hpp"
+#include "peregrine/dropcopy/publisher.hpp"
 #include "peregrine/egress/datagram_batch.hpp"
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/egress/feed_session.hpp"
@@ -173,6 +174,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   // ---- the journal: recovery at start-up, health (recovery.cpp) ----
   void journal_log(std::string_view level, const std::string& line);
   void recover();
+  /// Builds the drop-copy publisher when the dropcopy section asks for one (server.cpp).
+  void make_dropcopy();
   void resume_after_recovery();
   bool journal_healthy() const;
   void check_journal(std::uint64_t now);
@@ -323,6 +326,9 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::unique_ptr<journal::JournalWriter> writer_;
   std::unique_ptr<BoundaryRing> boundaries_;
   std::unique_ptr<Snapshotter> snapshotter_;
+  // The drop copy (the dropcopy section; docs/dropcopy.md): follows the writer's durable seq.
+  std::unique_ptr<dropcopy::Publisher> dropcopy_;
+  std::shared_ptr<ops::CallbackMetrics> dropcopy_collector_;
   bool recovering_ = false;
   std::uint64_t released_events_ = 0;  // io thread: events egress may take (durable)
   std::uint64_t consumed_events_ = 0;  // io thread: events egress took

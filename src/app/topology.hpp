@@ -18,12 +18,14 @@ inline constexpr std::string_view kJournalThread = "pg-journal";
 inline constexpr std::string_view kSnapshotThread = "pg-snapshot";
 inline constexpr std::string_view kHttpThread = "pg-http";
 inline constexpr std::string_view kDpdkThread = "pg-dpdk";
+inline constexpr std::string_view kDropCopyThread = "pg-dropcopy";
 
 /// When a thread exists.
 enum class ThreadPresence : unsigned char {
   Always,
   WithJournal,  ///< journal.dir is set
   WithDpdk,     ///< --ingress=dpdk
+  WithDropCopy,  ///< the dropcopy section is enabled (it needs journal.dir)
 };
 
 /// One row of the table. The text cells are the documentation's (Markdown).
@@ -39,7 +41,7 @@ struct ThreadSpec {
 };
 
 /// Every thread of the service: the main thread, then the others in the order they start.
-inline constexpr std::array<ThreadSpec, 7> kTopology{{
+inline constexpr std::array<ThreadSpec, 8> kTopology{{
     {kIoThread,
      "`pg-io`: the main thread (the OS shows the process's name); `agent::AgentRunner::run_here`",
      "the Asio `io_context`: OUCH and ITCH listeners and sessions, `Egress`, the MoldUDP64 socket, the 100 ms tick "
@@ -104,6 +106,15 @@ inline constexpr std::array<ThreadSpec, 7> kTopology{{
      "not pinned",
      "epoll (Asio `run`)",
      ThreadPresence::Always},
+    {kDropCopyThread,
+     "`pg-dropcopy`: `dropcopy::Publisher`'s own loop, started by `agent::launch_named` (rabbitmq-c's I/O blocks)",
+     "a replica: its own Engine (`replay::EngineReplay`), the day's drop-copy numbering, the unconfirmed window, one "
+     "AMQP connection, the checkpoint file",
+     "the journal's files up to the durable seq (it looks every 20 ms); the broker's confirms and returns",
+     "JSON messages to RabbitMQ (persistent, mandatory, publisher confirms); the checkpoint",
+     "not pinned",
+     "the broker's socket (up to 20 ms), or its eventfd between reconnection attempts",
+     ThreadPresence::WithDropCopy},
 }};
 
 }  // namespace peregrine::app

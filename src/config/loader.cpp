@@ -5,8 +5,8 @@
 // Numbers are read from the YAML text itself, never through floating point: "12.34" is 1234
 // hundredths, scaled to 123400. Every key is checked against the keys allowed where it appears,
 // so a typo is an error rather than a silently ignored default. The readers of the sections are
-// in engine_sections.cpp, service_sections.cpp, ingress_section.cpp, market_section.cpp and
-// journal_section.cpp; the shared reading in yaml_reader.cpp.
+// in engine_sections.cpp, service_sections.cpp, ingress_section.cpp, market_section.cpp,
+// journal_section.cpp and dropcopy_section.cpp; the shared reading in yaml_reader.cpp.
 
 #include "peregrine/config/loader.hpp"
 
@@ -80,7 +80,7 @@ void Parser::fail_issue(const ConfigIssue& issue) const {
 ServiceConfig Parser::parse(std::string_view text) {
   // Sections are read in this order whatever their order in the file, so a later section may
   // refer to an earlier one. To add a section: a key, whether it is required, a reader.
-  static constexpr std::array<Section, 12> kSections{{
+  static constexpr std::array<Section, 13> kSections{{
       {"engine", false, &Parser::read_engine},
       {"instruments", true, &Parser::read_instruments},
       {"firms", true, &Parser::read_firms},
@@ -93,6 +93,7 @@ ServiceConfig Parser::parse(std::string_view text) {
       {"ingress", false, &Parser::read_ingress},  // after users: a binding names its user
       {"market", false, &Parser::read_market},
       {"journal", false, &Parser::read_journal},
+      {"dropcopy", false, &Parser::read_dropcopy},  // after gateway and journal: it defaults from and needs them
   }};
   static constexpr std::array<std::string_view, kSections.size()> kSectionKeys = keys_of(kSections);
 

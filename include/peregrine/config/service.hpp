@@ -16,6 +16,7 @@
 
 #include "peregrine/agent/idle_strategy.hpp"
 #include "peregrine/agent/wait_strategy.hpp"
+#include "peregrine/config/dropcopy.hpp"
 #include "peregrine/config/loader.hpp"
 #include "peregrine/core/config.hpp"
 
@@ -213,6 +214,7 @@ struct ServiceConfig {
   IngressConfig ingress;
   MarketConfig market;
   JournalConfig journal;
+  DropCopyConfig dropcopy;  ///< docs/dropcopy.md
 
   /// The user called `username`, or nullptr.
   [[nodiscard]] const UserConfig* find_user(std::string_view username) const noexcept;

@@ -70,7 +70,8 @@ TEST(TopologyTest, EveryNamedThreadHasAUniqueNameTheKernelKeepsWhole) {
     // The first cell names it as the OS and /metrics do.
     EXPECT_EQ(t.thread.rfind("`" + std::string(t.name) + "`", 0), 0u) << t.thread;
   }
-  for (const std::string_view n : {kCoreThread, kIoThread, kJournalThread, kSnapshotThread, kHttpThread, kDpdkThread})
+  for (const std::string_view n :
+       {kCoreThread, kIoThread, kJournalThread, kSnapshotThread, kHttpThread, kDpdkThread, kDropCopyThread})
     EXPECT_TRUE(names.count(n)) << n << " is in the table";
 }
 

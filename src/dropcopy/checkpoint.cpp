@@ -1,0 +1,73 @@
+#include "peregrine/dropcopy/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "peregrine/dropcopy/message.hpp"
+
+namespace peregrine::dropcopy {
+
+namespace {
+
+constexpr std::string_view kMagic = "peregrine-dropcopy-checkpoint 1";
+
+[[noreturn]] void fail(const std::filesystem::path& file, const std::string& why) {
+  throw std::runtime_error(file.string() + ": " + why);
+}
+
+}  // namespace
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& day_dir, const std::string& market) {
+  return day_dir / ("dropcopy-" + routing_word(market) + ".checkpoint");
+}
+
+std::optional<Checkpoint> load_checkpoint(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  std::ifstream in(file);
+  if (!in) fail(file, "cannot be read");
+  std::string line;
+  if (!std::getline(in, line) || line != kMagic) fail(file, "not a drop-copy checkpoint (first line)");
+  Checkpoint cp;
+  bool have_seq = false;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string key;
+    words >> key;
+    if (key == "market") {
+      words >> cp.market;
+    } else if (key == "day") {
+      words >> cp.day;
+    } else if (key == "seq") {
+      have_seq = static_cast<bool>(words >> cp.seq);
+    } else if (key == "journal_seq") {
+      words >> cp.journal_seq;
+    }
+  }
+  if (cp.market.empty() || cp.day.empty() || !have_seq) fail(file, "a field is missing (market, day, seq)");
+  return cp;
+}
+
+void save_checkpoint(const std::filesystem::path& file, const Checkpoint& cp) {
+  const std::string text = std::string(kMagic) + "\nmarket " + cp.market + "\nday " + cp.day + "\nseq " +
+                           std::to_string(cp.seq) + "\njournal_seq " + std::to_string(cp.journal_seq) + "\n";
+  const std::filesystem::path tmp = file.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(tmp, std::strerror(errno));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fdatasync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    fail(tmp, std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) fail(file, std::strerror(errno));
+}
+
+}  // namespace peregrine::dropcopy
