@@ -30,6 +30,7 @@
 #include "peregrine/bench/histogram.hpp"
 #include "peregrine/cli/args.hpp"
 #include "ingress/dpdk/dpdk_ingress.hpp"
+#include "peregrine/ingress/dpdk_host.hpp"
 #include "peregrine/app/core_loop.hpp"
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"

@@ -35,7 +35,7 @@
 #include "peregrine/egress/datagram_batch.hpp"
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/egress/feed_session.hpp"
-#include "peregrine/ingress/dpdk_module.hpp"
+#include "peregrine/ingress/dpdk_host.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/ingress/udp_replier.hpp"
 #include "peregrine/ops/http_server.hpp"

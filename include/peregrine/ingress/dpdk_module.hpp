@@ -28,9 +28,7 @@
 #include <vector>
 
 #include "peregrine/agent/idle_strategy.hpp"
-#include "peregrine/agent/thread_registry.hpp"
 #include "peregrine/ingress/packet.hpp"
-#include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/metrics/counters.hpp"
 
 namespace peregrine::ingress::dpdk {
@@ -72,8 +70,8 @@ struct NicStats {
                 rx_nombuf = 0;
 };
 
-/// What the ingress lcore calls back into: implemented by the service (UdpIngressLcoreHost), called
-/// on the lcore only.
+/// What the ingress lcore calls back into: implemented by the service (UdpIngressLcoreHost,
+/// dpdk_host.hpp), called on the lcore only.
 class LcoreHost {
  public:
   /// The lcore's first act, before its first poll (name and register the thread).
@@ -86,25 +84,6 @@ class LcoreHost {
 
  protected:
   ~LcoreHost() = default;
-};
-
-/// The service's LcoreHost: datagrams into its UdpIngress; the lcore registered as `thread_name`
-/// while it runs (peregrine_thread_cpu_seconds_total). Lives in the binary, not the module, so
-/// the thread registry is the service's own.
-class UdpIngressLcoreHost final : public LcoreHost {
- public:
-  /// `ingress` outlives this object; an empty `thread_name` registers nothing (benchmarks).
-  UdpIngressLcoreHost(UdpIngress& ingress, std::string_view thread_name) : ingress_(ingress), name_(thread_name) {}
-  void on_lcore_start() noexcept override {
-    if (!name_.empty()) registration_.emplace(name_);
-  }
-  void on_datagram(const UdpDatagram& d, std::uint64_t now_ns) noexcept override { (void)ingress_.on_datagram(d, now_ns); }
-  void on_lcore_stop() noexcept override { registration_.reset(); }
-
- private:
-  UdpIngress& ingress_;
-  std::string name_;
-  std::optional<agent::ThreadCpuRegistration> registration_;  // constructed and destroyed on the lcore
 };
 
 /// The EAL, a started port with `rx_queue + 1` RX and `tx_queue + 1` TX queues, and the ingress
