@@ -203,7 +203,7 @@ def main():
     docker("run", "-d", "--name", dname, "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
            "--security-opt", "no-new-privileges", a.tag, "--config", "/usr/share/peregrine/demo/demo.yaml",
            "--ingress", "dpdk", "--eal-args",
-           "--no-huge --no-pci -m 256 -l 0 --no-shconf --in-memory --log-level error --vdev net_ring0")
+           "--no-huge --no-pci -m 256 -l 0 --no-shconf --log-level error --vdev net_ring0")
     try:
         deadline = time.monotonic() + 30
         logs = ""
