@@ -7,7 +7,9 @@
 // (untimed) allocates a burst of mbufs, copies pre-built frames into them (each a MoldUDP64
 // packet of K OUCH Enter Orders from one bound endpoint, numbered in sequence) and sends them
 // with rte_eth_tx_burst; then one DpdkIngressLoop::poll_once() is timed: rte_eth_rx_burst,
-// parse, sequencing, edge checks, one push per message into an SpscRing of Commands, bulk free.
+// parse, the host's on_datagram (one virtual call, as in the server, which loads the loop from
+// peregrine-dpdk.so), sequencing, edge checks, one push per message into an SpscRing of
+// Commands, bulk free.
 // The ring is drained (untimed) after each burst. Per-packet latency: from just before the rx
 // burst to the push of the packet's last command (TSC).
 //
@@ -28,6 +30,7 @@
 #include "peregrine/bench/histogram.hpp"
 #include "peregrine/cli/args.hpp"
 #include "ingress/dpdk/dpdk_ingress.hpp"
+#include "peregrine/ingress/dpdk_host.hpp"
 #include "peregrine/app/core_loop.hpp"
 #include "peregrine/ingress/packet.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
@@ -106,7 +109,8 @@ int main(int argc, char** argv) {
   b.session = mold::SessionId::from("BENCH");
   b.ouch = proto::OuchSession{OwnerId{1}, FirmId{0}, FirmName::from("FRMA")};
   ingress::UdpIngress udp({b}, {}, host, counters);
-  ingress::dpdk::DpdkIngressLoop loop(port, udp);
+  ingress::dpdk::UdpIngressLcoreHost lcore_host(udp, "");  // the server's path: one virtual call per datagram
+  ingress::dpdk::DpdkIngressLoop loop(port, lcore_host);
 
   // Pre-built frames: 1024 distinct packets, re-numbered as they are sent.
   constexpr std::size_t kTemplates = 1024;

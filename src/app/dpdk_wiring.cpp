@@ -1,16 +1,27 @@
-// 4b. With --ingress=dpdk: the EAL and the port, the UDP ingress on its lcore (commands into
-// their own ring to the core, notices to the io thread), and the UDP replier on the io thread
-// (docs/dpdk.md).
+// 4b. With --ingress=dpdk: peregrine-dpdk.so loaded from beside the binary (the EAL, the port
+// and the lcore; a server on asio ingress never loads DPDK), the UDP ingress the lcore feeds
+// (commands into their own ring to the core, notices to the io thread), and the UDP replier on
+// the io thread (docs/dpdk.md).
 
 #include "server_impl.hpp"
 
 #include <stdexcept>
 
+#include "topology.hpp"
+
 namespace peregrine::app {
 
-// The EAL, the port and the UDP ingress/replier objects (main thread, before other threads).
-void Server::start_dpdk_port() {
+namespace {
 #ifdef PEREGRINE_HAVE_DPDK
+constexpr bool kBuiltWithDpdk = true;  // peregrine-dpdk.so is built beside the binary
+#else
+constexpr bool kBuiltWithDpdk = false;
+#endif
+}  // namespace
+
+// The UDP ingress/replier objects, then the module's EAL and port (main thread, before other
+// threads).
+void Server::start_dpdk_port() {
   const config::IngressConfig& ic = cfg_.ingress;
   if (!ingress::parse_ipv4(ic.ip, local_ip_)) throw std::runtime_error("ingress.ip: not an IPv4 address: " + ic.ip);
   std::vector<ingress::UdpBinding> bindings;
@@ -41,17 +52,24 @@ void Server::start_dpdk_port() {
   ds.udp_port = ic.udp_port;
   ds.burst = ic.burst;
   ds.idle = ic.idle_strategy.value_or(eff_.core_idle);
-  port_ = std::make_unique<ingress::dpdk::DpdkPort>(ds);
   notice_ring_ = std::make_unique<NoticeRing>();
   udp_host_ = std::make_unique<RingIngressHost>(*udp_ring_, *notice_ring_, refusing_orders_, core_.parker(), io_runner_.parker());
   udp_counters_ = std::make_unique<ingress::UdpIngressCounters>();
   udp_ingress_ = std::make_unique<ingress::UdpIngress>(bindings, ingress::UdpIngressConfig{}, *udp_host_, *udp_counters_);
   udp_ingress_->set_clock_origin(origin_ns_);
+  lcore_host_ = std::make_unique<ingress::dpdk::UdpIngressLcoreHost>(*udp_ingress_, kDpdkThread);
+  const std::string module = ingress::dpdk::dpdk_module_beside_binary();
+  try {
+    port_ = ingress::dpdk::open_dpdk_module(module, ds, *lcore_host_);
+  } catch (const std::runtime_error& e) {
+    if (kBuiltWithDpdk) throw;
+    throw std::runtime_error(std::string(e.what()) +
+                             " (this peregrine was built without DPDK: install libdpdk-dev and rebuild, docs/dpdk.md)");
+  }
   ingress::UdpReplyConfig rc;
   rc.heartbeat_interval_ns = limits_.heartbeat_interval_ns;
   replier_ = std::make_unique<ingress::UdpReplier>(
       users, sessions, rc, [this](std::size_t b, std::span<const std::uint8_t> d) { send_udp(b, d); });
-  loop_ = std::make_unique<ingress::dpdk::DpdkIngressLoop>(*port_, *udp_ingress_);
   if (ic.itch_destination) {
     itch_addr_.src_mac = port_->mac();
     itch_addr_.src_ip = local_ip_;
@@ -65,16 +83,14 @@ void Server::start_dpdk_port() {
                                " is not a multicast group: ingress.itch_mac must name the next hop's MAC");
     itch_via_dpdk_ = true;
   }
-#else
-  throw std::runtime_error(
-      "--ingress=dpdk: this peregrine was built without DPDK (PEREGRINE_DPDK=OFF: install libdpdk-dev and rebuild)");
-#endif
 }
 
 std::string Server::start_dpdk_loop() {
-#ifdef PEREGRINE_HAVE_DPDK
-  if (!loop_) return {};
-  const std::string where = loop_->start(mono_ns(), -1);
+  if (!port_) return {};
+  std::string error;
+  const std::optional<std::string> started = port_->start(mono_ns(), error);
+  if (!started) throw std::runtime_error(error);
+  const std::string& where = *started;
   log_->info("dpdk: port {} ({}) mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, UDP {}:{}, rx on {}", port_->settings().port,
              port_->name(), port_->mac()[0], port_->mac()[1], port_->mac()[2], port_->mac()[3], port_->mac()[4],
              port_->mac()[5], cfg_.ingress.ip, cfg_.ingress.udp_port, where);
@@ -82,29 +98,21 @@ std::string Server::start_dpdk_loop() {
                      port_->name() + " (" + where + ")";
   if (itch_via_dpdk_) line += ", ITCH MoldUDP64 via DPDK to " + cfg_.ingress.itch_destination->to_string();
   return line;
-#else
-  return {};
-#endif
 }
 
 void Server::stop_dpdk_loop() {
-#ifdef PEREGRINE_HAVE_DPDK
-  if (loop_) loop_->stop();
-#endif
+  if (port_) port_->stop();
 }
 
 void Server::close_dpdk_port() {
-#ifdef PEREGRINE_HAVE_DPDK
   if (!port_) return;
   flush_udp_tx();
   if (dpdk_collector_) dpdk_collector_.reset();
   port_.reset();
-#endif
 }
 
 // One reply datagram to binding `b`, addressed to the MAC it last sent from.
 void Server::send_udp(std::size_t b, std::span<const std::uint8_t> datagram) {
-#ifdef PEREGRINE_HAVE_DPDK
   const std::uint64_t mac = udp_ingress_->peer_mac(b);
   if (mac == 0) return;  // never heard from: no address to send to (it re-requests later)
   ingress::UdpAddressing a;
@@ -115,16 +123,10 @@ void Server::send_udp(std::size_t b, std::span<const std::uint8_t> datagram) {
   a.src_port = cfg_.ingress.udp_port;
   a.dst_port = binding_ports_[b];
   (void)port_->send(a, datagram);
-#else
-  (void)b;
-  (void)datagram;
-#endif
 }
 
 void Server::flush_udp_tx() {
-#ifdef PEREGRINE_HAVE_DPDK
   if (port_) port_->flush_tx();
-#endif
 }
 
 // Notices from the lcore, then the replies egress queued in the bound users' buffers.

@@ -36,6 +36,7 @@
 #include "peregrine/egress/datagram_batch.hpp"
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/egress/feed_session.hpp"
+#include "peregrine/ingress/dpdk_host.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/ingress/udp_replier.hpp"
 #include "peregrine/ops/http_server.hpp"
@@ -47,9 +48,6 @@
 #include "server.hpp"
 #include "snapshotter.hpp"
 #include "tcp_session_host.hpp"
-#ifdef PEREGRINE_HAVE_DPDK
-#include "ingress/dpdk/dpdk_ingress.hpp"
-#endif
 
 namespace prometheus {
 class Histogram;
@@ -317,10 +315,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::uint32_t local_ip_ = 0;
   bool itch_via_dpdk_ = false;
   ingress::UdpAddressing itch_addr_;
-#ifdef PEREGRINE_HAVE_DPDK
-  std::unique_ptr<ingress::dpdk::DpdkPort> port_;
-  std::unique_ptr<ingress::dpdk::DpdkIngressLoop> loop_;
-#endif
+  std::unique_ptr<ingress::dpdk::UdpIngressLcoreHost> lcore_host_;
+  std::unique_ptr<ingress::dpdk::DpdkIngress> port_;  // from peregrine-dpdk.so; the lcore's host outlives it
   std::shared_ptr<ops::CallbackMetrics> dpdk_collector_;
   // The journal (with journal.dir). The writer outlives the snapshot thread that follows it.
   std::unique_ptr<journal::JournalWriter> writer_;

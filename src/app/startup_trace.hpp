@@ -14,8 +14,9 @@ enum class StartupPhase : std::uint8_t {
   Main,       ///< fork -> main(): exec, the dynamic loader, static constructors
   Config,     ///< the command line, the YAML, the environment, the effective settings
   Engine,     ///< the recovery plan (reading a snapshot), the service's state: engine, rings, egress
-  Journal,    ///< recovery (snapshot + journal) or a new day's journal; its writer started
-  Core,       ///< the matching thread (and with --ingress=dpdk, the DPDK port and lcore)
+  Journal,    ///< with --ingress=dpdk the DPDK module, EAL and port first; recovery (snapshot +
+              ///< journal) or a new day's journal; its writer started
+  Core,       ///< the matching thread (and with --ingress=dpdk, the DPDK lcore)
   Listeners,  ///< the OUCH and ITCH listeners and the MoldUDP64 socket
   Ops,        ///< the HTTP server and the metrics registry
   Ready,      ///< disk check, the log flushed, /readyz 200

@@ -135,6 +135,11 @@ def main():
         status, body = http_get(http, "/healthz")
         if status != 200:
             fail(f"/healthz answered {status}")
+        # On asio ingress the engine maps none of DPDK's libraries (peregrine-dpdk.so is loaded
+        # only for --ingress=dpdk, docs/dpdk.md).
+        maps = docker("exec", name, "cat", "/proc/1/maps")
+        if "librte_" in maps or "peregrine-dpdk.so" in maps:
+            fail("the asio engine mapped DPDK: " + ", ".join(sorted({l.split()[-1] for l in maps.splitlines() if "rte" in l or "dpdk" in l})))
 
         # Docker's own HEALTHCHECK (bash /dev/tcp -> /healthz) must report healthy.
         deadline = time.monotonic() + 20
@@ -191,6 +196,37 @@ def main():
         print(f"docker stop -> exit 0 in {stop_s * 1000:.0f} ms; session got End of Session; logs say draining, stopped", flush=True)
     finally:
         subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
+
+    # The image's DPDK module and drivers: --ingress=dpdk on a virtual port (net_ring0), unprivileged.
+    # EAL's runtime directory goes to /tmp, the one writable place.
+    dname = f"peregrine-ctest-dpdk-{os.getpid()}"
+    docker("run", "-d", "--name", dname, "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
+           "--security-opt", "no-new-privileges", a.tag, "--config", "/usr/share/peregrine/demo/demo.yaml",
+           "--ingress", "dpdk", "--eal-args",
+           "--no-huge --no-pci -m 256 -l 0 --no-shconf --log-level error --vdev net_ring0")
+    try:
+        deadline = time.monotonic() + 30
+        logs = ""
+        while time.monotonic() < deadline:
+            logs = docker("logs", dname, check=False)
+            if "peregrine: ready:" in logs:
+                break
+            if docker("inspect", "-f", "{{.State.Status}}", dname) not in ("created", "running"):
+                break
+            time.sleep(0.05)
+        err = subprocess.run(["docker", "logs", dname], text=True, capture_output=True).stderr
+        if "peregrine: ready:" not in logs or "on net_ring0" not in logs:
+            fail(f"no ready line with the DPDK port from --ingress=dpdk; logs:\n{logs}{err}")
+        maps = docker("exec", dname, "cat", "/proc/1/maps")
+        if "/usr/local/bin/peregrine-dpdk.so" not in maps or "librte_eal" not in maps:
+            fail("--ingress=dpdk did not map /usr/local/bin/peregrine-dpdk.so and librte_eal")
+        docker("stop", "-t", "10", dname)
+        code = docker("inspect", "-f", "{{.State.ExitCode}}", dname)
+        if code != "0":
+            fail(f"the DPDK engine exited {code} on docker stop; logs:\n{docker('logs', dname, check=False)}")
+        print("--ingress=dpdk on net_ring0: ready, the module and EAL mapped, exit 0 on docker stop", flush=True)
+    finally:
+        subprocess.run(["docker", "rm", "-f", "-v", dname], capture_output=True)
 
     if a.json:
         with open(a.json, "w") as f:

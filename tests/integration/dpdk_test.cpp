@@ -9,6 +9,9 @@
 //    `net_af_packet` on one end, the test is the UDP client on the other: replies, a
 //    re-request after a lost reply, a duplicate, a gap notification. Skipped (with the reason)
 //    where namespaces cannot be made.
+//  - DpdkModuleTest: DPDK's libraries are mapped only when the configuration asks for DPDK
+//    ingress (peregrine-dpdk.so, loaded from beside the binary); without the module, DPDK ingress
+//    is refused with the loader's reason.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -28,6 +31,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <random>
@@ -791,6 +795,65 @@ TEST(DpdkNetnsTest, AfPacketRepliesResendsALostReplyDropsADuplicateAndNotifiesAG
   EXPECT_EQ(bids(), (std::vector<testing::DepthLevel>{{17'000'000, 500, 5}})) << depth();
   EXPECT_GE(engine_metric("peregrine_dpdk_nic_ipackets_total{port=\"net_af_packet0\"}"), 6);  // the 6 packets sent
   EXPECT_EQ(p.stop(), 0) << p.log();
+  std::error_code ec;
+  if (!HasFailure()) fs::remove_all(dir, ec);
+}
+
+// ---- the module: DPDK is loaded only for --ingress=dpdk (issue 14) ----
+
+std::string maps_of(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/maps");
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+TEST(DpdkModuleTest, AnAsioServerMapsNoDpdkLibraryAndADpdkServerLoadsTheModuleBesideItsBinary) {
+  const fs::path dir = temp_dir("dpdk-module");
+  write_config(dir, ingress_yaml("--no-huge --no-pci -m 256 -l 0 --no-shconf --log-level error --vdev net_ring0", kUsers),
+               kUsers);
+  Ports ports;
+  {
+    Process p;
+    ASSERT_TRUE(start(p, {}, dir, {"--ingress", "asio"}, ports)) << p.log();
+    const std::string maps = maps_of(p.pid());
+    EXPECT_EQ(maps.find("librte_"), std::string::npos) << maps;
+    EXPECT_EQ(maps.find("peregrine-dpdk.so"), std::string::npos) << maps;
+    EXPECT_EQ(p.stop(), 0) << p.log();
+  }
+  {
+    Process p;
+    ASSERT_TRUE(start(p, {}, dir, {}, ports)) << p.log();
+    EXPECT_NE(p.last_line().find("DPDK UDP 10.77.0.1:9010 on net_ring0"), std::string::npos) << p.last_line();
+    const std::string maps = maps_of(p.pid());
+    EXPECT_NE(maps.find((fs::path(PEREGRINE_BINARY).parent_path() / "peregrine-dpdk.so").string()), std::string::npos);
+    EXPECT_NE(maps.find("librte_eal.so"), std::string::npos);
+    EXPECT_EQ(p.stop(), 0) << p.log();
+  }
+  // The same binary without its module beside it: DPDK ingress is refused with the reason, and
+  // asio ingress still starts.
+  const fs::path alone = dir / "alone";
+  fs::create_directories(alone);
+  std::error_code link_error;
+  fs::create_hard_link(PEREGRINE_BINARY, alone / "peregrine", link_error);  // the loader looks beside the path run
+  if (link_error) fs::copy_file(PEREGRINE_BINARY, alone / "peregrine");
+  {
+    Process p;
+    ASSERT_TRUE(p.spawn({(alone / "peregrine").string(), "--config", (dir / "test.yaml").string()},
+                        (dir / "alone.log").string()));
+    EXPECT_TRUE(p.wait_line(std::regex("ready:"), 30s).empty()) << "started without its module";
+    EXPECT_EQ(p.stop(), 1) << p.log();
+    const std::string module = (alone / "peregrine-dpdk.so").string();
+    EXPECT_NE(p.log().find("peregrine: DPDK ingress requested but " + module + " could not be loaded: " + module +
+                           ": cannot open shared object file: No such file or directory"),
+              std::string::npos)
+        << p.log();
+  }
+  {
+    Process p;
+    ASSERT_TRUE(p.spawn({(alone / "peregrine").string(), "--config", (dir / "test.yaml").string(), "--ingress", "asio"},
+                        (dir / "alone-asio.log").string()));
+    EXPECT_FALSE(p.wait_line(std::regex("ready:"), 30s).empty()) << p.log();
+    EXPECT_EQ(p.stop(), 0) << p.log();
+  }
   std::error_code ec;
   if (!HasFailure()) fs::remove_all(dir, ec);
 }

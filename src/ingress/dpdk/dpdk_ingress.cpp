@@ -15,8 +15,6 @@
 #include <stdexcept>
 #include <variant>
 
-#include "peregrine/agent/affinity.hpp"
-#include "peregrine/agent/thread_registry.hpp"
 
 namespace peregrine::ingress::dpdk {
 
@@ -153,9 +151,9 @@ NicStats DpdkPort::nic_stats() const noexcept {
 
 // ---- the ingress lcore ----
 
-DpdkIngressLoop::DpdkIngressLoop(DpdkPort& port, UdpIngress& ingress)
+DpdkIngressLoop::DpdkIngressLoop(DpdkPort& port, LcoreHost& host)
     : port_(port),
-      ingress_(ingress),
+      host_(host),
       port_id_(port.settings().port),
       queue_(port.settings().rx_queue),
       burst_(port.settings().burst),
@@ -195,7 +193,7 @@ int DpdkIngressLoop::poll_once() noexcept {
       c.frame_drops[static_cast<std::size_t>(drop)].add();
       continue;
     }
-    (void)ingress_.on_datagram(d, now);
+    host_.on_datagram(d, now);
   }
   rte_pktmbuf_free_bulk(pkts.data(), n);
   return n;
@@ -210,12 +208,14 @@ void DpdkIngressLoop::run() noexcept {
 }
 
 int DpdkIngressLoop::lcore_entry(void* self) {
-  const agent::ThreadCpuRegistration named("pg-dpdk");  // the topology's name (src/app/topology.cpp)
-  static_cast<DpdkIngressLoop*>(self)->run();
+  auto* loop = static_cast<DpdkIngressLoop*>(self);
+  loop->host_.on_lcore_start();
+  loop->run();
+  loop->host_.on_lcore_stop();
   return 0;
 }
 
-std::string DpdkIngressLoop::start(std::uint64_t mono_now_ns, int fallback_cpu) {
+std::string DpdkIngressLoop::start(std::uint64_t mono_now_ns) {
   tsc0_ = rte_get_tsc_cycles();
   mono0_ = mono_now_ns;
   stop_.store(false, std::memory_order_relaxed);
@@ -226,17 +226,17 @@ std::string DpdkIngressLoop::start(std::uint64_t mono_now_ns, int fallback_cpu) 
     lcore_ = worker;
     return "lcore " + std::to_string(worker);
   }
-  thread_ = std::thread([this, fallback_cpu] {
-    const agent::ThreadCpuRegistration named("pg-dpdk");
-    (void)agent::pin_current_thread(fallback_cpu);
+  thread_ = std::thread([this] {
+    host_.on_lcore_start();
     (void)rte_thread_register();  // an lcore id: mempool caches work on this thread
     run();
     rte_thread_unregister();
+    host_.on_lcore_stop();
   });
-  return fallback_cpu >= 0 ? "registered thread on cpu " + std::to_string(fallback_cpu) : "registered thread";
+  return "registered thread";
 }
 
-void DpdkIngressLoop::stop() {
+void DpdkIngressLoop::stop() noexcept {
   stop_.store(true, std::memory_order_relaxed);
   if (lcore_ != ~0u) {
     (void)rte_eal_wait_lcore(lcore_);

@@ -1,70 +1,25 @@
 #pragma once
-// The DPDK packet ingress (docs/dpdk.md): the EAL, one ethdev port, the receive lcore and the
-// egress side's transmit queue. Internal to the service (src/app/server.cpp): DPDK's headers stay
-// in dpdk_ingress.cpp, so nothing else needs them.
+// The DPDK packet ingress's parts inside the module (peregrine-dpdk.so, docs/dpdk.md): the EAL and
+// one ethdev port (DpdkPort), and the receive lcore (DpdkIngressLoop). DPDK's headers stay in
+// dpdk_ingress.cpp. The service sees them only through peregrine/ingress/dpdk_module.hpp's
+// DpdkIngress (dpdk_module.cpp); the benchmark (bench/dpdk) uses them directly.
 //
-// Threads, in the style of DPDK's l3fwd:
-//   - the main thread (the service's io thread, EAL's main lcore) builds a DpdkPort, sends the
-//     replies through send()/flush_tx() on the port's one TX queue, and owns its life;
-//   - the ingress lcore runs DpdkIngressLoop::run(): rx burst -> parse_udp_frame -> UdpIngress
-//     -> the core's command ring, mbufs freed in bulk. Per-lcore state is resolved once before
-//     the loop; inside it there is no allocation, no syscall, no lock, no log;
-//   - the metrics thread calls DpdkPort::nic_stats() (rte_eth_stats_get) and reads the counters.
+// Threads: see dpdk_module.hpp.
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "peregrine/agent/idle_strategy.hpp"
+#include "peregrine/ingress/dpdk_module.hpp"
 #include "peregrine/ingress/packet.hpp"
-#include "peregrine/ingress/udp_ingress.hpp"
-#include "peregrine/metrics/counters.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;
 
 namespace peregrine::ingress::dpdk {
-
-struct DpdkSettings {
-  std::vector<std::string> eal_args;  ///< argv for rte_eal_init after the program name
-  std::uint16_t port = 0;             ///< ethdev port id (in probe order: --vdev, then PCI)
-  std::uint16_t rx_queue = 0;         ///< the queue the ingress lcore polls
-  std::uint16_t tx_queue = 0;         ///< the queue egress sends replies on
-  std::uint32_t local_ip = 0;         ///< our IPv4 address (host order); 0 = any
-  std::uint16_t udp_port = 0;         ///< our UDP port for order entry
-  std::uint16_t burst = 32;           ///< rx burst size (at most kMaxBurst)
-  std::uint32_t mbufs = 8191;         ///< mbufs in the pool
-  agent::IdleStrategyKind idle = agent::IdleStrategyKind::BusySpin;  ///< lcore behaviour when rx is empty
-};
-
-inline constexpr std::uint16_t kMaxBurst = 64;
-/// Burst-size histogram buckets: 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64.
-inline constexpr std::size_t kBurstBuckets = 7;
-inline constexpr std::array<std::string_view, kBurstBuckets> kBurstBucketLabels{"1", "2-3", "4-7", "8-15", "16-31",
-                                                                               "32-63", "64"};
-
-/// The lcore's and the TX side's counters (single writer each; any thread reads).
-struct alignas(metrics::kCounterBlockAlign) DpdkCounters {
-  // ingress lcore
-  metrics::CounterCell rx_packets;
-  metrics::CounterCell rx_bursts;  ///< non-empty bursts
-  metrics::CounterCell rx_multi_segment;  ///< chained mbufs: dropped (frames are one segment here)
-  std::array<metrics::CounterCell, static_cast<std::size_t>(FrameDrop::kCount)> frame_drops{};
-  std::array<metrics::CounterCell, kBurstBuckets> burst_sizes{};
-  alignas(metrics::kCounterBlockAlign) metrics::CounterCell tx_packets;  // egress thread from here
-  metrics::CounterCell tx_dropped;  ///< no mbuf, or the TX queue refused the packet
-};
-
-/// Per-port NIC counters from rte_eth_stats_get.
-struct NicStats {
-  std::uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0, imissed = 0, ierrors = 0, oerrors = 0,
-                rx_nombuf = 0;
-};
 
 /// EAL, mempool, and one started port with `rx_queue + 1` RX and `tx_queue + 1` TX queues.
 class DpdkPort {
@@ -105,22 +60,23 @@ class DpdkPort {
   DpdkCounters counters_;
 };
 
-/// The ingress lcore: polls the port's RX queue and feeds a UdpIngress.
+/// The ingress lcore: polls the port's RX queue and hands each datagram to the host.
 class DpdkIngressLoop {
  public:
-  /// `port` and `ingress` outlive the loop. `mono_now_ns` / `tsc_hz` come from the main thread:
-  /// the loop converts the TSC to that monotonic clock without a syscall.
-  DpdkIngressLoop(DpdkPort& port, UdpIngress& ingress);
+  /// `port` and `host` outlive the loop. The loop converts the TSC to the main thread's
+  /// monotonic clock (start()'s `mono_now_ns`) without a syscall.
+  DpdkIngressLoop(DpdkPort& port, LcoreHost& host);
   ~DpdkIngressLoop();
   DpdkIngressLoop(const DpdkIngressLoop&) = delete;
   DpdkIngressLoop& operator=(const DpdkIngressLoop&) = delete;
 
   /// Launches the loop on the first worker lcore (pinned by EAL's -l/--lcores), or, when EAL
-  /// has none, on a thread registered with EAL (rte_thread_register) pinned to `fallback_cpu`.
-  /// Returns a description ("lcore 1" / "registered thread"). Main thread.
-  std::string start(std::uint64_t mono_now_ns, int fallback_cpu);
+  /// has none, on a thread registered with EAL (rte_thread_register), unpinned. Returns a
+  /// description ("lcore 1" / "registered thread"). Throws std::runtime_error when the launch
+  /// fails. Main thread.
+  std::string start(std::uint64_t mono_now_ns);
   /// Asks the loop to finish and waits for it. Safe twice.
-  void stop();
+  void stop() noexcept;
   /// One rx burst, parsed and handed over; returns packets received. The loop calls this; tests
   /// and the benchmark may call it from one thread without start().
   int poll_once() noexcept;
@@ -131,7 +87,7 @@ class DpdkIngressLoop {
   [[nodiscard]] std::uint64_t now_ns() const noexcept;
 
   DpdkPort& port_;
-  UdpIngress& ingress_;
+  LcoreHost& host_;
   std::uint16_t port_id_;
   std::uint16_t queue_;
   std::uint16_t burst_;
