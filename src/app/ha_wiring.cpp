@@ -60,8 +60,11 @@ void Server::on_standby_sync(bool in_sync, const std::string& why) {
   // back, so that a stale standby never takes over (Patroni's rule); until the elector is wired
   // the record is this log line and peregrine_ha_standby_in_sync.
   if (strict) {
+    // Refusals are journaled commands too: they (and cancels, and what was in flight) are
+    // released on this node's fsync, or no client would hear why (docs/ha.md).
     standby_refusing_.store(true, std::memory_order_relaxed);
     refusing_orders_.store(true, std::memory_order_relaxed);
+    writer_->set_replica_fallback(true);
     log_->error("ha: standby lost: {}; ha.standby_lost strict: refusing new orders and replaces until it is back", why);
   } else {
     writer_->set_replica_fallback(true);
@@ -132,6 +135,10 @@ void Server::recover_standby() {
   log_->info("{} in {:.3f} s; following the leader at {} after seq {}", recovery_summary_, recovery_seconds_,
              cfg_.ha.peer.to_string(), last);
   standby_link_->start();
+  // Snapshots of its own journal, as a leader takes (started after ready, run()): a standby's
+  // restart loads the newest one, and retention applies to its journal too.
+  snapshotter_ = std::make_unique<Snapshotter>(cfg_, engine_cfg_, plan_, *writer_,
+                                               [this](std::string_view level, const std::string& line) { journal_log(level, line); });
 }
 
 int Server::pump_replica() {

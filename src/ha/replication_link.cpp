@@ -182,9 +182,11 @@ struct LeaderLink::Impl {
   void set_sync(bool on, const std::string& why) {
     if (on == in_sync || (on && deposed)) return;
     in_sync = on;
-    l.stats_.in_sync.store(on, std::memory_order_relaxed);
-    if (!on) l.stats_.standby_lost.fetch_add(1, std::memory_order_relaxed);
+    // The owner first (it switches the writer's fallback), then the state others read: whoever
+    // sees in_sync 1 sees replies waiting for the standby.
     if (l.on_sync_) l.on_sync_(on, why);
+    if (!on) l.stats_.standby_lost.fetch_add(1, std::memory_order_relaxed);
+    l.stats_.in_sync.store(on, std::memory_order_release);
   }
 
   void drop(const std::string& why, bool refused) {

@@ -261,7 +261,7 @@ TEST_F(ReplicationIntegrationTest, AStandbyStoppedTooLongIsLostAndTheLeaderFalls
   const client::OuchEvent e = c.next(15000ms);
   EXPECT_TRUE(e.is(OT::Accepted));
   // Released by the fallback: the standby was declared lost first.
-  EXPECT_EQ(metric(leader_, "peregrine_ha_standby_lost_total"), 1);
+  EXPECT_EQ(metric(leader_, "peregrine_ha_standby_lost_total"), 1) << leader_.proc.log();
   EXPECT_EQ(metric(leader_, "peregrine_ha_standby_in_sync"), 0);
   ASSERT_EQ(::kill(standby_.proc.pid(), SIGCONT), 0);
   // It catches up and is in sync again.
@@ -277,7 +277,8 @@ TEST_F(ReplicationIntegrationTest, StrictRefusesOrdersUntilAStandbyIsInSync) {
   ASSERT_TRUE(c.login("USR1", "pw1").accepted);
   c.enter_order(client::OrderSpec{"STRICT1", 'B', 100, "600000", 99000});
   const client::OuchEvent refused = c.next(10000ms);
-  EXPECT_TRUE(refused.is(OT::Rejected));
+  EXPECT_TRUE(refused.is(OT::Rejected)) << static_cast<int>(refused.kind) << " " << static_cast<char>(refused.msg.type)
+                                        << "\n" << leader_.proc.log();
 
   write_standby();
   ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
