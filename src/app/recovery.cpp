@@ -81,6 +81,11 @@ void Server::recover() {
   wo.min_free_bytes = cfg_.journal.min_free_bytes / 4;  // the last reserve: orders stopped at min_free_bytes
   wo.wait = {eff_.journal_idle, eff_.park_after, std::chrono::nanoseconds{-1}};  // woken by the core
   wo.sync_window = std::chrono::milliseconds{cfg_.ha.fsync_window_ms};
+  // The file's check (config) does not see --journal-durability: without a standby to wait for,
+  // `replicated` would release on write alone.
+  if (journal::replicated(wo.durability) && cfg_.ha.role != config::HaRole::Leader)
+    throw std::runtime_error("journal.durability " + std::string(journal::to_string(wo.durability)) +
+                             " needs ha.role: leader (a standby to hold the commands; docs/ha.md)");
   wo.await_replica = cfg_.ha.role == config::HaRole::Leader;  // replies wait for the standby (docs/ha.md)
   writer_ = std::make_unique<journal::JournalWriter>(wo);
   writer_->set_durable_listener(&io_runner_.parker());  // durability releases events: wake the io thread
