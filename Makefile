@@ -45,7 +45,7 @@ test-release: release
 # which forks beside other threads; the app, ring, agent, ops and journal units; the integration
 # tests without the crash and DPDK ones); tests whose binaries are not built here carry no label and
 # are left out by -L.
-TSAN_TARGETS = peregrine support_tests app_tests ring_tests agent_tests ops_tests journal_tests replay_tests ha_tests integration_tests journal_startup_tests exchange_clock_integration_tests idle_cpu_integration_tests startup_integration_tests
+TSAN_TARGETS = peregrine support_tests app_tests ring_tests agent_tests ops_tests journal_tests replay_tests ha_tests ha_replication_tests integration_tests journal_startup_tests exchange_clock_integration_tests idle_cpu_integration_tests startup_integration_tests
 tsan: bootstrap
 	cmake --preset tsan
 	cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TARGETS)

@@ -117,6 +117,7 @@ void Server::run_schedule(std::uint64_t now) {
 ops::AdminResult Server::admin(const Command& cmd) {
   std::lock_guard<std::mutex> lock(admin_mutex_);  // one producer at a time on the admin ring
   if (stopping_.load(std::memory_order_acquire)) return {ops::AdminStatus::Unavailable, "stopping"};
+  if (standby()) return {ops::AdminStatus::Unavailable, "a standby: its engine follows the leader's journal (docs/ha.md)"};
   if (admin_ring_->try_push(cmd) != PushResult::Ok) return {ops::AdminStatus::Busy, "admin ring full"};
   core_.parker().wake();
   return {ops::AdminStatus::Accepted, ""};

@@ -49,6 +49,7 @@ int Server::do_work() {
   }
   int work = static_cast<int>(io_.poll());
   work += pump(mono_ns());
+  work += pump_replica();  // a standby's replica (ha_wiring.cpp)
   const std::uint64_t now = mono_ns();
   if (now >= next_tick_) {
     tick(now);
@@ -74,7 +75,7 @@ bool Server::park(agent::Parker& parker, std::chrono::nanoseconds timeout) {
 
 // The io thread's re-check before it waits: anything a producer wakes it for.
 bool Server::io_has_work() {
-  if (g_signal.load(std::memory_order_relaxed) != 0 || !pending_control_.empty()) return true;
+  if (g_signal.load(std::memory_order_relaxed) != 0 || !pending_control_.empty() || replica_has_work()) return true;
   if (event_ring_->front() != nullptr && releasable_events(1) > 0) return true;
   return notice_ring_ && notice_ring_->front() != nullptr;
 }

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
           "the journal's directory, \"\" for none (file: journal.dir)")
       ->type_name("DIR");
   add_parsed(cli_app, "--journal-durability", flags.journal_durability, config::parse_durability, "P",
-             "fsync, fdatasync or none (file: journal.durability)");
+             "fsync, fdatasync, none, replicated or replicated+fsync\n(file: journal.durability; docs/ha.md)");
   cli_app.add_flag("--recover-truncate-at-corruption", server_options.truncate_at_corruption,
                    "at start-up, when the journal is corrupt (a CRC mismatch that is\nnot a torn last record), keep what comes before "
                    "the damage and\ndrop the rest instead of refusing to start; the dropped segments\nare kept as *.corrupt "

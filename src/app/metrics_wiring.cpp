@@ -224,6 +224,7 @@ void Server::register_metrics() {
     if (t.presence == ThreadPresence::WithJournal && !writer_) continue;
     if (t.presence == ThreadPresence::WithDpdk && !udp_ring_) continue;
     if (t.presence == ThreadPresence::WithDropCopy && !dropcopy_) continue;
+    if (t.presence == ThreadPresence::WithHa && !leader_link_ && !standby_link_) continue;
     const std::string name(t.name);
     io_collector_->add_counter("peregrine_thread_cpu_seconds_total", "CPU time of a thread of the service.",
                                {{"thread", name}}, [name] { return agent::thread_cpu_seconds(name); });
@@ -240,6 +241,7 @@ void Server::register_metrics() {
                                                                       0.025, 0.05, 0.1, 0.25, 1.0});
   ops_->add_collectable(latency_registry_);
   register_journal_metrics();
+  register_ha_metrics();
   register_dpdk_metrics();
 }
 

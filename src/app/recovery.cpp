@@ -16,6 +16,8 @@ journal::Durability durability_of(config::JournalDurability d) {
     case config::JournalDurability::Fsync: return journal::Durability::Fsync;
     case config::JournalDurability::Fdatasync: return journal::Durability::Fdatasync;
     case config::JournalDurability::None: return journal::Durability::None;
+    case config::JournalDurability::Replicated: return journal::Durability::Replicated;
+    case config::JournalDurability::ReplicatedFsync: return journal::Durability::ReplicatedFsync;
   }
   return journal::Durability::Fsync;
 }
@@ -69,8 +71,7 @@ void Server::recover() {
   if (egress_->mold().ended()) egress_->mold().reopen();
   const std::uint64_t last = applier.last_seq();
   recovered_records_ = end.records;
-  for (std::size_t i = 0; i < cfg_.engine.instruments.size(); ++i)
-    statuses_[i + 1].store(static_cast<std::uint8_t>(engine_.status(InstrumentId{static_cast<std::uint16_t>(i + 1)})));
+  publish_statuses();
 
   journal::WriterOptions wo;
   wo.dir = plan_.dir;
@@ -79,9 +80,17 @@ void Server::recover() {
   wo.fingerprint = plan_.fingerprint;
   wo.min_free_bytes = cfg_.journal.min_free_bytes / 4;  // the last reserve: orders stopped at min_free_bytes
   wo.wait = {eff_.journal_idle, eff_.park_after, std::chrono::nanoseconds{-1}};  // woken by the core
+  wo.sync_window = std::chrono::milliseconds{cfg_.ha.fsync_window_ms};
+  // The file's check (config) does not see --journal-durability: without a standby to wait for,
+  // `replicated` would release on write alone.
+  if (journal::replicated(wo.durability) && cfg_.ha.role != config::HaRole::Leader)
+    throw std::runtime_error("journal.durability " + std::string(journal::to_string(wo.durability)) +
+                             " needs ha.role: leader (a standby to hold the commands; docs/ha.md)");
+  wo.await_replica = cfg_.ha.role == config::HaRole::Leader;  // replies wait for the standby (docs/ha.md)
   writer_ = std::make_unique<journal::JournalWriter>(wo);
   writer_->set_durable_listener(&io_runner_.parker());  // durability releases events: wake the io thread
   writer_->open(last);
+  start_ha_leader();  // with ha.role leader: the replication link, before the writer's first write
   // The writer's thread first, so that a new day's first segment is created and synced there,
   // beside the rest of start-up (three syncs, ~5 ms on the development VM's disk), not before
   // ready on this thread. Nothing depends on them before then: a reply leaves only once the
@@ -148,13 +157,17 @@ void Server::check_journal(std::uint64_t now) {
   disk_used_.store(du.used, std::memory_order_relaxed);
   disk_free_.store(du.free, std::memory_order_relaxed);
   const bool low = du.free < cfg_.journal.min_free_bytes;
-  if (low != refusing_orders_.load(std::memory_order_relaxed)) {
-    refusing_orders_.store(low, std::memory_order_relaxed);
-    if (low) {
+  // ha.standby_lost strict: no standby in sync refuses orders too (on_standby_sync()).
+  const bool refuse = low || standby_refusing_.load(std::memory_order_relaxed);
+  if (refuse != refusing_orders_.load(std::memory_order_relaxed)) {
+    refusing_orders_.store(refuse, std::memory_order_relaxed);
+    if (!low && refuse) {
+      log_->error("ha: refusing new orders and replaces: no standby in sync (ha.standby_lost strict)");
+    } else if (low) {
       log_->error("journal: {} MiB free on {} (journal.min_free_mb {}): refusing new orders and replaces until space is freed",
                   du.free >> 20, plan_.dir.string(), cfg_.journal.min_free_bytes >> 20);
     } else {
-      log_->info("journal: {} MiB free again: taking orders", du.free >> 20);
+      log_->info("taking orders again ({} MiB free on the journal's disk)", du.free >> 20);
     }
   }
   const bool failed = writer_->failed();

@@ -120,6 +120,7 @@ Server::Server(const config::ServiceConfig& cfg, const config::EffectiveSettings
 Server::~Server() {
   g_wake_fd.store(-1, std::memory_order_relaxed);
   core_.stop();  // the core pushes to the writer's ring
+  stop_ha();  // the standby's link pushes to it too
   if (snapshotter_) snapshotter_->stop();
   if (dropcopy_) dropcopy_->stop();
   if (writer_) writer_->stop();
@@ -149,15 +150,19 @@ int Server::run() {
     log_->warn("cache_enabled: mlockall failed ({}); memory stays pageable", std::strerror(errno));
 
   if (udp_ring_) start_dpdk_port();  // 4b: the EAL before any of our threads
-  recover();  // the day so far, from the snapshot and the journal; then the journal continues
-  make_dropcopy();
+  if (standby()) {
+    recover_standby();  // its own journal, then the leader's records (ha_wiring.cpp)
+  } else {
+    recover();  // the day so far, from the snapshot and the journal; then the journal continues
+    make_dropcopy();  // the leader's (or a single server's): a standby publishes nothing (docs/dropcopy.md)
+  }
   if (eff_.pretouch) {  // the engine's tables start as untouched zero pages
     engine_.pretouch();
     pretouch_rings();
   }
   mark_startup(StartupPhase::Journal);
-  // 3. matching
-  core_.start();
+  // 3. matching (not on a standby: its engine is the replica, fed by the leader's records)
+  if (!standby()) core_.start();
   const std::string dpdk_where = start_dpdk_loop();
   mark_startup(StartupPhase::Core);
   // 4. ingress + egress listeners
@@ -175,7 +180,7 @@ int Server::run() {
   mark_startup(StartupPhase::Listeners);
   // The schedule resumes from the phase the engine is in (after a recovery, the phase of
   // the moment of the crash): the first tick moves it on if the clock says so.
-  if (cfg_.market.scheduled && !cfg_.engine.instruments.empty()) scheduled_phase_ = engine_.session(InstrumentId{1});
+  if (cfg_.market.scheduled && !cfg_.engine.instruments.empty() && !standby()) scheduled_phase_ = engine_.session(InstrumentId{1});
   // 5. ops
   ops::OpsServerConfig ocfg;
   ocfg.address = cfg_.gateway.http_listen.host;
@@ -200,7 +205,8 @@ int Server::run() {
   mark_startup(StartupPhase::Ready);
   if (opts_.startup_trace) std::printf("peregrine: startup: %s\n", startup_trace_line().c_str());
   // The ready line says how the day was taken up (recover()), so that whoever reads it (an
-  // operator, a test) knows without the log.
+  // operator, a test) knows without the log; and the node's part in replication.
+  recovery_summary_ += ha_summary();
   std::printf("peregrine: ready: OUCH %s:%u, ITCH %s:%u, MoldUDP64 to %s, HTTP %s:%u%s; %s\n",
               cfg_.gateway.ouch_listen.host.c_str(), ouch_acceptor_.local_endpoint().port(),
               cfg_.gateway.itch_listen.host.c_str(), itch_acceptor_.local_endpoint().port(),
@@ -240,7 +246,10 @@ int Server::shut_down() {
   stop_dpdk_loop();  // the UDP producer stops before the core
   core_.stop();  // processes everything already in the rings
   const Timestamp end_ts{mono_ns() - origin_ns_};
-  if (writer_) {
+  if (writer_ && standby()) {
+    stop_ha();  // nothing more from the leader; the standby journals no end of day of its own
+    writer_->stop();
+  } else if (writer_) {
     // The core has stopped: this thread may append. The end of day is journaled so a restart
     // today rebuilds the feed with it; then everything is synced and every event released.
     if (snapshotter_) snapshotter_->stop();
@@ -248,6 +257,7 @@ int Server::shut_down() {
     const journal::EndOfDayRecord eod{end_ts};
     (void)writer_->append_marker(journal::RecordKind::EndOfDay, {reinterpret_cast<const std::uint8_t*>(&eod), sizeof eod});
     writer_->stop();
+    settle_replication();  // with a standby: its acknowledgement of the last records
     if (writer_->durable_seq() >= core_.last_seq()) {
       released_events_ = core_.events_pushed();
     } else {

@@ -6,7 +6,8 @@
 //   admin_backend.cpp   the admin API (ops thread) and the schedule's commands;
 //   recovery.cpp        the day's recovery at start-up, the journal's writer and health;
 //   dpdk_wiring.cpp     4b: the DPDK port, its lcore and the UDP replier;
-//   metrics_wiring.cpp  what /metrics shows, registered once and read at scrape time.
+//   metrics_wiring.cpp  what /metrics shows, registered once and read at scrape time;
+//   ha_wiring.cpp       replication: the leader's link, the standby's recovery, link and replica.
 // App-internal: only those files include it.
 
 #include <sys/socket.h>
@@ -37,11 +38,13 @@
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/ingress/dpdk_host.hpp"
+#include "peregrine/ha/replication_link.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/ingress/udp_replier.hpp"
 #include "peregrine/ops/http_server.hpp"
 #include "peregrine/ops/metrics.hpp"
 #include "peregrine/proto/ouch_translate.hpp"
+#include "peregrine/replay/record_applier.hpp"
 #include "peregrine/replay/recovery_plan.hpp"
 #include "peregrine/sessions/soup_session.hpp"
 #include "exchange_clock.hpp"
@@ -186,6 +189,19 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   void send_udp(std::size_t b, std::span<const std::uint8_t> datagram);
   void flush_udp_tx();
   int pump_udp(std::uint64_t now, bool events);
+
+  // ---- ha: replication (ha_wiring.cpp; docs/ha.md) ----
+  [[nodiscard]] bool standby() const noexcept { return cfg_.ha.role == config::HaRole::Standby; }
+  void start_ha_leader();              // recover(): before the writer starts
+  void recover_standby();              // run(): instead of recover()
+  int pump_replica();                  // io thread: replicated records into the replica
+  [[nodiscard]] bool replica_has_work() const;
+  void on_standby_sync(bool in_sync, const std::string& why);  // the link's thread
+  void settle_replication();           // shut_down(): the standby's acks for the last records
+  void stop_ha();
+  [[nodiscard]] std::string ha_summary() const;  // for the ready line
+  void register_ha_metrics();
+  void publish_statuses();             // statuses_ from the engine, after a replay
 
   // server.cpp
   void pretouch_rings();
@@ -338,6 +354,21 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::uint64_t recovered_records_ = 0;
   double recovery_seconds_ = 0;
   std::string recovery_summary_;  // how recover() took the day up, for the ready line
+  // ha (ha_wiring.cpp). A standby's replica is this server's own engine and egress, fed on the io
+  // thread from the link's ring by the applier recovery uses.
+  struct ReplicaRecord {
+    std::uint64_t seq;
+    std::uint8_t kind;
+    std::uint8_t len;
+    std::uint8_t payload[sizeof(Command)];
+  };
+  using ReplicaRing = ring::SpscRing<ReplicaRecord, std::size_t{1} << 14>;
+  std::unique_ptr<ha::LeaderLink> leader_link_;
+  std::unique_ptr<ha::StandbyLink> standby_link_;
+  std::unique_ptr<ReplicaRing> replica_ring_;
+  std::unique_ptr<replay::RecordApplier> replica_;
+  std::atomic<bool> standby_refusing_{false};  // leader, ha.standby_lost strict: no standby in sync
+  std::shared_ptr<ops::CallbackMetrics> ha_collector_;
 };
 
 }  // namespace peregrine::app

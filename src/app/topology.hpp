@@ -19,6 +19,7 @@ inline constexpr std::string_view kSnapshotThread = "pg-snapshot";
 inline constexpr std::string_view kHttpThread = "pg-http";
 inline constexpr std::string_view kDpdkThread = "pg-dpdk";
 inline constexpr std::string_view kDropCopyThread = "pg-dropcopy";
+inline constexpr std::string_view kReplThread = "pg-repl";  // src/ha names it (replication_link.cpp)
 
 /// When a thread exists.
 enum class ThreadPresence : unsigned char {
@@ -26,6 +27,7 @@ enum class ThreadPresence : unsigned char {
   WithJournal,  ///< journal.dir is set
   WithDpdk,     ///< --ingress=dpdk
   WithDropCopy,  ///< the dropcopy section is enabled (it needs journal.dir)
+  WithHa,       ///< ha.role leader or standby
 };
 
 /// One row of the table. The text cells are the documentation's (Markdown).
@@ -41,7 +43,7 @@ struct ThreadSpec {
 };
 
 /// Every thread of the service: the main thread, then the others in the order they start.
-inline constexpr std::array<ThreadSpec, 8> kTopology{{
+inline constexpr std::array<ThreadSpec, 9> kTopology{{
     {kIoThread,
      "`pg-io`: the main thread (the OS shows the process's name); `agent::AgentRunner::run_here`",
      "the Asio `io_context`: OUCH and ITCH listeners and sessions, `Egress`, the MoldUDP64 socket, the 100 ms tick "
@@ -70,6 +72,18 @@ inline constexpr std::array<ThreadSpec, 8> kTopology{{
      "not pinned",
      "`tuning.journal_wait`; else the default",
      ThreadPresence::WithJournal},
+    {kReplThread,
+     "`pg-repl`: `ha::LeaderLink`'s or `ha::StandbyLink`'s thread",
+     "the replication connection (docs/ha.md): a leader's listener and its standby's socket, or a standby's socket to "
+     "its leader",
+     "leader: the journal's files up to the written seq (the writer wakes it) and the standby's Acks; standby: the "
+     "leader's Records and Heartbeats, and its own journal's durable seq (its writer wakes it)",
+     "leader: Records and Heartbeats; the standby's acknowledgements into the writer, which releases replies (waking "
+     "the io thread). Standby: records into its journal ring (waking its writer) and the replica ring (waking the io "
+     "thread, which applies them); Acks",
+     "not pinned",
+     "poll(2) on its sockets and eventfd, up to half the heartbeat (leader) or 10 ms (standby)",
+     ThreadPresence::WithHa},
     {kSnapshotThread,
      "`pg-snapshot`: `Snapshotter` under `agent::AgentRunner`",
      "a replica: its own Engine, user directory and Egress, fed by the `replay` library as recovery is",

@@ -10,8 +10,11 @@ namespace peregrine::config::detail {
 
 // --- journal: durability, snapshots, retention (docs/operations.md) ---------------------------
 
-constexpr std::array<Choice<JournalDurability>, 3> kDurabilities{
-    {{"fsync", JournalDurability::Fsync}, {"fdatasync", JournalDurability::Fdatasync}, {"none", JournalDurability::None}}};
+constexpr std::array<Choice<JournalDurability>, 5> kDurabilities{{{"fsync", JournalDurability::Fsync},
+                                                                  {"fdatasync", JournalDurability::Fdatasync},
+                                                                  {"none", JournalDurability::None},
+                                                                  {"replicated", JournalDurability::Replicated},
+                                                                  {"replicated+fsync", JournalDurability::ReplicatedFsync}}};
 constexpr NumberSpec kMegabytes{0, std::uint64_t{1} << 30, "must be positive", "a size in MiB", "must be a whole number of MiB"};
 constexpr NumberSpec kMegabytesOrNone{0, std::uint64_t{1} << 30, nullptr, "a size in MiB (0 = none)",
                                       "must be a whole number of MiB"};
@@ -23,6 +26,7 @@ const std::array<Parser::Field<JournalConfig>, 8> Parser::kJournalFields{{
     {"durability",
      [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {
        c.durability = p.read_choice(e, path, kDurabilities);
+       c.durability_set = true;
      }},
     {"segment_mb",
      [](const Parser& p, const Entry& e, const std::string& path, JournalConfig& c) {

@@ -80,7 +80,7 @@ void Parser::fail_issue(const ConfigIssue& issue) const {
 ServiceConfig Parser::parse(std::string_view text) {
   // Sections are read in this order whatever their order in the file, so a later section may
   // refer to an earlier one. To add a section: a key, whether it is required, a reader.
-  static constexpr std::array<Section, 13> kSections{{
+  static constexpr std::array<Section, 14> kSections{{
       {"engine", false, &Parser::read_engine},
       {"instruments", true, &Parser::read_instruments},
       {"firms", true, &Parser::read_firms},
@@ -94,6 +94,7 @@ ServiceConfig Parser::parse(std::string_view text) {
       {"market", false, &Parser::read_market},
       {"journal", false, &Parser::read_journal},
       {"dropcopy", false, &Parser::read_dropcopy},  // after gateway and journal: it defaults from and needs them
+      {"ha", false, &Parser::read_ha},  // after journal: a leader's default durability
   }};
   static constexpr std::array<std::string_view, kSections.size()> kSectionKeys = keys_of(kSections);
 
@@ -147,6 +148,12 @@ ServiceConfig Parser::parse(std::string_view text) {
   if (const std::optional<GatewayConflict> clash = gateway_conflict(gw)) {
     const std::string key = clash->field.substr(clash->field.find('.') + 1);
     fail(line_in("gateway", key), clash->field, clash->reason);
+  }
+  if ((svc.journal.durability == JournalDurability::Replicated ||
+       svc.journal.durability == JournalDurability::ReplicatedFsync) &&
+      svc.ha.role != HaRole::Leader) {
+    fail(line_in("journal", "durability"), "journal.durability",
+         "replicated needs ha.role: leader (a standby to hold the commands; docs/ha.md)");
   }
   return svc;
 }

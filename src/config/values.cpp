@@ -171,7 +171,9 @@ Parsed<JournalDurability> parse_durability(std::string_view text) {
   if (text == "fsync") return parsed(JournalDurability::Fsync);
   if (text == "fdatasync") return parsed(JournalDurability::Fdatasync);
   if (text == "none") return parsed(JournalDurability::None);
-  return failed<JournalDurability>("must be fsync, fdatasync or none; got " + in_quotes(text));
+  if (text == "replicated") return parsed(JournalDurability::Replicated);
+  if (text == "replicated+fsync") return parsed(JournalDurability::ReplicatedFsync);
+  return failed<JournalDurability>("must be fsync, fdatasync, none, replicated or replicated+fsync; got " + in_quotes(text));
 }
 
 std::optional<GatewayConflict> gateway_conflict(const GatewayConfig& gw) {

@@ -235,6 +235,7 @@ class Parser {
   void read_market(const Entry& section, ServiceConfig& svc);
   void read_journal(const Entry& section, ServiceConfig& svc);
   void read_dropcopy(const Entry& section, ServiceConfig& svc);
+  void read_ha(const Entry& section, ServiceConfig& svc);
   std::uint32_t read_time_of_day(const YAML::Node& node, int line, const std::string& path) const;
 
   /// Line of `key` in the single-map section `section`, else the section's line, else 1.
@@ -266,6 +267,8 @@ class Parser {
   static const std::array<std::string_view, 8> kJournalKeys;
   static const std::array<Field<DropCopyConfig>, 10> kDropCopyFields;
   static const std::array<std::string_view, 10> kDropCopyKeys;
+  static const std::array<Field<HaConfig>, 9> kHaFields;
+  static const std::array<std::string_view, 9> kHaKeys;
 
   const std::string& file_;
   std::string base_dir_;

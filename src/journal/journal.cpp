@@ -85,6 +85,8 @@ std::string_view to_string(Durability d) noexcept {
     case Durability::Fsync: return "fsync";
     case Durability::Fdatasync: return "fdatasync";
     case Durability::None: return "none";
+    case Durability::Replicated: return "replicated";
+    case Durability::ReplicatedFsync: return "replicated+fsync";
   }
   return "?";
 }
@@ -93,6 +95,8 @@ std::optional<Durability> durability_from(std::string_view s) noexcept {
   if (s == "fsync") return Durability::Fsync;
   if (s == "fdatasync") return Durability::Fdatasync;
   if (s == "none") return Durability::None;
+  if (s == "replicated") return Durability::Replicated;
+  if (s == "replicated+fsync") return Durability::ReplicatedFsync;
   return std::nullopt;
 }
 

@@ -48,6 +48,9 @@ struct JournalWriter::Impl {
   std::vector<std::uint8_t> pending;      // encoded records not yet durable, oldest first
   std::uint64_t pending_first_seq = 0;    // seq of the first record in `pending`
   std::uint64_t pending_last_seq = 0;
+  std::size_t written_off = 0;            // bytes of `pending` written to the current segment, not synced
+  std::uint64_t write_seq = 1;            // seq of the record at pending[written_off]
+  std::uint64_t unsynced_since_ns = 0;    // monotonic ns of the oldest unsynced write (0 = none)
   int fd = -1;                            // current segment
   std::filesystem::path file;
   std::uint64_t file_size = 0;            // bytes in the current segment, header included
@@ -125,7 +128,9 @@ struct JournalWriter::Impl {
     const std::uint64_t t0 = detail::monotonic_ns();
     int rc = 0;
     switch (w.opts_.durability) {
-      case Durability::Fsync: rc = ::fsync(fd); break;
+      case Durability::Fsync:
+      case Durability::Replicated:  // in the background, within sync_window (flush())
+      case Durability::ReplicatedFsync: rc = ::fsync(fd); break;
       case Durability::Fdatasync: rc = ::fdatasync(fd); break;
       case Durability::None: return 0;
     }
@@ -229,26 +234,65 @@ struct JournalWriter::Impl {
     next_attempt_ns = detail::monotonic_ns() + kRetryNs;
   }
 
-  /// Writes and syncs everything in `pending`, rolling segments on the way. True when all of it
-  /// is durable; false after a failure (what is not durable stays in `pending`).
-  bool flush() {
+  /// Durability::Replicated: records are written at once and synced later (sync_pending).
+  [[nodiscard]] bool lazy_sync() const noexcept { return w.opts_.durability == Durability::Replicated; }
+
+  /// Back to the last synced size after a failed write or sync: everything in `pending` is
+  /// written again (the same bytes, so a reader that saw them sees them again).
+  void truncate_back() noexcept {
+    if (fd >= 0) (void)::ftruncate(fd, static_cast<off_t>(synced_size));
+    file_size = synced_size;
+    written_off = 0;
+    write_seq = pending_first_seq;
+    unsynced_since_ns = 0;
+  }
+
+  /// Syncs what is written but not synced (pending[0, written_off), all in the current segment)
+  /// and drops it from `pending`. False after a failure.
+  bool sync_pending() {
+    if (written_off == 0) return true;
+    if (const int err = sync_fd(); err != 0) {
+      truncate_back();
+      fail(detail::errno_text(file.string(), err));
+      return false;
+    }
+    synced_size = file_size;
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(written_off));
+    pending_first_seq = write_seq;
+    written_off = 0;
+    unsynced_since_ns = 0;
+    // Before the release below: whoever sees this durable seq sees no stale pending time.
+    if (pending.empty()) w.stats_.oldest_pending_ns.store(0, std::memory_order_relaxed);
+    w.synced_.store(write_seq - 1, std::memory_order_release);
+    w.publish_durable();
+    return true;
+  }
+
+  /// Writes everything in `pending` not yet written, rolling segments on the way, and syncs it:
+  /// per batch, or (lazy_sync) when `sync_now` or the oldest unsynced write is `sync_window`
+  /// old. True when all of it is written (and synced when due); false after a failure (what is
+  /// not durable stays in `pending`).
+  bool flush(bool sync_now) {
     if (pending.empty()) return true;
     const bool failing = w.failed_.load(std::memory_order_relaxed);
-    if (std::string why = check_free(failing); !why.empty()) {
-      fail(why);
-      return false;
+    if (written_off < pending.size() || failing) {
+      if (std::string why = check_free(failing); !why.empty()) {
+        fail(why);
+        return false;
+      }
     }
-    if (failing && fd >= 0 && ::ftruncate(fd, static_cast<off_t>(synced_size)) != 0) {
+    if (failing && fd >= 0) {
       // Whatever a failed attempt left past the synced size must go before anything follows it.
-      fail(detail::errno_text(file.string() + ": truncating to " + std::to_string(synced_size), errno));
-      return false;
+      if (::ftruncate(fd, static_cast<off_t>(synced_size)) != 0) {
+        fail(detail::errno_text(file.string() + ": truncating to " + std::to_string(synced_size), errno));
+        return false;
+      }
+      truncate_back();
     }
-    std::size_t done = 0;  // bytes of `pending` durable so far
-    std::uint64_t seq = pending_first_seq;
     bool ok = true;
-    while (done < pending.size()) {
+    while (written_off < pending.size()) {
       if (fd < 0) {
-        if (std::string why = create_segment(seq); !why.empty()) {
+        if (std::string why = create_segment(write_seq); !why.empty()) {
           fail(why);
           ok = false;
           break;
@@ -256,7 +300,7 @@ struct JournalWriter::Impl {
       }
       // The run of whole records that fits in the current segment (at least one record in an
       // empty segment, whatever its size).
-      std::size_t end = done;
+      std::size_t end = written_off;
       std::uint64_t records = 0;
       std::uint64_t size = file_size;
       while (end < pending.size()) {
@@ -266,36 +310,48 @@ struct JournalWriter::Impl {
         end += rec;
         ++records;
       }
-      if (end == done) {
-        close_file();  // full: the next record starts a new segment
+      if (end == written_off) {
+        // Full: what it holds is synced before the next record starts a new segment.
+        if (!sync_pending()) {
+          ok = false;
+          break;
+        }
+        close_file();
         continue;
       }
-      preallocate(file_size + (end - done));
-      int err = write_all(pending.data() + done, end - done, file_size);
-      if (err == 0) err = sync_fd();
-      if (err != 0) {
-        // Back to the last synced size: a retry writes everything since again.
-        (void)::ftruncate(fd, static_cast<off_t>(synced_size));
-        file_size = synced_size;
+      preallocate(file_size + (end - written_off));
+      if (const int err = write_all(pending.data() + written_off, end - written_off, file_size); err != 0) {
+        truncate_back();
         fail(detail::errno_text(file.string(), err));
         ok = false;
         break;
       }
-      file_size += end - done;
-      synced_size = file_size;
       w.stats_.batches.fetch_add(1, std::memory_order_relaxed);
       w.stats_.records.fetch_add(records, std::memory_order_relaxed);
-      w.stats_.bytes.fetch_add(end - done, std::memory_order_relaxed);
-      seq += records;
-      done = end;
-      // Before the release below: whoever sees this durable seq sees no stale pending time.
-      if (done == pending.size()) w.stats_.oldest_pending_ns.store(0, std::memory_order_relaxed);
-      w.durable_.store(seq - 1, std::memory_order_release);
-      if (w.durable_listener_ != nullptr) w.durable_listener_->wake();
+      w.stats_.bytes.fetch_add(end - written_off, std::memory_order_relaxed);
+      file_size += end - written_off;
+      written_off = end;
+      write_seq += records;
+      if (unsynced_since_ns == 0) unsynced_since_ns = detail::monotonic_ns();
+      // Never backwards: after a failure the same records are written again.
+      if (write_seq - 1 > w.written_.load(std::memory_order_relaxed)) {
+        w.written_.store(write_seq - 1, std::memory_order_release);
+        if (w.written_listener_ != nullptr) w.written_listener_->wake();
+      }
+      if (!lazy_sync()) {
+        if (!sync_pending()) {
+          ok = false;
+          break;
+        }
+      } else {
+        w.publish_durable();
+      }
     }
-    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
-    pending_first_seq = seq;
-    if (ok && w.failed_.load(std::memory_order_relaxed)) w.failed_.store(false, std::memory_order_release);
+    if (ok && written_off > 0 &&
+        (sync_now || detail::monotonic_ns() - unsynced_since_ns >= static_cast<std::uint64_t>(w.opts_.sync_window.count())))
+      ok = sync_pending();
+    if (ok && written_off == pending.size() && w.failed_.load(std::memory_order_relaxed))
+      w.failed_.store(false, std::memory_order_release);
     return ok;
   }
 
@@ -319,7 +375,8 @@ struct JournalWriter::Impl {
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
           continue;
         }
-        flush();
+        // Nothing new since the last write: sync what is written (lazy_sync) rather than wait.
+        flush(got == 0 && written_off == pending.size());
         wait.reset();
         continue;
       }
@@ -357,8 +414,12 @@ void JournalWriter::open(std::uint64_t last_seq) {
   s.close_file();
   s.next_seq = last_seq + 1;
   s.pending_first_seq = s.next_seq;
+  s.write_seq = s.next_seq;
+  s.written_off = 0;
   s.opened = true;
   assigned_.store(last_seq, std::memory_order_release);
+  written_.store(last_seq, std::memory_order_release);
+  synced_.store(last_seq, std::memory_order_release);
   durable_.store(last_seq, std::memory_order_release);
   // The new segment is created with the first record, so its name is that record's seq.
 }
@@ -371,7 +432,7 @@ std::uint64_t JournalWriter::append_marker(RecordKind kind, std::span<const std:
     s.drain_ring();
     const std::uint64_t seq = s.next_seq;
     s.append(kind, payload.data(), static_cast<std::uint32_t>(payload.size()));
-    s.flush();  // on failure the record stays pending; the thread (or stop()) retries
+    s.flush(true);  // on failure the record stays pending; the thread (or stop()) retries
     return seq;
   }
   Impl::Marker m{kind, std::vector<std::uint8_t>(payload.begin(), payload.end())};
@@ -402,7 +463,7 @@ void JournalWriter::stop() {
     if (!s.opened) return;
     s.drain_ring();
     while (!s.pending.empty()) {
-      if (s.flush()) break;
+      if (s.flush(true)) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       s.drain_ring();
     }
@@ -412,6 +473,33 @@ void JournalWriter::stop() {
   parker_.signal();
   s.thread.join();
   s.running = false;
+}
+
+void JournalWriter::publish_durable() noexcept {
+  const std::uint64_t synced = synced_.load(std::memory_order_acquire);
+  const std::uint64_t written = written_.load(std::memory_order_acquire);
+  // Here: synced, or written for the policies that do not wait for the disk.
+  const bool disk_waits = opts_.durability != Durability::None && opts_.durability != Durability::Replicated;
+  std::uint64_t target = disk_waits ? synced : written;
+  if (replicated(opts_.durability) && opts_.await_replica) {
+    target = fallback_.load(std::memory_order_acquire) ? synced : std::min(target, acked_.load(std::memory_order_acquire));
+  }
+  std::uint64_t cur = durable_.load(std::memory_order_relaxed);
+  while (target > cur && !durable_.compare_exchange_weak(cur, target, std::memory_order_acq_rel)) {
+  }
+  if (target > cur && durable_listener_ != nullptr) durable_listener_->wake();
+}
+
+void JournalWriter::on_replica_ack(std::uint64_t seq) noexcept {
+  std::uint64_t cur = acked_.load(std::memory_order_relaxed);
+  while (seq > cur && !acked_.compare_exchange_weak(cur, seq, std::memory_order_acq_rel)) {
+  }
+  publish_durable();
+}
+
+void JournalWriter::set_replica_fallback(bool on) noexcept {
+  fallback_.store(on, std::memory_order_release);
+  publish_durable();
 }
 
 std::string JournalWriter::last_error() const {

@@ -83,6 +83,7 @@ void SoupServerCore::handle_login(const soup::Packet& p, std::uint64_t now_ns) {
     ++counters_.login_rejects;
     finish(CloseReason::BadLogin, true);
   };
+  if (limits_.refuse_logins) return reject(soup::LoginRejectReason::SessionNotAvailable);
   UserState* u = users_.find(req.username);
   if (u == nullptr || !same(u->account.password, req.password)) return reject(soup::LoginRejectReason::NotAuthorized);
   const bool any_session = req.session.view().empty();

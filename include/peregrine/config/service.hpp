@@ -158,6 +158,11 @@ enum class JournalDurability : std::uint8_t {
   Fsync,      ///< fsync per batch (group commit), the default
   Fdatasync,  ///< fdatasync per batch
   None,       ///< write only; benchmarks only (start-up warns)
+  /// Issue #15, a leader with a standby (docs/ha.md): replies wait for the command written here
+  /// and held by the standby; fsync in the background within ha.fsync_window_ms. The default
+  /// under ha.role: leader.
+  Replicated,
+  ReplicatedFsync,  ///< `replicated+fsync`: replies wait for the fsync here and the standby's hold
 };
 
 /// The command journal, snapshots and recovery (docs/operations.md, "Journal").
@@ -180,6 +185,36 @@ struct JournalConfig {
   /// `min_free_mb`: below this much free space on the journal's file system the engine refuses
   /// new orders and replaces (cancels still go through), and /readyz turns false.
   std::uint64_t min_free_bytes = std::uint64_t{1} << 30;
+  /// `durability` was given in the file (else ha.role: leader makes it `replicated`).
+  bool durability_set = false;
+};
+
+/// This process's part in replication (docs/ha.md). Until the Lease elector is wired the role is
+/// static, from the configuration.
+enum class HaRole : std::uint8_t {
+  None,     ///< one node, no replication (the default)
+  Leader,   ///< takes orders, streams its journal to the standby on `listen`
+  Standby,  ///< follows the leader at `peer`: its own journal and replica; refuses logins
+};
+
+/// What a leader does when its standby is gone (disconnected, silent or behind for
+/// standby_timeout_ms, or never connected): `fsync` releases replies on its own fsync;
+/// `strict` refuses new orders and replaces until the standby is back and caught up.
+enum class StandbyLost : std::uint8_t { Fsync, Strict };
+
+/// The `ha` section (docs/ha.md, docs/configuration.md).
+struct HaConfig {
+  HaRole role = HaRole::None;
+  ListenAddress listen;  ///< leader: where the standby connects (port 0: an ephemeral port)
+  ListenAddress peer;    ///< standby: the leader's `listen`
+  /// The leader's epoch, carried by every replicated record; a standby refuses older ones.
+  /// Static until the Lease elector gives it (its leaseTransitions).
+  std::uint64_t epoch = 1;
+  std::uint32_t heartbeat_ms = 50;         ///< leader -> standby heartbeats when idle
+  std::uint32_t standby_timeout_ms = 500;  ///< leader: a standby behind or silent this long is lost
+  std::uint32_t leader_timeout_ms = 1000;  ///< standby: a leader silent this long: reconnect
+  StandbyLost standby_lost = StandbyLost::Fsync;
+  std::uint32_t fsync_window_ms = 10;  ///< `replicated`: the longest a written command waits for its fsync
 };
 
 /// The customer's four ConfigMap switches; resolve() says what each does. All default to false.
@@ -215,6 +250,7 @@ struct ServiceConfig {
   MarketConfig market;
   JournalConfig journal;
   DropCopyConfig dropcopy;  ///< docs/dropcopy.md
+  HaConfig ha;
 
   /// The user called `username`, or nullptr.
   [[nodiscard]] const UserConfig* find_user(std::string_view username) const noexcept;

@@ -86,7 +86,17 @@ enum class Durability : std::uint8_t {
   Fsync,      ///< write, then fsync per batch (group commit: what arrived while the last sync ran)
   Fdatasync,  ///< write, then fdatasync per batch
   None,       ///< write only: a crash of the machine (not of the process) loses the tail
+  /// Issue #15: write; a record is durable once written here and held by the standby
+  /// (on_replica_ack, with WriterOptions::await_replica), or once written alone (the standby's
+  /// own journal); fsync runs in the background, at the latest `sync_window` after the write.
+  Replicated,
+  /// Write and fsync per batch; durable once synced here and held by the standby (both).
+  ReplicatedFsync,
 };
+/// True for the two replicated policies.
+[[nodiscard]] constexpr bool replicated(Durability d) noexcept {
+  return d == Durability::Replicated || d == Durability::ReplicatedFsync;
+}
 [[nodiscard]] std::string_view to_string(Durability d) noexcept;
 [[nodiscard]] std::optional<Durability> durability_from(std::string_view s) noexcept;
 
@@ -148,6 +158,12 @@ struct WriterOptions {
   /// `parker().wake()` after pushing (the core loop does); the default backs off (spin, yield,
   /// sleep 1 us doubling to 1 ms) for producers that do not.
   agent::WaitOptions wait{agent::IdleStrategyKind::BackOff, agent::kDefaultSpin, std::chrono::nanoseconds{-1}};
+  /// Durability::Replicated: the longest a written record waits for its fsync (the writer also
+  /// syncs whenever it has nothing new to write).
+  std::chrono::nanoseconds sync_window{std::chrono::milliseconds{10}};
+  /// Replicated policies: durable_seq() also waits for the standby (on_replica_ack), unless
+  /// set_replica_fallback(true). false: the standby's own journal, which nothing else gates.
+  bool await_replica = false;
 };
 
 /// Upper bounds (ns) of the buckets of WriterStats::sync_buckets; the last bucket is +Inf.
@@ -209,8 +225,26 @@ class JournalWriter {
   /// durability. Before start().
   void set_durable_listener(agent::Parker* listener) noexcept { durable_listener_ = listener; }
 
-  /// Every record with seq <= this is durable under the policy (acquire).
+  /// Every record with seq <= this is durable under the policy (acquire): synced (fsync,
+  /// fdatasync), written (none), written or synced and held by the standby (replicated,
+  /// replicated+fsync; synced alone under set_replica_fallback). Never decreases.
   [[nodiscard]] std::uint64_t durable_seq() const noexcept { return durable_.load(std::memory_order_acquire); }
+  /// Every record with seq <= this is in the segment files (write(2) returned; maybe not synced):
+  /// what the replication sender may read back. Any thread.
+  [[nodiscard]] std::uint64_t written_seq() const noexcept { return written_.load(std::memory_order_acquire); }
+  /// Every record with seq <= this is synced to the disk. Any thread.
+  [[nodiscard]] std::uint64_t synced_seq() const noexcept { return synced_.load(std::memory_order_acquire); }
+  /// Woken (`wake()`) each time written_seq() advances: the replication sender. Before start().
+  void set_written_listener(agent::Parker* listener) noexcept { written_listener_ = listener; }
+  /// The standby holds every record up to `seq` (its acknowledgement; smaller values are
+  /// ignored). Recomputes durable_seq() and wakes the durable listener if it advanced. Any thread.
+  void on_replica_ack(std::uint64_t seq) noexcept;
+  /// The highest seq the standby has acknowledged. Any thread.
+  [[nodiscard]] std::uint64_t replica_acked() const noexcept { return acked_.load(std::memory_order_acquire); }
+  /// true: the standby is gone, and durable_seq() follows the disk alone (synced records), the
+  /// `standby_lost: fsync` rule; false: back to the standby's acknowledgements. Any thread.
+  void set_replica_fallback(bool on) noexcept;
+  [[nodiscard]] bool replica_fallback() const noexcept { return fallback_.load(std::memory_order_acquire); }
   /// The seq the next pushed command will get... minus one: the last seq assigned (any thread,
   /// approximate while the producer runs).
   [[nodiscard]] std::uint64_t last_seq() const noexcept { return assigned_.load(std::memory_order_acquire); }
@@ -235,7 +269,15 @@ class JournalWriter {
   std::unique_ptr<JournalRing> ring_;
   agent::Parker parker_;
   agent::Parker* durable_listener_ = nullptr;
+  agent::Parker* written_listener_ = nullptr;
   std::atomic<std::uint64_t> durable_{0};
+  std::atomic<std::uint64_t> written_{0};
+  std::atomic<std::uint64_t> synced_{0};
+  std::atomic<std::uint64_t> acked_{0};
+  std::atomic<bool> fallback_{false};
+  /// durable_seq() from written_, synced_, acked_ and fallback_ under the policy (a CAS max:
+  /// the writer thread and the acknowledging thread both call it).
+  void publish_durable() noexcept;
   std::atomic<std::uint64_t> assigned_{0};
   std::atomic<bool> failed_{false};
   WriterStats stats_;

@@ -54,6 +54,9 @@ struct SoupServerLimits {
   std::uint64_t heartbeat_interval_ns = 1'000'000'000;  ///< server heartbeat after 1 s quiet
   std::uint64_t timeout_ns = 15'000'000'000;            ///< client silent this long: gone
   std::size_t max_packet_length = 1024;                 ///< inbound SoupBinTCP length bound
+  /// A hot standby (docs/ha.md): every login is refused with Login Rejected 'S' (session not
+  /// available) until it leads.
+  bool refuse_logins = false;
 };
 
 /// The counters the shared part increments; they live in each use's own counter struct.

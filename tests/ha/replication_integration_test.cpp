@@ -1,0 +1,300 @@
+// Replication with two real `peregrine` processes on 127.0.0.1 (issue #15; docs/ha.md): a leader
+// (ha.role leader, durability replicated) and a standby (ha.role standby) on their own journals.
+//   - every Accepted token is in the standby's journal, the two journals hold the same records,
+//     and replaying each gives the same state hash, across a kill -9 and restart of the standby
+//     mid-stream (it catches up from its journal, then the leader's);
+//   - the standby refuses OUCH logins (Login Rejected 'S');
+//   - with `replicated`, no Accepted leaves the leader while its standby is SIGSTOPped; it comes
+//     once the standby runs again, or once ha.standby_timeout_ms declares it lost (fallback to the
+//     leader's fsync, ha.standby_lost: fsync);
+//   - `strict` refuses orders while no standby is in sync.
+// Every wait is for an event, with a bound.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "peregrine/client/ouch_client.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace peregrine {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using OT = proto::ouch::OutboundType;
+using testing::Process;
+
+struct Node {
+  Process proc;
+  std::uint16_t ouch = 0;
+  std::uint16_t http = 0;
+  std::uint16_t repl = 0;  // the leader's replication port
+  int runs = 0;
+};
+
+class ReplicationIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(tmp_.path() / "creds.txt") << "USR1:pw1\nUSR2:pw2\n";
+  }
+  void TearDown() override {
+    for (Node* n : {&standby_, &leader_}) {
+      if (n->proc.pid() > 0) (void)::kill(n->proc.pid(), SIGCONT);
+      (void)n->proc.stop();
+    }
+  }
+
+  std::string base() const {
+    return "market: {schedule: continuous}\n"
+           "instruments:\n"
+           "  - {symbol: \"600000\", board: main, reference_price: \"10.00\"}\n"
+           "firms: [{name: FRMA}, {name: FRMB}]\n"
+           "users: [{username: USR1, firm: FRMA, cancel_on_disconnect: false},"
+           " {username: USR2, firm: FRMB, cancel_on_disconnect: false}]\n"
+           "credentials_file: creds.txt\n"
+           "gateway: {ouch_listen: \"127.0.0.1:0\", itch_listen: \"127.0.0.1:0\", http_listen: \"127.0.0.1:0\","
+           " mold_destination: \"127.0.0.1:9\"}\n";
+  }
+  std::string journal(const std::string& dir) const {
+    return "journal: {dir: " + dir + ", segment_mb: 1, snapshot_every_commands: 0, snapshot_every_seconds: 0, min_free_mb: 0}\n";
+  }
+
+  void write_leader(const std::string& ha) {
+    std::ofstream(tmp_.path() / "leader.yaml") << base() << journal("leader-journal")
+                                               << "ha: {role: leader, listen: \"127.0.0.1:0\", heartbeat_ms: 20, " << ha
+                                               << "}\n";
+  }
+  void write_standby() {
+    std::ofstream(tmp_.path() / "standby.yaml")
+        << base() << journal("standby-journal") << "ha: {role: standby, peer: \"127.0.0.1:" << leader_.repl
+        << "\", heartbeat_ms: 20, leader_timeout_ms: 1000}\n";
+  }
+
+  bool start(Node& n, const std::string& name) {
+    ++n.runs;
+    EXPECT_TRUE(n.proc.spawn({PEREGRINE_BINARY, "--config", (tmp_.path() / (name + ".yaml")).string()},
+                             (tmp_.path() / (name + std::to_string(n.runs) + ".log")).string()));
+    const std::smatch m = n.proc.wait_line(std::regex(R"(ready: OUCH [^:]+:(\d+), .* HTTP [^:]+:(\d+)(.*))"), 60s);
+    if (m.empty()) return false;
+    n.ouch = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+    n.http = static_cast<std::uint16_t>(std::stoi(m[2].str()));
+    std::smatch r;
+    const std::string rest = m[3].str();
+    if (std::regex_search(rest, r, std::regex(R"(replication on [^,]+:(\d+))"))) n.repl = static_cast<std::uint16_t>(std::stoi(r[1].str()));
+    return true;
+  }
+
+  /// The value of a metric without labels on `n`'s /metrics, or -1.
+  static double metric(const Node& n, const std::string& name) {
+    const auto r = testing::fetch(n.http, boost::beast::http::verb::get, "/metrics");
+    if (!r) return -1;
+    std::smatch m;
+    if (!std::regex_search(r->body, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return -1;
+    return std::stod(m[1].str());
+  }
+  /// Waits (polling every 20 ms, up to `limit`) until the metric satisfies `pred`.
+  template <class Pred>
+  static bool wait_metric_until(const Node& n, const std::string& name, Pred pred, std::chrono::seconds limit = 30s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (pred(metric(n, name))) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  static bool wait_metric(const Node& n, const std::string& name, double value) {
+    return wait_metric_until(n, name, [value](double v) { return v == value; });
+  }
+
+  /// `peregrine-journal ARGS` output.
+  std::string journal_tool(const std::string& args) const {
+    const std::string out = (tmp_.path() / "tool.out").string();
+    const std::string cmd = std::string(PEREGRINE_JOURNAL_BINARY) + " " + args + " > " + out + " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream f(out);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  }
+  fs::path day(const std::string& journal_dir) const {
+    for (const auto& e : fs::directory_iterator(tmp_.path() / journal_dir)) return e.path();
+    return {};
+  }
+
+  /// A leader with `ha` settings and its standby, in sync; a client logged in on the leader.
+  void start_pair(const std::string& ha, client::OuchClient& c) {
+    write_leader(ha);
+    ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
+    write_standby();
+    ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
+    ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+    c.connect("127.0.0.1", leader_.ouch);
+    ASSERT_TRUE(c.login("USR1", "pw1").accepted);
+  }
+
+  testing::TempDir tmp_{"peregrine-ha-int"};
+  Node leader_;
+  Node standby_;
+};
+
+/// The line of `text` that starts with `prefix`, or "".
+std::string line_of(const std::string& text, const std::string& prefix) {
+  std::size_t at = text.rfind("\n" + prefix);
+  at = text.rfind(prefix, 0) == 0 ? 0 : (at == std::string::npos ? at : at + 1);
+  if (at == std::string::npos) return {};
+  return text.substr(at, text.find('\n', at) - at);
+}
+
+/// Enters `n` orders O<first>.. (buys and sells around 10.00 that sometimes trade); the tokens
+/// that were Accepted go to `accepted`.
+void trade(std::uint16_t port, const char* user, const char* pw, int first, int n, std::set<std::string>& accepted) {
+  client::OuchClient c;
+  c.connect("127.0.0.1", port);
+  ASSERT_TRUE(c.login(user, pw).accepted);
+  for (int i = first; i < first + n; ++i) {
+    const std::string tok = std::string(user) + "O" + std::to_string(i);
+    const char side = i % 2 == 0 ? 'B' : 'S';
+    const auto price = static_cast<std::uint32_t>(100000 + (i % 7 - 3) * 100);
+    c.enter_order(client::OrderSpec{tok, side, 100, "600000", price});
+    bool answered = false;
+    while (!answered) {
+      const client::OuchEvent e = c.next(10000ms);
+      ASSERT_EQ(e.kind, client::SoupEvent::Kind::Data) << tok << ": no answer";
+      if (e.is(OT::Accepted)) {
+        accepted.insert(tok);
+        answered = true;
+      } else if (e.is(OT::Rejected)) {
+        answered = true;
+      }
+    }
+  }
+  c.logout();
+}
+
+TEST_F(ReplicationIntegrationTest, TheStandbyHoldsEveryAcceptedOrderAcrossItsKillAndRestart) {
+  write_leader("standby_timeout_ms: 2000");
+  ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
+  ASSERT_NE(leader_.repl, 0) << leader_.proc.last_line();
+  write_standby();
+  ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+
+  // The standby refuses logins: Login Rejected 'S'.
+  {
+    client::OuchClient c;
+    c.connect("127.0.0.1", standby_.ouch);
+    const client::LoginResult r = c.login("USR1", "pw1");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_EQ(r.reject_reason, 'S');
+  }
+
+  std::set<std::string> accepted;
+  trade(leader_.ouch, "USR1", "pw1", 0, 150, accepted);
+  // kill -9 of the standby mid-stream: the leader falls back (the connection closes), keeps
+  // trading, and the restarted standby catches up from its journal, then the leader's files.
+  std::thread other([&] {
+    std::set<std::string> mine;
+    trade(leader_.ouch, "USR2", "pw2", 0, 300, mine);
+    accepted.merge(mine);
+  });
+  // Mid-stream: once the standby has acknowledged some of USR2's orders (150 + the Start before).
+  ASSERT_TRUE(wait_metric_until(leader_, "peregrine_ha_acked_seq", [](double v) { return v > 180; }));
+  ASSERT_EQ(standby_.proc.kill_now(), 128 + 9);
+  other.join();
+  ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
+  EXPECT_NE(standby_.proc.last_line().find("ha: standby of"), std::string::npos) << standby_.proc.last_line();
+  trade(leader_.ouch, "USR1", "pw1", 150, 150, accepted);
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
+  EXPECT_GT(accepted.size(), 300u);
+
+  // Both stopped where they are (no end of day on either): the same records, the same state.
+  ASSERT_EQ(leader_.proc.kill_now(), 128 + 9);
+  ASSERT_EQ(standby_.proc.stop(), 0);
+  const std::string leader_records = journal_tool("print " + day("leader-journal").string());
+  const std::string standby_records = journal_tool("print " + day("standby-journal").string());
+  EXPECT_EQ(leader_records, standby_records);
+  for (const std::string& tok : accepted) ASSERT_NE(standby_records.find(tok), std::string::npos) << tok;
+  const std::string cfg = " --config " + (tmp_.path() / "leader.yaml").string();
+  const std::string leader_state = journal_tool("replay " + day("leader-journal").string() + cfg);
+  const std::string standby_state = journal_tool("replay " + day("standby-journal").string() + cfg);
+  for (const char* what : {"last seq: ", "events: ", "state hash: "}) {
+    ASSERT_FALSE(line_of(leader_state, what).empty()) << leader_state;
+    EXPECT_EQ(line_of(leader_state, what), line_of(standby_state, what));
+  }
+}
+
+// With `replicated` an Accepted waits for the standby: none while it is stopped, then it comes.
+TEST_F(ReplicationIntegrationTest, NoAcceptedLeavesBeforeTheStandbyHoldsTheOrder) {
+  client::OuchClient c;
+  ASSERT_NO_FATAL_FAILURE(start_pair("standby_timeout_ms: 60000", c));
+  ASSERT_EQ(::kill(standby_.proc.pid(), SIGSTOP), 0);
+  c.enter_order(client::OrderSpec{"HELD1", 'B', 100, "600000", 99000});
+  // The order is journaled and sent; its Accepted waits for the stopped standby.
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_lag_records", 1)) << leader_.proc.log();
+  const client::OuchEvent held = c.next(1500ms);
+  EXPECT_EQ(held.kind, client::SoupEvent::Kind::Timeout) << "an Accepted left before the standby held the order";
+  ASSERT_EQ(::kill(standby_.proc.pid(), SIGCONT), 0);
+  const client::OuchEvent e = c.next(10000ms);
+  EXPECT_TRUE(e.is(OT::Accepted));
+  EXPECT_EQ(metric(leader_, "peregrine_ha_standby_lost_total"), 0);
+}
+
+// Past ha.standby_timeout_ms the leader declares its stopped standby lost and falls back to its
+// own fsync (ha.standby_lost: fsync): the Accepted comes without the standby.
+TEST_F(ReplicationIntegrationTest, AStandbyStoppedTooLongIsLostAndTheLeaderFallsBackToFsync) {
+  client::OuchClient c;
+  ASSERT_NO_FATAL_FAILURE(start_pair("standby_timeout_ms: 1000, standby_lost: fsync", c));
+  ASSERT_EQ(::kill(standby_.proc.pid(), SIGSTOP), 0);
+  c.enter_order(client::OrderSpec{"LOST1", 'B', 100, "600000", 99000});
+  const client::OuchEvent e = c.next(15000ms);
+  EXPECT_TRUE(e.is(OT::Accepted));
+  // Released by the fallback: the standby was declared lost first.
+  EXPECT_EQ(metric(leader_, "peregrine_ha_standby_lost_total"), 1) << leader_.proc.log();
+  EXPECT_EQ(metric(leader_, "peregrine_ha_standby_in_sync"), 0);
+  ASSERT_EQ(::kill(standby_.proc.pid(), SIGCONT), 0);
+  // It catches up and is in sync again.
+  EXPECT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+}
+
+// `strict`: no standby in sync, no new orders (OUCH Rejected); orders again once it is.
+TEST_F(ReplicationIntegrationTest, StrictRefusesOrdersUntilAStandbyIsInSync) {
+  write_leader("standby_timeout_ms: 1000, standby_lost: strict");
+  ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
+  client::OuchClient c;
+  c.connect("127.0.0.1", leader_.ouch);
+  ASSERT_TRUE(c.login("USR1", "pw1").accepted);
+  c.enter_order(client::OrderSpec{"STRICT1", 'B', 100, "600000", 99000});
+  const client::OuchEvent refused = c.next(10000ms);
+  EXPECT_TRUE(refused.is(OT::Rejected)) << static_cast<int>(refused.kind) << " " << static_cast<char>(refused.msg.type)
+                                        << "\n" << leader_.proc.log();
+
+  write_standby();
+  ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  // The refusal ends at the leader's next health check (once a second).
+  bool accepted = false;
+  for (int i = 0; i < 100 && !accepted; ++i) {
+    const std::string tok = "STRICT" + std::to_string(i + 2);
+    c.enter_order(client::OrderSpec{tok, 'B', 100, "600000", 99000});
+    const client::OuchEvent e = c.next(10000ms);
+    ASSERT_EQ(e.kind, client::SoupEvent::Kind::Data);
+    accepted = e.is(OT::Accepted);
+    if (!accepted) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(accepted) << leader_.proc.log();
+}
+
+}  // namespace
+}  // namespace peregrine

@@ -1,0 +1,209 @@
+// The replication links on loopback (issue #15; docs/ha.md, "Replication"): a leader's journal
+// writer and LeaderLink, a standby's writer and StandbyLink, in one process. Catch-up from the
+// leader's journal files then live records, byte-identical journals, a standby restarted from its
+// own journal, a lost standby, an old leader learning from a Subscribe that it is deposed, and a
+// standby whose journal is ahead of the leader's (its tail must be cut: refused). The standby's
+// refusal of an older epoch's frames is StandbyGateTest's (replication_test.cpp).
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "peregrine/ha/replication_link.hpp"
+#include "peregrine/journal/journal.hpp"
+#include "unit/journal/journal_fixture.hpp"
+
+namespace peregrine::ha {
+namespace {
+
+using namespace journal;
+using namespace journal::test;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kFingerprint = 0xfeed;
+
+WriterOptions writer_options(const std::filesystem::path& dir, bool leader) {
+  WriterOptions o;
+  o.dir = dir;
+  o.durability = Durability::Replicated;
+  o.await_replica = leader;
+  o.fingerprint = kFingerprint;
+  o.sync_window = 5ms;
+  o.min_free_bytes = 0;
+  o.segment_bytes = 16 * 1024;  // several segments: the sender follows the rolls
+  o.wait = {agent::IdleStrategyKind::Park, agent::kDefaultSpin, std::chrono::nanoseconds{-1}};
+  return o;
+}
+
+struct Leader {
+  std::filesystem::path dir;
+  JournalWriter writer;
+  std::atomic<int> in_sync{0};  // 1 after on_sync(true), -1 after on_sync(false)
+  std::unique_ptr<LeaderLink> link;
+
+  Leader(const std::filesystem::path& d, std::uint64_t epoch) : dir(d), writer(writer_options(d, true)) {
+    LeaderLinkOptions lo;
+    lo.epoch = epoch;
+    lo.dir = dir;
+    lo.fingerprint = kFingerprint;
+    lo.heartbeat = 20ms;
+    lo.standby_timeout = 300ms;
+    writer.open(0);
+    link = std::make_unique<LeaderLink>(lo, writer, LinkLog{}, [this](bool on, const std::string&) { in_sync = on ? 1 : -1; });
+    writer.set_written_listener(&link->parker());
+    link->start();
+    writer.start();
+    const StartRecord start{Timestamp{1}, TradingStatus::Trading, {}};
+    (void)writer.append_marker(RecordKind::Start, {reinterpret_cast<const std::uint8_t*>(&start), sizeof start});
+  }
+  ~Leader() {
+    link->stop();
+    writer.stop();
+  }
+  /// Commands first..last (test_command(i)).
+  void write(std::uint64_t first, std::uint64_t last) {
+    for (std::uint64_t i = first; i <= last; ++i) push(writer, test_command(i));
+    writer.parker().wake();
+  }
+};
+
+struct Standby {
+  std::filesystem::path dir;
+  JournalWriter writer;
+  std::unique_ptr<StandbyLink> link;
+  std::mutex mu;
+  std::vector<std::uint64_t> delivered;
+
+  Standby(const std::filesystem::path& d, std::uint16_t port, std::uint64_t epoch = 0)
+      : dir(d), writer(writer_options(d, false)) {
+    const std::uint64_t held = std::filesystem::exists(dir) ? read_all(dir).end.last_seq : 0;
+    StandbyLinkOptions so;
+    so.host = "127.0.0.1";
+    so.port = port;
+    so.fingerprint = kFingerprint;
+    so.leader_timeout = 200ms;
+    so.retry = 20ms;
+    link = std::make_unique<StandbyLink>(
+        so, writer, held, epoch,
+        [this](const Record& r) {
+          const std::lock_guard lock(mu);
+          delivered.push_back(r.seq);
+        },
+        LinkLog{});
+    writer.set_durable_listener(&link->parker());
+    writer.open(held);
+    writer.start();
+    link->start();
+  }
+  ~Standby() { stop(); }
+  void stop() {
+    link->stop();
+    writer.stop();
+  }
+  std::vector<std::uint64_t> seen() {
+    const std::lock_guard lock(mu);
+    return delivered;
+  }
+};
+
+void expect_same_journal(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const ReadAll x = read_all(a);
+  const ReadAll y = read_all(b);
+  ASSERT_EQ(x.seqs, y.seqs);
+  ASSERT_EQ(x.kinds, y.kinds);
+  ASSERT_EQ(x.commands.size(), y.commands.size());
+  for (std::size_t i = 0; i < x.commands.size(); ++i) ASSERT_TRUE(same(x.commands[i], y.commands[i])) << i;
+}
+
+TEST(ReplicationLinkTest, CatchesUpFromTheLeadersFilesThenFollowsLive) {
+  TempDir tmp;
+  Leader leader(tmp.path() / "leader", 1);
+  leader.write(1, 300);  // before any standby: replies wait (nothing is durable yet)
+  ASSERT_TRUE(wait_for([&] { return leader.writer.written_seq() == 301; }));
+  EXPECT_EQ(leader.writer.durable_seq(), 0u);
+
+  Standby standby(tmp.path() / "standby", leader.link->port());
+  ASSERT_TRUE(wait_for([&] { return leader.writer.durable_seq() == 301; })) << leader.writer.replica_acked();
+  ASSERT_TRUE(wait_for([&] { return leader.in_sync.load() == 1; }));
+  EXPECT_TRUE(leader.link->stats().in_sync.load());
+
+  leader.write(301, 900);  // live
+  ASSERT_TRUE(wait_for([&] { return leader.writer.durable_seq() == 901; }));
+  EXPECT_EQ(standby.writer.durable_seq(), 901u);
+  EXPECT_EQ(standby.link->stats().epoch.load(), 1u);
+  standby.stop();
+  expect_same_journal(leader.dir, standby.dir);
+  const std::vector<std::uint64_t> seen = standby.seen();
+  ASSERT_EQ(seen.size(), 901u);
+  for (std::uint64_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], i + 1);
+}
+
+TEST(ReplicationLinkTest, AStandbyRestartedOnItsJournalCatchesUpWithoutDuplicates) {
+  TempDir tmp;
+  Leader leader(tmp.path() / "leader", 1);
+  leader.write(1, 200);
+  {
+    Standby first(tmp.path() / "standby", leader.link->port());
+    ASSERT_TRUE(wait_for([&] { return leader.writer.durable_seq() == 201 && leader.in_sync.load() == 1; }));
+  }
+  ASSERT_TRUE(wait_for([&] { return leader.in_sync.load() == -1; })) << "the closed connection is noticed";
+  leader.write(201, 500);  // while it is down: nothing released
+  ASSERT_TRUE(wait_for([&] { return leader.writer.written_seq() == 501; }));
+  EXPECT_EQ(leader.writer.durable_seq(), 201u);
+
+  Standby second(tmp.path() / "standby", leader.link->port());
+  ASSERT_TRUE(wait_for([&] { return leader.writer.durable_seq() == 501; }));
+  ASSERT_TRUE(wait_for([&] { return leader.in_sync.load() == 1; }));
+  second.stop();
+  const std::vector<std::uint64_t> seen = second.seen();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front(), 202u) << "it resumes after what its journal holds";
+  EXPECT_EQ(seen.back(), 501u);
+  EXPECT_EQ(seen.size(), 300u);
+  expect_same_journal(leader.dir, second.dir);
+}
+
+TEST(ReplicationLinkTest, ALostStandbyIsReportedAndNothingMoreIsAcknowledged) {
+  TempDir tmp;
+  Leader leader(tmp.path() / "leader", 1);
+  auto standby = std::make_unique<Standby>(tmp.path() / "standby", leader.link->port());
+  leader.write(1, 50);
+  ASSERT_TRUE(wait_for([&] { return leader.in_sync.load() == 1 && leader.writer.durable_seq() == 51; }));
+  standby.reset();
+  ASSERT_TRUE(wait_for([&] { return leader.in_sync.load() == -1; }));
+  EXPECT_EQ(leader.link->stats().standby_lost.load(), 1u);
+  leader.write(51, 60);
+  ASSERT_TRUE(wait_for([&] { return leader.writer.synced_seq() == 61; }));
+  EXPECT_EQ(leader.writer.durable_seq(), 51u) << "written and synced, but no standby holds it";
+}
+
+TEST(ReplicationLinkTest, ALeaderSeeingANewerEpochIsDeposedAndAcknowledgesNothing) {
+  TempDir tmp;
+  Leader leader(tmp.path() / "leader", 2);
+  leader.write(1, 10);
+  // A Subscribe carries the newest epoch the standby accepted: 4 > 2.
+  Standby standby(tmp.path() / "standby", leader.link->port(), 4);
+  ASSERT_TRUE(wait_for([&] { return leader.link->stats().refused.load() >= 1; }));
+  EXPECT_EQ(leader.writer.durable_seq(), 0u);
+  EXPECT_EQ(standby.writer.last_seq(), 0u);
+  EXPECT_NE(leader.in_sync.load(), 1);
+}
+
+TEST(ReplicationLinkTest, AStandbyHoldingRecordsTheLeaderNeverWroteIsRefused) {
+  TempDir tmp;
+  write_journal(tmp.path() / "standby", 40, 16 * 1024, kFingerprint);  // an old leader's longer tail
+  Leader leader(tmp.path() / "leader", 1);
+  leader.write(1, 9);  // 10 records with the Start
+  Standby standby(tmp.path() / "standby", leader.link->port());
+  ASSERT_TRUE(wait_for([&] { return leader.link->stats().refused.load() >= 1; }));
+  EXPECT_EQ(standby.writer.last_seq(), 40u) << "nothing appended";
+  EXPECT_EQ(leader.writer.durable_seq(), 0u);
+}
+
+}  // namespace
+}  // namespace peregrine::ha
