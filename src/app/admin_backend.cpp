@@ -12,11 +12,26 @@ namespace peregrine::app {
 ops::AdminResult Server::depth(const Symbol& symbol, std::size_t levels, ops::DepthSnapshot& out) {
   const InstrumentId id = engine_.find_instrument(symbol);
   if (id.value() == 0) return {ops::AdminStatus::UnknownSymbol, "unknown symbol"};
+  if (!egress_->follow_depth())
+    return {ops::AdminStatus::Unavailable,
+            "the depth books fell a whole ITCH retention behind and were dropped; they return at the next start"};
   out.status = static_cast<TradingStatus>(statuses_[id.value()].load(std::memory_order_relaxed));
-  out.bids = egress_->depth(id, Side::Buy, levels);
-  out.asks = egress_->depth(id, Side::Sell, levels);
-  out.indicative = egress_->indicative(id);
+  // Both sides and the indicative as of one point of the ITCH stream.
+  const egress::DepthFollower& books = egress_->depth_books();
+  out.bids = books.depth(id, Side::Buy, levels);
+  out.asks = books.depth(id, Side::Sell, levels);
+  out.indicative = books.indicative(id);
   return {};
+}
+
+// The HTTP thread's timer: the depth books follow the ITCH buffer (issue 13 §4), so that it need
+// not hold messages for them. They are dropped only if this thread stalls for longer than the
+// buffer's retention lasts (EgressConfig::depth_lag_limit); /admin/depth then answers 503.
+void Server::depth_tick() {
+  if (egress_->follow_depth() || depth_drop_logged_) return;
+  depth_drop_logged_ = true;
+  log_->error("admin depth: the depth books fell a whole ITCH retention behind (the HTTP thread stalled) and were "
+              "dropped; /admin/depth answers 503 until the next start");
 }
 
 // Resume: through a resumption call when configured (the core decides: only when the market is

@@ -57,14 +57,20 @@ void Server::recover() {
   ro.from_seq = from;
   ro.truncate_at_corruption = opts_.truncate_at_corruption;
   ro.repair = true;
-  const journal::ReadEnd end =
-      journal::read_journal(plan_.dir, plan_.fingerprint, ro, [&](const journal::Record& r) { applier.apply(r); });
+  // This thread is the depth reader until the HTTP thread starts: the depth books follow the ITCH
+  // buffer as it grows, so that it need not hold the replay's messages for them.
+  std::uint64_t replayed = 0;
+  const journal::ReadEnd end = journal::read_journal(plan_.dir, plan_.fingerprint, ro, [&](const journal::Record& r) {
+    applier.apply(r);
+    if (++replayed % 4096 == 0) (void)egress_->follow_depth();
+  });
   if (end.torn_tail)
     log_->warn("journal: {} cut at offset {}: {}", end.torn_tail->first.string(), end.torn_tail->second,
                opts_.truncate_at_corruption ? "a torn last record or, as --recover-truncate-at-corruption allows, corruption; "
                                               "what followed was dropped (moved aside as *.corrupt)"
                                             : "a torn last record (a crash mid-write), never acknowledged");
   egress_->flush(mono_ns());
+  (void)egress_->follow_depth();
   recovering_ = false;
   // A restart on the day of a clean stop: the replayed end of day closed the MoldUDP64
   // session; the day goes on (docs/operations.md, "Recovery").

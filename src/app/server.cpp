@@ -104,7 +104,8 @@ Server::Server(const config::ServiceConfig& cfg, const config::EffectiveSettings
   // A feed replay from early in the day goes out in slices on each flush and tick, so a
   // reading client is not mistaken for a slow one; one that does not read fills its queue.
   feed_limits_.max_messages_per_deliver = 16384;
-  const egress::EgressConfig ecfg = replay::egress_config(cfg);
+  egress::EgressConfig ecfg = replay::egress_config(cfg);
+  ecfg.depth_lag_limit = ecfg.itch_retention;  // the HTTP thread's timer keeps the depth books up (depth_tick)
   egress_ = std::make_unique<egress::Egress>(engine_cfg_, lookup_, users_, ecfg,
                                              [this](std::span<const std::uint8_t> d) { send_datagram(d); });
   mold_batch_ = std::make_unique<egress::DatagramBatch>(kMoldBatch, ecfg.mold.mtu);
@@ -187,6 +188,7 @@ int Server::run() {
   ocfg.port = cfg_.gateway.http_listen.port;
   ocfg.admin_token_file = cfg_.admin.token_file;
   ocfg.spawn = [](std::function<void()> body) { return agent::launch_named(std::string(kHttpThread), -1, std::move(body)); };
+  ocfg.tick = [this] { depth_tick(); };
   ops_ = std::make_unique<ops::OpsServer>(ocfg, *this, log_);
   register_metrics();
   if (dropcopy_) {

@@ -142,6 +142,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
 
   // ---- AdminBackend (ops thread; admin_backend.cpp) ----
   ops::AdminResult depth(const Symbol& symbol, std::size_t levels, ops::DepthSnapshot& out) override;
+  void depth_tick();                // the HTTP thread's timer (admin_backend.cpp)
+  bool depth_drop_logged_ = false;  // HTTP thread
   ops::AdminResult halt(const Symbol& symbol) override { return status(symbol, TradingStatus::Halted); }
   ops::AdminResult resume(const Symbol& symbol) override;
   ops::AdminResult set_phase(const Symbol& symbol, TradingStatus phase) override { return status(symbol, phase); }

@@ -113,6 +113,7 @@ int Snapshotter::do_work() {
     return 0;
   }
   stats_.replica_seq.store(r.applier->last_seq(), std::memory_order_relaxed);
+  (void)r.egress->follow_depth();  // this thread is its replica's depth reader: the ITCH buffer holds nothing for it
   const std::uint64_t every = cfg_.journal.snapshot_every_commands;
   const std::uint64_t every_ns = std::uint64_t{cfg_.journal.snapshot_every_seconds} * 1'000'000'000;
   const std::uint64_t now = mono_ns();

@@ -113,10 +113,11 @@ inline constexpr std::array<ThreadSpec, 9> kTopology{{
      ThreadPresence::WithDpdk},
     {kHttpThread,
      "`pg-http`: `ops::OpsServer`'s thread, started by `agent::launch_named`",
-     "HTTP: `/metrics`, `/healthz`, `/readyz`, the admin API",
-     "HTTP requests",
+     "HTTP: `/metrics`, `/healthz`, `/readyz`, the admin API; the admin depth books (`egress::DepthFollower`)",
+     "HTTP requests; egress's ITCH buffer, read without a lock (a published length over chunks that never move)",
      "admin commands into the admin ring (one producer: a mutex among handlers; it wakes the core); metrics read with "
-     "relaxed loads at scrape time; depth copied from `Egress` under its mutex",
+     "relaxed loads at scrape time; depth from its own books, which follow the ITCH buffer on each request and a 50 ms "
+     "timer",
      "not pinned",
      "epoll (Asio `run`)",
      ThreadPresence::Always},

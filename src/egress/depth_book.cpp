@@ -85,37 +85,46 @@ void DepthBook::remove(std::size_t slot) {
   --count_;
 }
 
-bool DepthBook::apply(const Event& ev) {
-  switch (ev.type) {
-    case EventType::BookAdd:
-      if (ev.order_id.value() == kEmpty || find(ev.order_id.value()) != npos) return false;
-      add(ev.order_id.value(), ev.side, ev.price.value(), ev.qty.value());
-      return true;
-    case EventType::BookExecute:
-    case EventType::BookCancel: {
-      const std::size_t it = find(ev.order_id.value());
-      if (it == npos || slots_[it].qty < ev.qty.value()) return false;
-      // The event carries the order's open quantity after it (leaves); 0 means it is gone.
-      if (ev.leaves.value() == 0) {
-        remove(it);
-      } else {
-        reduce(it, ev.qty.value());
-      }
+bool DepthBook::take(std::uint64_t id, std::uint32_t shares) {
+  const std::size_t it = find(id);
+  if (it == npos || slots_[it].qty < shares) return false;
+  if (slots_[it].qty == shares) {
+    remove(it);
+  } else {
+    reduce(it, shares);
+  }
+  return true;
+}
+
+bool DepthBook::apply(const proto::itch::Message& m) {
+  namespace itch = proto::itch;
+  switch (m.type) {
+    case itch::MessageType::AddOrder:
+    case itch::MessageType::AddOrderMpid: {
+      const itch::AddOrder& a = m.add;
+      if (a.order_ref == kEmpty || find(a.order_ref) != npos) return false;
+      if (a.side != static_cast<char>(Side::Buy) && a.side != static_cast<char>(Side::Sell)) return false;
+      add(a.order_ref, static_cast<Side>(a.side), a.price, a.shares);
       return true;
     }
-    case EventType::BookDelete: {
-      const std::size_t it = find(ev.order_id.value());
+    case itch::MessageType::OrderExecuted: return take(m.executed.order_ref, m.executed.shares);
+    // An uncross: at the cross price; the order rests at its own.
+    case itch::MessageType::OrderExecutedWithPrice: return take(m.executed_with_price.order_ref, m.executed_with_price.shares);
+    case itch::MessageType::OrderCancel: return take(m.cancel.order_ref, m.cancel.shares);
+    case itch::MessageType::OrderDelete: {
+      const std::size_t it = find(m.del.order_ref);
       if (it == npos) return false;
       remove(it);
       return true;
     }
-    case EventType::BookReplace: {
-      // The old order leaves the book; the new one (new id, price, quantity) joins at the back.
-      const std::size_t it = find(ev.ref);
-      if (it == npos || ev.order_id.value() == kEmpty || find(ev.order_id.value()) != npos) return false;
+    case itch::MessageType::OrderReplace: {
+      // The old order leaves the book; the new one (new reference, price, shares) joins at the back.
+      const itch::OrderReplace& r = m.replace;
+      const std::size_t it = find(r.original_ref);
+      if (it == npos || r.new_ref == kEmpty || find(r.new_ref) != npos) return false;
       const Side side = slots_[it].side;
       remove(it);
-      add(ev.order_id.value(), side, ev.price.value(), ev.qty.value());
+      add(r.new_ref, side, r.price, r.shares);
       return true;
     }
     default:

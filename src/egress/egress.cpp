@@ -14,11 +14,10 @@ Egress::Egress(const EngineConfig& cfg, const proto::ReferenceLookup& ref, sessi
     : cfg_(cfg),
       ref_(ref),
       users_(users),
-      itch_(ecfg.itch_retention),
+      itch_(ecfg.itch_retention, ecfg.depth_lag_limit),
       mold_(itch_, ecfg.mold, std::move(send_datagram)),
       feeds_(itch_),
-      books_(cfg.instruments.size()),
-      indicative_(cfg.instruments.size()) {
+      depth_(cfg.instruments.size()) {
   dirty_set_.assign(std::bit_ceil(2 * users.size() + 2), nullptr);
   dirty_.reserve(dirty_set_.size() / 2);
   dirty_slots_.reserve(dirty_set_.size() / 2);
@@ -63,35 +62,16 @@ void Egress::on_event(const Event& ev) {
       mark_dirty(u);
       return;
     }
+    case EventType::TradingStatusChanged:
+      on_status(ev);
+      [[fallthrough]];
+    // The depth books and indicatives follow from the ITCH messages (DepthFollower, elsewhere).
     case EventType::BookAdd:
     case EventType::BookExecute:
     case EventType::BookCancel:
     case EventType::BookDelete:
-    case EventType::BookReplace: {
-      const std::size_t i = static_cast<std::size_t>(ev.instrument.value()) - 1;
-      if (ev.instrument.value() == 0 || i >= books_.size()) {
-        ++counters_.depth_inconsistencies;
-      } else {
-        const std::lock_guard<std::mutex> lock(depth_mutex_);
-        if (!books_[i].apply(ev)) ++counters_.depth_inconsistencies;
-      }
-      [[fallthrough]];
-    }
+    case EventType::BookReplace:
     case EventType::Indicative:
-    case EventType::TradingStatusChanged: {
-      const std::size_t i = static_cast<std::size_t>(ev.instrument.value()) - 1;
-      if (ev.instrument.value() != 0 && i < indicative_.size()) {
-        const std::lock_guard<std::mutex> lock(depth_mutex_);
-        if (ev.type == EventType::Indicative) {
-          indicative_[i] = AuctionInfo{ev.price, ev.ref, ev.order_id.value(),
-                                       ev.order_id.value() == 0 ? std::optional<Side>{} : std::optional<Side>{ev.side}};
-        } else if (!is_call_phase(static_cast<TradingStatus>(ev.code))) {
-          indicative_[i].reset();
-        }
-      }
-      if (ev.type == EventType::TradingStatusChanged) on_status(ev);
-      [[fallthrough]];
-    }
     case EventType::CrossTrade:
     case EventType::KillSwitchChanged: {
       itch::Message m{};
@@ -211,18 +191,14 @@ void Egress::end_of_day(Timestamp ts, std::uint64_t now_ns) {
   feeds_.end_all(now_ns);
 }
 
-std::optional<AuctionInfo> Egress::indicative(InstrumentId id) const {
-  const std::size_t i = static_cast<std::size_t>(id.value()) - 1;
-  if (id.value() == 0 || i >= indicative_.size()) return std::nullopt;
-  const std::lock_guard<std::mutex> lock(depth_mutex_);
-  return indicative_[i];
+std::optional<AuctionInfo> Egress::indicative(InstrumentId id) {
+  if (!follow_depth()) return std::nullopt;
+  return depth_.indicative(id);
 }
 
-std::vector<DepthLevel> Egress::depth(InstrumentId id, Side side, std::size_t max_levels) const {
-  const std::size_t i = static_cast<std::size_t>(id.value()) - 1;
-  if (id.value() == 0 || i >= books_.size()) return {};
-  const std::lock_guard<std::mutex> lock(depth_mutex_);
-  return books_[i].depth(side, max_levels);
+std::vector<DepthLevel> Egress::depth(InstrumentId id, Side side, std::size_t max_levels) {
+  if (!follow_depth()) return {};
+  return depth_.depth(id, side, max_levels);
 }
 
 }  // namespace peregrine::egress

@@ -1,14 +1,19 @@
 // Egress::save / Egress::load (issue #5). Layout, integers little-endian (core/serial.hpp):
 //
-//   u32 magic "PGEG", u32 version, u32 instruments, u32 users
+//   u32 magic "PGEG", u32 version (2), u32 instruments, u32 users
 //   per user (directory order): u32 owner, its outbound buffer (RetransmitBuffer::save)
-//   the ITCH buffer, then the MoldUDP64 packetizer (MoldUdpPacketizer::save)
-//   per instrument: its DepthBook (DepthBook::save); u8 indicative present, and if so i64 price,
-//     u64 paired, u64 imbalance, u8 surplus side (0 = none); u8 last trading status
-//   counters: 7 x u64 (EgressCounters, in declaration order)
+//   the ITCH buffer (ItchBuffer::save), then the MoldUDP64 packetizer (MoldUdpPacketizer::save)
+//   per instrument: u8 last trading status
+//   counters: 6 x u64 (EgressCounters, in declaration order)
+//   the depth as of the ITCH buffer's end: per instrument DepthFollower::save_instrument (its
+//     DepthBook; u8 indicative present, and if so i64 price, u64 paired, u64 imbalance, u8
+//     surplus side, 0 = none); u64 depth inconsistencies
 //
+// Version 1 (before the depth left the io thread) still loads: per instrument the depth book and
+// indicative came before the status, and the counters were 7 (the 6th: depth inconsistencies).
 // open_instruments_ is derived from the statuses.
 
+#include <stdexcept>
 #include <string>
 
 #include "peregrine/core/serial.hpp"
@@ -29,12 +34,13 @@ bool fail(std::string& error, const ByteReader& in, const std::string& what) {
 }
 }  // namespace
 
-std::vector<std::uint8_t> Egress::save() const {
+std::vector<std::uint8_t> Egress::save() {
+  if (!follow_depth()) throw std::runtime_error("egress snapshot: the depth books fell behind the ITCH buffer and were dropped");
   std::vector<std::uint8_t> out;
   ByteWriter w(out);
   w.u32(kEgressMagic);
   w.u32(kSnapshotVersion);
-  w.u32(static_cast<std::uint32_t>(books_.size()));
+  w.u32(static_cast<std::uint32_t>(status_.size()));
   w.u32(static_cast<std::uint32_t>(users_.size()));
   for (std::size_t i = 0; i < users_.size(); ++i) {
     const sessions::UserState& u = users_.at(i);
@@ -43,25 +49,12 @@ std::vector<std::uint8_t> Egress::save() const {
   }
   itch_.save(w);
   mold_.save(w);
-  {
-    const std::lock_guard<std::mutex> lock(depth_mutex_);
-    for (std::size_t i = 0; i < books_.size(); ++i) {
-      books_[i].save(w);
-      const std::optional<AuctionInfo>& a = indicative_[i];
-      w.u8(a.has_value() ? 1 : 0);
-      if (a.has_value()) {
-        w.i64(a->price.value());
-        w.u64(a->paired);
-        w.u64(a->imbalance);
-        w.u8(a->surplus.has_value() ? static_cast<std::uint8_t>(*a->surplus) : 0);
-      }
-      w.u8(static_cast<std::uint8_t>(status_[i]));
-    }
-  }
+  for (const TradingStatus st : status_) w.u8(static_cast<std::uint8_t>(st));
   for (const std::uint64_t c : {counters_.events, counters_.ouch_messages, counters_.unknown_owner_dropped,
-                                counters_.untranslated, counters_.itch_messages, counters_.depth_inconsistencies,
-                                counters_.session_deliveries})
+                                counters_.untranslated, counters_.itch_messages, counters_.session_deliveries})
     w.u64(c);
+  for (std::size_t i = 0; i < status_.size(); ++i) depth_.save_instrument(i, w);
+  w.u64(depth_.inconsistencies());
   return out;
 }
 
@@ -74,8 +67,9 @@ bool Egress::load(std::span<const std::uint8_t> bytes, std::string& error) {
   const std::uint32_t users = in.u32();
   if (!in.ok()) return fail(error, in, "truncated header");
   if (magic != kEgressMagic) return fail(error, in, "not an egress snapshot (bad magic)");
-  if (version != kSnapshotVersion) return fail(error, in, "unsupported snapshot version");
-  if (instruments != books_.size()) return fail(error, in, "instrument count differs from the configuration");
+  if (version != kSnapshotVersion && version != 1)
+    return fail(error, in, "unsupported snapshot version " + std::to_string(version) + " (this build reads 1 and 2)");
+  if (instruments != status_.size()) return fail(error, in, "instrument count differs from the configuration");
   if (users != users_.size()) return fail(error, in, "user count differs from the user directory");
   std::string why;
   for (std::size_t i = 0; i < users_.size(); ++i) {
@@ -87,38 +81,29 @@ bool Egress::load(std::span<const std::uint8_t> bytes, std::string& error) {
   }
   if (!itch_.load(in, why)) return fail(error, in, "ITCH buffer: " + why);
   if (!mold_.load(in, why)) return fail(error, in, why);
-  {
-    const std::lock_guard<std::mutex> lock(depth_mutex_);
-    open_instruments_ = 0;
-    for (std::size_t i = 0; i < books_.size(); ++i) {
-      if (!books_[i].load(in, why)) return fail(error, in, why);
-      const std::uint8_t has = in.u8();
-      if (!in.ok()) return fail(error, in, "truncated indicative");
-      if (has > 1) return fail(error, in, "bad indicative flag");
-      indicative_[i].reset();
-      if (has == 1) {
-        const std::int64_t price = in.i64();
-        const std::uint64_t paired = in.u64();
-        const std::uint64_t imbalance = in.u64();
-        const std::uint8_t side = in.u8();
-        if (!in.ok()) return fail(error, in, "truncated indicative");
-        if (side != 0 && side != static_cast<std::uint8_t>(Side::Buy) && side != static_cast<std::uint8_t>(Side::Sell))
-          return fail(error, in, "bad indicative surplus side");
-        indicative_[i] = AuctionInfo{Price{price}, paired, imbalance,
-                                     side == 0 ? std::optional<Side>{} : std::optional<Side>{static_cast<Side>(side)}};
-      }
-      const auto status = static_cast<TradingStatus>(in.u8());
-      if (!in.ok()) return fail(error, in, "truncated trading status");
-      if (!is_known_status(status)) return fail(error, in, "unknown trading status");
-      status_[i] = status;
-      if (status != TradingStatus::Closed) ++open_instruments_;
-    }
+  open_instruments_ = 0;
+  for (std::size_t i = 0; i < status_.size(); ++i) {
+    if (version == 1 && !depth_.load_instrument(i, in, why)) return fail(error, in, why);
+    const auto status = static_cast<TradingStatus>(in.u8());
+    if (!in.ok()) return fail(error, in, "truncated trading status");
+    if (!is_known_status(status)) return fail(error, in, "unknown trading status");
+    status_[i] = status;
+    if (status != TradingStatus::Closed) ++open_instruments_;
   }
+  std::uint64_t inconsistencies = 0;
   for (std::uint64_t* c : {&counters_.events, &counters_.ouch_messages, &counters_.unknown_owner_dropped,
-                           &counters_.untranslated, &counters_.itch_messages, &counters_.depth_inconsistencies,
-                           &counters_.session_deliveries})
+                           &counters_.untranslated, &counters_.itch_messages})
     *c = in.u64();
+  if (version == 1) inconsistencies = in.u64();
+  counters_.session_deliveries = in.u64();
   if (!in.ok()) return fail(error, in, "truncated counters");
+  if (version != 1) {
+    for (std::size_t i = 0; i < status_.size(); ++i)
+      if (!depth_.load_instrument(i, in, why)) return fail(error, in, why);
+    inconsistencies = in.u64();
+    if (!in.ok()) return fail(error, in, "truncated depth inconsistencies");
+  }
+  depth_.set_inconsistencies(inconsistencies);
   if (in.remaining() != 0) return fail(error, in, "trailing bytes after the snapshot");
   return true;
 }

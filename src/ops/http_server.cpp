@@ -188,6 +188,15 @@ struct OpsServer::Impl {
     });
   }
 
+  void arm_tick() {
+    tick_timer.expires_after(config.tick_interval);
+    tick_timer.async_wait([this](const beast::error_code& ec) {
+      if (ec) return;  // cancelled: stopping
+      config.tick();
+      arm_tick();
+    });
+  }
+
   void run() noexcept {
     for (;;) {
       try {
@@ -232,6 +241,7 @@ struct OpsServer::Impl {
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_retry{ioc};
+  asio::steady_timer tick_timer{ioc};
   std::thread thread;
 };
 
@@ -266,6 +276,7 @@ void OpsServer::start() {
   s.router.emplace(s.backend, std::move(token), s.logger, s.ready, s.registry, s.collectables);
   s.shared.emplace(Shared{s.config, *s.router, *s.logger, s.connections_active, s.connections_rejected, {}});
   s.do_accept();
+  if (s.config.tick) s.arm_tick();
   s.thread = s.config.spawn ? s.config.spawn([&s] { s.run(); }) : std::thread([&s] { s.run(); });
   s.logger->info("ops server listening on {}", endpoint_text(s.acceptor.local_endpoint()));
   if (s.config.admin_token_file.empty()) {
@@ -282,6 +293,7 @@ void OpsServer::stop() noexcept {
     beast::error_code ignored;
     s.acceptor.close(ignored);
     s.accept_retry.cancel();
+    s.tick_timer.cancel();
     for (const auto& w : s.shared->sessions) {
       if (auto session = w.lock()) session->close();
     }

@@ -1,11 +1,10 @@
 #pragma once
 /// Aggregated public depth of one instrument (price -> total shares and order count, per side),
-/// rebuilt from the core's book events only: BookAdd, BookExecute, BookCancel, BookDelete,
-/// BookReplace. It is what an ITCH subscriber can see, so it must equal Engine::depth().
-/// Flat storage (an open-addressing order table, sorted level arrays) that only allocates when it
-/// grows past its high-water mark: in steady state applying an event allocates nothing (issue
-/// #13: no heap allocation on the io thread). Runs on the io thread, never the core thread.
-/// Not synchronised itself: Egress guards its DepthBooks with a mutex (see Egress::depth()).
+/// rebuilt from the ITCH order messages only: Add Order (A, F), Order Executed (E, C), Order
+/// Cancel (X), Order Delete (D), Order Replace (U). It is what an ITCH subscriber can see, so it
+/// must equal Engine::depth(). Flat storage (an open-addressing order table, sorted level arrays)
+/// that only allocates when it grows past its high-water mark. Owned by a DepthFollower (the
+/// thread that reads the admin depth: never the core or the io thread); not synchronised.
 
 #include <cstddef>
 #include <cstdint>
@@ -14,19 +13,19 @@
 #include <vector>
 
 #include "peregrine/core/engine.hpp"
-#include "peregrine/core/event.hpp"
 #include "peregrine/core/serial.hpp"
 #include "peregrine/core/types.hpp"
+#include "peregrine/proto/itch50.hpp"
 
 namespace peregrine::egress {
 
-/// One instrument's aggregated book. One thread at a time (Egress holds the lock).
+/// One instrument's aggregated book. One thread at a time.
 class DepthBook {
  public:
-  /// Applies one book event of this instrument; other event types are ignored. Returns false
-  /// (changing nothing) when the event names an order this book does not know, or adds one it
-  /// already has: the event stream is inconsistent.
-  bool apply(const Event& ev);
+  /// Applies one ITCH message of this instrument; other message types are ignored. Returns false
+  /// (changing nothing) when the message names an order this book does not know, adds one it
+  /// already has, or takes more shares than the order has: the stream is inconsistent.
+  bool apply(const proto::itch::Message& m);
 
   /// Up to `max_levels` levels of `side`, best first (highest bid, lowest ask).
   [[nodiscard]] std::vector<DepthLevel> depth(Side side, std::size_t max_levels) const;
@@ -59,6 +58,8 @@ class DepthBook {
 
   void add(std::uint64_t id, Side side, std::int64_t price, std::uint32_t qty);
   void reduce(std::size_t slot, std::uint32_t by);
+  /// Executed or cancelled shares: the order leaves the book when none are left.
+  bool take(std::uint64_t id, std::uint32_t shares);
   void remove(std::size_t slot);
   /// The slot holding `id`, or npos.
   [[nodiscard]] std::size_t find(std::uint64_t id) const noexcept;

@@ -8,7 +8,8 @@
 ///   sent the new messages at the next flush() (one deliver() per session per flush: batching);
 /// - book and status events -> proto::to_itch -> the ItchBuffer (sequence from 1) -> the
 ///   MoldUDP64 packetizer and the SoupBinTCP feed sessions;
-/// - book events -> a DepthBook per instrument, for the admin API (depth(), ops thread).
+/// - nothing else: the admin API's depth books follow the ITCH buffer on the thread that asks for
+///   them (depth(), DepthFollower), so the io thread does no depth work and takes no lock.
 ///
 /// Typical io-thread loop: for each event drained: on_event(ev); then flush(now). A timer calls
 /// on_tick(now) (every 100 ms or so). At the open: start_of_day(ts) before the first command;
@@ -17,7 +18,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,7 +27,7 @@
 #include "peregrine/core/engine.hpp"
 #include "peregrine/core/event.hpp"
 #include "peregrine/core/types.hpp"
-#include "peregrine/egress/depth_book.hpp"
+#include "peregrine/egress/depth_follower.hpp"
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/egress/itch_buffer.hpp"
 #include "peregrine/egress/mold_packetizer.hpp"
@@ -39,6 +39,10 @@ namespace peregrine::egress {
 
 struct EgressConfig {
   std::size_t itch_retention = std::size_t{1} << 20;  ///< ITCH messages kept for replay/retransmission
+  /// How far (messages) the depth books may fall behind the oldest retained ITCH message before
+  /// they are dropped (depth_available() false) rather than the ITCH buffer growing further; 0:
+  /// never (whoever owns the Egress follows the depth itself, as the snapshot replica does).
+  std::size_t depth_lag_limit = 0;
   MoldConfig mold;
 };
 
@@ -49,11 +53,11 @@ struct EgressCounters {
   std::uint64_t unknown_owner_dropped = 0;  ///< order events for an owner not in the directory (admin refusals: owner 0)
   std::uint64_t untranslated = 0;           ///< order events to_ouch() refused for a known owner (a bug)
   std::uint64_t itch_messages = 0;
-  std::uint64_t depth_inconsistencies = 0;  ///< book events the DepthBook could not apply (a bug)
   std::uint64_t session_deliveries = 0;     ///< SoupServerSession::deliver() calls made by flush()
 };
 
-/// io thread, except depth() (any thread).
+/// io thread, except the depth reader's calls (depth(), indicative(), follow_depth(),
+/// depth_available(), depth_inconsistencies()): one other thread at a time, or the io thread itself.
 class Egress {
  public:
   /// `cfg` (instruments, for start of day), `ref`, `users` and the callback's target must
@@ -86,12 +90,24 @@ class Egress {
   void system_event(Timestamp ts, char code);
 
   /// Up to `max_levels` aggregated levels of one side, best first, as ITCH subscribers see the
-  /// book; empty for an unknown instrument. Any thread (the ops thread): copies under a mutex
-  /// that the io thread holds only while applying one book event.
-  [[nodiscard]] std::vector<DepthLevel> depth(InstrumentId id, Side side, std::size_t max_levels) const;
-  /// The indicative auction last published for an instrument in its current call phase (from
-  /// the Indicative events, as the NOII feed shows it); nothing outside call phases. Any thread.
-  [[nodiscard]] std::optional<AuctionInfo> indicative(InstrumentId id) const;
+  /// book after every message published so far; empty for an unknown instrument, or once the
+  /// depth is unavailable. The depth reader (follows the ITCH buffer first).
+  [[nodiscard]] std::vector<DepthLevel> depth(InstrumentId id, Side side, std::size_t max_levels);
+  /// The indicative auction last published for an instrument in its current call phase (as the
+  /// NOII feed shows it); nothing outside call phases. The depth reader (follows first).
+  [[nodiscard]] std::optional<AuctionInfo> indicative(InstrumentId id);
+  /// Applies the ITCH messages published since the last call to the depth books; false once the
+  /// books were dropped for falling more than EgressConfig::depth_lag_limit behind. The depth
+  /// reader: the HTTP thread's timer calls it so that the ITCH buffer need not hold messages
+  /// for it; an owner that is its own reader calls it now and then (or never, with a limit of 0).
+  bool follow_depth() { return depth_.follow(itch_); }
+  /// The depth books as last followed (no follow: read several answers at one point of the
+  /// stream). The depth reader.
+  [[nodiscard]] const DepthFollower& depth_books() const noexcept { return depth_; }
+  /// False once the depth books were dropped (they stay stale until the next start). The depth reader.
+  [[nodiscard]] bool depth_available() const noexcept { return depth_.available(); }
+  /// ITCH messages the depth books could not apply (a bug). The depth reader.
+  [[nodiscard]] std::uint64_t depth_inconsistencies() const noexcept { return depth_.inconsistencies(); }
 
   [[nodiscard]] const ItchBuffer& itch_buffer() const noexcept { return itch_; }
   [[nodiscard]] MoldUdpPacketizer& mold() noexcept { return mold_; }
@@ -100,16 +116,20 @@ class Egress {
   [[nodiscard]] FeedRegistry& feeds() noexcept { return feeds_; }
   [[nodiscard]] const EgressCounters& counters() const noexcept { return counters_; }
 
-  /// Snapshot format version written by save() and the only one load() accepts.
-  static constexpr std::uint32_t kSnapshotVersion = 1;
+  /// Snapshot format version written by save(); load() also reads version 1 (the depth books
+  /// and indicatives interleaved with the statuses, kept by the io thread before issue 13 §4).
+  static constexpr std::uint32_t kSnapshotVersion = 2;
 
   /// Everything that shapes future output, as bytes: every user's OUCH buffer (first retained
   /// sequence number and records), the ITCH buffer, the MoldUDP64 packetizer's sequencing and
-  /// the datagram it is building, the depth books, the published indicatives, each instrument's
-  /// last status (OUCH start/end of day) and the counters. Not sessions (connections end with
-  /// the process) nor the batch of users waiting for flush(): take it after a flush(). The
-  /// thread that owns this Egress (the snapshot thread's replica).
-  [[nodiscard]] std::vector<std::uint8_t> save() const;
+  /// the datagram it is building, each instrument's last status (OUCH start/end of day) and the
+  /// counters; then the depth books and published indicatives as of the ITCH buffer's end (the
+  /// depth follows first: a restart cannot rebuild them from a buffer that retains only the
+  /// day's last messages). Not sessions (connections end with the process) nor the batch of
+  /// users waiting for flush(): take it after a flush(). The thread that owns this Egress and is
+  /// its depth reader (the snapshot thread's replica). Throws std::runtime_error when the depth
+  /// books were dropped.
+  [[nodiscard]] std::vector<std::uint8_t> save();
   /// Restores a save() into a freshly constructed Egress with the same configuration and user
   /// directory (same users, same order, same retention), before any event. Afterwards the same
   /// events give the same outbound and ITCH buffers and the same MoldUDP64 datagrams as the saved Egress. False,
@@ -133,9 +153,7 @@ class Egress {
   std::vector<sessions::UserState*> dirty_;
   std::vector<const sessions::UserState*> dirty_set_;
   std::vector<std::size_t> dirty_slots_;
-  mutable std::mutex depth_mutex_;
-  std::vector<DepthBook> books_;  // index = InstrumentId - 1; guarded by depth_mutex_
-  std::vector<std::optional<AuctionInfo>> indicative_;  // index = InstrumentId - 1; guarded by depth_mutex_
+  DepthFollower depth_;  // the depth reader's, not the io thread's
   // OUCH System Event: start of day when the first instrument leaves Closed, end of day when
   // the last one enters it (io thread).
   std::vector<TradingStatus> status_;  // index = InstrumentId - 1

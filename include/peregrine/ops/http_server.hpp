@@ -60,6 +60,11 @@ struct OpsServerConfig {
   /// Starts the server's thread running `body` (the app's topology names it `pg-http` and
   /// counts its CPU time); empty: a plain std::thread.
   std::function<std::thread(std::function<void()>)> spawn;
+  /// Called on the server's thread every `tick_interval` while it runs (nothing when empty):
+  /// upkeep that belongs on this thread rather than a hot one (the admin depth books follow the
+  /// ITCH stream here).
+  std::function<void()> tick;
+  std::chrono::milliseconds tick_interval{50};
 };
 
 /// See the file comment. Construct, register collectables, start(); stop() (or destruction) ends

@@ -1,6 +1,6 @@
 // Egress driven by a real Engine: every core event goes through Egress, then the OUCH buffers,
-// the ITCH stream (as a subscriber rebuilds it), the DepthBooks and the MoldUDP64 datagrams are
-// checked against the engine itself.
+// the ITCH stream (as a subscriber rebuilds it), the depth books (which follow the ITCH stream)
+// and the MoldUDP64 datagrams are checked against the engine itself.
 
 #include "peregrine/egress/egress.hpp"
 
@@ -356,7 +356,8 @@ TEST_F(EngineEgress, RandomDayMatchesTheEngineEverywhere) {
   EXPECT_GT(owner_zero, 0u);
   EXPECT_EQ(egress->counters().unknown_owner_dropped, owner_zero);
   EXPECT_EQ(egress->counters().untranslated, 0u);
-  EXPECT_EQ(egress->counters().depth_inconsistencies, 0u);
+  EXPECT_TRUE(egress->follow_depth());
+  EXPECT_EQ(egress->depth_inconsistencies(), 0u);
   for (std::uint32_t o = 1; o <= 3; ++o) {
     const sessions::OutboundBuffer& j = users.find(OwnerId{o})->outbound;
     ASSERT_EQ(j.first_retained(), 1u);
@@ -383,7 +384,7 @@ TEST_F(EngineEgress, RandomDayMatchesTheEngineEverywhere) {
   ASSERT_EQ(p1.size(), 1 + expected[1].size());
   for (std::size_t k = 0; k < expected[1].size(); ++k) EXPECT_EQ(p1[k + 1].second, expected[1][k]);
 
-  // 2. The ITCH stream rebuilds the engine's book, and so does the DepthBook.
+  // 2. The ITCH stream rebuilds the engine's book, and so do the depth books that follow it.
   std::vector<char> system_events;
   const auto book = rebuild_from_itch(system_events);
   EXPECT_EQ(system_events, (std::vector<char>{'O', 'S', 'Q'}));
@@ -475,7 +476,8 @@ TEST_F(EngineEgress, IdleFeedGetsMoldHeartbeats) {
 }
 
 TEST_F(EngineEgress, DepthCanBeReadFromAnotherThreadWhileEventsArrive) {
-  // The ops thread's view: run under the tsan preset, this checks the locking.
+  // The HTTP thread's view: it follows the ITCH buffer while this (io) thread appends to it, with
+  // no lock (run under the tsan preset, this checks the buffer's acquire/release protocol).
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> reads{0};
   std::thread ops([&] {
@@ -498,37 +500,80 @@ TEST_F(EngineEgress, DepthCanBeReadFromAnotherThreadWhileEventsArrive) {
   EXPECT_EQ(egress->depth(InstrumentId{1}, Side::Buy, kAllLevels), engine_depth(InstrumentId{1}, Side::Buy));
 }
 
-TEST(DepthBookTest, AppliesEachBookEventAndRefusesUnknownOrders) {
+TEST(DepthBookTest, AppliesEachOrderMessageAndRefusesUnknownOrders) {
   DepthBook b;
-  auto ev = [](EventType t, std::uint64_t id, Side s, std::int64_t px, std::uint32_t q, std::uint32_t leaves = 0, std::uint64_t ref = 0) {
-    Event e = Event::make(t, Timestamp{1});
-    e.instrument = InstrumentId{1};
-    e.order_id = OrderId{id};
-    e.side = s;
-    e.price = Price{px};
-    e.qty = Qty{q};
-    e.leaves = Qty{leaves};
-    e.ref = ref;
-    return e;
+  auto add = [](std::uint64_t ref, char side, std::uint32_t px, std::uint32_t shares) {
+    itch::Message m{};
+    m.type = itch::MessageType::AddOrder;
+    m.add = itch::AddOrder{};
+    m.add.order_ref = ref;
+    m.add.side = side;
+    m.add.shares = shares;
+    m.add.price = px;
+    return m;
   };
-  EXPECT_TRUE(b.apply(ev(EventType::BookAdd, 1, Side::Buy, 100, 300)));
-  EXPECT_TRUE(b.apply(ev(EventType::BookAdd, 2, Side::Buy, 100, 200)));
-  EXPECT_TRUE(b.apply(ev(EventType::BookAdd, 3, Side::Buy, 200, 100)));
-  EXPECT_TRUE(b.apply(ev(EventType::BookAdd, 4, Side::Sell, 300, 100)));
-  EXPECT_FALSE(b.apply(ev(EventType::BookAdd, 4, Side::Sell, 300, 100)));  // duplicate id
+  auto executed = [](std::uint64_t ref, std::uint32_t shares) {
+    itch::Message m{};
+    m.type = itch::MessageType::OrderExecuted;
+    m.executed = itch::OrderExecuted{};
+    m.executed.order_ref = ref;
+    m.executed.shares = shares;
+    return m;
+  };
+  auto crossed = [](std::uint64_t ref, std::uint32_t shares) {
+    itch::Message m{};
+    m.type = itch::MessageType::OrderExecutedWithPrice;
+    m.executed_with_price = itch::OrderExecutedWithPrice{};
+    m.executed_with_price.order_ref = ref;
+    m.executed_with_price.shares = shares;
+    m.executed_with_price.price = 1;  // the cross price: not the order's
+    return m;
+  };
+  auto cancel = [](std::uint64_t ref, std::uint32_t shares) {
+    itch::Message m{};
+    m.type = itch::MessageType::OrderCancel;
+    m.cancel = itch::OrderCancel{};
+    m.cancel.order_ref = ref;
+    m.cancel.shares = shares;
+    return m;
+  };
+  auto del = [](std::uint64_t ref) {
+    itch::Message m{};
+    m.type = itch::MessageType::OrderDelete;
+    m.del = itch::OrderDelete{};
+    m.del.order_ref = ref;
+    return m;
+  };
+  auto replace = [](std::uint64_t old_ref, std::uint64_t new_ref, std::uint32_t px, std::uint32_t shares) {
+    itch::Message m{};
+    m.type = itch::MessageType::OrderReplace;
+    m.replace = itch::OrderReplace{};
+    m.replace.original_ref = old_ref;
+    m.replace.new_ref = new_ref;
+    m.replace.shares = shares;
+    m.replace.price = px;
+    return m;
+  };
+  EXPECT_TRUE(b.apply(add(1, 'B', 100, 300)));
+  EXPECT_TRUE(b.apply(add(2, 'B', 100, 200)));
+  EXPECT_TRUE(b.apply(add(3, 'B', 200, 100)));
+  EXPECT_TRUE(b.apply(add(4, 'S', 300, 100)));
+  EXPECT_FALSE(b.apply(add(4, 'S', 300, 100)));  // duplicate reference
+  EXPECT_FALSE(b.apply(add(7, 'X', 300, 100)));  // no such side
   EXPECT_EQ(b.depth(Side::Buy, 10), (std::vector<DepthLevel>{{Price{200}, 100, 1}, {Price{100}, 500, 2}}));
-  EXPECT_TRUE(b.apply(ev(EventType::BookExecute, 1, Side::Buy, 100, 100, 200)));
-  EXPECT_TRUE(b.apply(ev(EventType::BookCancel, 2, Side::Buy, 0, 50, 150)));
+  EXPECT_TRUE(b.apply(executed(1, 100)));
+  EXPECT_TRUE(b.apply(cancel(2, 50)));
   EXPECT_EQ(b.depth(Side::Buy, 10), (std::vector<DepthLevel>{{Price{200}, 100, 1}, {Price{100}, 350, 2}}));
-  EXPECT_TRUE(b.apply(ev(EventType::BookExecute, 3, Side::Buy, 200, 100, 0)));  // fully filled: gone
-  EXPECT_TRUE(b.apply(ev(EventType::BookReplace, 5, Side::Buy, 150, 700, 0, 1)));  // 1 -> 5 at 150
+  EXPECT_TRUE(b.apply(crossed(3, 100)));  // fully filled: gone
+  EXPECT_TRUE(b.apply(replace(1, 5, 150, 700)));  // 1 -> 5 at 150
   EXPECT_EQ(b.depth(Side::Buy, 10), (std::vector<DepthLevel>{{Price{150}, 700, 1}, {Price{100}, 150, 1}}));
-  EXPECT_TRUE(b.apply(ev(EventType::BookDelete, 2, Side::Buy, 0, 0)));
+  EXPECT_TRUE(b.apply(del(2)));
   EXPECT_EQ(b.depth(Side::Buy, 1), (std::vector<DepthLevel>{{Price{150}, 700, 1}}));
   EXPECT_EQ(b.depth(Side::Sell, 10), (std::vector<DepthLevel>{{Price{300}, 100, 1}}));
-  EXPECT_FALSE(b.apply(ev(EventType::BookDelete, 99, Side::Buy, 0, 0)));
-  EXPECT_FALSE(b.apply(ev(EventType::BookExecute, 4, Side::Sell, 300, 500, 0)));  // more than it has
-  EXPECT_FALSE(b.apply(ev(EventType::BookReplace, 6, Side::Buy, 150, 700, 0, 42)));
+  EXPECT_FALSE(b.apply(del(99)));
+  EXPECT_FALSE(b.apply(executed(4, 500)));  // more than it has
+  EXPECT_FALSE(b.apply(replace(42, 6, 150, 700)));
+  EXPECT_FALSE(b.apply(replace(4, 5, 150, 700)));  // the new reference is taken
   EXPECT_EQ(b.orders(), 2u);
 }
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -74,7 +75,8 @@ std::vector<std::vector<Event>> engine_batches(const EngineConfig& cfg, std::uin
 
 // One egress with its own user directory, recording its datagrams.
 struct Node {
-  explicit Node(const EngineConfig& c) : cfg(c), lookup(cfg), users(kUserRetention) {
+  explicit Node(const EngineConfig& c, std::size_t itch_retention = kItchRetention)
+      : cfg(c), lookup(cfg), users(kUserRetention) {
     lookup.set_attributed(FirmId{0}, true);
     for (std::uint32_t o = 1; o <= CommandGen::kOwners; ++o) {
       sessions::UserAccount a;
@@ -86,7 +88,7 @@ struct Node {
       users.add(a);
     }
     EgressConfig ec;
-    ec.itch_retention = kItchRetention;
+    ec.itch_retention = itch_retention;
     ec.mold.mtu = 200;
     ec.mold.heartbeat_interval_ns = 5'000'000;
     egress = std::make_unique<Egress>(cfg, lookup, users, ec,
@@ -227,10 +229,66 @@ TEST(EgressSnapshotTest, RefusesAnotherUserDirectoryAndANonFreshEgress) {
   EXPECT_FALSE(other.egress->load(snap, error));
   EXPECT_NE(error.find("user count"), std::string::npos) << error;
 
-  Bytes v2 = snap;
-  v2[4] = 2;
-  EXPECT_FALSE(Node(cfg).egress->load(v2, error));
-  EXPECT_NE(error.find("version"), std::string::npos) << error;
+  Bytes v3 = snap;
+  v3[4] = 3;
+  EXPECT_FALSE(Node(cfg).egress->load(v3, error));
+  EXPECT_NE(error.find("version 3"), std::string::npos) << error;
+}
+
+// Version 1 (written before the depth books left the io thread) kept each instrument's depth
+// book and indicative before its status, and the depth inconsistencies among the counters. The
+// same state laid out that way loads into an egress that equals the one that loads version 2.
+TEST(EgressSnapshotTest, AVersionOneSnapshotStillLoads) {
+  const EngineConfig cfg = snapshot_config();
+  const auto batches = engine_batches(cfg, 8, 3000);
+  Node a(cfg, 1u << 16);
+  a.egress->start_of_day(Timestamp{1});
+  // A subscriber's depth, built beside it from the ITCH stream (read before the retention drops it).
+  DepthFollower subscriber(cfg.instruments.size());
+  std::uint64_t read = 1;
+  auto follow = [&] {
+    const ItchBuffer& j = a.egress->itch_buffer();
+    ASSERT_GE(read, j.first_retained());
+    for (; read < j.next_seq(); ++read) subscriber.apply(j.get(read));
+  };
+  follow();
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    a.feed(batches, i, i + 1);
+    follow();
+  }
+  const Bytes v2 = a.egress->save();
+  const std::size_t n = cfg.instruments.size();
+  Bytes depth;
+  ByteWriter dw(depth);
+  std::vector<Bytes> per_instrument(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    ByteWriter w(per_instrument[i]);
+    subscriber.save_instrument(i, w);
+    depth.insert(depth.end(), per_instrument[i].begin(), per_instrument[i].end());
+  }
+  dw.u64(subscriber.inconsistencies());
+  EXPECT_EQ(subscriber.inconsistencies(), 0u);
+  // Version 2 ends with the depth a subscriber builds.
+  ASSERT_GT(v2.size(), depth.size() + n + 48);
+  ASSERT_TRUE(std::equal(depth.begin(), depth.end(), v2.end() - static_cast<std::ptrdiff_t>(depth.size())));
+  const std::size_t counters_at = v2.size() - depth.size() - 48;
+  const std::size_t statuses_at = counters_at - n;
+  Bytes v1(v2.begin(), v2.begin() + static_cast<std::ptrdiff_t>(statuses_at));
+  v1[4] = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    v1.insert(v1.end(), per_instrument[i].begin(), per_instrument[i].end());
+    v1.push_back(v2[statuses_at + i]);
+  }
+  v1.insert(v1.end(), v2.begin() + static_cast<std::ptrdiff_t>(counters_at), v2.begin() + static_cast<std::ptrdiff_t>(counters_at + 40));
+  v1.insert(v1.end(), depth.end() - 8, depth.end());  // the 6th of 7 counters: depth inconsistencies
+  v1.insert(v1.end(), v2.begin() + static_cast<std::ptrdiff_t>(counters_at + 40), v2.begin() + static_cast<std::ptrdiff_t>(counters_at + 48));
+
+  Node b(cfg, 1u << 16);
+  std::string error;
+  ASSERT_TRUE(b.egress->load(v1, error)) << error;
+  EXPECT_EQ(b.egress->save(), v2) << "version 1 loaded, saved as version 2, differs from the version 2 save";
+  const std::size_t a_from = a.datagrams.size();
+  expect_same_output(a, a_from, b);
 }
 
 Bytes small_snapshot(const EngineConfig& cfg, const std::vector<std::vector<Event>>& batches) {
