@@ -1,9 +1,9 @@
 #include "peregrine/egress/itch_buffer.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include "peregrine/sessions/prefault.hpp"
+#include "peregrine/sessions/retained_codec.hpp"
 
 namespace peregrine::egress {
 
@@ -89,37 +89,13 @@ void ItchBuffer::reader_done_with(std::uint64_t chunk) noexcept {
   reader_.store(chunk << 2 | kReading, std::memory_order_release);
 }
 
-void ItchBuffer::save(ByteWriter& w) const {
-  w.u64(first_);
-  w.u64(next_ - first_);
-  for (std::uint64_t seq = first_; seq < next_; ++seq) {
-    const std::span<const std::uint8_t> r = get(seq);
-    w.u8(static_cast<std::uint8_t>(r.size()));
-    w.bytes(r.data(), r.size());
-  }
-}
+void ItchBuffer::save(ByteWriter& w) const { sessions::save_retained(*this, w); }
 
 bool ItchBuffer::load(ByteReader& in, std::string& error) {
-  auto fail = [&](const char* what) {
-    error = what;
+  if (!sessions::load_retained<kMaxSize>(
+          in, retention_, error, [this](std::uint64_t first) { reset(first); },
+          [this](std::span<const std::uint8_t> bytes) { (void)append(bytes); }))
     return false;
-  };
-  const std::uint64_t first = in.u64();
-  const std::uint64_t count = in.u64();
-  if (!in.ok()) return fail("truncated retransmit buffer header");
-  if (first == 0 || first > (std::uint64_t{1} << 62) || count > (std::uint64_t{1} << 62))
-    return fail("retransmit buffer sequence out of range");
-  if (count > retention_) return fail("retransmit buffer holds more records than its retention");
-  if (!in.can_hold(count, 1)) return fail("retransmit buffer record count exceeds the input");
-  reset(first);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    std::array<std::uint8_t, kMaxSize> bytes{};
-    const std::uint8_t size = in.u8();
-    if (size > kMaxSize) return fail("retransmit buffer record longer than the largest message");
-    in.bytes(bytes.data(), size);
-    if (!in.ok()) return fail("truncated retransmit buffer record");
-    (void)append({bytes.data(), size});
-  }
   // The loaded messages are the past of the depth state loaded with them: the reader starts after them.
   rchunk_ = tail_;
   rseq_ = next_;

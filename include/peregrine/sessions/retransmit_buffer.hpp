@@ -20,6 +20,7 @@
 
 #include "peregrine/core/serial.hpp"
 #include "peregrine/sessions/prefault.hpp"
+#include "peregrine/sessions/retained_codec.hpp"
 
 namespace peregrine::sessions {
 
@@ -62,42 +63,22 @@ class RetransmitBuffer {
     return {r.bytes.data(), r.size};
   }
 
-  /// Snapshot: appends the first retained sequence number, the record count and each record
-  /// (u8 size, bytes). The retention itself is configuration, not state.
-  void save(ByteWriter& w) const {
-    w.u64(first_);
-    w.u64(next_ - first_);
-    for (std::uint64_t seq = first_; seq < next_; ++seq) {
-      const std::span<const std::uint8_t> r = get(seq);
-      w.u8(static_cast<std::uint8_t>(r.size()));
-      w.bytes(r.data(), r.size());
-    }
-  }
+  /// Snapshot: what the buffer retains, in retained_codec.hpp's form.
+  void save(ByteWriter& w) const { save_retained(*this, w); }
   /// Replaces the content with what save() wrote. False, with the reason in `error`, on
   /// truncated or malformed input, or more records than this buffer retains; the content is
   /// then unspecified.
   bool load(ByteReader& in, std::string& error) {
-    const std::uint64_t first = in.u64();
-    const std::uint64_t count = in.u64();
-    if (!in.ok()) return fail(error, "truncated retransmit buffer header");
-    if (first == 0 || first > (std::uint64_t{1} << 62) || count > (std::uint64_t{1} << 62))
-      return fail(error, "retransmit buffer sequence out of range");
-    if (count > retention_) return fail(error, "retransmit buffer holds more records than its retention");
-    if (!in.can_hold(count, 1)) return fail(error, "retransmit buffer record count exceeds the input");
-    for (Record*& chunk : ring_) {
-      if (chunk != nullptr) free_.push_back(chunk);
-      chunk = nullptr;
-    }
-    first_ = next_ = first;
-    for (std::uint64_t i = 0; i < count; ++i) {
-      std::array<std::uint8_t, MaxSize> bytes{};
-      const std::uint8_t size = in.u8();
-      if (size > MaxSize) return fail(error, "retransmit buffer record longer than the largest message");
-      in.bytes(bytes.data(), size);
-      if (!in.ok()) return fail(error, "truncated retransmit buffer record");
-      (void)append({bytes.data(), size});
-    }
-    return true;
+    return load_retained<MaxSize>(
+        in, retention_, error,
+        [this](std::uint64_t first) {
+          for (Record*& chunk : ring_) {
+            if (chunk != nullptr) free_.push_back(chunk);
+            chunk = nullptr;
+          }
+          first_ = next_ = first;
+        },
+        [this](std::span<const std::uint8_t> bytes) { (void)append(bytes); });
   }
 
  private:
@@ -105,11 +86,6 @@ class RetransmitBuffer {
     std::uint8_t size;
     std::array<std::uint8_t, MaxSize> bytes;
   };
-  static bool fail(std::string& error, const char* what) {
-    error = what;
-    return false;
-  }
-
   static constexpr std::size_t kMaxChunk = 1024;  ///< records per chunk (~80 KiB for OUCH)
 
   // Chunk n (counted from sequence 1) holds sequences [n * chunk_ + 1, (n + 1) * chunk_]; it
