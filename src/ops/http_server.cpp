@@ -191,7 +191,9 @@ struct OpsServer::Impl {
   void arm_tick() {
     tick_timer.expires_after(config.tick_interval);
     tick_timer.async_wait([this](const beast::error_code& ec) {
-      if (ec) return;  // cancelled: stopping
+      // Cancelled, or stopping: a wait that had already completed when stop() cancelled the timer
+      // still runs with no error, and re-arming then would keep the io_context (and join) busy.
+      if (ec || stopping) return;
       config.tick();
       arm_tick();
     });
@@ -236,6 +238,7 @@ struct OpsServer::Impl {
   std::optional<detail::Router> router;
   std::optional<Shared> shared;
   bool started = false;
+  bool stopping = false;  // set on the server's thread by stop(); the tick no longer re-arms
   // Declared after everything the sessions use: destroyed before it (with any handler still
   // holding a session), and the acceptor and timer before the io_context.
   asio::io_context ioc{1};
@@ -290,6 +293,7 @@ void OpsServer::stop() noexcept {
   Impl& s = *impl_;
   if (!s.thread.joinable()) return;
   asio::post(s.ioc, [&s] {
+    s.stopping = true;
     beast::error_code ignored;
     s.acceptor.close(ignored);
     s.accept_retry.cancel();

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -901,6 +902,45 @@ TEST(OpsServerStartupTest, EmptyTokenFileIsAnErrorNamingTheFile) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(empty.path().string()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("empty"), std::string::npos) << e.what();
+  }
+}
+
+// A tick due at the very moment stop() runs: a wait that has already completed when the timer is
+// cancelled still runs, with no error. It must not re-arm, or the server's thread never runs out
+// of work and stop() never returns (a server's shut-down then waits for its SIGKILL).
+TEST(OpsServerTickTest, StopReturnsEvenWithATickDueAtThatMoment) {
+  RecordingBackend backend;
+  auto quiet = make_logger({.name = "t", .sinks = {}, .level = "off"});
+  for (int round = 0; round < 40; ++round) {
+    std::atomic<int> ticks{0};
+    OpsServerConfig cfg;
+    cfg.address = "127.0.0.1";
+    cfg.port = 0;
+    cfg.tick_interval = std::chrono::milliseconds{0};  // always due
+    cfg.tick = [&ticks] {
+      ticks.fetch_add(1, std::memory_order_relaxed);
+      std::this_thread::sleep_for(std::chrono::microseconds{200});
+    };
+    auto server = std::make_unique<OpsServer>(cfg, backend, quiet);
+    server->start();
+    while (ticks.load(std::memory_order_relaxed) < 3) std::this_thread::yield();
+    std::atomic<bool> stopped{false};
+    std::thread stopper([&] {
+      server->stop();
+      stopped.store(true, std::memory_order_release);
+    });
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    while (!stopped.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < limit)
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    if (!stopped.load(std::memory_order_acquire)) {
+      ADD_FAILURE() << "round " << round << ": stop() had not returned after 10 s (the tick re-armed)";
+      std::fflush(nullptr);
+      std::_Exit(1);  // the stopper is stuck in join(): nothing else can end this process
+    }
+    stopper.join();
+    const int after = ticks.load(std::memory_order_relaxed);
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    EXPECT_EQ(ticks.load(std::memory_order_relaxed), after) << "a tick ran after stop() returned";
   }
 }
 
