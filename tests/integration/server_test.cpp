@@ -553,7 +553,23 @@ TEST_F(ServerTest, CancelOnDisconnectRemovesRestingOrdersFromDepth) {
 TEST_F(ServerTest, ThrottleRejectsThenLogsOut) {
   {
     auto c = ouch_login("THR1", "thr1pass");  // throttle_per_second: 5
-    for (int i = 0; i < 8; ++i) c->enter_order(OrderSpec{"T" + std::to_string(i), 'B', 100, "601318", 520000});
+    // The eight orders in one write: the server ends the session at the sixth, and a write of
+    // the seventh after that would fail with EPIPE in this client, not in the server.
+    namespace ouch = peregrine::proto::ouch;
+    namespace soup = peregrine::proto::soup;
+    std::vector<std::uint8_t> burst;
+    for (int i = 0; i < 8; ++i) {
+      const std::string tok = "T" + std::to_string(i);
+      const ouch::EnterOrder m = ouch::plain_enter_order(peregrine::Token::from(tok), 'B', 100, peregrine::Symbol::from("601318"), 520000,
+                                                         ouch::kTifMarketHours, peregrine::FirmName::from(""), 'R');
+      std::array<std::uint8_t, ouch::kEnterOrderSize> msg{};
+      const std::size_t n = ouch::encode(m, msg);
+      std::array<std::uint8_t, soup::kHeaderSize + ouch::kEnterOrderSize> packet{};
+      const std::size_t p = soup::encode_unsequenced_data({msg.data(), n}, packet);
+      ASSERT_GT(p, 0u);
+      burst.insert(burst.end(), packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(p));
+    }
+    c->soup().send_raw(burst);
     // The sixth message in the second is refused at the edge ('O'): the refusal goes through the
     // core behind the five orders, and the session ends once it has sent it.
     OuchEvent reject;
