@@ -211,12 +211,10 @@ std::size_t Server::releasable_events(std::size_t max) {
 
 void Server::send_datagram(std::span<const std::uint8_t> d) {
   if (recovering_) return;  // the replay of the day rebuilds the feed; it does not resend it
-#ifdef PEREGRINE_HAVE_DPDK
   if (itch_via_dpdk_) {  // ingress.itch_destination: the feed leaves on the DPDK port
     (void)port_->send(itch_addr_, d);
     return;
   }
-#endif
   if (mold_batch_->full()) send_mold_batch();
   mold_batch_->add(d);  // sent at the packetizer's batch end: flush, tick, end of session
 }

@@ -83,7 +83,6 @@ void Server::publish_reply_counters() {
 // DPDK and UDP order-entry metrics (docs/dpdk.md, "Metrics"). The lcore's cells are loaded
 // here; the NIC's counters are read with rte_eth_stats_get on this (the metrics) thread.
 void Server::register_dpdk_metrics() {
-#ifdef PEREGRINE_HAVE_DPDK
   if (!port_) return;
   auto m = std::make_shared<ops::CallbackMetrics>();
   const ingress::dpdk::DpdkCounters& dc = port_->counters();
@@ -135,7 +134,6 @@ void Server::register_dpdk_metrics() {
                [this] { return static_cast<double>(notice_ring_->size_approx()); });
   dpdk_collector_ = m;
   ops_->add_collectable(dpdk_collector_);
-#endif
 }
 
 // The journal's and the snapshot thread's metrics (docs/operations.md, "Metrics").
