@@ -148,36 +148,48 @@ echo_mx = {"64": load("echo-max-w64.json"), "512": load("echo-max-w512.json")}
 lines = ["## Maximum throughput: `peregrine-bench --max-throughput`", "", generated, "",
          "Four sessions, each keeping W messages unanswered (closed loop, the default mix), writes batched per "
          "session; sustained rate over the measured seconds. Latency (µs) from the time a message was queued.", "",
-         "| window per session | messages/s sent | answers/s | accepted p50 | p99 | p99.9 | max | rejected: new orders / replaces / cancels | checks |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+         "| window per session | messages/s sent | answers/s | into the engine/s | accepted p50 | p99 | p99.9 | max | rejected: new orders / replaces / cancels | checks |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+
+def into_engine(d):
+    """Messages/s that reached the matching core: those refused at the edge because the core's
+    command ring was full (new orders and cancels with reason O) never went through it."""
+    cn = d["counts"]
+    refused = cn["rejected"] - cn["replace_rejected"] + cn["cancel_refused"]
+    return d["achieved_rate"] * (1 - refused / cn["sent"]) if cn["sent"] else 0.0
+
+
 best = 0
 for w, d in mx.items():
     a = d["latency_ns"]["accepted"]
     c = d["correctness"]
-    best = max(best, d["achieved_rate"])
+    best = max(best, into_engine(d))
     cn = d["counts"]
     overload = (f"{cn['rejected'] - cn['replace_rejected']:,} / {cn['replace_rejected']:,} / {cn['cancel_refused']:,}")
     checks = f"ok: {c['orders']:,} orders" if c["ok"] else f"FAILED ({c['errors']} errors)"
-    lines.append(f"| {w} | {d['achieved_rate']:,.0f} | {d['answer_rate']:,.0f} | {us(a['p50'])} | {us(a['p99'])} | "
-                 f"{us(a['p99.9'])} | {us(a['max'])} | {overload} | {checks} |")
+    lines.append(f"| {w} | {d['achieved_rate']:,.0f} | {d['answer_rate']:,.0f} | {into_engine(d):,.0f} | {us(a['p50'])} | "
+                 f"{us(a['p99'])} | {us(a['p99.9'])} | {us(a['max'])} | {overload} | {checks} |")
 lines += ["", "A refused replace is one whose order filled while the replace was on its way; a refused new order or "
-          "cancel (reason `O`) means the core's command ring was full.", "",
+          "cancel (reason `O`) means the core's command ring was full: the gateway answered it at the edge and it "
+          "never reached the engine. *Into the engine* is the sent rate less those refusals (their share of the "
+          "whole run's messages), and it is what the targets below count.", "",
           "```sh"] + [d["command"] for d in mx.values()] + ["```", "",
           f"**Target: ≥ 1,000,000 orders/s through one engine instance** (customer and ours) — best measured "
-          f"{best:,.0f} messages/s: {verdict(best >= 1e6)}."]
+          f"{best:,.0f} messages/s into the engine: {verdict(best >= 1e6)}."]
 echo_best = max(d["achieved_rate"] for d in echo_mx.values())
 lines += ["", "**Against the echo yardstick** (`peregrine-bench --echo --max-throughput`, run just before the peregrine "
           "row of the same window):", "",
-          "| window per session | echo messages/s | peregrine messages/s | ratio | echo accepted p50 / p99 | peregrine accepted p50 / p99 | echo checks |",
+          "| window per session | echo messages/s | peregrine messages/s into the engine | ratio | echo accepted p50 / p99 | peregrine accepted p50 / p99 | echo checks |",
           "|---|---:|---:|---:|---:|---:|---|"]
 for w, e in echo_mx.items():
     d = mx[w]
     ea, pa = e["latency_ns"]["accepted"], d["latency_ns"]["accepted"]
-    lines.append(f"| {w} | {e['achieved_rate']:,.0f} | {d['achieved_rate']:,.0f} | "
-                 f"{d['achieved_rate'] / e['achieved_rate'] * 100:.0f} % | {us(ea['p50'])} / {us(ea['p99'])} | "
+    lines.append(f"| {w} | {e['achieved_rate']:,.0f} | {into_engine(d):,.0f} | "
+                 f"{into_engine(d) / e['achieved_rate'] * 100:.0f} % | {us(ea['p50'])} / {us(ea['p99'])} | "
                  f"{us(pa['p50'])} / {us(pa['p99'])} | {checks_echo(e)} |")
-    summary.append(f"{f'max, window {w}':>22} {d['achieved_rate']:>14,.0f} {e['achieved_rate']:>10,.0f} "
-                   f"{d['achieved_rate'] / e['achieved_rate'] * 100:>6.0f}%   (messages/s)")
+    summary.append(f"{f'max, window {w}':>22} {into_engine(d):>14,.0f} {e['achieved_rate']:>10,.0f} "
+                   f"{into_engine(d) / e['achieved_rate'] * 100:>6.0f}%   (messages/s)")
 lines += ["", "```sh"] + [d["command"] for d in echo_mx.values()] + ["```", "",
           f"**Issue #13's target: ≥ 1,000,000 messages/s, or ≥ 80 % of the echo server's maximum where the echo server "
           f"cannot reach that here** — echo best {echo_best:,.0f} messages/s, peregrine best {best:,.0f} "
