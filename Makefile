@@ -42,16 +42,16 @@ test-release: release
 	ctest --preset release -j $(JOBS)
 
 # ThreadSanitizer: only what has threads of its own (the server binary; the tests' process launcher,
-# which forks beside other threads; the app, ring, agent, ops and journal units; the integration
-# tests without the crash and DPDK ones); tests whose binaries are not built here carry no label and
-# are left out by -L.
-TSAN_TARGETS = peregrine support_tests app_tests ring_tests agent_tests ops_tests journal_tests replay_tests ha_tests ha_replication_tests integration_tests journal_startup_tests exchange_clock_integration_tests idle_cpu_integration_tests startup_integration_tests
+# which forks beside other threads; the app, ring, agent, ops, journal, replay and egress units;
+# the integration tests without the crash and DPDK ones; the drop copy's broker tests, for its
+# publisher thread); tests whose binaries are not built here carry no label and are left out by -L.
+TSAN_TARGETS = peregrine support_tests app_tests ring_tests agent_tests ops_tests journal_tests replay_tests egress_tests ha_tests ha_replication_tests dropcopy_broker_tests integration_tests journal_startup_tests exchange_clock_integration_tests idle_cpu_integration_tests startup_integration_tests
 tsan: bootstrap
 	cmake --preset tsan
 	cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TARGETS)
 
 test-tsan: tsan
-	ctest --preset tsan -j $(JOBS) -L 'tsan|integration' -LE 'crash|dpdk'
+	ctest --preset tsan -j $(JOBS) -L 'tsan|integration|rabbitmq' -LE 'crash|dpdk'
 
 ## fuzz: builds the libFuzzer targets and runs each for FUZZ_SECONDS (default 60).
 FUZZ_SECONDS ?= 60
