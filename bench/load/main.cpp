@@ -250,6 +250,9 @@ int main(int argc, char** argv) {
         });
   value("--recovery-runs", "N", kStart, "restarts per --recovery row, each on a copy of the journal\n(default 5)",
         [&](const std::string& v) { return parse_num(v.c_str(), start.recovery_runs) && start.recovery_runs > 0; });
+  value("--recovery-keep", "DIR", kStart,
+        "keep each --recovery row's journal as it was at the kill in\nDIR/journal-N (to profile a restart on it)",
+        [&](const std::string& v) { return start.recovery_keep = v, true; });
   value("--recovery-config", "FILE", kStart, "the --recovery rows' server and load configuration (default\nconfig/bench.yaml)",
         [&](const std::string& v) { return start.recovery_config = v, true; });
 

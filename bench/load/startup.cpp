@@ -303,6 +303,13 @@ std::string run_recovery(const StartupOptions& opt, const std::string& root, Rec
       if (p.name == "journal" && !p.ns.empty()) row.journal_ns.push_back(p.ns.front());
   }
   fs::remove_all(journal, ec);
+  if (!opt.recovery_keep.empty()) {
+    const fs::path kept = fs::path(opt.recovery_keep) / ("journal-" + std::to_string(row.target));
+    fs::create_directories(opt.recovery_keep, ec);
+    fs::remove_all(kept, ec);
+    fs::rename(pristine, kept, ec);
+    if (ec) return "keep " + pristine + " as " + kept.string() + ": " + ec.message();
+  }
   fs::remove_all(pristine, ec);
   return {};
 }

@@ -27,6 +27,7 @@ struct StartupOptions {
   std::vector<std::uint64_t> recovery;    ///< commands in the journal at the kill, one row each
   std::uint32_t recovery_runs = 5;        ///< restarts per row
   std::string recovery_config = "config/bench.yaml";  ///< the recovery rows' server and load
+  std::string recovery_keep;              ///< non-empty: each row's journal at the kill is kept in <dir>/journal-N
 };
 
 int run_startup(const StartupOptions& opt);

@@ -12,12 +12,17 @@
 // Version 1 (before the depth left the io thread) still loads: per instrument the depth book and
 // indicative came before the status, and the counters were 7 (the 6th: depth inconsistencies).
 // open_instruments_ is derived from the statuses.
+//
+// Loaded with the snapshot's storage (a restart), the retained messages stay where they lie in
+// the mapped file (sessions::RetainedView): the format is the same either way.
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "peregrine/core/serial.hpp"
 #include "peregrine/egress/egress.hpp"
+#include "peregrine/proto/ouch42.hpp"
 
 namespace peregrine::egress {
 
@@ -35,8 +40,23 @@ bool fail(std::string& error, const ByteReader& in, const std::string& what) {
 }  // namespace
 
 std::vector<std::uint8_t> Egress::save() {
-  if (!follow_depth()) throw std::runtime_error("egress snapshot: the depth books fell behind the ITCH buffer and were dropped");
   std::vector<std::uint8_t> out;
+  save(out);
+  return out;
+}
+
+void Egress::save(std::vector<std::uint8_t>& out) {
+  if (!follow_depth()) throw std::runtime_error("egress snapshot: the depth books fell behind the ITCH buffer and were dropped");
+  out.clear();
+  // Room for the retained messages at their largest (what is reserved and not written is never
+  // faulted in), so the vector does not grow, copying, a few times over.
+  std::uint64_t most = 4096;
+  for (std::size_t i = 0; i < users_.size(); ++i) {
+    const sessions::OutboundBuffer& b = users_.at(i).outbound;
+    most += 4 + 16 + (b.next_seq() - b.first_retained()) * (1 + proto::ouch::kMaxMessageSize);
+  }
+  most += 16 + (itch_.next_seq() - itch_.first_retained()) * (1 + ItchBuffer::kMaxSize);
+  if (out.capacity() < most) out.reserve(static_cast<std::size_t>(most));
   ByteWriter w(out);
   w.u32(kEgressMagic);
   w.u32(kSnapshotVersion);
@@ -55,10 +75,9 @@ std::vector<std::uint8_t> Egress::save() {
     w.u64(c);
   for (std::size_t i = 0; i < status_.size(); ++i) depth_.save_instrument(i, w);
   w.u64(depth_.inconsistencies());
-  return out;
 }
 
-bool Egress::load(std::span<const std::uint8_t> bytes, std::string& error) {
+bool Egress::load(std::span<const std::uint8_t> bytes, std::string& error, std::shared_ptr<const void> storage) {
   ByteReader in(bytes);
   if (counters_.events != 0 || itch_.next_seq() != 1) return fail(error, in, "load needs a fresh Egress");
   const std::uint32_t magic = in.u32();
@@ -77,9 +96,9 @@ bool Egress::load(std::span<const std::uint8_t> bytes, std::string& error) {
     const std::uint32_t owner = in.u32();
     if (!in.ok()) return fail(error, in, "truncated user");
     if (owner != u.account.owner.value()) return fail(error, in, "user owner differs from the user directory");
-    if (!u.outbound.load(in, why)) return fail(error, in, "user outbound buffer: " + why);
+    if (!u.outbound.load(in, why, storage)) return fail(error, in, "user outbound buffer: " + why);
   }
-  if (!itch_.load(in, why)) return fail(error, in, "ITCH buffer: " + why);
+  if (!itch_.load(in, why, storage)) return fail(error, in, "ITCH buffer: " + why);
   if (!mold_.load(in, why)) return fail(error, in, why);
   open_instruments_ = 0;
   for (std::size_t i = 0; i < status_.size(); ++i) {

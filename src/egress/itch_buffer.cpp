@@ -1,6 +1,7 @@
 #include "peregrine/egress/itch_buffer.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "peregrine/sessions/prefault.hpp"
 #include "peregrine/sessions/retained_codec.hpp"
@@ -17,6 +18,7 @@ ItchBuffer::ItchBuffer(std::size_t retention, std::size_t reader_lag_limit)
 
 void ItchBuffer::reset(std::uint64_t first) {
   // Every chunk goes: load() runs before the reader's thread reads, so no reader holds one.
+  loaded_ = sessions::RetainedView{};
   std::fill(ring_.begin(), ring_.end(), nullptr);
   owned_.clear();
   oldest_ = tail_ = nullptr;
@@ -91,7 +93,17 @@ void ItchBuffer::reader_done_with(std::uint64_t chunk) noexcept {
 
 void ItchBuffer::save(ByteWriter& w) const { sessions::save_retained(*this, w); }
 
-bool ItchBuffer::load(ByteReader& in, std::string& error) {
+bool ItchBuffer::load(ByteReader& in, std::string& error, std::shared_ptr<const void> storage) {
+  if (storage) {
+    // The chunks (and the reader) start after the loaded messages; first_ goes back to the
+    // oldest of them, so the chunk of next_ is reused only once the retention has passed it.
+    sessions::RetainedView view;
+    if (!sessions::load_retained_in_place<kMaxSize>(in, retention_, error, std::move(storage), view)) return false;
+    reset(view.end());
+    first_ = view.first();
+    loaded_ = std::move(view);
+    return true;  // reset() put the reader at next_
+  }
   if (!sessions::load_retained<kMaxSize>(
           in, retention_, error, [this](std::uint64_t first) { reset(first); },
           [this](std::span<const std::uint8_t> bytes) { (void)append(bytes); }))

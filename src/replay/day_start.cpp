@@ -32,7 +32,7 @@ std::vector<std::uint8_t> save_service_section(const journal::StartRecord& start
   return out;
 }
 
-std::optional<journal::StartRecord> load_service_section(const std::vector<std::uint8_t>& bytes) {
+std::optional<journal::StartRecord> load_service_section(std::span<const std::uint8_t> bytes) {
   return decode_start(bytes);
 }
 

@@ -11,8 +11,8 @@ EngineReplay::EngineReplay(const EngineConfig& base, EventSink& sink) : base_(ba
 void EngineReplay::build(const EngineConfig& cfg) { engine_ = std::make_unique<Engine>(cfg); }
 
 std::uint64_t EngineReplay::start_from(const journal::Snapshot& snapshot) {
-  const std::vector<std::uint8_t>* svc = snapshot.find(journal::SnapshotSection::Service);
-  const std::vector<std::uint8_t>* eng = snapshot.find(journal::SnapshotSection::Engine);
+  const std::span<const std::uint8_t>* svc = snapshot.find(journal::SnapshotSection::Service);
+  const std::span<const std::uint8_t>* eng = snapshot.find(journal::SnapshotSection::Engine);
   std::optional<journal::StartRecord> start;
   if (svc == nullptr || eng == nullptr || !(start = load_service_section(*svc)))
     throw journal::JournalError(snapshot.file.string() + ": a section is missing or malformed");

@@ -40,7 +40,8 @@ std::uint64_t RecordApplier::start_from(const RecoveryPlan& plan) {
   const auto* g = snap.find(journal::SnapshotSection::Egress);
   if (e == nullptr || g == nullptr || !plan.start) throw journal::JournalError(snap.file.string() + ": a section is missing");
   std::string error;
-  if (!engine_.load(*e, error) || !egress_.load(*g, error)) throw journal::JournalError(snap.file.string() + ": " + error);
+  // The retained messages are read where they lie in the snapshot's mapping (Egress::load).
+  if (!engine_.load(*e, error) || !egress_.load(*g, error, snap.storage)) throw journal::JournalError(snap.file.string() + ": " + error);
   set_start(*plan.start, snap.seq);
   return snap.seq + 1;
 }

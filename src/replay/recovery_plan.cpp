@@ -22,7 +22,7 @@ RecoveryPlan plan_recovery(const config::ServiceConfig& cfg, const std::string& 
   if (!fs::exists(plan.dir, ec)) return plan;  // a new day
   plan.snapshot = journal::newest_valid_snapshot(plan.dir, plan.fingerprint, &plan.skipped_snapshots);
   if (plan.snapshot) {
-    const std::vector<std::uint8_t>* svc = plan.snapshot->find(journal::SnapshotSection::Service);
+    const std::span<const std::uint8_t>* svc = plan.snapshot->find(journal::SnapshotSection::Service);
     if (svc == nullptr || !(plan.start = load_service_section(*svc)))
       throw journal::JournalError(plan.snapshot->file.string() + ": the service section is missing or malformed");
     return plan;

@@ -130,12 +130,19 @@ class Egress {
   /// its depth reader (the snapshot thread's replica). Throws std::runtime_error when the depth
   /// books were dropped.
   [[nodiscard]] std::vector<std::uint8_t> save();
+  /// As save(), into `out` (cleared first; its capacity is kept, so a caller that saves again
+  /// and again, the snapshot thread, does not fault in hundreds of megabytes of fresh memory
+  /// each time).
+  void save(std::vector<std::uint8_t>& out);
   /// Restores a save() into a freshly constructed Egress with the same configuration and user
   /// directory (same users, same order, same retention), before any event. Afterwards the same
   /// events give the same outbound and ITCH buffers and the same MoldUDP64 datagrams as the saved Egress. False,
   /// with the reason in `error`, on any malformed input (never reads out of bounds); the Egress
-  /// and the users' buffers are then unusable. The owning thread, at start-up.
-  [[nodiscard]] bool load(std::span<const std::uint8_t> in, std::string& error);
+  /// and the users' buffers are then unusable. The owning thread, at start-up. With `storage`
+  /// (the owner of `in`'s bytes, which it keeps unchanged: journal::Snapshot::storage) the
+  /// retained OUCH and ITCH messages are read where they lie rather than copied (most of a
+  /// snapshot's bytes; issue 14); the buffers keep `storage` alive.
+  [[nodiscard]] bool load(std::span<const std::uint8_t> in, std::string& error, std::shared_ptr<const void> storage = {});
 
  private:
   void publish(const proto::itch::Message& m);

@@ -28,6 +28,7 @@
 
 #include "peregrine/core/serial.hpp"
 #include "peregrine/proto/itch50.hpp"
+#include "peregrine/sessions/retained_codec.hpp"
 
 namespace peregrine::egress {
 
@@ -55,6 +56,7 @@ class ItchBuffer {
   [[nodiscard]] bool contains(std::uint64_t seq) const noexcept { return seq >= first_ && seq < next_; }
   /// The message numbered `seq`; precondition contains(seq).
   [[nodiscard]] std::span<const std::uint8_t> get(std::uint64_t seq) const noexcept {
+    if (seq < loaded_.end()) [[unlikely]] return loaded_.get(seq);  // loaded in place (load with storage)
     const Record& r = ring_[chunk_of(seq) % ring_.size()]->records[offset_of(seq)];
     return {r.bytes, r.size};
   }
@@ -68,7 +70,10 @@ class ItchBuffer {
   /// Replaces the content with what save() wrote, and puts the reader at its end (next_seq()).
   /// Before the reader's thread reads. False, with the reason in `error`, on truncated or
   /// malformed input, or more records than this buffer retains; the content is then unspecified.
-  bool load(ByteReader& in, std::string& error);
+  /// With `storage` (the owner of `in`'s bytes, which it keeps unchanged: a snapshot's mapping)
+  /// the messages are read where they lie (sessions::RetainedView), not copied into chunks; the
+  /// chunks start at next_seq(), and get() reads the older ones from the view.
+  bool load(ByteReader& in, std::string& error, std::shared_ptr<const void> storage = {});
 
   // ---- the reader (one thread at a time) ----
   enum class ReadResult : std::uint8_t { Ok, Lost };
@@ -117,6 +122,7 @@ class ItchBuffer {
   Chunk* tail_ = nullptr;     ///< the chunk of next_
   std::vector<std::unique_ptr<Chunk>> owned_;  ///< every chunk ever allocated
   bool reader_dropped_ = false;                ///< the writer's memory of having dropped the reader
+  sessions::RetainedView loaded_;              ///< messages loaded in place, below the first chunk's
   // Shared.
   std::atomic<std::uint64_t> published_{1};  ///< next_ as the reader may see it (release)
   std::atomic<std::uint64_t> reader_{0};     ///< see kReading

@@ -37,6 +37,6 @@ namespace peregrine::replay {
 [[nodiscard]] std::vector<std::uint8_t> save_service_section(const journal::StartRecord& start);
 
 /// The Start record a snapshot's Service section holds (decode_start).
-[[nodiscard]] std::optional<journal::StartRecord> load_service_section(const std::vector<std::uint8_t>& bytes);
+[[nodiscard]] std::optional<journal::StartRecord> load_service_section(std::span<const std::uint8_t> bytes);
 
 }  // namespace peregrine::replay

@@ -3,12 +3,19 @@
 /// RetransmitBuffer (sessions) and the ITCH stream's ItchBuffer (egress). The first retained
 /// sequence number (u64), the record count (u64), then each record as a u8 size and its bytes.
 /// The retention itself is configuration, not state.
+///
+/// A restart reads the records where they lie in the snapshot's mapped bytes (RetainedView,
+/// load_retained_in_place) instead of copying each into the buffer's chunks: for a day of 5 M
+/// commands that is some 250 MB of fresh memory not written before ready (issue 14).
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "peregrine/core/serial.hpp"
 
@@ -55,6 +62,87 @@ bool load_retained(ByteReader& in, std::uint64_t retention, std::string& error, 
     if (!in.ok()) return fail("truncated retransmit buffer record");
     append(std::span<const std::uint8_t>(bytes.data(), size));
   }
+  return true;
+}
+
+/// Retained records read where a snapshot holds them (save_retained()'s form), for sequence
+/// numbers [first(), end()): a retention buffer loaded in place answers get() for these from
+/// here and keeps its own chunks for what it appends after them. `storage` keeps the bytes alive
+/// and unchanged (a snapshot's mapping, journal::Snapshot::storage). An index of every
+/// kIndexEvery-th record's offset and a cursor make a read in sequence order (a replay to a
+/// client, a retransmission, the next snapshot's save) constant time, any other at most
+/// kIndexEvery size bytes apart. Not thread-safe, even get() (the cursor): the buffer's owner only.
+class RetainedView {
+ public:
+  static constexpr std::uint64_t kIndexEvery = 32;
+
+  RetainedView() = default;
+  [[nodiscard]] std::uint64_t first() const noexcept { return first_; }
+  /// One past the last sequence number held (0 when nothing was loaded: below every seq).
+  [[nodiscard]] std::uint64_t end() const noexcept { return end_; }
+  /// The record numbered `seq`; precondition first() <= seq < end().
+  [[nodiscard]] std::span<const std::uint8_t> get(std::uint64_t seq) const noexcept {
+    std::uint64_t s = 0;
+    std::size_t at = 0;
+    if (seq >= cursor_seq_ && seq - cursor_seq_ < kIndexEvery) {
+      s = cursor_seq_;
+      at = cursor_at_;
+    } else {
+      const std::uint64_t i = (seq - first_) / kIndexEvery;
+      s = first_ + i * kIndexEvery;
+      at = index_[static_cast<std::size_t>(i)];
+    }
+    for (; s < seq; ++s) at += std::size_t{1} + base_[at];
+    cursor_seq_ = seq;
+    cursor_at_ = at;
+    return {base_ + at + 1, base_[at]};
+  }
+
+ private:
+  template <std::size_t MaxSize>
+  friend bool load_retained_in_place(ByteReader& in, std::uint64_t retention, std::string& error,
+                                     std::shared_ptr<const void> storage, RetainedView& out);
+  std::shared_ptr<const void> storage_;
+  const std::uint8_t* base_ = nullptr;  ///< the size byte of record first_
+  std::uint64_t first_ = 0;
+  std::uint64_t end_ = 0;
+  std::vector<std::size_t> index_;      ///< offset (from base_) of record first_ + i * kIndexEvery
+  mutable std::uint64_t cursor_seq_ = 0;  ///< the record last read, and its offset
+  mutable std::size_t cursor_at_ = 0;
+};
+
+/// What load_retained() reads, checked alike (the same errors), but kept where it lies in `in`'s
+/// bytes, which `storage` owns and keeps unchanged: `out` reads them from there. On false `out`
+/// is left as it was.
+template <std::size_t MaxSize>
+bool load_retained_in_place(ByteReader& in, std::uint64_t retention, std::string& error,
+                            std::shared_ptr<const void> storage, RetainedView& out) {
+  static_assert(MaxSize <= 255, "sizes are stored in one byte");
+  auto fail = [&error](const char* what) {
+    error = what;
+    return false;
+  };
+  const std::uint64_t first = in.u64();
+  const std::uint64_t count = in.u64();
+  if (!in.ok()) return fail("truncated retransmit buffer header");
+  if (first == 0 || first > (std::uint64_t{1} << 62) || count > (std::uint64_t{1} << 62))
+    return fail("retransmit buffer sequence out of range");
+  if (count > retention) return fail("retransmit buffer holds more records than its retention");
+  if (!in.can_hold(count, 1)) return fail("retransmit buffer record count exceeds the input");
+  RetainedView v;
+  v.base_ = in.view(0).data();
+  v.index_.reserve(static_cast<std::size_t>((count + RetainedView::kIndexEvery - 1) / RetainedView::kIndexEvery));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::uint8_t size = in.u8();
+    if (size > MaxSize) return fail("retransmit buffer record longer than the largest message");
+    const std::span<const std::uint8_t> bytes = in.view(size);
+    if (!in.ok()) return fail("truncated retransmit buffer record");
+    if (i % RetainedView::kIndexEvery == 0) v.index_.push_back(static_cast<std::size_t>(bytes.data() - 1 - v.base_));
+  }
+  v.storage_ = std::move(storage);
+  v.first_ = v.cursor_seq_ = first;
+  v.end_ = first + count;
+  out = std::move(v);
   return true;
 }
 

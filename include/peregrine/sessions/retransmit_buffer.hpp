@@ -7,7 +7,8 @@
 /// first time the buffer grows into it, and once the retention is reached every chunk that falls
 /// out of it is reused for the newest messages, so appending allocates nothing in steady state
 /// (issue #13: no heap allocation on the io thread). A new chunk's pages are filled in with one
-/// system call (prefault.hpp), not a page fault per 4 KiB of messages.
+/// system call (prefault.hpp), not a page fault per 4 KiB of messages. Loaded from a snapshot's
+/// mapping, the messages it held are read where they lie (retained_codec.hpp, RetainedView).
 
 #include <algorithm>
 #include <array>
@@ -59,6 +60,7 @@ class RetransmitBuffer {
   [[nodiscard]] bool contains(std::uint64_t seq) const noexcept { return seq >= first_ && seq < next_; }
   /// The message numbered `seq`; precondition contains(seq).
   [[nodiscard]] std::span<const std::uint8_t> get(std::uint64_t seq) const noexcept {
+    if (seq < loaded_.end()) [[unlikely]] return loaded_.get(seq);  // loaded in place, not appended since
     const Record& r = ring_[slot_of(seq)][offset_of(seq)];
     return {r.bytes.data(), r.size};
   }
@@ -67,18 +69,28 @@ class RetransmitBuffer {
   void save(ByteWriter& w) const { save_retained(*this, w); }
   /// Replaces the content with what save() wrote. False, with the reason in `error`, on
   /// truncated or malformed input, or more records than this buffer retains; the content is
-  /// then unspecified.
-  bool load(ByteReader& in, std::string& error) {
-    return load_retained<MaxSize>(
-        in, retention_, error,
-        [this](std::uint64_t first) {
-          for (Record*& chunk : ring_) {
-            if (chunk != nullptr) free_.push_back(chunk);
-            chunk = nullptr;
-          }
-          first_ = next_ = first;
-        },
-        [this](std::span<const std::uint8_t> bytes) { (void)append(bytes); });
+  /// then unspecified. With `storage` (the owner of `in`'s bytes, which it keeps unchanged: a
+  /// snapshot's mapping) the records are read where they lie (RetainedView) instead of being
+  /// copied in; what is appended later goes to the buffer's chunks as usual.
+  bool load(ByteReader& in, std::string& error, std::shared_ptr<const void> storage = {}) {
+    const auto restart = [this](std::uint64_t first) {
+      for (Record*& chunk : ring_) {
+        if (chunk != nullptr) free_.push_back(chunk);
+        chunk = nullptr;
+      }
+      loaded_ = RetainedView{};
+      first_ = next_ = first;
+    };
+    if (storage) {
+      RetainedView view;
+      if (!load_retained_in_place<MaxSize>(in, retention_, error, std::move(storage), view)) return false;
+      restart(view.first());
+      next_ = view.end();
+      loaded_ = std::move(view);
+      return true;
+    }
+    return load_retained<MaxSize>(in, retention_, error, restart,
+                                  [this](std::span<const std::uint8_t> bytes) { (void)append(bytes); });
   }
 
  private:
@@ -105,11 +117,13 @@ class RetransmitBuffer {
     return owned_.back().get();
   }
   // Drops the oldest message; its chunk goes back to the free list once wholly dropped.
+  // A message loaded in place has no chunk (its slot is null); the view is kept until the next
+  // load or the buffer's end (dropping it here would unmap on the io thread).
   void evict_oldest() noexcept {
     const std::uint64_t gone = first_++;
     if (offset_of(gone) == chunk_ - 1) {
       Record*& chunk = ring_[slot_of(gone)];
-      free_.push_back(chunk);  // never reallocates: at most ring_.size() chunks exist
+      if (chunk != nullptr) free_.push_back(chunk);  // never reallocates: at most ring_.size() chunks exist
       chunk = nullptr;
     }
   }
@@ -121,6 +135,7 @@ class RetransmitBuffer {
   std::vector<Record*> ring_;                   ///< chunk pointers by slot (nullptr: none yet)
   std::vector<Record*> free_;                   ///< chunks no message uses (capacity ring_.size())
   std::vector<std::unique_ptr<Record[]>> owned_;  ///< every chunk ever allocated
+  RetainedView loaded_;  ///< messages [loaded_.first(), loaded_.end()) as a snapshot held them (load with storage)
 };
 
 }  // namespace peregrine::sessions

@@ -5,7 +5,8 @@
 // (sequence numbers included), the same OUCH buffer of every user and the same ITCH buffer,
 // depth and indicatives. Journal retentions are smaller than the stream, so the snapshot holds
 // journals that have dropped their oldest messages. Malformed snapshots are refused or load
-// into a working Egress, never crash (ASan + UBSan build).
+// into a working Egress, never crash (ASan + UBSan build). Both ways of loading are checked: the
+// records copied into the buffers, and read where they lie in the snapshot's bytes (a restart).
 
 #include <gtest/gtest.h>
 
@@ -159,7 +160,34 @@ void expect_same_output(Node& a, std::size_t a_from, Node& b) {
   }
 }
 
-TEST(EgressSnapshotTest, LoadedEgressContinuesWithTheSameJournalsAndDatagrams) {
+// Loads `snap` into `n`: copied into the buffers, or (in place) read where it lies, the buffers
+// keeping the bytes alive as a restart's buffers keep the snapshot's mapping.
+bool load_into(Node& n, const Bytes& snap, std::string& error, bool in_place) {
+  if (!in_place) return n.egress->load(snap, error);
+  auto keep = std::make_shared<const Bytes>(snap);
+  return n.egress->load(*keep, error, keep);
+}
+
+// Every retained message read in a scattered order (a retransmission request's seeks), not only
+// in sequence: the in-place buffers' index and cursor give the same bytes.
+template <typename Journal>
+void expect_same_scattered(const Journal& a, const Journal& b, const std::string& what) {
+  const std::uint64_t first = a.first_retained();
+  const std::uint64_t n = a.next_seq() - first;
+  if (n == 0) return;
+  SplitMix64 rng(n);
+  for (std::uint64_t i = 0; i < 2 * n; ++i) {
+    const std::uint64_t s = first + rng.below(n);
+    const auto x = a.get(s);
+    const auto y = b.get(s);
+    ASSERT_TRUE(std::equal(x.begin(), x.end(), y.begin(), y.end())) << what << " message " << s;
+  }
+}
+
+class EgressSnapshotLoadTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(EgressSnapshotLoadTest, LoadedEgressContinuesWithTheSameJournalsAndDatagrams) {
+  const bool in_place = GetParam();
   const EngineConfig cfg = snapshot_config();
   constexpr std::size_t kCommands = 6000;
   for (const std::uint64_t seed : {1u, 2u}) {
@@ -174,12 +202,23 @@ TEST(EgressSnapshotTest, LoadedEgressContinuesWithTheSameJournalsAndDatagrams) {
       const Bytes snap = a.egress->save();
       Node b(cfg);
       std::string error;
-      ASSERT_TRUE(b.egress->load(snap, error)) << error;
+      ASSERT_TRUE(load_into(b, snap, error, in_place)) << error;
       EXPECT_EQ(b.egress->save(), snap) << "the save of a loaded egress differs from the snapshot";
       const std::size_t a_from = a.datagrams.size();
       expect_same_output(a, a_from, b);
-      a.feed(batches, k, kCommands);
-      b.feed(batches, k, kCommands);
+      for (std::size_t u = 0; u < a.users.size(); ++u)
+        expect_same_scattered(a.users.at(u).outbound, b.users.at(u).outbound, "user " + std::to_string(u));
+      expect_same_scattered(a.egress->itch_buffer(), b.egress->itch_buffer(), "ITCH buffer");
+      // Part of the way on: the buffers hold loaded messages and appended ones side by side.
+      const std::size_t mid = k + (kCommands - k) / 50;
+      a.feed(batches, k, mid);
+      b.feed(batches, k, mid);
+      expect_same_output(a, a_from, b);
+      expect_same_scattered(a.egress->itch_buffer(), b.egress->itch_buffer(), "ITCH buffer, part of the way on");
+      EXPECT_EQ(b.egress->save(), a.egress->save());
+
+      a.feed(batches, mid, kCommands);
+      b.feed(batches, mid, kCommands);
       a.egress->end_of_day(Timestamp{2}, 1'000'000'000'000);
       b.egress->end_of_day(Timestamp{2}, 1'000'000'000'000);
       expect_same_output(a, a_from, b);
@@ -191,6 +230,9 @@ TEST(EgressSnapshotTest, LoadedEgressContinuesWithTheSameJournalsAndDatagrams) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(CopiedAndInPlace, EgressSnapshotLoadTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "InPlace" : "Copied"; });
 
 TEST(EgressSnapshotTest, SnapshotWithAPendingDatagramSendsItAfterTheLoad) {
   const EngineConfig cfg = snapshot_config();
@@ -309,10 +351,13 @@ TEST(EgressSnapshotTest, EveryTruncationIsRefused) {
   const auto batches = engine_batches(cfg, 5, 60);
   const Bytes snap = small_snapshot(cfg, batches);
   for (std::size_t n = 0; n < snap.size(); ++n) {
-    Node b(cfg);
-    std::string error;
-    ASSERT_FALSE(b.egress->load({snap.data(), n}, error)) << "a snapshot cut at " << n << " bytes loaded";
-    ASSERT_FALSE(error.empty());
+    for (const bool in_place : {false, true}) {
+      Node b(cfg);
+      std::string error;
+      ASSERT_FALSE(load_into(b, {snap.begin(), snap.begin() + static_cast<std::ptrdiff_t>(n)}, error, in_place))
+          << "a snapshot cut at " << n << " bytes loaded" << (in_place ? " in place" : "");
+      ASSERT_FALSE(error.empty());
+    }
   }
   Node b(cfg);
   std::string error;
@@ -335,7 +380,7 @@ TEST(EgressSnapshotTest, RandomByteFlipsAreRefusedOrGiveAWorkingEgress) {
     }
     Node b(cfg);
     std::string error;
-    if (b.egress->load(bad, error)) {
+    if (load_into(b, bad, error, round % 2 == 1)) {
       ++loaded;
       exercise(b, more);
     } else {

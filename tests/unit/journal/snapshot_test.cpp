@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <span>
+#include <vector>
+
 #include "journal_fixture.hpp"
 #include "peregrine/journal/journal.hpp"
 
@@ -18,6 +22,8 @@ std::vector<std::uint8_t> pattern(std::size_t n, std::uint8_t seed) {
   for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(seed + i * 13);
   return v;
 }
+
+std::vector<std::uint8_t> bytes_of(std::span<const std::uint8_t> s) { return {s.begin(), s.end()}; }
 
 std::filesystem::path write(const std::filesystem::path& dir, std::uint64_t seq, std::uint64_t fp = 5) {
   const auto engine = pattern(1000 + seq, static_cast<std::uint8_t>(seq));
@@ -36,10 +42,27 @@ TEST(SnapshotFileTest, WritesAndReadsBackEverySection) {
   EXPECT_EQ(s.file, path);
   ASSERT_EQ(s.sections.size(), 2u);
   ASSERT_NE(s.find(SnapshotSection::Engine), nullptr);
-  EXPECT_EQ(*s.find(SnapshotSection::Engine), pattern(1042, 42));
-  EXPECT_EQ(*s.find(SnapshotSection::Egress), pattern(33, 1));
+  EXPECT_EQ(bytes_of(*s.find(SnapshotSection::Engine)), pattern(1042, 42));
+  EXPECT_EQ(bytes_of(*s.find(SnapshotSection::Egress)), pattern(33, 1));
   EXPECT_EQ(s.find(SnapshotSection::Service), nullptr);
   EXPECT_NO_THROW((void)read_snapshot(path, 0));
+}
+
+// The sections are views into the mapped file: whoever keeps `storage` (Egress::load keeps it
+// for the retained messages) may read them after retention has removed the file.
+TEST(SnapshotFileTest, SectionsStayReadableWhileTheStorageIsKeptAfterTheFileIsRemoved) {
+  TempDir dir;
+  const auto path = write(dir.path(), 42);
+  std::span<const std::uint8_t> engine;
+  std::shared_ptr<const void> storage;
+  {
+    const Snapshot s = read_snapshot(path, 5);
+    ASSERT_NE(s.find(SnapshotSection::Engine), nullptr);
+    engine = *s.find(SnapshotSection::Engine);
+    storage = s.storage;
+  }
+  ASSERT_TRUE(std::filesystem::remove(path));
+  EXPECT_EQ(bytes_of(engine), pattern(1042, 42));
 }
 
 TEST(SnapshotFileTest, AnEmptySnapshotHasNoSections) {
