@@ -397,14 +397,14 @@ void Server::register_ha_metrics() {
                 [this] { return static_cast<double>(failovers_.load(std::memory_order_relaxed)); });
   // Gauges: the link of the current role, the standby's until a promotion, then the leader's.
   // Counters: both links' sums (a counter never decreases).
-  const auto stat = [this](std::atomic<std::uint64_t> ha::LinkStats::*field) {
+  const auto current = [this](std::atomic<std::uint64_t> ha::LinkStats::*field) {
     return [this, field] {
       const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire);
       if (l == nullptr && standby_link_) l = &standby_link_->stats();
       return l == nullptr ? 0.0 : static_cast<double>((l->*field).load(std::memory_order_relaxed));
     };
   };
-  const auto sum = [this](std::atomic<std::uint64_t> ha::LinkStats::*field) {
+  const auto summed = [this](std::atomic<std::uint64_t> ha::LinkStats::*field) {
     return [this, field] {
       std::uint64_t n = 0;
       if (const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire)) n += (l->*field).load(std::memory_order_relaxed);
@@ -412,26 +412,26 @@ void Server::register_ha_metrics() {
       return static_cast<double>(n);
     };
   };
-  const auto flag = [this](std::atomic<bool> ha::LinkStats::*field, bool leader_only) {
+  const auto flagged = [this](std::atomic<bool> ha::LinkStats::*field, bool leader_only) {
     return [this, field, leader_only] {
       const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire);
       if (l == nullptr && !leader_only && standby_link_) l = &standby_link_->stats();
       return l != nullptr && (l->*field).load(std::memory_order_relaxed) ? 1.0 : 0.0;
     };
   };
-  m.add_gauge("peregrine_ha_connected", "1 while the replication connection is up.", {}, flag(&ha::LinkStats::connected, false));
+  m.add_gauge("peregrine_ha_connected", "1 while the replication connection is up.", {}, flagged(&ha::LinkStats::connected, false));
   m.add_counter("peregrine_ha_records_total", "Journal records sent to the standby (leader) or appended from the leader (standby).",
-                {}, sum(&ha::LinkStats::records));
-  m.add_gauge("peregrine_ha_acked_seq", "Highest journal seq the standby has acknowledged.", {}, stat(&ha::LinkStats::acked_seq));
+                {}, summed(&ha::LinkStats::records));
+  m.add_gauge("peregrine_ha_acked_seq", "Highest journal seq the standby has acknowledged.", {}, current(&ha::LinkStats::acked_seq));
   m.add_counter("peregrine_ha_connections_total", "Replication connections accepted (leader) or made (standby).", {},
-                sum(&ha::LinkStats::connections));
+                summed(&ha::LinkStats::connections));
   m.add_counter("peregrine_ha_refused_total",
                 "Replication connections closed for a broken frame, a refused subscribe, an older epoch or a gap.", {},
-                sum(&ha::LinkStats::refused));
+                summed(&ha::LinkStats::refused));
   m.add_gauge("peregrine_ha_standby_in_sync", "Leader: 1 while the standby holds what was written (replies wait for it).", {},
-              flag(&ha::LinkStats::in_sync, true));
+              flagged(&ha::LinkStats::in_sync, true));
   m.add_gauge("peregrine_ha_deposed", "Leader: 1 once it has seen a newer epoch: it acknowledges nothing more.", {},
-              flag(&ha::LinkStats::deposed, true));
+              flagged(&ha::LinkStats::deposed, true));
   m.add_counter("peregrine_ha_standby_lost_total", "Leader: times the standby was declared lost (ha.standby_lost applied).", {},
                 [this] {
                   const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire);
