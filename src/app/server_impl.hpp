@@ -358,6 +358,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::unique_ptr<ingress::dpdk::UdpIngressLcoreHost> lcore_host_;
   std::unique_ptr<ingress::dpdk::DpdkIngress> port_;  // from peregrine-dpdk.so; the lcore's host outlives it
   std::shared_ptr<ops::CallbackMetrics> dpdk_collector_;
+  // The writer's written listener, whichever replication link runs (a standby's writer starts
+  // before its promotion, and a listener is set once, before the writer's start); declared before
+  // the writer and the links, so it is destroyed after them.
+  agent::Parker repl_parker_;
   // The journal (with journal.dir). The writer outlives the snapshot thread that follows it.
   std::unique_ptr<journal::JournalWriter> writer_;
   std::unique_ptr<BoundaryRing> boundaries_;
@@ -398,9 +402,6 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::atomic<std::uint64_t> epoch_{0};      // the leader's epoch, or the newest a standby accepted
   std::atomic<std::uint64_t> failovers_{0};  // promotions of this process
   std::atomic<const ha::LinkStats*> leader_stats_{nullptr};  // once a leader link runs (metrics)
-  // The writer's written listener, whichever link runs: a standby's writer starts before its
-  // promotion, and a listener is set once, before the writer's start.
-  agent::Parker repl_parker_;
   std::mutex promote_mutex_;
   std::condition_variable promote_cv_;
   std::atomic<bool> promote_requested_{false};
