@@ -164,8 +164,10 @@ class ReplicationIntegrationTest : public ::testing::Test {
     std::ifstream f(out);
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
   }
+  /// The day's directory in `journal_dir` (beside it: the `ha-epoch` file).
   fs::path day(const std::string& journal_dir) const {
-    for (const auto& e : fs::directory_iterator(tmp_.path() / journal_dir)) return e.path();
+    for (const auto& e : fs::directory_iterator(tmp_.path() / journal_dir))
+      if (e.is_directory()) return e.path();
     return {};
   }
 
