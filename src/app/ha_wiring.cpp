@@ -2,14 +2,18 @@
 // (ha::LeaderLink) and releases replies by the `replicated` policies; a standby recovers its own
 // journal, then follows the leader (ha::StandbyLink), appending every record to its journal and
 // applying it to its replica (this server's engine and egress, on the io thread, with the applier
-// recovery uses), and refuses logins. The role is static (ha.role) until the Lease elector is
-// wired: leadership changes, failover and re-login are the next step (docs/ha.md).
+// recovery uses), and refuses logins. A standby becomes the leader at run time (promote_now():
+// POST /admin/promote, or ha.failover auto after the leader's silence); the Lease elector does not
+// choose the leader yet (docs/ha.md).
 
 #include "server_impl.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
+#include "peregrine/ha/epoch_file.hpp"
 #include "peregrine/replay/record_applier.hpp"
 
 namespace peregrine::app {
@@ -19,24 +23,52 @@ void Server::publish_statuses() {
     statuses_[i + 1].store(static_cast<std::uint8_t>(engine_.status(InstrumentId{static_cast<std::uint16_t>(i + 1)})));
 }
 
-// The leader: the writer wakes the link when it has written records; the link acknowledges into
-// the writer. Until the standby has caught up the leader runs by ha.standby_lost (a standby that
-// never connected is as good as lost): fsync releases on its own disk, strict refuses orders.
-void Server::start_ha_leader() {
-  if (cfg_.ha.role != config::HaRole::Leader) return;
+std::filesystem::path Server::epoch_file() const {
+  return std::filesystem::path(cfg_.journal.dir) / ha::kEpochFileName;
+}
+
+// A leader's link on ha.listen, bound (throws naming the address when it cannot be).
+std::unique_ptr<ha::LeaderLink> Server::make_leader_link(std::uint64_t epoch) {
+  if (cfg_.ha.listen.host.empty()) return nullptr;
   ha::LeaderLinkOptions lo;
   lo.host = cfg_.ha.listen.host;
   lo.port = cfg_.ha.listen.port;
-  lo.epoch = cfg_.ha.epoch;
+  lo.epoch = epoch;
   lo.dir = plan_.dir;
   lo.fingerprint = plan_.fingerprint;
   lo.heartbeat = std::chrono::milliseconds{cfg_.ha.heartbeat_ms};
   lo.standby_timeout = std::chrono::milliseconds{cfg_.ha.standby_timeout_ms};
-  leader_link_ = std::make_unique<ha::LeaderLink>(lo, *writer_, [this](std::string_view level, const std::string& line) { journal_log(level, line); },
-                                                  [this](bool in_sync, const std::string& why) { on_standby_sync(in_sync, why); });
-  writer_->set_written_listener(&leader_link_->parker());
+  lo.parker = &repl_parker_;  // the writer's written listener
+  auto link = std::make_unique<ha::LeaderLink>(lo, *writer_, [this](std::string_view level, const std::string& line) { journal_log(level, line); },
+                                               [this](bool in_sync, const std::string& why) { on_standby_sync(in_sync, why); });
+  link->bind();
+  return link;
+}
+
+// Until the standby has caught up the leader runs by ha.standby_lost (a standby that never
+// connected is as good as lost): fsync releases on its own disk, strict refuses orders.
+void Server::start_leader_link(std::unique_ptr<ha::LeaderLink> link) {
+  leader_link_ = std::move(link);
+  if (!leader_link_) {
+    on_standby_sync(false, "ha.listen is not set: no standby can follow this leader");
+    return;
+  }
   on_standby_sync(false, "no standby has connected yet");
-  leader_link_->start();  // binds: throws naming ha.listen when it cannot
+  leader_link_->start();
+  leader_stats_.store(&leader_link_->stats(), std::memory_order_release);
+}
+
+// The leader: the writer wakes the link when it has written records; the link acknowledges into
+// the writer. Its epoch is ha.epoch, or the newest this node has kept (a promoted leader restarted
+// as a leader keeps leading at its epoch).
+void Server::start_ha_leader() {
+  if (cfg_.ha.role != config::HaRole::Leader) return;
+  const std::uint64_t kept = ha::read_epoch_file(epoch_file());
+  const std::uint64_t epoch = std::max(cfg_.ha.epoch, kept);
+  if (epoch != kept) ha::write_epoch_file(epoch_file(), epoch);
+  epoch_.store(epoch, std::memory_order_relaxed);
+  writer_->set_written_listener(&repl_parker_);
+  start_leader_link(make_leader_link(epoch));  // binds: throws naming ha.listen when it cannot
 }
 
 // The link's thread (and start-up): the acknowledgement rule's fallback (docs/ha.md).
@@ -97,22 +129,32 @@ void Server::recover_standby() {
   const std::uint64_t last = replica_->last_seq();
   recovered_records_ = end.records;
 
+  // The writer runs as it will once promoted (a listener is set before its start, and its policy
+  // is fixed): the configured durability, waiting for a standby of its own, which it does not
+  // have yet, so the fallback is on: durable = synced. The link acknowledges what it has written
+  // (written_seq), whatever this node's durable seq waits for.
   journal::WriterOptions wo;
   wo.dir = plan_.dir;
-  wo.durability = journal::Durability::Replicated;  // it acknowledges what it has written; fsync follows
+  wo.durability = durability_of(cfg_.journal.durability);
+  wo.await_replica = true;
   wo.sync_window = std::chrono::milliseconds{cfg_.ha.fsync_window_ms};
   wo.segment_bytes = cfg_.journal.segment_bytes;
   wo.fingerprint = plan_.fingerprint;
   wo.min_free_bytes = cfg_.journal.min_free_bytes / 4;
   wo.wait = {eff_.journal_idle, eff_.park_after, std::chrono::nanoseconds{-1}};
   writer_ = std::make_unique<journal::JournalWriter>(wo);
-  boundaries_ = std::make_unique_for_overwrite<BoundaryRing>();  // stays empty: no core, no events to release
+  writer_->set_replica_fallback(true);
+  boundaries_ = std::make_unique_for_overwrite<BoundaryRing>();  // empty until a promotion starts the core
   replica_ring_ = std::make_unique_for_overwrite<ReplicaRing>();
   ha::StandbyLinkOptions so;
   so.host = cfg_.ha.peer.host;
   so.port = cfg_.ha.peer.port;
   so.fingerprint = plan_.fingerprint;
   so.leader_timeout = std::chrono::milliseconds{cfg_.ha.leader_timeout_ms};
+  so.epoch_file = epoch_file();
+  so.parker = &repl_parker_;
+  const std::uint64_t kept_epoch = ha::read_epoch_file(so.epoch_file);  // refuses a deposed leader from the start
+  epoch_.store(kept_epoch, std::memory_order_relaxed);
   // The replica's feed (the link's thread): a record waits for room in the ring, unless the
   // server is stopping (the journal has it; the replica is being torn down).
   auto deliver = [this](const journal::Record& r) {
@@ -125,15 +167,18 @@ void Server::recover_standby() {
     }
     io_runner_.parker().wake();
   };
-  standby_link_ = std::make_unique<ha::StandbyLink>(so, *writer_, last, 0, deliver, [this](std::string_view level, const std::string& line) { journal_log(level, line); });
-  writer_->set_durable_listener(&standby_link_->parker());  // its acks follow the journal
+  standby_link_ = std::make_unique<ha::StandbyLink>(so, *writer_, last, kept_epoch, deliver,
+                                                    [this](std::string_view level, const std::string& line) { journal_log(level, line); });
+  writer_->set_written_listener(&repl_parker_);              // its acks follow the journal
+  writer_->set_durable_listener(&io_runner_.parker());       // after a promotion, durability releases events
   writer_->open(last);
   writer_->start();
   recovery_seconds_ = static_cast<double>(mono_ns() - t0) * 1e-9;
   recovery_summary_ = last == 0 ? std::string("journal: standby, empty")
                                 : "journal: standby, recovered " + std::to_string(end.records) + " records";
-  log_->info("{} in {:.3f} s; following the leader at {} after seq {}", recovery_summary_, recovery_seconds_,
-             cfg_.ha.peer.to_string(), last);
+  log_->info("{} in {:.3f} s; following the leader at {} after seq {} (epoch {} kept; ha.failover {})", recovery_summary_,
+             recovery_seconds_, cfg_.ha.peer.to_string(), last, kept_epoch,
+             cfg_.ha.failover == config::HaFailover::Auto ? "auto" : "manual");
   standby_link_->start();
   // Snapshots of its own journal, as a leader takes (started after ready, run()): a standby's
   // restart loads the newest one, and retention applies to its journal too.
@@ -143,6 +188,12 @@ void Server::recover_standby() {
 
 int Server::pump_replica() {
   if (!replica_ring_) return 0;
+  const int n = pump_replica_records();
+  if (standby()) check_promotion();
+  return n;
+}
+
+int Server::pump_replica_records() {
   const std::size_t n = replica_ring_->drain(
       [this](ReplicaRecord& rr) {
         journal::Record r;
@@ -159,7 +210,145 @@ int Server::pump_replica() {
   return static_cast<int>(n);
 }
 
-bool Server::replica_has_work() const { return replica_ring_ && replica_ring_->front() != nullptr; }
+bool Server::replica_has_work() const {
+  return replica_ring_ && (replica_ring_->front() != nullptr || promote_requested_.load(std::memory_order_acquire));
+}
+
+// ---- promotion (docs/ha.md, "Promotion") ----------------------------------------------------
+
+// The ops thread: the io thread promotes (it owns the replica, the egress and the sessions'
+// settings); this waits for its answer, with a bound.
+ops::AdminResult Server::promote() {
+  if (!standby()) {
+    if (cfg_.ha.role == config::HaRole::Standby)
+      return {ops::AdminStatus::InvalidTransition, "already promoted: this node leads at epoch " + std::to_string(epoch_.load())};
+    return {ops::AdminStatus::InvalidTransition, "not a standby (ha.role: " +
+                                                     std::string(cfg_.ha.role == config::HaRole::Leader ? "leader" : "none") + ")"};
+  }
+  std::unique_lock lock(promote_mutex_);
+  const std::uint64_t round = promote_round_;
+  promote_requested_.store(true, std::memory_order_release);
+  io_runner_.parker().wake();
+  if (!promote_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return promote_round_ != round; }))
+    return {ops::AdminStatus::Busy, "the promotion has not finished within 10 s; see the log"};
+  return promote_answer_;
+}
+
+// The io thread, each pass while a standby: an operator's request, or ha.failover auto once the
+// leader it followed has been silent (and its connection gone) for ha.leader_timeout_ms. A
+// standby that never heard a leader does not promote itself: at a cold start the leader may
+// simply not be up yet.
+void Server::check_promotion() {
+  const std::uint64_t now = mono_ns();
+  if (promote_requested_.load(std::memory_order_acquire)) {
+    ops::AdminResult r = promote_now("POST /admin/promote", true);
+    const std::lock_guard lock(promote_mutex_);
+    promote_requested_.store(false, std::memory_order_release);
+    promote_answer_ = std::move(r);
+    ++promote_round_;
+    promote_cv_.notify_all();
+    return;
+  }
+  if (cfg_.ha.failover != config::HaFailover::Auto || !standby_link_ || now < next_auto_promote_ns_) return;
+  const ha::LinkStats& st = standby_link_->stats();
+  const std::uint64_t heard = st.last_rx_ns.load(std::memory_order_relaxed);
+  const std::uint64_t timeout = std::uint64_t{cfg_.ha.leader_timeout_ms} * 1'000'000;
+  if (heard == 0 || st.connected.load(std::memory_order_relaxed) || now - heard <= timeout) return;
+  const ops::AdminResult r =
+      promote_now("ha.failover auto: no frame from the leader for " + std::to_string((now - heard) / 1'000'000) + " ms", false);
+  if (r.status != ops::AdminStatus::Done) next_auto_promote_ns_ = now + 1'000'000'000;  // said in the log; try again
+}
+
+// The io thread: the standby becomes the leader. In order: the link to the old leader stops and
+// what it handed over is applied; the new epoch (the highest seen + 1) is kept on disk, then
+// journaled (an EpochStart record); the core starts after it; the leader's link listens on
+// ha.listen; the feed, the logins, the schedule and the admin API open. Nothing before the epoch
+// is kept changes this node's state, so a refusal up to there leaves it a standby, following again.
+ops::AdminResult Server::promote_now(const std::string& why, bool manual) {
+  if (!standby()) return {ops::AdminStatus::InvalidTransition, "already the leader"};
+  const ha::LinkStats& st = standby_link_->stats();
+  const std::uint64_t held = writer_->written_seq();
+  const std::uint64_t leader_seq = st.leader_seq.load(std::memory_order_relaxed);
+  if (manual && st.connected.load(std::memory_order_relaxed) && leader_seq > held) {
+    log_->warn("ha: promotion refused: still catching up (holds seq {}, the leader has written {})", held, leader_seq);
+    return {ops::AdminStatus::Unavailable, "still catching up with the leader: holds seq " + std::to_string(held) +
+                                               " of its " + std::to_string(leader_seq) + "; try again"};
+  }
+  log_->warn("ha: promoting this standby to leader ({})", why);
+  const std::uint64_t t0 = mono_ns();
+  // 1. The link stops; what it handed over is applied (it may be waiting for room in the ring).
+  standby_link_->request_stop();
+  while (!standby_link_->exited()) {
+    (void)pump_replica_records();
+    std::this_thread::yield();
+  }
+  standby_link_->stop();
+  while (pump_replica_records() > 0) {
+  }
+  // 2. The new epoch: above every one this node has seen (or ha.epoch, the static leaders').
+  std::uint64_t epoch = 0;
+  std::unique_ptr<ha::LeaderLink> link;
+  try {
+    epoch = std::max({st.epoch.load(std::memory_order_relaxed), ha::read_epoch_file(epoch_file()), cfg_.ha.epoch}) + 1;
+    link = make_leader_link(epoch);  // binds ha.listen
+    ha::write_epoch_file(epoch_file(), epoch);
+  } catch (const std::exception& e) {
+    log_->error("ha: promotion failed: {}; following the leader again", e.what());
+    standby_link_->start();
+    return {ops::AdminStatus::Unavailable, std::string("promotion failed: ") + e.what()};
+  }
+  // 3. The journal: a new day's Start record first if nothing came from a leader today, then the
+  // EpochStart record; the core numbers its commands after it.
+  const Timestamp now_ts{mono_ns() - origin_ns_};
+  if (replica_->last_seq() == 0) {  // every record is applied: the replica's last is the journal's
+    journal::StartRecord sr{};
+    sr.ts = now_ts;
+    sr.session = start_phase_;
+    (void)writer_->append_marker(journal::RecordKind::Start, {reinterpret_cast<const std::uint8_t*>(&sr), sizeof sr});
+    egress_->start_of_day(now_ts);
+  }
+  const journal::EpochStartRecord es{epoch, now_ts};
+  const std::uint64_t es_seq =
+      writer_->append_marker(journal::RecordKind::EpochStart, {reinterpret_cast<const std::uint8_t*>(&es), sizeof es});
+  // 4. Replies wait for a standby of its own (the writer's policy since start-up); until one is in
+  // sync ha.standby_lost applies (start_leader_link()).
+  start_leader_link(std::move(link));
+  // 5. What the io thread reads of the engine, while it is still the engine's one thread: the
+  // schedule resumes from the phase the engine is in; resumption calls under way get their end.
+  publish_statuses();
+  if (cfg_.market.scheduled && !cfg_.engine.instruments.empty()) scheduled_phase_ = engine_.session(InstrumentId{1});
+  {
+    const std::lock_guard<std::mutex> lock(admin_mutex_);
+    for (std::size_t i = 0; i < cfg_.engine.instruments.size(); ++i) {
+      const InstrumentId id{static_cast<std::uint16_t>(i + 1)};
+      if (engine_.status(id) == TradingStatus::ResumeCall)
+        resume_call_ends_.push_back({id, mono_ns() + std::uint64_t{cfg_.market.resume_call_seconds} * 1'000'000'000});
+    }
+  }
+  // 6. Matching, on the core thread as on a leader.
+  core_.attach_journal(writer_->ring(), *boundaries_, es_seq, &writer_->parker());
+  core_.start();
+  // 7. The io thread's side: the feed sends again (from the sequence the replica reached: no
+  // replay of the past; re-requests are answered from the buffer), logins open.
+  recovering_ = false;
+  limits_.refuse_logins = false;
+  feed_limits_.refuse_logins = false;
+  epoch_.store(epoch, std::memory_order_relaxed);
+  failovers_.fetch_add(1, std::memory_order_relaxed);
+  role_.store(config::HaRole::Leader, std::memory_order_release);  // the admin API takes commands
+  egress_->flush(mono_ns());
+  next_disk_check_ = 0;
+  check_journal(mono_ns());  // readiness now, not a tick later
+  const std::string where = leader_link_ ? "replication on " + cfg_.ha.listen.host + ":" + std::to_string(leader_link_->port())
+                                          : std::string("no replication (ha.listen not set)");
+  const std::string summary = "leader at epoch " + std::to_string(epoch) + " from seq " + std::to_string(es_seq) + ", " +
+                              where + ", durability " + std::string(journal::to_string(writer_->options().durability)) +
+                              ", logins open";
+  log_->warn("ha: promoted in {:.3f} s: {}", static_cast<double>(mono_ns() - t0) * 1e-9, summary);
+  std::printf("peregrine: promoted: %s\n", summary.c_str());
+  std::fflush(stdout);
+  return {ops::AdminStatus::Done, summary};
+}
 
 // A leader's last records (the end of day among them) wait for the standby's acknowledgement,
 // within ha.standby_timeout_ms; past it the link declares the standby lost and the fallback
@@ -180,47 +369,80 @@ void Server::stop_ha() {
 std::string Server::ha_summary() const {
   if (leader_link_) {
     return "; ha: leader, replication on " + cfg_.ha.listen.host + ":" + std::to_string(leader_link_->port()) +
-           ", epoch " + std::to_string(cfg_.ha.epoch) + ", durability " +
+           ", epoch " + std::to_string(epoch_.load()) + ", durability " +
            std::string(journal::to_string(writer_->options().durability));
   }
-  if (standby_link_) return "; ha: standby of " + cfg_.ha.peer.to_string() + ", logins refused";
+  if (standby_link_) {
+    return "; ha: standby of " + cfg_.ha.peer.to_string() + ", logins refused, epoch " + std::to_string(epoch_.load()) +
+           ", failover " + (cfg_.ha.failover == config::HaFailover::Auto ? "auto" : "manual");
+  }
   return {};
 }
 
+// Read at scrape time: a standby's role, epoch and link change when it is promoted, so the
+// leader's figures follow leader_stats_ (0 until a leader link runs).
 void Server::register_ha_metrics() {
   ops::CallbackMetrics& m = *io_collector_;
-  const double role = cfg_.ha.role == config::HaRole::Leader ? 1.0 : cfg_.ha.role == config::HaRole::Standby ? 2.0 : 0.0;
-  m.add_gauge("peregrine_ha_role", "Replication role: 0 none, 1 leader, 2 standby (ha.role).", {}, [role] { return role; });
-  const ha::LinkStats* st = leader_link_ ? &leader_link_->stats() : standby_link_ ? &standby_link_->stats() : nullptr;
-  if (st == nullptr) return;
-  const auto cell = [](const auto& c) { return [&c] { return static_cast<double>(c.load(std::memory_order_relaxed)); }; };
-  m.add_gauge("peregrine_ha_connected", "1 while the replication connection is up.", {}, cell(st->connected));
+  m.add_gauge("peregrine_ha_role", "Replication role: 0 none, 1 leader, 2 standby (ha.role; a promoted standby is a leader).",
+              {}, [this] {
+                const config::HaRole r = role_.load(std::memory_order_acquire);
+                return r == config::HaRole::Leader ? 1.0 : r == config::HaRole::Standby ? 2.0 : 0.0;
+              });
+  if (cfg_.ha.role == config::HaRole::None) return;
+  m.add_gauge("peregrine_ha_epoch", "The leader's epoch; on a standby the newest it has accepted.", {}, [this] {
+    if (standby() && standby_link_) return static_cast<double>(standby_link_->stats().epoch.load(std::memory_order_relaxed));
+    return static_cast<double>(epoch_.load(std::memory_order_relaxed));
+  });
+  m.add_counter("peregrine_ha_failovers_total", "Times this process was promoted from standby to leader.", {},
+                [this] { return static_cast<double>(failovers_.load(std::memory_order_relaxed)); });
+  // Gauges: the link of the current role, the standby's until a promotion, then the leader's.
+  // Counters: both links' sums (a counter never decreases).
+  const auto current = [this](std::atomic<std::uint64_t> ha::LinkStats::*field) {
+    return [this, field] {
+      const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire);
+      if (l == nullptr && standby_link_) l = &standby_link_->stats();
+      return l == nullptr ? 0.0 : static_cast<double>((l->*field).load(std::memory_order_relaxed));
+    };
+  };
+  const auto summed = [this](std::atomic<std::uint64_t> ha::LinkStats::*field) {
+    return [this, field] {
+      std::uint64_t n = 0;
+      if (const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire)) n += (l->*field).load(std::memory_order_relaxed);
+      if (standby_link_) n += (standby_link_->stats().*field).load(std::memory_order_relaxed);
+      return static_cast<double>(n);
+    };
+  };
+  const auto flagged = [this](std::atomic<bool> ha::LinkStats::*field, bool leader_only) {
+    return [this, field, leader_only] {
+      const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire);
+      if (l == nullptr && !leader_only && standby_link_) l = &standby_link_->stats();
+      return l != nullptr && (l->*field).load(std::memory_order_relaxed) ? 1.0 : 0.0;
+    };
+  };
+  m.add_gauge("peregrine_ha_connected", "1 while the replication connection is up.", {}, flagged(&ha::LinkStats::connected, false));
   m.add_counter("peregrine_ha_records_total", "Journal records sent to the standby (leader) or appended from the leader (standby).",
-                {}, cell(st->records));
-  m.add_gauge("peregrine_ha_acked_seq", "Highest journal seq the standby has acknowledged.", {}, cell(st->acked_seq));
+                {}, summed(&ha::LinkStats::records));
+  m.add_gauge("peregrine_ha_acked_seq", "Highest journal seq the standby has acknowledged.", {}, current(&ha::LinkStats::acked_seq));
   m.add_counter("peregrine_ha_connections_total", "Replication connections accepted (leader) or made (standby).", {},
-                cell(st->connections));
+                summed(&ha::LinkStats::connections));
   m.add_counter("peregrine_ha_refused_total",
                 "Replication connections closed for a broken frame, a refused subscribe, an older epoch or a gap.", {},
-                cell(st->refused));
-  if (leader_link_) {
-    m.add_gauge("peregrine_ha_epoch", "The leader's epoch (ha.epoch), carried by every replicated record.", {},
-                [this] { return static_cast<double>(cfg_.ha.epoch); });
-    m.add_gauge("peregrine_ha_standby_in_sync", "1 while the standby holds what was written (replies wait for it).", {},
-                cell(st->in_sync));
-    m.add_gauge("peregrine_ha_deposed", "1 once this leader has seen a newer epoch: it acknowledges nothing more.", {},
-                cell(st->deposed));
-    m.add_counter("peregrine_ha_standby_lost_total", "Times the standby was declared lost (ha.standby_lost applied).", {},
-                  cell(st->standby_lost));
-    m.add_gauge("peregrine_ha_lag_records", "Journal records written on the leader and not yet acknowledged by the standby.",
-                {}, [this] {
-                  const std::uint64_t w = writer_->written_seq();
-                  const std::uint64_t a = writer_->replica_acked();
-                  return w > a ? static_cast<double>(w - a) : 0.0;
+                summed(&ha::LinkStats::refused));
+  m.add_gauge("peregrine_ha_standby_in_sync", "Leader: 1 while the standby holds what was written (replies wait for it).", {},
+              flagged(&ha::LinkStats::in_sync, true));
+  m.add_gauge("peregrine_ha_deposed", "Leader: 1 once it has seen a newer epoch: it acknowledges nothing more.", {},
+              flagged(&ha::LinkStats::deposed, true));
+  m.add_counter("peregrine_ha_standby_lost_total", "Leader: times the standby was declared lost (ha.standby_lost applied).", {},
+                [this] {
+                  const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire);
+                  return l == nullptr ? 0.0 : static_cast<double>(l->standby_lost.load(std::memory_order_relaxed));
                 });
-  } else {
-    m.add_gauge("peregrine_ha_epoch", "The newest leader epoch this standby has accepted.", {}, cell(st->epoch));
-  }
+  m.add_gauge("peregrine_ha_lag_records", "Leader: journal records written and not yet acknowledged by the standby.", {}, [this] {
+    if (leader_stats_.load(std::memory_order_acquire) == nullptr) return 0.0;
+    const std::uint64_t w = writer_->written_seq();
+    const std::uint64_t a = writer_->replica_acked();
+    return w > a ? static_cast<double>(w - a) : 0.0;
+  });
 }
 
 }  // namespace peregrine::app

@@ -9,21 +9,6 @@
 
 namespace peregrine::app {
 
-namespace {
-
-journal::Durability durability_of(config::JournalDurability d) {
-  switch (d) {
-    case config::JournalDurability::Fsync: return journal::Durability::Fsync;
-    case config::JournalDurability::Fdatasync: return journal::Durability::Fdatasync;
-    case config::JournalDurability::None: return journal::Durability::None;
-    case config::JournalDurability::Replicated: return journal::Durability::Replicated;
-    case config::JournalDurability::ReplicatedFsync: return journal::Durability::ReplicatedFsync;
-  }
-  return journal::Durability::Fsync;
-}
-
-}  // namespace
-
 void Server::journal_log(std::string_view level, const std::string& line) {
   if (level == "error") {
     log_->error("{}", line);

@@ -86,6 +86,7 @@ Server::Server(const config::ServiceConfig& cfg, const config::EffectiveSettings
       itch_acceptor_(io_),
       mold_socket_(io_) {
   replay::add_users(cfg, users_);
+  role_.store(cfg.ha.role, std::memory_order_relaxed);  // a standby's changes once it is promoted (ha_wiring.cpp)
   limits_.session_name = Alpha<10>::from(cfg.gateway.session_name);
   limits_.heartbeat_interval_ns = std::uint64_t{cfg.gateway.heartbeat_interval_ms} * 1'000'000;
   limits_.timeout_ns = std::uint64_t{cfg.gateway.session_timeout_ms} * 1'000'000;

@@ -18,6 +18,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -71,6 +72,18 @@ inline std::atomic<int> g_wake_fd{-1};
 inline std::uint64_t mono_ns() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+/// The journal writer's policy for the configuration's durability.
+inline journal::Durability durability_of(config::JournalDurability d) {
+  switch (d) {
+    case config::JournalDurability::Fsync: return journal::Durability::Fsync;
+    case config::JournalDurability::Fdatasync: return journal::Durability::Fdatasync;
+    case config::JournalDurability::None: return journal::Durability::None;
+    case config::JournalDurability::Replicated: return journal::Durability::Replicated;
+    case config::JournalDurability::ReplicatedFsync: return journal::Durability::ReplicatedFsync;
+  }
+  return journal::Durability::Fsync;
 }
 
 
@@ -151,6 +164,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   ops::AdminResult release(const FirmName& firm) override;
   ops::AdminResult mass_cancel(const FirmName& firm, const std::optional<Symbol>& symbol) override;
   ops::AdminResult snapshot() override;
+  ops::AdminResult promote() override;  // ha_wiring.cpp: asks the io thread, waits for its answer
 
  private:
   // admin_backend.cpp
@@ -193,10 +207,18 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   int pump_udp(std::uint64_t now, bool events);
 
   // ---- ha: replication (ha_wiring.cpp; docs/ha.md) ----
-  [[nodiscard]] bool standby() const noexcept { return cfg_.ha.role == config::HaRole::Standby; }
+  /// A standby now (ha.role standby, not yet promoted). Any thread.
+  [[nodiscard]] bool standby() const noexcept { return role_.load(std::memory_order_acquire) == config::HaRole::Standby; }
   void start_ha_leader();              // recover(): before the writer starts
+  void start_leader_link(std::unique_ptr<ha::LeaderLink> link);  // start_ha_leader(), promote_now()
+  /// Bound on ha.listen (throws naming it); nullptr without ha.listen (a standby may have none).
+  [[nodiscard]] std::unique_ptr<ha::LeaderLink> make_leader_link(std::uint64_t epoch);
+  [[nodiscard]] std::filesystem::path epoch_file() const;
+  ops::AdminResult promote_now(const std::string& why, bool manual);  // io thread: the promotion (docs/ha.md)
+  void check_promotion();              // io thread, each pass: a request from the admin API, or ha.failover auto
   void recover_standby();              // run(): instead of recover()
-  int pump_replica();                  // io thread: replicated records into the replica
+  int pump_replica();                  // io thread: replicated records into the replica; a promotion
+  int pump_replica_records();          // io thread: the records alone
   [[nodiscard]] bool replica_has_work() const;
   void on_standby_sync(bool in_sync, const std::string& why);  // the link's thread
   void settle_replication();           // shut_down(): the standby's acks for the last records
@@ -336,6 +358,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::unique_ptr<ingress::dpdk::UdpIngressLcoreHost> lcore_host_;
   std::unique_ptr<ingress::dpdk::DpdkIngress> port_;  // from peregrine-dpdk.so; the lcore's host outlives it
   std::shared_ptr<ops::CallbackMetrics> dpdk_collector_;
+  // The writer's written listener, whichever replication link runs (a standby's writer starts
+  // before its promotion, and a listener is set once, before the writer's start); declared before
+  // the writer and the links, so it is destroyed after them.
+  agent::Parker repl_parker_;
   // The journal (with journal.dir). The writer outlives the snapshot thread that follows it.
   std::unique_ptr<journal::JournalWriter> writer_;
   std::unique_ptr<BoundaryRing> boundaries_;
@@ -371,6 +397,17 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::unique_ptr<replay::RecordApplier> replica_;
   std::atomic<bool> standby_refusing_{false};  // leader, ha.standby_lost strict: no standby in sync
   std::shared_ptr<ops::CallbackMetrics> ha_collector_;
+  // Promotion (docs/ha.md, "Promotion"): the role changes once, standby -> leader, on the io thread.
+  std::atomic<config::HaRole> role_{config::HaRole::None};
+  std::atomic<std::uint64_t> epoch_{0};      // the leader's epoch, or the newest a standby accepted
+  std::atomic<std::uint64_t> failovers_{0};  // promotions of this process
+  std::atomic<const ha::LinkStats*> leader_stats_{nullptr};  // once a leader link runs (metrics)
+  std::mutex promote_mutex_;
+  std::condition_variable promote_cv_;
+  std::atomic<bool> promote_requested_{false};
+  std::uint64_t promote_round_ = 0;          // guarded by promote_mutex_: answers given so far
+  ops::AdminResult promote_answer_;          // guarded by promote_mutex_
+  std::uint64_t next_auto_promote_ns_ = 0;   // io thread: ha.failover auto, after a failed attempt
 };
 
 }  // namespace peregrine::app

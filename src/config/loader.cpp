@@ -151,9 +151,9 @@ ServiceConfig Parser::parse(std::string_view text) {
   }
   if ((svc.journal.durability == JournalDurability::Replicated ||
        svc.journal.durability == JournalDurability::ReplicatedFsync) &&
-      svc.ha.role != HaRole::Leader) {
+      svc.ha.role == HaRole::None) {
     fail(line_in("journal", "durability"), "journal.durability",
-         "replicated needs ha.role: leader (a standby to hold the commands; docs/ha.md)");
+         "replicated needs ha.role: leader or standby (a standby to hold the commands; docs/ha.md)");
   }
   return svc;
 }

@@ -267,8 +267,8 @@ class Parser {
   static const std::array<std::string_view, 8> kJournalKeys;
   static const std::array<Field<DropCopyConfig>, 10> kDropCopyFields;
   static const std::array<std::string_view, 10> kDropCopyKeys;
-  static const std::array<Field<HaConfig>, 9> kHaFields;
-  static const std::array<std::string_view, 9> kHaKeys;
+  static const std::array<Field<HaConfig>, 10> kHaFields;
+  static const std::array<std::string_view, 10> kHaKeys;
 
   const std::string& file_;
   std::string base_dir_;

@@ -34,7 +34,8 @@ bool known_kind(std::uint8_t kind) noexcept {
   switch (static_cast<journal::RecordKind>(kind)) {
     case journal::RecordKind::Command:
     case journal::RecordKind::Start:
-    case journal::RecordKind::EndOfDay: return true;
+    case journal::RecordKind::EndOfDay:
+    case journal::RecordKind::EpochStart: return true;
   }
   return false;
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "peregrine/agent/thread_registry.hpp"
+#include "peregrine/ha/epoch_file.hpp"
 #include "peregrine/ha/replication.hpp"
 
 namespace peregrine::ha {
@@ -213,6 +214,39 @@ struct LeaderLink::Impl {
     drop(why, true);
   }
 
+  /// A standby of an older epoch (an old leader rejoining) that holds records past the point
+  /// where a newer epoch began in this journal (an EpochStart record: a promotion) holds records
+  /// this leader never had: its unacknowledged tail. Read from this node's journal, only for such
+  /// a Subscribe. The reason to refuse it, or "".
+  std::string diverged(std::uint64_t epoch, std::uint64_t held) {
+    if (epoch >= l.opts_.epoch || held == 0) return {};
+    try {
+      journal::JournalTail scan(l.opts_.dir, l.opts_.fingerprint, 1);
+      std::uint64_t began = 0;
+      std::uint64_t newer = 0;
+      while (began == 0 && scan.next_seq() <= held) {
+        const std::size_t n = scan.poll(held, 4096, [&](const journal::Record& r) {
+          if (began != 0 || r.kind != journal::RecordKind::EpochStart || r.payload.size() != sizeof(journal::EpochStartRecord))
+            return;
+          journal::EpochStartRecord e;
+          std::memcpy(&e, r.payload.data(), sizeof e);
+          if (e.epoch > epoch) {
+            began = r.seq;
+            newer = e.epoch;
+          }
+        });
+        if (n == 0) break;
+      }
+      if (began == 0) return {};
+      return "the standby (epoch " + std::to_string(epoch) + ") holds seq " + std::to_string(held) + ", but epoch " +
+             std::to_string(newer) + " began here at seq " + std::to_string(began) + ": its records " +
+             std::to_string(began) + ".." + std::to_string(held) +
+             " were never acknowledged by this leader; its journal's tail must be cut before it follows";
+    } catch (const journal::JournalError& e) {
+      return std::string("reading the journal for the standby's epoch: ") + e.what();
+    }
+  }
+
   void accept() {
     const int f = ::accept4(l.listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (f < 0) return;
@@ -242,10 +276,14 @@ struct LeaderLink::Impl {
       }
       if (f.seq > written) {
         // Its tail holds records this leader never wrote (an old leader's unacknowledged tail):
-        // it must be cut before it can follow, which comes with failover (docs/ha.md).
+        // it must be cut before it can follow, which is not built (docs/ha.md).
         drop("the standby holds seq " + std::to_string(f.seq) + ", past this leader's " + std::to_string(written) +
                  ": its journal's tail must be cut before it follows",
              true);
+        return false;
+      }
+      if (const std::string why = diverged(f.epoch, f.seq); !why.empty()) {
+        drop(why, true);
         return false;
       }
       tail = std::make_unique<journal::JournalTail>(l.opts_.dir, l.opts_.fingerprint, f.seq + 1);
@@ -373,7 +411,7 @@ struct LeaderLink::Impl {
 LeaderLink::LeaderLink(LeaderLinkOptions opts, journal::JournalWriter& writer, LinkLog log,
                        std::function<void(bool, const std::string&)> on_sync)
     : opts_(std::move(opts)), writer_(writer), log_(std::move(log)), on_sync_(std::move(on_sync)),
-      impl_(std::make_unique<Impl>(*this)) {}
+      parker_(opts_.parker != nullptr ? *opts_.parker : own_parker_), impl_(std::make_unique<Impl>(*this)) {}
 
 LeaderLink::~LeaderLink() {
   stop();
@@ -422,7 +460,7 @@ void LeaderLink::stop() {
 struct StandbyLink::Impl {
   StandbyLink& l;
   repl::StandbyGate gate;
-  Impl(StandbyLink& link, std::uint64_t held, std::uint64_t epoch) : l(link), gate(epoch, held) {}
+  Impl(StandbyLink& link, std::uint64_t held, std::uint64_t epoch) : l(link), gate(epoch, held), kept_epoch(epoch) {}
 
   Conn conn;
   std::uint64_t last_rx_ns = 0;
@@ -430,6 +468,7 @@ struct StandbyLink::Impl {
   std::uint64_t ack_sent = 0;
   bool want_ack = false;
   bool failing = false;  // the last attempt failed: say so once, not every retry
+  std::uint64_t kept_epoch = 0;  // the epoch in opts.epoch_file
   std::vector<std::uint8_t> payload;
 
   void log(std::string_view level, const std::string& line) {
@@ -514,14 +553,38 @@ struct StandbyLink::Impl {
     return true;
   }
 
+  /// A newer epoch is kept on disk before anything of it is appended (peregrine/ha/epoch_file.hpp).
+  bool keep_epoch() {
+    if (gate.epoch() <= kept_epoch || l.opts_.epoch_file.empty()) return true;
+    try {
+      write_epoch_file(l.opts_.epoch_file, gate.epoch());
+    } catch (const std::exception& e) {
+      drop(std::string("cannot keep the new epoch: ") + e.what(), true);
+      return false;
+    }
+    log("info", "following epoch " + std::to_string(gate.epoch()) + " (was " + std::to_string(kept_epoch) + ")");
+    kept_epoch = gate.epoch();
+    return true;
+  }
+
   bool on_frame(const repl::Frame& f) {
     last_rx_ns = mono_ns();
+    const std::uint64_t before = gate.epoch();
+    const std::uint64_t held_before = gate.held();
     const repl::Verdict v = gate.on_frame(f);
+    if ((v == repl::Verdict::Append || v == repl::Verdict::Accept) && !keep_epoch()) {
+      // Not kept: the frame is not taken; the next connection offers it again.
+      gate = repl::StandbyGate(before, held_before);
+      return false;
+    }
     l.stats_.epoch.store(gate.epoch(), std::memory_order_relaxed);
+    if (v == repl::Verdict::Append || v == repl::Verdict::Accept || v == repl::Verdict::Duplicate)
+      l.stats_.last_rx_ns.store(last_rx_ns, std::memory_order_relaxed);
     switch (v) {
       case repl::Verdict::Append: return append(f);
       case repl::Verdict::Duplicate: return true;
       case repl::Verdict::Accept:
+        if (f.type == repl::FrameType::Heartbeat) l.stats_.leader_seq.store(f.seq, std::memory_order_relaxed);
         want_ack = true;  // a heartbeat: answer, so the leader hears from its standby
         return true;
       case repl::Verdict::OlderEpoch:
@@ -553,7 +616,7 @@ struct StandbyLink::Impl {
       }
       // Acknowledge what the journal holds now (the writer wakes this thread when it grows).
       l.writer_.parker().wake();
-      const std::uint64_t held = l.writer_.durable_seq();
+      const std::uint64_t held = l.writer_.written_seq();
       if (held > ack_sent || want_ack) {
         conn.put([&](std::span<std::uint8_t> b) { return repl::encode_ack(b, gate.epoch(), std::min(held, gate.held())); });
         ack_sent = std::max(ack_sent, held);
@@ -568,7 +631,7 @@ struct StandbyLink::Impl {
       pollfd fds[2] = {{conn.fd, static_cast<short>(POLLIN | (conn.unsent() > 0 ? POLLOUT : 0)), 0},
                        {l.parker_.fd(), POLLIN, 0}};
       l.parker_.prepare_park();
-      const bool more = l.writer_.durable_seq() > ack_sent;
+      const bool more = l.writer_.written_seq() > ack_sent;
       const int n = ::poll(fds, 2, more ? 0 : 10);
       l.parker_.finish_park();
       if (n > 0 && (fds[1].revents & POLLIN) != 0) l.parker_.consume();
@@ -585,13 +648,15 @@ struct StandbyLink::Impl {
         drop("the leader has been silent for " + std::to_string(l.opts_.leader_timeout.count()) + " ms", false);
     }
     conn.close();
+    l.stats_.connected.store(false, std::memory_order_relaxed);
+    l.exited_.store(true, std::memory_order_release);
   }
 };
 
 StandbyLink::StandbyLink(StandbyLinkOptions opts, journal::JournalWriter& writer, std::uint64_t held, std::uint64_t epoch,
                          std::function<void(const journal::Record&)> deliver, LinkLog log)
     : opts_(std::move(opts)), writer_(writer), deliver_(std::move(deliver)), log_(std::move(log)),
-      impl_(std::make_unique<Impl>(*this, held, epoch)) {
+      parker_(opts_.parker != nullptr ? *opts_.parker : own_parker_), impl_(std::make_unique<Impl>(*this, held, epoch)) {
   stats_.epoch.store(epoch, std::memory_order_relaxed);
   stats_.acked_seq.store(held, std::memory_order_relaxed);
 }
@@ -601,7 +666,13 @@ StandbyLink::~StandbyLink() { stop(); }
 void StandbyLink::start() {
   if (thread_.joinable()) return;
   stop_.store(false, std::memory_order_release);
+  exited_.store(false, std::memory_order_release);
   thread_ = std::thread([this] { impl_->run(); });
+}
+
+void StandbyLink::request_stop() noexcept {
+  stop_.store(true, std::memory_order_release);
+  parker_.signal();
 }
 
 void StandbyLink::stop() {

@@ -37,6 +37,7 @@ template <typename T>
     case static_cast<std::uint8_t>(RecordKind::Command): return sizeof(Command);
     case static_cast<std::uint8_t>(RecordKind::Start): return sizeof(StartRecord);
     case static_cast<std::uint8_t>(RecordKind::EndOfDay): return sizeof(EndOfDayRecord);
+    case static_cast<std::uint8_t>(RecordKind::EpochStart): return sizeof(EpochStartRecord);
     default: return 0;
   }
 }

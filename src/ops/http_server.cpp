@@ -285,7 +285,7 @@ void OpsServer::start() {
   if (s.config.admin_token_file.empty()) {
     // Said once at start, so that the first 401 is no surprise.
     s.logger->warn("admin API: no token file configured (admin.token_file): every halt, resume, phase, kill, "
-                   "release, mass-cancel and snapshot call is refused (401); reads still work");
+                   "release, mass-cancel, snapshot and promote call is refused (401); reads still work");
   }
 }
 

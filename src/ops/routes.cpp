@@ -207,7 +207,7 @@ Router::Router(AdminBackend& backend, std::string token, std::shared_ptr<spdlog:
       collectables_(collectables) {}
 
 const Router::Route* Router::find_route(std::string_view path) noexcept {
-  static constexpr std::array<Route, 11> kRoutes{{
+  static constexpr std::array<Route, 12> kRoutes{{
       {"/metrics", http::verb::get, RouteId::Metrics, false},
       {"/healthz", http::verb::get, RouteId::Healthz, false},
       {"/readyz", http::verb::get, RouteId::Readyz, false},
@@ -219,6 +219,7 @@ const Router::Route* Router::find_route(std::string_view path) noexcept {
       {"/admin/release", http::verb::post, RouteId::Release, true},
       {"/admin/mass-cancel", http::verb::post, RouteId::MassCancel, true},
       {"/admin/snapshot", http::verb::post, RouteId::Snapshot, true},
+      {"/admin/promote", http::verb::post, RouteId::Promote, true},
   }};
   for (const Route& r : kRoutes) {
     if (r.path == path) return &r;
@@ -413,8 +414,8 @@ Response Router::depth(const Request& req, std::string_view query) {
 }
 
 Response Router::mutate(const Request& req, const Route& route, std::string_view peer) {
-  // /admin/snapshot takes no fields: an empty body is as good as {}.
-  const bool empty_ok = route.id == RouteId::Snapshot && req.body().empty();
+  // /admin/snapshot and /admin/promote take no fields: an empty body is as good as {}.
+  const bool empty_ok = (route.id == RouteId::Snapshot || route.id == RouteId::Promote) && req.body().empty();
   const json::ParseResult parsed = json::parse_flat_object(empty_ok ? std::string_view("{}") : std::string_view(req.body()));
   if (!parsed) return json_error(req, http::status::bad_request, parsed.error);
 
@@ -451,6 +452,10 @@ Response Router::mutate(const Request& req, const Route& route, std::string_view
       action = "snapshot";
       bad = read_fields(*parsed.object, {}, args);
       break;
+    case RouteId::Promote:
+      action = "promote";
+      bad = read_fields(*parsed.object, {}, args);
+      break;
     default: return json_error(req, http::status::internal_server_error, "internal error");
   }
   if (bad) return json_error(req, http::status::bad_request, *bad);
@@ -464,6 +469,7 @@ Response Router::mutate(const Request& req, const Route& route, std::string_view
     case RouteId::Release: result = backend_.release(*args.firm); break;
     case RouteId::MassCancel: result = backend_.mass_cancel(*args.firm, args.symbol); break;
     case RouteId::Snapshot: result = backend_.snapshot(); break;
+    case RouteId::Promote: result = backend_.promote(); break;
     default: break;
   }
   const StatusMapping m = map_status(result.status);

@@ -67,7 +67,7 @@ class Router {
   [[nodiscard]] Response unparsed_error(http::status status, std::string_view message) noexcept;
 
  private:
-  enum class RouteId : std::uint8_t { Metrics, Healthz, Readyz, Depth, Halt, Resume, Phase, Kill, Release, MassCancel, Snapshot };
+  enum class RouteId : std::uint8_t { Metrics, Healthz, Readyz, Depth, Halt, Resume, Phase, Kill, Release, MassCancel, Snapshot, Promote };
   struct Route {
     std::string_view path;
     http::verb method;

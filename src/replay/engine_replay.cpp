@@ -33,6 +33,7 @@ void EngineReplay::apply_marker(const journal::Record& r) {
     }
     case journal::RecordKind::EndOfDay: finish(); break;
     case journal::RecordKind::Command: break;  // apply() takes commands
+    case journal::RecordKind::EpochStart: break;  // a promotion (docs/ha.md): nothing to apply
   }
 }
 

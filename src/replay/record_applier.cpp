@@ -67,6 +67,7 @@ void RecordApplier::apply(const journal::Record& r) {
       }
       break;
     }
+    case journal::RecordKind::EpochStart: break;  // a promotion (docs/ha.md): nothing to apply
   }
   last_seq_ = r.seq;
 }

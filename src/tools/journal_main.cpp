@@ -133,6 +133,12 @@ std::string describe(const Record& r) {
       o << "EndOfDay ts=" << e.ts.value();
       break;
     }
+    case RecordKind::EpochStart: {
+      EpochStartRecord e;
+      std::memcpy(&e, r.payload.data(), sizeof e);
+      o << "EpochStart epoch=" << e.epoch << " ts=" << e.ts.value();
+      break;
+    }
   }
   return o.str();
 }
@@ -246,6 +252,7 @@ int cmd_verify(const std::filesystem::path& dir, const std::optional<std::string
         case RecordKind::Command: ++commands; break;
         case RecordKind::Start: ++starts; break;
         case RecordKind::EndOfDay: ++eods; break;
+        case RecordKind::EpochStart: break;
       }
     });
   } catch (const JournalError& e) {

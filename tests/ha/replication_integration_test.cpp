@@ -7,7 +7,13 @@
 //   - with `replicated`, no Accepted leaves the leader while its standby is SIGSTOPped; it comes
 //     once the standby runs again, or once ha.standby_timeout_ms declares it lost (fallback to the
 //     leader's fsync, ha.standby_lost: fsync);
-//   - `strict` refuses orders while no standby is in sync.
+//   - `strict` refuses orders while no standby is in sync;
+//   - failover (docs/ha.md, "Promotion"): after a kill -9 of the leader, POST /admin/promote (or
+//     ha.failover auto) makes the standby the leader at epoch + 1: every Accepted token is in its
+//     journal, a re-login from seq 1 gets byte for byte what the client got live and nothing more,
+//     the ITCH feed continues its sequence, a resent token is refused, and the old leader restarted
+//     as a standby follows it, or is refused with the reason when its journal holds records the new
+//     leader never had.
 // Every wait is for an event, with a bound.
 
 #include <gtest/gtest.h>
@@ -18,12 +24,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "peregrine/client/itch_client.hpp"
 #include "peregrine/client/ouch_client.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -37,9 +46,12 @@ using namespace std::chrono_literals;
 using OT = proto::ouch::OutboundType;
 using testing::Process;
 
+constexpr const char* kAdminToken = "ha-test-token";
+
 struct Node {
   Process proc;
   std::uint16_t ouch = 0;
+  std::uint16_t itch = 0;
   std::uint16_t http = 0;
   std::uint16_t repl = 0;  // the leader's replication port
   int runs = 0;
@@ -49,6 +61,7 @@ class ReplicationIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::ofstream(tmp_.path() / "creds.txt") << "USR1:pw1\nUSR2:pw2\n";
+    std::ofstream(tmp_.path() / "token.txt") << kAdminToken << "\n";
   }
   void TearDown() override {
     for (Node* n : {&standby_, &leader_}) {
@@ -65,6 +78,7 @@ class ReplicationIntegrationTest : public ::testing::Test {
            "users: [{username: USR1, firm: FRMA, cancel_on_disconnect: false},"
            " {username: USR2, firm: FRMB, cancel_on_disconnect: false}]\n"
            "credentials_file: creds.txt\n"
+           "admin: {token_file: token.txt}\n"
            "gateway: {ouch_listen: \"127.0.0.1:0\", itch_listen: \"127.0.0.1:0\", http_listen: \"127.0.0.1:0\","
            " mold_destination: \"127.0.0.1:9\"}\n";
   }
@@ -77,22 +91,45 @@ class ReplicationIntegrationTest : public ::testing::Test {
                                                << "ha: {role: leader, listen: \"127.0.0.1:0\", heartbeat_ms: 20, " << ha
                                                << "}\n";
   }
-  void write_standby() {
+  void write_standby(const std::string& extra = "") {
     std::ofstream(tmp_.path() / "standby.yaml")
         << base() << journal("standby-journal") << "ha: {role: standby, peer: \"127.0.0.1:" << leader_.repl
+        << "\", heartbeat_ms: 20, leader_timeout_ms: 1000" << extra << "}\n";
+  }
+  /// The old leader, restarted as a standby of `leader` (its own journal, as it was).
+  void write_old_leader_as_standby(const Node& leader) {
+    std::ofstream(tmp_.path() / "rejoin.yaml")
+        << base() << journal("leader-journal") << "ha: {role: standby, peer: \"127.0.0.1:" << leader.repl
         << "\", heartbeat_ms: 20, leader_timeout_ms: 1000}\n";
+  }
+
+  /// POST /admin/promote on `n` (with the token unless `token` is false): the status and body.
+  static std::pair<unsigned, std::string> promote(const Node& n, bool token = true) {
+    std::map<std::string, std::string> headers;
+    if (token) headers["Authorization"] = std::string("Bearer ") + kAdminToken;
+    const auto r = testing::fetch(n.http, boost::beast::http::verb::post, "/admin/promote", "", headers);
+    if (!r) return {0, "no answer"};
+    return {r->status, r->body};
+  }
+  /// After a promotion: the "promoted" line on stdout; the replication port goes to `n.repl`.
+  static bool wait_promoted(Node& n, std::chrono::seconds limit = 30s) {
+    const std::smatch m = n.proc.wait_line(std::regex(R"(promoted: leader at epoch (\d+) from seq \d+, replication on [^,]+:(\d+))"), limit);
+    if (m.empty()) return false;
+    n.repl = static_cast<std::uint16_t>(std::stoi(m[2].str()));
+    return true;
   }
 
   bool start(Node& n, const std::string& name) {
     ++n.runs;
     EXPECT_TRUE(n.proc.spawn({PEREGRINE_BINARY, "--config", (tmp_.path() / (name + ".yaml")).string()},
                              (tmp_.path() / (name + std::to_string(n.runs) + ".log")).string()));
-    const std::smatch m = n.proc.wait_line(std::regex(R"(ready: OUCH [^:]+:(\d+), .* HTTP [^:]+:(\d+)(.*))"), 60s);
+    const std::smatch m = n.proc.wait_line(std::regex(R"(ready: OUCH [^:]+:(\d+), ITCH [^:]+:(\d+), .* HTTP [^:]+:(\d+)(.*))"), 60s);
     if (m.empty()) return false;
     n.ouch = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-    n.http = static_cast<std::uint16_t>(std::stoi(m[2].str()));
+    n.itch = static_cast<std::uint16_t>(std::stoi(m[2].str()));
+    n.http = static_cast<std::uint16_t>(std::stoi(m[3].str()));
     std::smatch r;
-    const std::string rest = m[3].str();
+    const std::string rest = m[4].str();
     if (std::regex_search(rest, r, std::regex(R"(replication on [^,]+:(\d+))"))) n.repl = static_cast<std::uint16_t>(std::stoi(r[1].str()));
     return true;
   }
@@ -127,8 +164,10 @@ class ReplicationIntegrationTest : public ::testing::Test {
     std::ifstream f(out);
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
   }
+  /// The day's directory in `journal_dir` (beside it: the `ha-epoch` file).
   fs::path day(const std::string& journal_dir) const {
-    for (const auto& e : fs::directory_iterator(tmp_.path() / journal_dir)) return e.path();
+    for (const auto& e : fs::directory_iterator(tmp_.path() / journal_dir))
+      if (e.is_directory()) return e.path();
     return {};
   }
 
@@ -297,6 +336,217 @@ TEST_F(ReplicationIntegrationTest, StrictRefusesOrdersUntilAStandbyIsInSync) {
     if (!accepted) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(accepted) << leader_.proc.log();
+}
+
+/// What one OUCH session received, message by message (SoupBinTCP seq, payload bytes).
+using Received = std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>>;
+
+/// Reads `c` until nothing comes for `quiet`, appending every message to `out`.
+void drain(client::SoupClient& c, Received& out, std::chrono::milliseconds quiet = 500ms) {
+  for (;;) {
+    client::SoupEvent e = c.next(quiet);
+    if (e.kind != client::SoupEvent::Kind::Data) return;
+    out.emplace_back(e.seq, std::move(e.payload));
+  }
+}
+
+/// Enters `n` orders T<first>.. on a session that is logged in, recording every message it
+/// receives in `live` and the Accepted tokens in `accepted`.
+void trade_recorded(client::OuchClient& c, const std::string& prefix, int first, int n, std::set<std::string>& accepted,
+                    Received& live) {
+  for (int i = first; i < first + n; ++i) {
+    const std::string tok = prefix + std::to_string(i);
+    const char side = i % 2 == 0 ? 'B' : 'S';
+    const auto price = static_cast<std::uint32_t>(100000 + (i % 7 - 3) * 100);
+    c.enter_order(client::OrderSpec{tok, side, 100, "600000", price});
+    for (bool answered = false; !answered;) {
+      client::SoupEvent e = c.soup().next(10000ms);
+      ASSERT_EQ(e.kind, client::SoupEvent::Kind::Data) << tok << ": no answer";
+      proto::ouch::Outbound m{};
+      ASSERT_EQ(proto::ouch::decode_outbound(e.payload, m), proto::ouch::Status::Ok);
+      const auto type = static_cast<OT>(e.payload[0]);
+      live.emplace_back(e.seq, std::move(e.payload));
+      if (type == OT::Accepted && m.accepted.token.view() == tok) {
+        accepted.insert(tok);
+        answered = true;
+      } else if (type == OT::Rejected && m.rejected.token.view() == tok) {
+        answered = true;
+      }
+    }
+  }
+}
+
+/// Every ITCH message of the feed at `port` from seq 1, until nothing comes for a while.
+std::vector<std::vector<std::uint8_t>> itch_from_start(std::uint16_t port) {
+  client::ItchFeedClient f;
+  f.connect("127.0.0.1", port);
+  EXPECT_TRUE(f.login("USR1", "pw1", "", 1).accepted);
+  std::vector<std::vector<std::uint8_t>> out;
+  for (;;) {
+    client::SoupEvent e = f.soup().next(700ms);
+    if (e.kind != client::SoupEvent::Kind::Data) break;
+    EXPECT_EQ(e.seq, out.size() + 1);
+    out.push_back(std::move(e.payload));
+  }
+  f.close();
+  return out;
+}
+
+// The failover of the brief: kill -9 of the leader, the standby promoted by the admin API; the
+// clients' view across it; the old leader back as the new one's standby.
+TEST_F(ReplicationIntegrationTest, APromotedStandbyServesEveryAcceptedOrderAndTheOldLeaderFollowsIt) {
+  write_leader("standby_timeout_ms: 2000");
+  ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
+  write_standby(", listen: \"127.0.0.1:0\"");
+  ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
+  EXPECT_NE(standby_.proc.last_line().find("failover manual"), std::string::npos) << standby_.proc.last_line();
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  // A standby is no leader: the admin API's commands answer 503 until it is promoted.
+  EXPECT_EQ(testing::fetch(standby_.http, boost::beast::http::verb::post, "/admin/halt", "{\"symbol\":\"600000\"}",
+                           {{"Authorization", std::string("Bearer ") + kAdminToken}})->status, 503u);
+  EXPECT_EQ(metric(standby_, "peregrine_ha_role"), 2);
+
+  client::OuchClient c;
+  c.connect("127.0.0.1", leader_.ouch);
+  ASSERT_TRUE(c.login("USR1", "pw1", "", 1).accepted);
+  std::set<std::string> accepted;
+  Received live;
+  ASSERT_NO_FATAL_FAILURE(trade_recorded(c, "F", 0, 120, accepted, live));
+  drain(c.soup(), live);
+  ASSERT_GT(accepted.size(), 100u);
+  const std::vector<std::vector<std::uint8_t>> itch_live = itch_from_start(leader_.itch);
+  ASSERT_FALSE(itch_live.empty());
+  // Everything written is held by the standby (so the old leader's journal is not ahead of it).
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
+  ASSERT_EQ(leader_.proc.kill_now(), 128 + 9);
+  c.close();
+
+  // The promotion: the admin token is needed; then it leads at epoch 2.
+  EXPECT_EQ(promote(standby_, false).first, 401u);
+  const auto [status, body] = promote(standby_);
+  ASSERT_EQ(status, 200u) << body << "\n" << standby_.proc.log();
+  EXPECT_NE(body.find("leader at epoch 2"), std::string::npos) << body;
+  ASSERT_TRUE(wait_promoted(standby_)) << standby_.proc.last_line();
+  EXPECT_EQ(metric(standby_, "peregrine_ha_role"), 1);
+  EXPECT_EQ(metric(standby_, "peregrine_ha_epoch"), 2);
+  EXPECT_EQ(metric(standby_, "peregrine_ha_failovers_total"), 1);
+  EXPECT_EQ(promote(standby_).first, 409u);  // not a standby any more
+
+  // A re-login from seq 1: byte for byte what the client got live, and nothing more.
+  client::OuchClient again;
+  again.connect("127.0.0.1", standby_.ouch);
+  ASSERT_TRUE(again.login("USR1", "pw1", "", 1).accepted) << standby_.proc.log();
+  Received replayed;
+  drain(again.soup(), replayed);
+  ASSERT_EQ(replayed.size(), live.size());
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    EXPECT_EQ(replayed[i].first, live[i].first);
+    ASSERT_EQ(replayed[i].second, live[i].second) << "message " << i + 1;
+  }
+  // A resent token is refused as a duplicate; a new one trades (released on this node's fsync:
+  // no standby of its own yet, ha.standby_lost fsync).
+  again.enter_order(client::OrderSpec{"F0", 'B', 100, "600000", 99000});
+  const client::OuchEvent dup = again.next(10000ms);
+  EXPECT_TRUE(dup.is(OT::Rejected)) << static_cast<char>(dup.msg.type);
+  again.enter_order(client::OrderSpec{"NEWLDR1", 'B', 100, "600000", 99000});
+  const client::OuchEvent fresh = again.next_of(OT::Accepted, 10000ms);
+  EXPECT_TRUE(fresh.is(OT::Accepted)) << standby_.proc.log();
+  accepted.insert("NEWLDR1");
+
+  // The ITCH feed continues: the same messages from seq 1, then the new leader's.
+  const std::vector<std::vector<std::uint8_t>> itch_after = itch_from_start(standby_.itch);
+  ASSERT_GT(itch_after.size(), itch_live.size());
+  for (std::size_t i = 0; i < itch_live.size(); ++i) ASSERT_EQ(itch_after[i], itch_live[i]) << "ITCH message " << i + 1;
+
+  // The old leader, restarted as a standby of the new one, follows it: epoch 2 is kept on its disk.
+  write_old_leader_as_standby(standby_);
+  ASSERT_TRUE(start(leader_, "rejoin")) << leader_.proc.log();
+  ASSERT_TRUE(wait_metric(standby_, "peregrine_ha_standby_in_sync", 1)) << standby_.proc.log() << leader_.proc.log();
+  ASSERT_NO_FATAL_FAILURE(trade_recorded(again, "G", 0, 20, accepted, live));
+  ASSERT_TRUE(wait_metric(standby_, "peregrine_ha_lag_records", 0)) << standby_.proc.log();
+  EXPECT_EQ(metric(leader_, "peregrine_ha_epoch"), 2);
+  {
+    std::ifstream f(tmp_.path() / "leader-journal" / "ha-epoch");
+    std::string kept;
+    std::getline(f, kept);
+    EXPECT_EQ(kept, "2");
+  }
+  again.close();
+
+  // Both stopped where they are: the same records (the EpochStart among them), the same state;
+  // every Accepted token is in the new leader's journal.
+  ASSERT_EQ(standby_.proc.kill_now(), 128 + 9);
+  ASSERT_EQ(leader_.proc.stop(), 0);
+  const std::string new_records = journal_tool("print " + day("standby-journal").string());
+  const std::string old_records = journal_tool("print " + day("leader-journal").string());
+  EXPECT_EQ(new_records, old_records);
+  EXPECT_NE(new_records.find("EpochStart epoch=2"), std::string::npos);
+  for (const std::string& tok : accepted) ASSERT_NE(new_records.find(tok), std::string::npos) << tok;
+  const std::string cfg = " --config " + (tmp_.path() / "leader.yaml").string();
+  const std::string new_state = journal_tool("replay " + day("standby-journal").string() + cfg);
+  const std::string old_state = journal_tool("replay " + day("leader-journal").string() + cfg);
+  for (const char* what : {"last seq: ", "events: ", "state hash: "}) {
+    ASSERT_FALSE(line_of(new_state, what).empty()) << new_state;
+    EXPECT_EQ(line_of(new_state, what), line_of(old_state, what));
+  }
+}
+
+// An old leader whose journal holds records the promoted standby never had (it acknowledged them
+// on its own fsync while its standby was gone) is refused when it rejoins, naming the records:
+// cutting that tail is not built. Its journal is left as it was.
+TEST_F(ReplicationIntegrationTest, AnOldLeaderAheadOfThePromotedStandbyIsRefusedWithTheReason) {
+  write_leader("standby_timeout_ms: 1000, standby_lost: fsync");
+  ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
+  write_standby(", listen: \"127.0.0.1:0\"");
+  ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
+  std::set<std::string> accepted;
+  trade(leader_.ouch, "USR1", "pw1", 0, 20, accepted);
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
+  // The standby goes; the leader takes one more order on its own fsync.
+  ASSERT_EQ(standby_.proc.stop(), 0);
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 0));
+  trade(leader_.ouch, "USR1", "pw1", 20, 1, accepted);
+  ASSERT_EQ(leader_.proc.kill_now(), 128 + 9);
+  const std::string old_records = journal_tool("print " + day("leader-journal").string());
+
+  // The standby comes back alone and is promoted (no leader to catch up with).
+  ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
+  const auto [status, body] = promote(standby_);
+  ASSERT_EQ(status, 200u) << body << "\n" << standby_.proc.log();
+  ASSERT_TRUE(wait_promoted(standby_)) << standby_.proc.last_line();
+
+  write_old_leader_as_standby(standby_);
+  ASSERT_TRUE(start(leader_, "rejoin")) << leader_.proc.log();
+  const char* reason = "were never acknowledged by this leader; its journal's tail must be cut before it follows";
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (standby_.proc.log().find(reason) == std::string::npos && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_NE(standby_.proc.log().find(reason), std::string::npos) << standby_.proc.log();
+  EXPECT_GE(metric(standby_, "peregrine_ha_refused_total"), 1);
+  EXPECT_EQ(metric(standby_, "peregrine_ha_standby_in_sync"), 0);
+  ASSERT_EQ(leader_.proc.stop(), 0);
+  EXPECT_EQ(journal_tool("print " + day("leader-journal").string()), old_records);
+  ASSERT_EQ(standby_.proc.stop(), 0);
+}
+
+// ha.failover auto: the standby promotes itself once the leader it followed has been silent for
+// ha.leader_timeout_ms, and takes orders.
+TEST_F(ReplicationIntegrationTest, WithFailoverAutoTheStandbyPromotesItselfAfterTheLeadersSilence) {
+  write_leader("standby_timeout_ms: 2000");
+  ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
+  write_standby(", listen: \"127.0.0.1:0\", failover: auto");
+  ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
+  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  std::set<std::string> accepted;
+  trade(leader_.ouch, "USR1", "pw1", 0, 10, accepted);
+  ASSERT_EQ(leader_.proc.kill_now(), 128 + 9);
+  ASSERT_TRUE(wait_promoted(standby_)) << standby_.proc.log();
+  EXPECT_EQ(metric(standby_, "peregrine_ha_failovers_total"), 1);
+  client::OuchClient c;
+  c.connect("127.0.0.1", standby_.ouch);
+  ASSERT_TRUE(c.login("USR1", "pw1").accepted);
+  c.enter_order(client::OrderSpec{"AUTO1", 'B', 100, "600000", 99000});
+  EXPECT_TRUE(c.next_of(OT::Accepted, 10000ms).is(OT::Accepted)) << standby_.proc.log();
 }
 
 }  // namespace

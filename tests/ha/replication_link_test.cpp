@@ -2,8 +2,10 @@
 // writer and LeaderLink, a standby's writer and StandbyLink, in one process. Catch-up from the
 // leader's journal files then live records, byte-identical journals, a standby restarted from its
 // own journal, a lost standby, an old leader learning from a Subscribe that it is deposed, and a
-// standby whose journal is ahead of the leader's (its tail must be cut: refused). The standby's
-// refusal of an older epoch's frames is StandbyGateTest's (replication_test.cpp).
+// standby whose journal is ahead of the leader's (its tail must be cut: refused), an old leader
+// rejoining a promoted one (refused when it holds records past the promotion's EpochStart record,
+// followed otherwise), and the standby's epoch kept on disk. The standby's refusal of an older
+// epoch's frames is StandbyGateTest's (replication_test.cpp).
 
 #include <gtest/gtest.h>
 
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "peregrine/ha/epoch_file.hpp"
 #include "peregrine/ha/replication_link.hpp"
 #include "peregrine/journal/journal.hpp"
 #include "unit/journal/journal_fixture.hpp"
@@ -79,7 +82,7 @@ struct Standby {
   std::mutex mu;
   std::vector<std::uint64_t> delivered;
 
-  Standby(const std::filesystem::path& d, std::uint16_t port, std::uint64_t epoch = 0)
+  Standby(const std::filesystem::path& d, std::uint16_t port, std::uint64_t epoch = 0, std::filesystem::path epoch_file = {})
       : dir(d), writer(writer_options(d, false)) {
     const std::uint64_t held = std::filesystem::exists(dir) ? read_all(dir).end.last_seq : 0;
     StandbyLinkOptions so;
@@ -88,6 +91,7 @@ struct Standby {
     so.fingerprint = kFingerprint;
     so.leader_timeout = 200ms;
     so.retry = 20ms;
+    so.epoch_file = std::move(epoch_file);
     link = std::make_unique<StandbyLink>(
         so, writer, held, epoch,
         [this](const Record& r) {
@@ -95,7 +99,7 @@ struct Standby {
           delivered.push_back(r.seq);
         },
         LinkLog{});
-    writer.set_durable_listener(&link->parker());
+    writer.set_written_listener(&link->parker());  // it acknowledges what it has written
     writer.open(held);
     writer.start();
     link->start();
@@ -134,7 +138,9 @@ TEST(ReplicationLinkTest, CatchesUpFromTheLeadersFilesThenFollowsLive) {
 
   leader.write(301, 900);  // live
   ASSERT_TRUE(wait_for([&] { return leader.writer.durable_seq() == 901; }));
-  EXPECT_EQ(standby.writer.durable_seq(), 901u);
+  // It acknowledges what it has written; its own durable seq follows the same write.
+  EXPECT_EQ(standby.writer.written_seq(), 901u);
+  EXPECT_TRUE(wait_for([&] { return standby.writer.durable_seq() == 901; }));
   EXPECT_EQ(standby.link->stats().epoch.load(), 1u);
   standby.stop();
   expect_same_journal(leader.dir, standby.dir);
@@ -203,6 +209,46 @@ TEST(ReplicationLinkTest, AStandbyHoldingRecordsTheLeaderNeverWroteIsRefused) {
   ASSERT_TRUE(wait_for([&] { return leader.link->stats().refused.load() >= 1; }));
   EXPECT_EQ(standby.writer.last_seq(), 40u) << "nothing appended";
   EXPECT_EQ(leader.writer.durable_seq(), 0u);
+}
+
+/// A leader promoted at `epoch` after seq 10 (the Start and commands 1..9 from the old leader):
+/// its EpochStart record is seq 11, then commands 10..20 (seqs 12..22).
+std::unique_ptr<Leader> promoted_leader(const std::filesystem::path& dir, std::uint64_t epoch) {
+  auto leader = std::make_unique<Leader>(dir, epoch);
+  leader->write(1, 9);
+  EXPECT_TRUE(wait_for([&] { return leader->writer.written_seq() == 10; }));
+  const EpochStartRecord es{epoch, Timestamp{2}};
+  EXPECT_EQ(leader->writer.append_marker(RecordKind::EpochStart, {reinterpret_cast<const std::uint8_t*>(&es), sizeof es}), 11u);
+  leader->write(10, 20);
+  EXPECT_TRUE(wait_for([&] { return leader->writer.written_seq() == 22; }));
+  return leader;
+}
+
+TEST(ReplicationLinkTest, AnOldLeaderHoldingRecordsPastThePromotionIsRefused) {
+  TempDir tmp;
+  write_journal(tmp.path() / "old", 11, 16 * 1024, kFingerprint);  // seq 11: never on the new leader
+  const auto leader = promoted_leader(tmp.path() / "leader", 2);
+  Standby old(tmp.path() / "old", leader->link->port(), 1);
+  ASSERT_TRUE(wait_for([&] { return leader->link->stats().refused.load() >= 1; }));
+  EXPECT_EQ(old.writer.last_seq(), 11u) << "nothing appended";
+  EXPECT_EQ(leader->writer.replica_acked(), 0u);
+  EXPECT_NE(leader->in_sync.load(), 1);
+}
+
+TEST(ReplicationLinkTest, AnOldLeaderEndingBeforeThePromotionFollowsAndKeepsTheNewEpoch) {
+  TempDir tmp;
+  write_journal(tmp.path() / "old", 10, 16 * 1024, kFingerprint);
+  const auto leader = promoted_leader(tmp.path() / "leader", 2);
+  const std::filesystem::path kept = tmp.path() / "ha-epoch";
+  write_epoch_file(kept, 1);
+  Standby old(tmp.path() / "old", leader->link->port(), 1, kept);
+  ASSERT_TRUE(wait_for([&] { return leader->writer.durable_seq() == 22 && leader->in_sync.load() == 1; }));
+  EXPECT_EQ(old.link->stats().epoch.load(), 2u);
+  EXPECT_EQ(read_epoch_file(kept), 2u) << "kept before the epoch's first record was appended";
+  old.stop();
+  const ReadAll r = read_all(tmp.path() / "old");
+  ASSERT_EQ(r.seqs.size(), 22u);
+  EXPECT_EQ(r.kinds[10], RecordKind::EpochStart);
 }
 
 }  // namespace

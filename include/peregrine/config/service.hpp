@@ -202,10 +202,15 @@ enum class HaRole : std::uint8_t {
 /// `strict` refuses new orders and replaces until the standby is back and caught up.
 enum class StandbyLost : std::uint8_t { Fsync, Strict };
 
+/// How a standby becomes the leader (docs/ha.md, "Promotion"): `manual`, by POST /admin/promote
+/// only; `auto`, also by itself after ha.leader_timeout_ms without a frame from the leader it
+/// followed (no Lease yet: it can split the brain, docs/ha.md).
+enum class HaFailover : std::uint8_t { Manual, Auto };
+
 /// The `ha` section (docs/ha.md, docs/configuration.md).
 struct HaConfig {
   HaRole role = HaRole::None;
-  ListenAddress listen;  ///< leader: where the standby connects (port 0: an ephemeral port)
+  ListenAddress listen;  ///< leader (and a standby, once promoted): where the standby connects (port 0: ephemeral)
   ListenAddress peer;    ///< standby: the leader's `listen`
   /// The leader's epoch, carried by every replicated record; a standby refuses older ones.
   /// Static until the Lease elector gives it (its leaseTransitions).
@@ -215,6 +220,7 @@ struct HaConfig {
   std::uint32_t leader_timeout_ms = 1000;  ///< standby: a leader silent this long: reconnect
   StandbyLost standby_lost = StandbyLost::Fsync;
   std::uint32_t fsync_window_ms = 10;  ///< `replicated`: the longest a written command waits for its fsync
+  HaFailover failover = HaFailover::Manual;  ///< standby: promotion by the admin API only, or also on silence
 };
 
 /// The customer's four ConfigMap switches; resolve() says what each does. All default to false.

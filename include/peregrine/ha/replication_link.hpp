@@ -52,6 +52,10 @@ struct LinkStats {
   std::atomic<std::uint64_t> connections{0};     ///< connections made (standby) or accepted (leader)
   std::atomic<std::uint64_t> standby_lost{0};    ///< leader: in_sync turned false
   std::atomic<std::uint64_t> refused{0};         ///< broken frames, refused subscribes, older epochs, gaps
+  std::atomic<std::uint64_t> leader_seq{0};      ///< standby: the leader's last written seq (its heartbeats)
+  /// standby: steady-clock ns of the last frame from a leader; 0 until one is heard. What the
+  /// owner judges a leader's silence by (ha.failover: auto).
+  std::atomic<std::uint64_t> last_rx_ns{0};
 };
 
 struct LeaderLinkOptions {
@@ -62,6 +66,10 @@ struct LeaderLinkOptions {
   std::uint64_t fingerprint = 0;   ///< journal::config_fingerprint; a Subscribe must match it
   std::chrono::milliseconds heartbeat{50};
   std::chrono::milliseconds standby_timeout{500};
+  /// The wake-up channel for new records (the writer's written listener), when the owner keeps
+  /// one across roles (a standby promoted: its writer's listener was set before it started);
+  /// nullptr: the link's own. One link at a time may use it.
+  agent::Parker* parker = nullptr;
 };
 
 /// The leader's end: one standby at a time (a new connection replaces the old one: a restarted
@@ -82,7 +90,7 @@ class LeaderLink {
   /// The port listened on (after bind()).
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
   /// Wake-up channel for new records: the writer's written listener (set it before the
-  /// writer's start()).
+  /// writer's start()); LeaderLinkOptions::parker when given.
   [[nodiscard]] agent::Parker& parker() noexcept { return parker_; }
   /// Starts the thread (`pg-repl`). Binds first if bind() was not called.
   void start();
@@ -96,7 +104,8 @@ class LeaderLink {
   journal::JournalWriter& writer_;
   LinkLog log_;
   std::function<void(bool, const std::string&)> on_sync_;
-  agent::Parker parker_;
+  agent::Parker own_parker_;
+  agent::Parker& parker_;
   LinkStats stats_;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
@@ -111,13 +120,19 @@ struct StandbyLinkOptions {
   std::uint64_t fingerprint = 0;                    ///< sent in Subscribe
   std::chrono::milliseconds leader_timeout{1000};  ///< silence before reconnecting
   std::chrono::milliseconds retry{100};            ///< between connection attempts
+  /// Where the newest epoch accepted is kept (peregrine/ha/epoch_file.hpp); written before the
+  /// first record of a newer epoch is appended. Empty: not kept (tests).
+  std::filesystem::path epoch_file;
+  /// As LeaderLinkOptions::parker: the wake-up channel when the owner keeps one (the writer's
+  /// written listener); nullptr: the link's own.
+  agent::Parker* parker = nullptr;
 };
 
 /// The standby's end. Every record it accepts is appended to `writer` (whose last seq must be
 /// `held`: the standby's own journal, recovered) with the leader's seq, then passed to `deliver`
-/// (the replica's feed), both on the link's thread. It acknowledges writer.durable_seq(): the
-/// standby's writer runs journal::Durability::Replicated without await_replica, so that is what
-/// its journal holds (written; fsync follows within its window).
+/// (the replica's feed), both on the link's thread. It acknowledges writer.written_seq(): what
+/// its journal holds (written; its fsync follows by the writer's policy), whatever the writer's
+/// durable_seq() waits for (a standby's writer is set up as it will run once promoted).
 class StandbyLink {
  public:
   StandbyLink(StandbyLinkOptions opts, journal::JournalWriter& writer, std::uint64_t held, std::uint64_t epoch,
@@ -128,10 +143,15 @@ class StandbyLink {
 
   /// `writer` must be opened after `held` (its last seq) before start(), and only this link may
   /// push to its ring while it runs. `epoch`: the newest the standby has accepted (0: none).
-  /// The writer's durable listener (set before the writer's start()): acks go out when it moves.
+  /// The writer's written listener (set before the writer's start()): acks go out when it moves.
   [[nodiscard]] agent::Parker& parker() noexcept { return parker_; }
   /// Starts the thread (`pg-repl`).
   void start();
+  /// Asks the thread to stop without waiting (a promotion: the owner keeps draining what
+  /// `deliver` waits to hand over until exited()). Any thread.
+  void request_stop() noexcept;
+  /// True once the thread has left its loop: it appends and delivers nothing more. Any thread.
+  [[nodiscard]] bool exited() const noexcept { return exited_.load(std::memory_order_acquire); }
   /// Stops and joins the thread; nothing is appended after it returns. Safe to call twice.
   void stop();
   [[nodiscard]] const LinkStats& stats() const noexcept { return stats_; }
@@ -142,9 +162,11 @@ class StandbyLink {
   journal::JournalWriter& writer_;
   std::function<void(const journal::Record&)> deliver_;
   LinkLog log_;
-  agent::Parker parker_;
+  agent::Parker own_parker_;
+  agent::Parker& parker_;
   LinkStats stats_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> exited_{false};
   std::thread thread_;
   std::unique_ptr<Impl> impl_;
 };

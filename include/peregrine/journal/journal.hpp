@@ -17,7 +17,8 @@
 ///   pass `segment_bytes`.
 ///
 /// Record kinds: Command (payload: one 64-byte peregrine::Command, byte for byte), Start
-/// (payload: StartRecord; the first record of a day's journal), EndOfDay (payload: EndOfDayRecord).
+/// (payload: StartRecord; the first record of a day's journal), EndOfDay (payload: EndOfDayRecord),
+/// EpochStart (payload: EpochStartRecord; a standby promoted to leader, issue #15).
 ///
 /// Threads: JournalWriter's ring has one producer (the core thread; after the core has stopped,
 /// the thread that stopped it); its own thread writes and syncs; durable_seq(), failed() and
@@ -51,7 +52,7 @@ inline constexpr std::uint32_t kFormatVersion = 1;
 inline constexpr std::size_t kSegmentHeaderSize = 64;
 inline constexpr std::size_t kRecordHeaderSize = 24;
 
-enum class RecordKind : std::uint8_t { Command = 1, Start = 2, EndOfDay = 3 };
+enum class RecordKind : std::uint8_t { Command = 1, Start = 2, EndOfDay = 3, EpochStart = 4 };
 
 /// The first record of a day's journal: what the engine started from, so a replay starts the
 /// same way (the schedule's phase at the first start; the egress start-of-day timestamp).
@@ -67,6 +68,14 @@ struct EndOfDayRecord {
   Timestamp ts;
 };
 static_assert(sizeof(EndOfDayRecord) == 8);
+
+/// Issue #15 (docs/ha.md, "Promotion"): a standby became the leader here; every record after it
+/// was written under `epoch`. Replay and the replica apply nothing for it.
+struct EpochStartRecord {
+  std::uint64_t epoch;
+  Timestamp ts;  ///< ns since the exchange's midnight, as the other markers
+};
+static_assert(sizeof(EpochStartRecord) == 16);
 
 /// CRC32C (Castagnoli), as iSCSI and ext4 use it; SSE4.2 when the CPU has it.
 [[nodiscard]] std::uint32_t crc32c(const void* data, std::size_t n, std::uint32_t crc = 0) noexcept;

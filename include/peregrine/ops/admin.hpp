@@ -74,6 +74,10 @@ class AdminBackend {
   /// Asks for a snapshot of the state now (docs/operations.md, "Snapshots"); the snapshot
   /// thread writes it shortly. Unavailable when the service runs without a journal.
   virtual AdminResult snapshot() { return {AdminStatus::Unavailable, "no journal: snapshots need journal.dir"}; }
+  /// Issue #15 (docs/ha.md, "Promotion"): makes this standby the leader. Done once it leads;
+  /// InvalidTransition when this node is not a standby (HTTP 409); Unavailable while it must
+  /// still catch up with a leader it hears from (HTTP 503).
+  virtual AdminResult promote() { return {AdminStatus::InvalidTransition, "not a standby (ha.role)"}; }
 };
 
 }  // namespace peregrine::ops

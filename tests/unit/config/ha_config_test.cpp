@@ -55,7 +55,20 @@ TEST(HaConfigTest, AStandbyNamesItsLeader) {
   EXPECT_EQ(cfg.ha.role, HaRole::Standby);
   EXPECT_EQ(cfg.ha.peer.host, "10.0.0.1");
   EXPECT_EQ(cfg.ha.leader_timeout_ms, 500u);
-  EXPECT_EQ(cfg.journal.durability, JournalDurability::Fsync);  // its writer acknowledges on write (docs/ha.md)
+  EXPECT_EQ(cfg.ha.failover, HaFailover::Manual);
+  // Its journal runs as it will once promoted; it acknowledges on write whatever the policy (docs/ha.md).
+  EXPECT_EQ(cfg.journal.durability, JournalDurability::Replicated);
+}
+
+TEST(HaConfigTest, AStandbyMayPromoteItselfAndListenForItsOwnStandby) {
+  const ServiceConfig cfg =
+      load("ha: {role: standby, peer: \"10.0.0.1:9010\", listen: \"0.0.0.0:9011\", failover: auto, leader_timeout_ms: 250}\n");
+  EXPECT_EQ(cfg.ha.failover, HaFailover::Auto);
+  EXPECT_EQ(cfg.ha.listen.port, 9011);
+  EXPECT_EQ(error_of("ha: {role: leader, listen: \"127.0.0.1:1\", failover: auto}\n"),
+            "ha.failover: auto is for a standby (it promotes itself after ha.leader_timeout_ms of silence)");
+  EXPECT_NE(error_of("ha: {role: standby, peer: \"127.0.0.1:1\", failover: sometimes}\n").find("ha.failover"),
+            std::string::npos);
 }
 
 TEST(HaConfigTest, RefusesWhatCannotWork) {
@@ -74,7 +87,7 @@ TEST(HaConfigTest, RefusesWhatCannotWork) {
             std::string::npos);
   // replicated without a standby to hold the commands
   EXPECT_EQ(error_of(no_journal, "journal: {dir: /k, durability: replicated}\n"),
-            "journal.durability: replicated needs ha.role: leader (a standby to hold the commands; docs/ha.md)");
+            "journal.durability: replicated needs ha.role: leader or standby (a standby to hold the commands; docs/ha.md)");
 }
 
 }  // namespace
