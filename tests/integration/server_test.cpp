@@ -716,10 +716,12 @@ TEST_F(PhaseTest, HaltCollectsOrdersAndTheResumptionCallUncrossesThem) {
   bool in_call = false;
   std::string body;
   std::optional<Depth> d;
+  // The depth is built from the ITCH stream (the HTTP thread follows it): the call's status and
+  // its indicative are two messages, and a request may come between them.
   for (int i = 0; i < 50 && !in_call; ++i) {
     body = depth("601318").body;
     d = parse_depth(body);
-    in_call = d && d->status == "resume_call";
+    in_call = d && d->status == "resume_call" && d->indicative.has_value();
     if (!in_call) std::this_thread::sleep_for(10ms);
   }
   ASSERT_TRUE(in_call) << body;
