@@ -35,6 +35,20 @@ void save_retained(const Buffer& buffer, ByteWriter& w) {
   }
 }
 
+/// The header save_retained() writes: the first sequence number and the record count, checked
+/// against the input and `retention`. nullptr when they hold, else what is wrong.
+inline const char* read_retained_header(ByteReader& in, std::uint64_t retention, std::uint64_t& first,
+                                        std::uint64_t& count) {
+  first = in.u64();
+  count = in.u64();
+  if (!in.ok()) return "truncated retransmit buffer header";
+  if (first == 0 || first > (std::uint64_t{1} << 62) || count > (std::uint64_t{1} << 62))
+    return "retransmit buffer sequence out of range";
+  if (count > retention) return "retransmit buffer holds more records than its retention";
+  if (!in.can_hold(count, 1)) return "retransmit buffer record count exceeds the input";
+  return nullptr;
+}
+
 /// Reads what save_retained() wrote into a buffer that keeps `retention` records of at most
 /// `MaxSize` bytes: `restart(first)` empties it to start at `first`, then `append(bytes)` takes
 /// each record in order. False, with the reason in `error`, on truncated or malformed input or
@@ -46,13 +60,9 @@ bool load_retained(ByteReader& in, std::uint64_t retention, std::string& error, 
     error = what;
     return false;
   };
-  const std::uint64_t first = in.u64();
-  const std::uint64_t count = in.u64();
-  if (!in.ok()) return fail("truncated retransmit buffer header");
-  if (first == 0 || first > (std::uint64_t{1} << 62) || count > (std::uint64_t{1} << 62))
-    return fail("retransmit buffer sequence out of range");
-  if (count > retention) return fail("retransmit buffer holds more records than its retention");
-  if (!in.can_hold(count, 1)) return fail("retransmit buffer record count exceeds the input");
+  std::uint64_t first = 0;
+  std::uint64_t count = 0;
+  if (const char* bad = read_retained_header(in, retention, first, count)) return fail(bad);
   restart(first);
   for (std::uint64_t i = 0; i < count; ++i) {
     std::array<std::uint8_t, MaxSize> bytes{};
@@ -122,13 +132,9 @@ bool load_retained_in_place(ByteReader& in, std::uint64_t retention, std::string
     error = what;
     return false;
   };
-  const std::uint64_t first = in.u64();
-  const std::uint64_t count = in.u64();
-  if (!in.ok()) return fail("truncated retransmit buffer header");
-  if (first == 0 || first > (std::uint64_t{1} << 62) || count > (std::uint64_t{1} << 62))
-    return fail("retransmit buffer sequence out of range");
-  if (count > retention) return fail("retransmit buffer holds more records than its retention");
-  if (!in.can_hold(count, 1)) return fail("retransmit buffer record count exceeds the input");
+  std::uint64_t first = 0;
+  std::uint64_t count = 0;
+  if (const char* bad = read_retained_header(in, retention, first, count)) return fail(bad);
   RetainedView v;
   v.base_ = in.view(0).data();
   v.index_.reserve(static_cast<std::size_t>((count + RetainedView::kIndexEvery - 1) / RetainedView::kIndexEvery));
