@@ -1,15 +1,11 @@
 #include "peregrine/dropcopy/checkpoint.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "peregrine/dropcopy/message.hpp"
+#include "peregrine/journal/durable_file.hpp"
 
 namespace peregrine::dropcopy {
 
@@ -57,17 +53,7 @@ std::optional<Checkpoint> load_checkpoint(const std::filesystem::path& file) {
 void save_checkpoint(const std::filesystem::path& file, const Checkpoint& cp) {
   const std::string text = std::string(kMagic) + "\nmarket " + cp.market + "\nday " + cp.day + "\nseq " +
                            std::to_string(cp.seq) + "\njournal_seq " + std::to_string(cp.journal_seq) + "\n";
-  const std::filesystem::path tmp = file.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(tmp, std::strerror(errno));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fdatasync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    fail(tmp, std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) fail(file, std::strerror(errno));
+  journal::replace_file_durably(file, text);
 }
 
 }  // namespace peregrine::dropcopy

@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "format.hpp"
+#include "peregrine/journal/durable_file.hpp"
 #include "peregrine/journal/journal.hpp"
 
 namespace peregrine::journal {
@@ -91,48 +92,15 @@ std::filesystem::path write_snapshot(const std::filesystem::path& dir, std::uint
   detail::put<std::uint32_t>(h + 48, crc);
   detail::put<std::uint32_t>(h + 60, crc32c(h, 60));
 
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw JournalError(dir.string() + ": cannot create: " + ec.message());
-  const auto final_path = dir / snapshot_name(seq);
-  auto tmp = final_path;
-  tmp += ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw JournalError(detail::errno_text(tmp.string(), errno));
-  const auto fail = [&](const std::string& what, int err) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw JournalError(detail::errno_text(tmp.string() + ": " + what, err));
-  };
-  const auto write_all = [&](const std::uint8_t* p, std::size_t n) {
-    std::size_t done = 0;
-    while (done < n) {
-      const ssize_t k = ::write(fd, p + done, n - done);
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0) fail("write", errno);
-      if (k == 0) fail("write", ENOSPC);
-      done += static_cast<std::size_t>(k);
-    }
-  };
-  write_all(h, kHeaderSize);
+  std::vector<std::span<const std::uint8_t>> pieces;
+  pieces.reserve(1 + 2 * parts.size());
+  pieces.emplace_back(h, kHeaderSize);
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    write_all(section_headers[i].data(), kSectionHeaderSize);
-    write_all(parts[i].bytes.data(), parts[i].bytes.size());
+    pieces.emplace_back(section_headers[i].data(), kSectionHeaderSize);
+    pieces.emplace_back(parts[i].bytes.data(), parts[i].bytes.size());
   }
-  if (::fsync(fd) != 0) fail("fsync", errno);
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw JournalError(detail::errno_text(tmp.string() + ": close", err));
-  }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw JournalError(detail::errno_text(final_path.string() + ": rename", err));
-  }
-  if (const int err = detail::fsync_dir(dir); err != 0) {
-    throw JournalError(detail::errno_text(dir.string() + ": fsync", err));
-  }
+  const auto final_path = dir / snapshot_name(seq);
+  replace_file_durably(final_path, pieces);
   return final_path;
 }
 
