@@ -33,7 +33,13 @@ check: release
 
 ## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both,
 ## then the tests of every thread (app, ring, ops, journal, integration) under ThreadSanitizer.
-test: test-debug test-release test-tsan
+## The Go tools and the image base are fetched and built beside the debug build (scripts/test-tools,
+## at nice 19 until that build is done, then at normal priority), not first when a test asks.
+test: bootstrap
+	@mkdir -p build; setsid nice -n 19 scripts/test-tools > build/test-tools.log 2>&1 & pf=$$!; \
+	  trap 'kill -- -$$pf 2>/dev/null' EXIT; \
+	  $(MAKE) debug || exit 1; renice -n 0 -g $$pf > /dev/null 2>&1; \
+	  $(MAKE) test-debug test-release test-tsan
 
 test-debug: debug
 	ctest --preset debug -j $(JOBS)
