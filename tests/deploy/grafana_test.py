@@ -107,7 +107,20 @@ def main():
 
     # ---- a live engine ----
     with tempfile.TemporaryDirectory() as tmp:
-        eng = subprocess.Popen([binary, "--config", os.path.join(ROOT, "config", "demo.yaml"), "--ouch-listen", "127.0.0.1:0",
+        # The demo configuration, with replication (a leader without a standby) and the drop copy
+        # (to a broker that is not there: it retries, trading goes on) so that their panels have
+        # series too.
+        cfg_dir = os.path.join(ROOT, "config")
+        demo = open(os.path.join(cfg_dir, "demo.yaml")).read()
+        for name in ("demo-credentials.txt", "demo-admin-token.txt"):
+            expect(name in demo, f"config/demo.yaml names {name}")
+            demo = demo.replace(name, os.path.join(cfg_dir, name))
+        open(os.path.join(tmp, "dc-password"), "w").write("unused\n")
+        engine_cfg = os.path.join(tmp, "engine.yaml")
+        with open(engine_cfg, "w") as f:
+            f.write(demo + "\nha: {role: leader, listen: \"127.0.0.1:0\"}\n"
+                    f"dropcopy: {{url: \"amqp://peregrine@127.0.0.1:1/\", password_file: \"{tmp}/dc-password\"}}\n")
+        eng = subprocess.Popen([binary, "--config", engine_cfg, "--ouch-listen", "127.0.0.1:0",
                                 "--itch-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
                                 "--journal-dir", os.path.join(tmp, "journal")],
                                stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "engine.log"), "w"), text=True)
