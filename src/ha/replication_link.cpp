@@ -28,6 +28,9 @@ namespace peregrine::ha {
 
 namespace {
 
+/// The longest a standby that the leader keeps refusing waits between attempts (docs/ha.md).
+constexpr std::chrono::milliseconds kMaxRefusedRetry{5000};
+
 std::uint64_t mono_ns() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
@@ -175,6 +178,8 @@ struct LeaderLink::Impl {
   std::uint64_t catch_up_to = 0;    // written when the standby subscribed: in sync once acked
   bool in_sync = false;
   bool deposed = false;
+  std::string refusal;                // the last reason a standby was refused ("" after a subscribe)
+  std::uint64_t refusal_repeats = 0;  // refused again since for that reason, not logged
 
   void log(std::string_view level, const std::string& line) {
     if (l.log_) l.log_(level, "ha: " + line);
@@ -193,7 +198,16 @@ struct LeaderLink::Impl {
   void drop(const std::string& why, bool refused) {
     if (!conn.open()) return;
     if (refused) l.stats_.refused.fetch_add(1, std::memory_order_relaxed);
-    log(refused ? "error" : "warn", "standby connection closed: " + why);
+    // A standby refused for what it holds or is comes back every few seconds and is refused
+    // again: the reason is logged when it first comes and when it changes, not at every attempt
+    // (peregrine_ha_refused_total counts each one).
+    if (refused && why == refusal) {
+      ++refusal_repeats;
+    } else {
+      log(refused ? "error" : "warn", "standby connection closed: " + why);
+      refusal = refused ? why : std::string();
+      refusal_repeats = 0;
+    }
     conn.close();
     tail.reset();
     gate.reset();
@@ -295,7 +309,12 @@ struct LeaderLink::Impl {
       waiting_since = mono_ns();
       catch_up_to = written;
       log("info", "standby subscribed at seq " + std::to_string(f.seq + 1) + " (this leader has written " +
-                      std::to_string(written) + ", epoch " + std::to_string(l.opts_.epoch) + ")");
+                      std::to_string(written) + ", epoch " + std::to_string(l.opts_.epoch) + ")" +
+                      (refusal_repeats > 0 ? "; it had been refused " + std::to_string(refusal_repeats + 1) +
+                                                 " times for: " + refusal
+                                           : std::string()));
+      refusal.clear();
+      refusal_repeats = 0;
       return true;
     }
     if (f.type != repl::FrameType::Ack || !gate) {
@@ -468,6 +487,8 @@ struct StandbyLink::Impl {
   std::uint64_t ack_sent = 0;
   bool want_ack = false;
   bool failing = false;  // the last attempt failed: say so once, not every retry
+  bool heard = false;          // this connection has brought a frame the gate took
+  std::uint32_t unheard = 0;   // connections in a row the leader closed before sending anything
   std::uint64_t kept_epoch = 0;  // the epoch in opts.epoch_file
   std::vector<std::uint8_t> payload;
 
@@ -478,10 +499,25 @@ struct StandbyLink::Impl {
   void drop(const std::string& why, bool refused) {
     if (!conn.open()) return;
     if (refused) l.stats_.refused.fetch_add(1, std::memory_order_relaxed);
-    log(refused ? "error" : "warn", "connection to the leader closed: " + why + "; reconnecting");
     conn.close();
     l.stats_.connected.store(false, std::memory_order_relaxed);
-    next_connect_ns = mono_ns() + ns(l.opts_.retry);
+    std::chrono::milliseconds wait = l.opts_.retry;
+    if (!heard && !refused) {
+      // Closed by the leader right after the Subscribe: it refuses this standby (what it holds,
+      // its epoch or its configuration; the leader's log says which) and will refuse it again
+      // until an operator acts. Said once; the attempts back off, doubling up to kMaxRefusedRetry.
+      ++unheard;
+      const std::chrono::milliseconds cap = std::max(l.opts_.retry, kMaxRefusedRetry);
+      const std::int64_t factor = std::int64_t{1} << std::min<std::uint32_t>(unheard, 10);
+      wait = std::min<std::chrono::milliseconds>(l.opts_.retry * factor, cap);
+      if (unheard == 1)
+        log("warn", "the leader closed the connection before sending anything (" + why +
+                        "): it refuses this standby, its log says why; retrying, at most every " +
+                        std::to_string(cap.count()) + " ms");
+    } else {
+      log(refused ? "error" : "warn", "connection to the leader closed: " + why + "; reconnecting");
+    }
+    next_connect_ns = mono_ns() + ns(wait);
   }
 
   /// A blocking connect bounded by `retry` (at least 100 ms), then Subscribe.
@@ -516,13 +552,14 @@ struct StandbyLink::Impl {
       return;
     }
     failing = false;
+    heard = false;
     conn.adopt(fd);
     last_rx_ns = mono_ns();
     ack_sent = gate.held();
     l.stats_.connections.fetch_add(1, std::memory_order_relaxed);
     l.stats_.connected.store(true, std::memory_order_relaxed);
     conn.put([&](std::span<std::uint8_t> b) { return repl::encode_subscribe(b, gate.epoch(), gate.held(), l.opts_.fingerprint); });
-    log("info", "connected to the leader at " + at + "; subscribed after seq " + std::to_string(gate.held()));
+    if (unheard == 0) log("info", "connected to the leader at " + at + "; subscribed after seq " + std::to_string(gate.held()));
   }
 
   /// Appends the record to the standby's journal (the same seq) and hands it to the replica.
@@ -578,8 +615,13 @@ struct StandbyLink::Impl {
       return false;
     }
     l.stats_.epoch.store(gate.epoch(), std::memory_order_relaxed);
-    if (v == repl::Verdict::Append || v == repl::Verdict::Accept || v == repl::Verdict::Duplicate)
+    if (v == repl::Verdict::Append || v == repl::Verdict::Accept || v == repl::Verdict::Duplicate) {
       l.stats_.last_rx_ns.store(last_rx_ns, std::memory_order_relaxed);
+      if (!heard && unheard > 0)
+        log("info", "the leader took this standby's Subscribe after " + std::to_string(unheard) + " refused");
+      heard = true;
+      unheard = 0;
+    }
     switch (v) {
       case repl::Verdict::Append: return append(f);
       case repl::Verdict::Duplicate: return true;

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -49,7 +50,7 @@ struct Leader {
   std::atomic<int> in_sync{0};  // 1 after on_sync(true), -1 after on_sync(false)
   std::unique_ptr<LeaderLink> link;
 
-  Leader(const std::filesystem::path& d, std::uint64_t epoch) : dir(d), writer(writer_options(d, true)) {
+  Leader(const std::filesystem::path& d, std::uint64_t epoch, LinkLog log = {}) : dir(d), writer(writer_options(d, true)) {
     LeaderLinkOptions lo;
     lo.epoch = epoch;
     lo.dir = dir;
@@ -57,7 +58,7 @@ struct Leader {
     lo.heartbeat = 20ms;
     lo.standby_timeout = 300ms;
     writer.open(0);
-    link = std::make_unique<LeaderLink>(lo, writer, LinkLog{}, [this](bool on, const std::string&) { in_sync = on ? 1 : -1; });
+    link = std::make_unique<LeaderLink>(lo, writer, std::move(log), [this](bool on, const std::string&) { in_sync = on ? 1 : -1; });
     writer.set_written_listener(&link->parker());
     link->start();
     writer.start();
@@ -82,7 +83,8 @@ struct Standby {
   std::mutex mu;
   std::vector<std::uint64_t> delivered;
 
-  Standby(const std::filesystem::path& d, std::uint16_t port, std::uint64_t epoch = 0, std::filesystem::path epoch_file = {})
+  Standby(const std::filesystem::path& d, std::uint16_t port, std::uint64_t epoch = 0, std::filesystem::path epoch_file = {},
+          LinkLog log = {})
       : dir(d), writer(writer_options(d, false)) {
     const std::uint64_t held = std::filesystem::exists(dir) ? read_all(dir).end.last_seq : 0;
     StandbyLinkOptions so;
@@ -98,7 +100,7 @@ struct Standby {
           const std::lock_guard lock(mu);
           delivered.push_back(r.seq);
         },
-        LinkLog{});
+        std::move(log));
     writer.set_written_listener(&link->parker());  // it acknowledges what it has written
     writer.open(held);
     writer.start();
@@ -209,6 +211,49 @@ TEST(ReplicationLinkTest, AStandbyHoldingRecordsTheLeaderNeverWroteIsRefused) {
   ASSERT_TRUE(wait_for([&] { return leader.link->stats().refused.load() >= 1; }));
   EXPECT_EQ(standby.writer.last_seq(), 40u) << "nothing appended";
   EXPECT_EQ(leader.writer.durable_seq(), 0u);
+}
+
+/// Log lines of one side, kept for the test (the links log from their own threads).
+struct Lines {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  LinkLog sink() {
+    return [this](std::string_view level, const std::string& line) {
+      const std::lock_guard lock(mu);
+      lines.push_back(std::string(level) + " " + line);
+    };
+  }
+  std::size_t count(std::string_view part) {
+    const std::lock_guard lock(mu);
+    return static_cast<std::size_t>(
+        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; }));
+  }
+  std::string all() {
+    const std::lock_guard lock(mu);
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+// A standby the leader refuses keeps trying (an operator may fix it), but neither side logs each
+// attempt: the reason once on the leader, once on the standby, the attempts counted; the standby
+// backs off (20 ms doubling: 5 attempts take about 600 ms).
+TEST(ReplicationLinkTest, ARefusedStandbyRetriesQuietlyAndBacksOff) {
+  TempDir tmp;
+  write_journal(tmp.path() / "standby", 40, 16 * 1024, kFingerprint);
+  Lines leader_log, standby_log;
+  Leader leader(tmp.path() / "leader", 1, leader_log.sink());
+  leader.write(1, 9);
+  const auto start = std::chrono::steady_clock::now();
+  Standby standby(tmp.path() / "standby", leader.link->port(), 0, {}, standby_log.sink());
+  ASSERT_TRUE(wait_for([&] { return leader.link->stats().refused.load() >= 5; })) << leader_log.all();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 20ms * (2 + 4 + 8 + 16)) << "the attempts back off";
+  EXPECT_EQ(leader_log.count("standby connection closed: the standby holds seq 40"), 1u) << leader_log.all();
+  EXPECT_EQ(standby_log.count("closed the connection before sending anything"), 1u) << standby_log.all();
+  EXPECT_EQ(standby_log.count("connected to the leader"), 1u) << standby_log.all();
+  EXPECT_EQ(standby.writer.last_seq(), 40u) << "nothing appended";
 }
 
 /// A leader promoted at `epoch` after seq 10 (the Start and commands 1..9 from the old leader):
