@@ -56,6 +56,8 @@ const fs::path kSource = PEREGRINE_SOURCE_DIR;
 struct Broker {
   fs::path dir;
   std::string port;
+  std::string tls_port;  // the same broker over TLS, its certificate signed by tls_ca_file
+  fs::path tls_ca_file;
   fs::path password_file;
 
   static Broker from_env() {
@@ -67,10 +69,18 @@ struct Broker {
     std::ifstream env(b.dir / "env");
     std::string line;
     while (std::getline(env, line))
-      if (line.rfind("AMQP_PORT=", 0) == 0) b.port = line.substr(10);
+      if (line.rfind("AMQP_PORT=", 0) == 0) {
+        b.port = line.substr(10);
+      } else if (line.rfind("AMQPS_PORT=", 0) == 0) {
+        b.tls_port = line.substr(11);
+      } else if (line.rfind("TLS_CA_FILE=", 0) == 0) {
+        b.tls_ca_file = line.substr(12);
+      }
     return b;
   }
   [[nodiscard]] std::string url() const { return "amqp://peregrine@127.0.0.1:" + port + "/"; }
+  /// By name: rabbitmq-c checks the certificate's host names (DNS), not its IP addresses.
+  [[nodiscard]] std::string tls_url() const { return "amqps://peregrine@localhost:" + tls_port + "/"; }
   bool run(const char* cmd) const {
     const std::string c = (kSource / "scripts/rabbitmq").string() + " " + cmd + " " + dir.string() + " >>" +
                           (dir / "test-script.log").string() + " 2>&1";
@@ -138,6 +148,7 @@ struct EngineOptions {
   fs::path password_file;
   std::string exchange;
   std::uint32_t window = 256;
+  fs::path tls_ca_file;  // amqps: the CA the broker's certificate must chain to ("": the system's)
 };
 
 class Engine {
@@ -165,6 +176,7 @@ class Engine {
          "  url: \""
       << o.url << "\"\n  password_file: \"" << o.password_file.string() << "\"\n  exchange: " << o.exchange
       << "\n  window: " << o.window << "\n  reconnect_max_ms: 500\n";
+    if (!o.tls_ca_file.empty()) y << "  tls_ca_file: \"" << o.tls_ca_file.string() << "\"\n";
   }
 
   bool start(const std::string& log_name) {
@@ -383,7 +395,7 @@ class DropCopyBrokerTest : public ::testing::Test {
     queue_ = "q." + name + "." + std::to_string(::getpid());
   }
   EngineOptions options(std::uint32_t window = 256) const {
-    return EngineOptions{broker_.url(), broker_.password_file, exchange_, window};
+    return EngineOptions{broker_.url(), broker_.password_file, exchange_, window, {}};
   }
 
   Broker broker_;
@@ -511,6 +523,47 @@ TEST_F(DropCopyBrokerTest, UnroutableMessagesHoldTheCheckpointUntilAQueueIsBound
   expect_matches(tail.events, t, false);
   ASSERT_TRUE(engine.wait_metric("peregrine_dropcopy_confirmed_seq", [&](double v) { return v == static_cast<double>(t.total); }, 30s));
   EXPECT_EQ(engine.stop(), 0);
+}
+
+// amqps: the broker's TLS listener (scripts/rabbitmq: a test CA and a certificate for
+// localhost). With that CA every event arrives; with the system's CAs, which did not sign it, the
+// handshake is refused: a log line naming the connection, a metric, and trading goes on.
+TEST_F(DropCopyBrokerTest, OverTlsEveryEventArrivesAndAnUntrustedCertificateIsRefused) {
+  ASSERT_FALSE(broker_.tls_port.empty()) << "no AMQPS_PORT in " << broker_.dir / "env";
+  testing::TempDir dir("dropcopy-tls");
+  Tail tail(broker_, dir.path(), exchange_, queue_);
+  ASSERT_TRUE(tail.ok());
+  EngineOptions o = options();
+  o.url = broker_.tls_url();
+  o.tls_ca_file = broker_.tls_ca_file;
+  {
+    Engine engine(dir.path(), o);
+    ASSERT_TRUE(engine.start("engine-tls.log")) << engine.log();
+    Traders t(engine.ouch_port);
+    ASSERT_TRUE(t.ok());
+    for (int k = 0; k < 10; ++k) t.round("T", k);
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE(tail.collect(t.total, 60s)) << tail.events.size() << " of " << t.total << "; engine log:\n" << engine.log();
+    expect_dense(tail.events);
+    expect_matches(tail.events, t, false);
+    ASSERT_TRUE(engine.wait_metric("peregrine_dropcopy_confirmed_seq", [&](double v) { return v == static_cast<double>(t.total); }, 30s));
+    EXPECT_EQ(engine.metric("peregrine_dropcopy_connected"), 1);
+    EXPECT_EQ(engine.stop(), 0);
+    EXPECT_NE(engine.log().find("drop copy: connected"), std::string::npos) << engine.log();
+  }
+  testing::TempDir dir2("dropcopy-tls-untrusted");
+  o = options();
+  o.url = broker_.tls_url();  // no tls_ca_file: /etc/ssl/certs/ca-certificates.crt, not the test CA
+  Engine engine(dir2.path(), o);
+  ASSERT_TRUE(engine.start("engine-untrusted.log")) << engine.log();
+  ASSERT_TRUE(engine.wait_metric("peregrine_dropcopy_connect_failures_total", [](double v) { return v >= 1; }, 30s)) << engine.log();
+  EXPECT_EQ(engine.metric("peregrine_dropcopy_connected"), 0);
+  Traders t(engine.ouch_port);
+  t.round("U", 0);
+  EXPECT_TRUE(t.ok());
+  EXPECT_EQ(engine.stop(), 0);
+  EXPECT_NE(engine.log().find("drop copy: cannot connect to localhost:" + broker_.tls_port), std::string::npos) << engine.log();
+  EXPECT_EQ(engine.log().find("drop copy: connected"), std::string::npos) << engine.log();
 }
 
 TEST_F(DropCopyBrokerTest, WrongPasswordOrNoBrokerIsALogLineAndAMetricWhileTradingGoesOn) {
