@@ -34,11 +34,13 @@ check: release
 ## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both,
 ## then the tests of every thread (app, ring, ops, journal, integration) under ThreadSanitizer.
 ## The Go tools and the image base are fetched and built beside the debug build (scripts/test-tools,
-## at nice 19 until that build is done, then at normal priority), not first when a test asks.
+## at nice 19 until that build is done, then at normal priority: root may lower a nice value, other
+## users keep 19), not first when a test asks. Stopped with make (its own session: a signal to make
+## does not reach it).
 test: bootstrap
 	@mkdir -p build; setsid nice -n 19 scripts/test-tools > build/test-tools.log 2>&1 & pf=$$!; \
-	  trap 'kill -- -$$pf 2>/dev/null' EXIT; \
-	  $(MAKE) debug || exit 1; renice -n 0 -g $$pf > /dev/null 2>&1; \
+	  trap 'kill -- -$$pf 2>/dev/null' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	  $(MAKE) debug; [ "$$(id -u)" = 0 ] && renice -n 0 -g $$pf > /dev/null; \
 	  $(MAKE) test-debug test-release test-tsan
 
 test-debug: debug

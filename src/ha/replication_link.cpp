@@ -195,17 +195,20 @@ struct LeaderLink::Impl {
     l.stats_.in_sync.store(on, std::memory_order_release);
   }
 
-  void drop(const std::string& why, bool refused) {
+  /// `key`: what makes two refusals the same one (default: the whole reason), for a reason that
+  /// names something that moves on its own, such as this leader's written seq.
+  void drop(const std::string& why, bool refused, const std::string& key = {}) {
     if (!conn.open()) return;
     if (refused) l.stats_.refused.fetch_add(1, std::memory_order_relaxed);
     // A standby refused for what it holds or is comes back every few seconds and is refused
     // again: the reason is logged when it first comes and when it changes, not at every attempt
     // (peregrine_ha_refused_total counts each one).
-    if (refused && why == refusal) {
+    const std::string& same = key.empty() ? why : key;
+    if (refused && same == refusal) {
       ++refusal_repeats;
     } else {
       log(refused ? "error" : "warn", "standby connection closed: " + why);
-      refusal = refused ? why : std::string();
+      refusal = refused ? same : std::string();
       refusal_repeats = 0;
     }
     conn.close();
@@ -293,7 +296,7 @@ struct LeaderLink::Impl {
         // it must be cut before it can follow, which is not built (docs/ha.md).
         drop("the standby holds seq " + std::to_string(f.seq) + ", past this leader's " + std::to_string(written) +
                  ": its journal's tail must be cut before it follows",
-             true);
+             true, "ahead " + std::to_string(f.seq));
         return false;
       }
       if (const std::string why = diverged(f.epoch, f.seq); !why.empty()) {
@@ -311,7 +314,7 @@ struct LeaderLink::Impl {
       log("info", "standby subscribed at seq " + std::to_string(f.seq + 1) + " (this leader has written " +
                       std::to_string(written) + ", epoch " + std::to_string(l.opts_.epoch) + ")" +
                       (refusal_repeats > 0 ? "; it had been refused " + std::to_string(refusal_repeats + 1) +
-                                                 " times for: " + refusal
+                                                 " times before (the reason logged above)"
                                            : std::string()));
       refusal.clear();
       refusal_repeats = 0;
@@ -489,6 +492,7 @@ struct StandbyLink::Impl {
   bool failing = false;  // the last attempt failed: say so once, not every retry
   bool heard = false;          // this connection has brought a frame the gate took
   std::uint32_t unheard = 0;   // connections in a row the leader closed before sending anything
+  std::string unheard_why;     // how the last of those ended (logged again when it changes)
   std::uint64_t kept_epoch = 0;  // the epoch in opts.epoch_file
   std::vector<std::uint8_t> payload;
 
@@ -496,13 +500,15 @@ struct StandbyLink::Impl {
     if (l.log_) l.log_(level, "ha: " + line);
   }
 
-  void drop(const std::string& why, bool refused) {
+  /// `peer_closed`: the leader ended the connection (end of stream or reset), as it does when it
+  /// refuses a Subscribe; not this standby's own judgement (silence, a bad frame, a failed send).
+  void drop(const std::string& why, bool refused, bool peer_closed = false) {
     if (!conn.open()) return;
     if (refused) l.stats_.refused.fetch_add(1, std::memory_order_relaxed);
     conn.close();
     l.stats_.connected.store(false, std::memory_order_relaxed);
     std::chrono::milliseconds wait = l.opts_.retry;
-    if (!heard && !refused) {
+    if (!heard && !refused && peer_closed) {
       // Closed by the leader right after the Subscribe: it refuses this standby (what it holds,
       // its epoch or its configuration; the leader's log says which) and will refuse it again
       // until an operator acts. Said once; the attempts back off, doubling up to kMaxRefusedRetry.
@@ -510,10 +516,11 @@ struct StandbyLink::Impl {
       const std::chrono::milliseconds cap = std::max(l.opts_.retry, kMaxRefusedRetry);
       const std::int64_t factor = std::int64_t{1} << std::min<std::uint32_t>(unheard, 10);
       wait = std::min<std::chrono::milliseconds>(l.opts_.retry * factor, cap);
-      if (unheard == 1)
+      if (unheard == 1 || why != unheard_why)
         log("warn", "the leader closed the connection before sending anything (" + why +
                         "): it refuses this standby, its log says why; retrying, at most every " +
                         std::to_string(cap.count()) + " ms");
+      unheard_why = why;
     } else {
       log(refused ? "error" : "warn", "connection to the leader closed: " + why + "; reconnecting");
     }
@@ -679,7 +686,7 @@ struct StandbyLink::Impl {
       if (n > 0 && (fds[1].revents & POLLIN) != 0) l.parker_.consume();
       if (n > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
         if (!conn.receive(why)) {
-          drop(why, false);
+          drop(why, false, true);
           continue;
         }
         if (!conn.frames(why, [&](const repl::Frame& f) { return on_frame(f); })) drop(why, true);

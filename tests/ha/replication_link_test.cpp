@@ -247,6 +247,8 @@ TEST(ReplicationLinkTest, ARefusedStandbyRetriesQuietlyAndBacksOff) {
   leader.write(1, 9);
   const auto start = std::chrono::steady_clock::now();
   Standby standby(tmp.path() / "standby", leader.link->port(), 0, {}, standby_log.sink());
+  ASSERT_TRUE(wait_for([&] { return leader.link->stats().refused.load() >= 1; })) << leader_log.all();
+  leader.write(10, 20);  // the leader trades on: its refusal names another written seq, the same refusal
   ASSERT_TRUE(wait_for([&] { return leader.link->stats().refused.load() >= 5; })) << leader_log.all();
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, 20ms * (2 + 4 + 8 + 16)) << "the attempts back off";
