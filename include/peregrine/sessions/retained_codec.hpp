@@ -8,7 +8,6 @@
 /// load_retained_in_place) instead of copying each into the buffer's chunks: for a day of 5 M
 /// commands that is some 250 MB of fresh memory not written before ready (issue 14).
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,12 +48,12 @@ inline const char* read_retained_header(ByteReader& in, std::uint64_t retention,
   return nullptr;
 }
 
-/// Reads what save_retained() wrote into a buffer that keeps `retention` records of at most
-/// `MaxSize` bytes: `restart(first)` empties it to start at `first`, then `append(bytes)` takes
-/// each record in order. False, with the reason in `error`, on truncated or malformed input or
-/// more records than the retention; what was appended until then is unspecified.
-template <std::size_t MaxSize, class Restart, class Append>
-bool load_retained(ByteReader& in, std::uint64_t retention, std::string& error, Restart&& restart, Append&& append) {
+/// Walks what save_retained() wrote, checking it as it goes: `header(first, count)` once the
+/// header holds, then `record(i, bytes)` for each record, `bytes` viewing `in`'s own bytes.
+/// False, with the reason in `error`, on truncated or malformed input, a record longer than
+/// `MaxSize` or more records than `retention`; the callbacks have then seen part of the input.
+template <std::size_t MaxSize, class Header, class Record>
+bool read_retained(ByteReader& in, std::uint64_t retention, std::string& error, Header&& header, Record&& record) {
   static_assert(MaxSize <= 255, "sizes are stored in one byte");
   auto fail = [&error](const char* what) {
     error = what;
@@ -63,16 +62,26 @@ bool load_retained(ByteReader& in, std::uint64_t retention, std::string& error, 
   std::uint64_t first = 0;
   std::uint64_t count = 0;
   if (const char* bad = read_retained_header(in, retention, first, count)) return fail(bad);
-  restart(first);
+  header(first, count);
   for (std::uint64_t i = 0; i < count; ++i) {
-    std::array<std::uint8_t, MaxSize> bytes{};
     const std::uint8_t size = in.u8();
     if (size > MaxSize) return fail("retransmit buffer record longer than the largest message");
-    in.bytes(bytes.data(), size);
+    const std::span<const std::uint8_t> bytes = in.view(size);
     if (!in.ok()) return fail("truncated retransmit buffer record");
-    append(std::span<const std::uint8_t>(bytes.data(), size));
+    record(i, bytes);
   }
   return true;
+}
+
+/// Reads what save_retained() wrote into a buffer that keeps `retention` records of at most
+/// `MaxSize` bytes: `restart(first)` empties it to start at `first`, then `append(bytes)` takes
+/// each record in order. False, with the reason in `error`, on truncated or malformed input or
+/// more records than the retention; what was appended until then is unspecified.
+template <std::size_t MaxSize, class Restart, class Append>
+bool load_retained(ByteReader& in, std::uint64_t retention, std::string& error, Restart&& restart, Append&& append) {
+  return read_retained<MaxSize>(
+      in, retention, error, [&restart](std::uint64_t first, std::uint64_t) { restart(first); },
+      [&append](std::uint64_t, std::span<const std::uint8_t> bytes) { append(bytes); });
 }
 
 /// Retained records read where a snapshot holds them (save_retained()'s form), for sequence
@@ -127,27 +136,20 @@ class RetainedView {
 template <std::size_t MaxSize>
 bool load_retained_in_place(ByteReader& in, std::uint64_t retention, std::string& error,
                             std::shared_ptr<const void> storage, RetainedView& out) {
-  static_assert(MaxSize <= 255, "sizes are stored in one byte");
-  auto fail = [&error](const char* what) {
-    error = what;
-    return false;
-  };
-  std::uint64_t first = 0;
-  std::uint64_t count = 0;
-  if (const char* bad = read_retained_header(in, retention, first, count)) return fail(bad);
   RetainedView v;
-  v.base_ = in.view(0).data();
-  v.index_.reserve(static_cast<std::size_t>((count + RetainedView::kIndexEvery - 1) / RetainedView::kIndexEvery));
-  for (std::uint64_t i = 0; i < count; ++i) {
-    const std::uint8_t size = in.u8();
-    if (size > MaxSize) return fail("retransmit buffer record longer than the largest message");
-    const std::span<const std::uint8_t> bytes = in.view(size);
-    if (!in.ok()) return fail("truncated retransmit buffer record");
-    if (i % RetainedView::kIndexEvery == 0) v.index_.push_back(static_cast<std::size_t>(bytes.data() - 1 - v.base_));
-  }
+  const bool ok = read_retained<MaxSize>(
+      in, retention, error,
+      [&](std::uint64_t first, std::uint64_t count) {
+        v.base_ = in.view(0).data();  // after the header: the first record's size byte
+        v.first_ = v.cursor_seq_ = first;
+        v.end_ = first + count;
+        v.index_.reserve(static_cast<std::size_t>((count + RetainedView::kIndexEvery - 1) / RetainedView::kIndexEvery));
+      },
+      [&v](std::uint64_t i, std::span<const std::uint8_t> bytes) {
+        if (i % RetainedView::kIndexEvery == 0) v.index_.push_back(static_cast<std::size_t>(bytes.data() - 1 - v.base_));
+      });
+  if (!ok) return false;
   v.storage_ = std::move(storage);
-  v.first_ = v.cursor_seq_ = first;
-  v.end_ = first + count;
   out = std::move(v);
   return true;
 }
