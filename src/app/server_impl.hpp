@@ -32,6 +32,7 @@
 #include <spdlog/spdlog.h>
 
 #include "peregrine/agent/agent_runner.hpp"
+#include "peregrine/agent/clock.hpp"
 #include "peregrine/agent/parker.hpp"
 #include "peregrine/app/core_loop.hpp"
 #include "peregrine/dropcopy/publisher.hpp"
@@ -69,10 +70,7 @@ inline std::atomic<int> g_signal{0};
 /// The io thread's eventfd, or -1: a signal writes it to end the io thread's wait in epoll.
 inline std::atomic<int> g_wake_fd{-1};
 
-inline std::uint64_t mono_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
+using agent::mono_ns;
 
 /// The journal writer's policy for the configuration's durability.
 inline journal::Durability durability_of(config::JournalDurability d) {

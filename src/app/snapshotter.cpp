@@ -8,6 +8,7 @@
 #include <system_error>
 #include <vector>
 
+#include "peregrine/agent/clock.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/journal/snapshot.hpp"
@@ -24,10 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint64_t mono_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
+using agent::mono_ns;
 
 bool is_day_name(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "peregrine/agent/clock.hpp"
+
 namespace peregrine::app {
 
 namespace {
@@ -22,12 +24,6 @@ struct Mark {
 constexpr std::size_t kPhases = static_cast<std::size_t>(StartupPhase::kCount);
 std::array<Mark, kPhases> g_marks{};
 std::uint64_t g_fork_to_main_ns = 0;
-
-std::uint64_t mono_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 std::uint64_t page_faults() noexcept {
   rusage u{};
@@ -71,7 +67,7 @@ const char* to_string(StartupPhase phase) noexcept {
 void mark_startup(StartupPhase phase) noexcept {
   const auto i = static_cast<std::size_t>(phase);
   if (i >= kPhases || g_marks[i].mono_ns != 0) return;
-  g_marks[i] = Mark{mono_ns(), page_faults()};
+  g_marks[i] = Mark{agent::mono_ns(), page_faults()};
   if (phase == StartupPhase::Main) g_fork_to_main_ns = thread_sched_ns();
 }
 

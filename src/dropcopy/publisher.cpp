@@ -13,6 +13,7 @@
 
 #include "amqp_link.hpp"
 #include "peregrine/agent/agent_runner.hpp"
+#include "peregrine/agent/clock.hpp"
 #include "peregrine/core/engine.hpp"
 #include "peregrine/dropcopy/checkpoint.hpp"
 #include "peregrine/dropcopy/message.hpp"
@@ -23,10 +24,7 @@ namespace peregrine::dropcopy {
 
 namespace {
 
-std::uint64_t mono_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
+using agent::mono_ns;
 
 constexpr std::chrono::milliseconds kIdleWait{20};         // how often an idle publisher looks at the journal
 constexpr std::chrono::milliseconds kConnectTimeout{2000};  // TCP, TLS and every handshake step

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "peregrine/agent/clock.hpp"
 #include "peregrine/agent/thread_registry.hpp"
 #include "peregrine/ha/epoch_file.hpp"
 #include "peregrine/ha/replication.hpp"
@@ -31,10 +32,7 @@ namespace {
 /// The longest a standby that the leader keeps refusing waits between attempts (docs/ha.md).
 constexpr std::chrono::milliseconds kMaxRefusedRetry{5000};
 
-std::uint64_t mono_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
+using agent::mono_ns;
 
 std::uint64_t unix_ns() {
   return static_cast<std::uint64_t>(

@@ -3,6 +3,8 @@
 /// (the format itself is documented in peregrine/journal/journal.hpp and snapshot.hpp).
 
 #include <bit>
+#include <cinttypes>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -29,6 +31,13 @@ template <typename T>
   T v;
   std::memcpy(&v, p, sizeof v);
   return v;
+}
+
+/// A configuration fingerprint as errors show it: 16 hex digits.
+[[nodiscard]] inline std::string fingerprint_hex(std::uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%016" PRIx64, v);
+  return b;
 }
 
 /// The payload size a record kind must have; 0 for an unknown kind.

@@ -28,11 +28,6 @@ std::string at(const std::filesystem::path& file, std::uint64_t offset) {
   return file.string() + ": offset " + std::to_string(offset) + ": ";
 }
 
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%016" PRIx64, v);
-  return b;
-}
 
 /// A whole file mapped read-only.
 class MappedFile {
@@ -172,7 +167,8 @@ ReadEnd read_journal(const std::filesystem::path& dir, std::uint64_t fingerprint
     }
     if (fingerprint != 0 && h->fingerprint != fingerprint) {
       throw JournalError(file.string() + ": configuration fingerprint mismatch: the journal was written with " +
-                         hex(h->fingerprint) + ", this configuration is " + hex(fingerprint));
+                         detail::fingerprint_hex(h->fingerprint) + ", this configuration is " +
+                         detail::fingerprint_hex(fingerprint));
     }
     if (expected == 0) {
       if (h->first_seq == 0) {
@@ -266,7 +262,8 @@ struct JournalTail::Impl {
     if (fingerprint != 0 && h->fingerprint != fingerprint) {
       ::close(f);
       throw JournalError(path.string() + ": configuration fingerprint mismatch: the journal was written with " +
-                         hex(h->fingerprint) + ", this configuration is " + hex(fingerprint));
+                         detail::fingerprint_hex(h->fingerprint) + ", this configuration is " +
+                         detail::fingerprint_hex(fingerprint));
     }
     close_file();
     fd = f;

@@ -49,11 +49,6 @@ std::optional<std::uint64_t> parse_snapshot_name(std::string_view name) {
   return v;
 }
 
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%016" PRIx64, v);
-  return b;
-}
 
 }  // namespace
 
@@ -152,8 +147,8 @@ Snapshot read_snapshot(const std::filesystem::path& file, std::uint64_t fingerpr
   s.seq = detail::get<std::uint64_t>(h + 16);
   const auto fp = detail::get<std::uint64_t>(h + 24);
   if (fingerprint != 0 && fp != fingerprint) {
-    throw bad("configuration fingerprint mismatch: written with " + hex(fp) + ", this configuration is " +
-              hex(fingerprint));
+    throw bad("configuration fingerprint mismatch: written with " + detail::fingerprint_hex(fp) + ", this configuration is " +
+              detail::fingerprint_hex(fingerprint));
   }
   const auto len = detail::get<std::uint64_t>(h + 40);
   if (len != size - kHeaderSize) {

@@ -204,16 +204,14 @@ const Value* FlatObject::find(std::string_view key) const noexcept {
   return nullptr;
 }
 
-
-namespace {
-
-/// A key made safe to quote in an error message: printable ASCII only, at most 64 bytes.
-std::string printable(std::string_view key) {
+std::string printable(std::string_view s) {
   std::string out;
-  for (const char c : key.substr(0, 64)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
-  if (key.size() > 64) out += "...";
+  for (const char c : s.substr(0, 64)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
+  if (s.size() > 64) out += "...";
   return out;
 }
+
+namespace {
 
 bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 

@@ -93,13 +93,7 @@ std::optional<std::string> url_decode(std::string_view s) {
   return out;
 }
 
-/// A key made safe to quote in a message: printable ASCII only, at most 64 bytes.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const char c : s.substr(0, 64)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
-  if (s.size() > 64) out += "...";
-  return out;
-}
+using json::printable;
 
 struct StatusMapping {
   http::status http;

@@ -1,22 +1,15 @@
 #include "peregrine/replay/record_applier.hpp"
 
-#include <chrono>
 #include <cstring>
 #include <string>
 #include <utility>
 
+#include "peregrine/agent/clock.hpp"
 #include "peregrine/replay/day_start.hpp"
 
 namespace peregrine::replay {
 
-namespace {
-
-std::uint64_t mono_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-}  // namespace
+using agent::mono_ns;
 
 RecordApplier::RecordApplier(Engine& engine, egress::Egress& egress, std::function<void(const Event&)> observe)
     : engine_(engine),

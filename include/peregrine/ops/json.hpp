@@ -17,6 +17,10 @@ namespace peregrine::ops::json {
 /// with U+FFFD, so the output is valid JSON whatever the input.
 void append_string(std::string& out, std::string_view s);
 
+/// `s` made safe to quote in an error message or a log line: printable ASCII only (others
+/// become '?'), at most 64 bytes (then "...").
+std::string printable(std::string_view s);
+
 /// Builds one JSON document. Hand-written because prices must be written as exact fixed-point
 /// decimals (fixed_point(): 52.1000), which Boost.JSON's double-based serializer cannot promise.
 /// Calls must nest correctly (begin/end pairs, a key before each value
