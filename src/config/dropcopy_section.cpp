@@ -10,7 +10,7 @@ namespace {
 
 constexpr NumberSpec kWindow{0, 65535, "must be positive", "a whole number of messages (1-65535)",
                              "must be a whole number"};
-constexpr NumberSpec kMillis{0, kUint32Max, "must be positive", "a number of milliseconds", "must be a whole number"};
+constexpr NumberSpec kReconnectMillis{0, kUint32Max, "must be positive", "a number of milliseconds", "must be a whole number"};
 constexpr NumberSpec kHeartbeat{0, 65535, nullptr, "a number of seconds (0 = none)", "must be a whole number"};
 
 // amqp://[user@]host[:port][/vhost] or amqps://...; "" when it is one, else why not.
@@ -80,7 +80,7 @@ const std::array<Parser::Field<DropCopyConfig>, 10> Parser::kDropCopyFields{{
      }},
     {"reconnect_max_ms",
      [](const Parser& p, const Entry& e, const std::string& path, DropCopyConfig& c) {
-       c.reconnect_max_ms = static_cast<std::uint32_t>(p.read_number(e, path, kMillis));
+       c.reconnect_max_ms = static_cast<std::uint32_t>(p.read_number(e, path, kReconnectMillis));
      }},
     {"heartbeat_seconds",
      [](const Parser& p, const Entry& e, const std::string& path, DropCopyConfig& c) {

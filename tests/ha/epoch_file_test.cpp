@@ -14,7 +14,7 @@ namespace peregrine::ha {
 namespace {
 
 TEST(EpochFileTest, IsZeroWhenMissingAndKeepsTheLastValueWritten) {
-  const testing::TempDir tmp("peregrine-epoch");
+  const peregrine::testing::TempDir tmp("peregrine-epoch");
   const std::filesystem::path f = tmp.path() / "journal" / kEpochFileName;
   EXPECT_EQ(read_epoch_file(f), 0u);
   write_epoch_file(f, 1);  // creates the directory
@@ -25,7 +25,7 @@ TEST(EpochFileTest, IsZeroWhenMissingAndKeepsTheLastValueWritten) {
 }
 
 TEST(EpochFileTest, RefusesAFileThatHoldsNoEpochNamingIt) {
-  const testing::TempDir tmp("peregrine-epoch");
+  const peregrine::testing::TempDir tmp("peregrine-epoch");
   const std::filesystem::path f = tmp.path() / kEpochFileName;
   for (const char* bad : {"", "two\n", "3 4\n", "-1\n", "99999999999999999999\n"}) {
     std::ofstream(f) << bad;

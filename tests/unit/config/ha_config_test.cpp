@@ -10,7 +10,7 @@
 #include "peregrine/config/service.hpp"
 
 namespace peregrine::config {
-namespace {
+namespace ha_config_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 constexpr std::string_view kBase =
     "instruments:\n  - {symbol: \"600519\", reference_price: \"1700.00\"}\nfirms:\n  - {name: FRMA}\n"
@@ -90,5 +90,5 @@ TEST(HaConfigTest, RefusesWhatCannotWork) {
             "journal.durability: replicated needs ha.role: leader or standby (a standby to hold the commands; docs/ha.md)");
 }
 
-}  // namespace
+}  // namespace ha_config_test
 }  // namespace peregrine::config

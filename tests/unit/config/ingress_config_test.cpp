@@ -9,7 +9,7 @@
 #include "peregrine/config/service.hpp"
 
 namespace peregrine::config {
-namespace {
+namespace ingress_config_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 /// Seven lines: instruments, firms, one user DEMO1, credentials; what follows starts at line 8.
 constexpr std::string_view kBase =
@@ -105,5 +105,5 @@ TEST(IngressConfigTest, FlagsOverrideTheFile) {
   EXPECT_EQ(*parse_ingress("asio").value, IngressKind::Asio);
 }
 
-}  // namespace
+}  // namespace ingress_config_test
 }  // namespace peregrine::config

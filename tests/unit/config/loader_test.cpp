@@ -12,7 +12,7 @@
 #include <string_view>
 
 namespace peregrine::config {
-namespace {
+namespace loader_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 const std::string kDemoPath = std::string(PEREGRINE_SOURCE_DIR) + "/config/demo.yaml";
 
@@ -641,5 +641,5 @@ TEST(ConfigLoaderTest, RefusesAnOversizedOrderPoolAtItsLine) {
                       "engine.max_orders", "must be between 1 and"));
 }
 
-}  // namespace
+}  // namespace loader_test
 }  // namespace peregrine::config

@@ -22,7 +22,7 @@
 #include "support/temp_dir.hpp"
 
 namespace peregrine::config {
-namespace {
+namespace service_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 const std::string kConfigDir = std::string(PEREGRINE_SOURCE_DIR) + "/config";
 
@@ -661,13 +661,13 @@ TEST(ResolveTest, AllowedCpusListsAtLeastTheCurrentOne) {
   EXPECT_TRUE(std::is_sorted(cpus.begin(), cpus.end()));
 }
 
-}  // namespace
+}  // namespace service_test
 }  // namespace peregrine::config
 
 // --- market: the trading day ---------------------------------------------------------------
 
 namespace peregrine::config {
-namespace {
+namespace service_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 constexpr std::uint32_t hm(std::uint32_t h, std::uint32_t m) { return h * 3600 + m * 60; }
 
@@ -802,5 +802,5 @@ TEST(JournalConfigTest, FlagsOverrideTheDirectoryAndThePolicy) {
   EXPECT_FALSE(parse_durability("fsync ").value.has_value());
 }
 
-}  // namespace
+}  // namespace service_test
 }  // namespace peregrine::config

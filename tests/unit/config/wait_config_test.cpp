@@ -13,7 +13,7 @@
 #include "config_text.hpp"
 
 namespace peregrine::config {
-namespace {
+namespace wait_config_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using agent::IdleStrategyKind;
 
@@ -106,5 +106,5 @@ TEST(WaitConfigTest, LowLatencyModeSpinsWhereThereIsACore) {
   EXPECT_EQ(resolve(cfg, {0, 1, 2, 3}).io_idle, IdleStrategyKind::Park);
 }
 
-}  // namespace
+}  // namespace wait_config_test
 }  // namespace peregrine::config

@@ -22,7 +22,7 @@
 #include "support/temp_dir.hpp"
 
 namespace peregrine::ingress::dpdk {
-namespace {
+namespace dpdk_module_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 std::string error_of(const std::string& path, const DpdkSettings& s, LcoreHost& host) {
   try {
@@ -153,5 +153,5 @@ TEST(DpdkModuleTest, AFrameSentThroughTheModuleComesBackThroughItsLcoreToTheHost
 
 #endif
 
-}  // namespace
+}  // namespace dpdk_module_test
 }  // namespace peregrine::ingress::dpdk

@@ -11,7 +11,7 @@
 #include "ingress_test_util.hpp"
 
 namespace peregrine::ingress {
-namespace {
+namespace udp_ingress_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using namespace test;
 
@@ -265,5 +265,5 @@ TEST(UdpIngressConfigTest, RefusesTwoBindingsForOneEndpoint) {
   EXPECT_EQ(ok.find(kClientIp, 1, proto::mold::SessionId::from("U")), -1);
 }
 
-}  // namespace
+}  // namespace udp_ingress_test
 }  // namespace peregrine::ingress

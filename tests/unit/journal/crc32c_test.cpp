@@ -13,7 +13,7 @@
 #include "peregrine/journal/journal.hpp"
 
 namespace peregrine::journal {
-namespace {
+namespace crc32c_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using Impl = std::uint32_t (*)(const void*, std::size_t, std::uint32_t) noexcept;
 
@@ -72,5 +72,5 @@ TEST(Crc32cTest, DetectsEverySingleBitFlipInARecordSizedBuffer) {
   }
 }
 
-}  // namespace
+}  // namespace crc32c_test
 }  // namespace peregrine::journal

@@ -8,7 +8,7 @@
 #include "peregrine/journal/journal.hpp"
 
 namespace peregrine::journal {
-namespace {
+namespace damage_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using namespace test;
 
@@ -285,5 +285,5 @@ TEST(FingerprintTest, EveryFieldAndTheOrderMatter) {
   }
 }
 
-}  // namespace
+}  // namespace damage_test
 }  // namespace peregrine::journal

@@ -14,7 +14,7 @@
 #include "peregrine/journal/journal.hpp"
 
 namespace peregrine::journal {
-namespace {
+namespace durable_file_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 std::string read_all(const std::filesystem::path& f) {
   std::ifstream in(f, std::ios::binary);
@@ -57,5 +57,5 @@ TEST(DurableFileTest, AFailureNamesThePathAndKeepsTheOldFile) {
   EXPECT_THROW(replace_file_durably(f / "below", "x"), JournalError);
 }
 
-}  // namespace
+}  // namespace durable_file_test
 }  // namespace peregrine::journal

@@ -13,7 +13,7 @@
 #include "peregrine/journal/journal.hpp"
 
 namespace peregrine::journal {
-namespace {
+namespace snapshot_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using namespace test;
 
@@ -144,5 +144,5 @@ TEST(SnapshotFileTest, PruneKeepsTheNewest) {
   EXPECT_EQ(left[0].first, 35u);
 }
 
-}  // namespace
+}  // namespace snapshot_test
 }  // namespace peregrine::journal

@@ -23,7 +23,7 @@
 #include "peregrine/replay/day_start.hpp"
 
 namespace peregrine::journal {
-namespace {
+namespace tool_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using namespace test;
 
@@ -311,5 +311,5 @@ TEST(JournalToolUsageTest, AnUnknownOptionOrAnEmptyValueIsAOneLineUsageErrorNami
   }
 }
 
-}  // namespace
+}  // namespace tool_test
 }  // namespace peregrine::journal

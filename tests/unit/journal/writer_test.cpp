@@ -12,7 +12,7 @@
 #include "peregrine/journal/journal.hpp"
 
 namespace peregrine::journal {
-namespace {
+namespace writer_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using namespace test;
 
@@ -307,5 +307,5 @@ TEST(JournalTailTest, ThrowsOnCorruptionAndFingerprintMismatch) {
   EXPECT_EQ(got, 10u);
 }
 
-}  // namespace
+}  // namespace writer_test
 }  // namespace peregrine::journal

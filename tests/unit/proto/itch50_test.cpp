@@ -8,7 +8,7 @@
 #include "unit/proto/proto_test_util.hpp"
 
 namespace peregrine::proto::itch {
-namespace {
+namespace itch50_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using test::A;
 using test::Bytes;
@@ -254,5 +254,5 @@ TEST(Itch50DecodeTest, EverySizeButTheRightOneIsBadLength) {
   }
 }
 
-}  // namespace
+}  // namespace itch50_test
 }  // namespace peregrine::proto::itch

@@ -8,7 +8,7 @@
 #include "unit/proto/proto_test_util.hpp"
 
 namespace peregrine::proto::ouch {
-namespace {
+namespace ouch42_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 using test::A;
 using test::Bytes;
@@ -313,5 +313,5 @@ TEST(Ouch42DecodeTest, StatusNamesAreStable) {
   EXPECT_EQ(to_string(Status::BadLength), "bad_length");
 }
 
-}  // namespace
+}  // namespace ouch42_test
 }  // namespace peregrine::proto::ouch

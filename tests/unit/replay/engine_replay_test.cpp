@@ -23,7 +23,7 @@
 #include "unit/journal/journal_fixture.hpp"
 
 namespace peregrine::replay {
-namespace {
+namespace engine_replay_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 namespace fs = std::filesystem;
 using differential::CommandGen;
@@ -227,5 +227,5 @@ TEST(EngineReplayTest, ASnapshotWithoutItsServiceSectionIsMalformed) {
   }
 }
 
-}  // namespace
+}  // namespace engine_replay_test
 }  // namespace peregrine::replay

@@ -27,7 +27,7 @@
 #include "unit/journal/journal_fixture.hpp"
 
 namespace peregrine::replay {
-namespace {
+namespace plan_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 namespace fs = std::filesystem;
 using differential::CommandGen;
@@ -338,5 +338,5 @@ TEST(ServiceStateTest, AUserWithoutACredentialOrWithAnUnknownFirmIsAnError) {
   EXPECT_THROW((void)user_account(cfg, config::UserConfig{"U1", "NOSUCH"}, 1), std::runtime_error);
 }
 
-}  // namespace
+}  // namespace plan_test
 }  // namespace peregrine::replay

@@ -27,7 +27,7 @@
 #include "support/temp_dir.hpp"
 
 namespace peregrine::replay {
-namespace {
+namespace recovery_test {  // named, not anonymous: the sanitizer presets' unity builds compile it beside other tests
 
 namespace fs = std::filesystem;
 using differential::CommandGen;
@@ -261,5 +261,5 @@ TEST(EngineConfigForStartTest, OnlyInstrumentsConfiguredAsTradingTakeTheStartPha
   EXPECT_FALSE(load_service_section(std::vector<std::uint8_t>(15, 0)));
 }
 
-}  // namespace
+}  // namespace recovery_test
 }  // namespace peregrine::replay
