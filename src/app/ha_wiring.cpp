@@ -3,8 +3,10 @@
 // journal, then follows the leader (ha::StandbyLink), appending every record to its journal and
 // applying it to its replica (this server's engine and egress, on the io thread, with the applier
 // recovery uses), and refuses logins. A standby becomes the leader at run time (promote_now():
-// POST /admin/promote, or ha.failover auto after the leader's silence); the Lease elector does not
-// choose the leader yet (docs/ha.md).
+// POST /admin/promote, ha.failover auto after the leader's silence, or ha.failover lease when its
+// elector acquires the Lease). Under ha.failover lease a leader leads only while it holds the
+// Lease: at start-up it waits for it, and once it has lost it, it is deposed (docs/ha.md, "The
+// Lease in the server"). The elector runs on its own thread; the io thread reads its deadline.
 
 #include "server_impl.hpp"
 
@@ -17,6 +19,19 @@
 #include "peregrine/replay/record_applier.hpp"
 
 namespace peregrine::app {
+
+namespace {
+
+const char* ha_failover_name(config::HaFailover f) {
+  switch (f) {
+    case config::HaFailover::Manual: return "manual";
+    case config::HaFailover::Auto: return "auto";
+    case config::HaFailover::Lease: return "lease";
+  }
+  return "manual";
+}
+
+}  // namespace
 
 void Server::publish_statuses() {
   for (std::size_t i = 0; i < cfg_.engine.instruments.size(); ++i)
@@ -64,7 +79,13 @@ void Server::start_leader_link(std::unique_ptr<ha::LeaderLink> link) {
 void Server::start_ha_leader() {
   if (cfg_.ha.role != config::HaRole::Leader) return;
   const std::uint64_t kept = ha::read_epoch_file(epoch_file());
-  const std::uint64_t epoch = std::max(cfg_.ha.epoch, kept);
+  std::uint64_t epoch = std::max(cfg_.ha.epoch, kept);
+  if (cfg_.ha.failover == config::HaFailover::Lease) {
+    // The Lease first: nothing is journaled, and no login taken, before this node leads. Its
+    // epoch is at least the one this node has kept (the elector's floor), so the two agree.
+    make_elector([epoch] { return static_cast<std::int64_t>(epoch); });
+    epoch = std::max(epoch, acquire_lease_at_start());
+  }
   if (epoch != kept) ha::write_epoch_file(epoch_file(), epoch);
   epoch_.store(epoch, std::memory_order_relaxed);
   writer_->set_written_listener(&repl_parker_);
@@ -74,7 +95,8 @@ void Server::start_ha_leader() {
 // The link's thread (and start-up): the acknowledgement rule's fallback (docs/ha.md).
 void Server::on_standby_sync(bool in_sync, const std::string& why) {
   const bool strict = cfg_.ha.standby_lost == config::StandbyLost::Strict;
-  if (leader_link_ && leader_link_->stats().deposed.load(std::memory_order_relaxed)) {
+  if ((leader_link_ && leader_link_->stats().deposed.load(std::memory_order_relaxed)) ||
+      lease_deposed_.load(std::memory_order_acquire)) {
     // A newer leader exists: nothing more is acknowledged, whatever ha.standby_lost says.
     writer_->set_replica_fallback(false);
     standby_refusing_.store(true, std::memory_order_relaxed);
@@ -155,6 +177,14 @@ void Server::recover_standby() {
   so.parker = &repl_parker_;
   const std::uint64_t kept_epoch = ha::read_epoch_file(so.epoch_file);  // refuses a deposed leader from the start
   epoch_.store(kept_epoch, std::memory_order_relaxed);
+  if (cfg_.ha.failover == config::HaFailover::Lease) {
+    // A candidate (started by check_promotion once a leader has been heard). What it writes when
+    // it acquires is at least what promote_now() will lead at: the Lease and the stream agree.
+    make_elector([this, kept_epoch] {
+      const std::uint64_t seen = standby_link_ ? standby_link_->stats().epoch.load(std::memory_order_relaxed) : 0;
+      return static_cast<std::int64_t>(std::max({seen, kept_epoch, cfg_.ha.epoch}) + 1);
+    });
+  }
   // The replica's feed (the link's thread): a record waits for room in the ring, unless the
   // server is stopping (the journal has it; the replica is being torn down).
   auto deliver = [this](const journal::Record& r) {
@@ -177,8 +207,7 @@ void Server::recover_standby() {
   recovery_summary_ = last == 0 ? std::string("journal: standby, empty")
                                 : "journal: standby, recovered " + std::to_string(end.records) + " records";
   log_->info("{} in {:.3f} s; following the leader at {} after seq {} (epoch {} kept; ha.failover {})", recovery_summary_,
-             recovery_seconds_, cfg_.ha.peer.to_string(), last, kept_epoch,
-             cfg_.ha.failover == config::HaFailover::Auto ? "auto" : "manual");
+             recovery_seconds_, cfg_.ha.peer.to_string(), last, kept_epoch, ha_failover_name(cfg_.ha.failover));
   standby_link_->start();
   // Snapshots of its own journal, as a leader takes (started after ready, run()): a standby's
   // restart loads the newest one, and retention applies to its journal too.
@@ -219,6 +248,9 @@ bool Server::replica_has_work() const {
 // The ops thread: the io thread promotes (it owns the replica, the egress and the sessions'
 // settings); this waits for its answer, with a bound.
 ops::AdminResult Server::promote() {
+  if (standby() && cfg_.ha.failover == config::HaFailover::Lease)
+    return {ops::AdminStatus::InvalidTransition,
+            "ha.failover lease: the Lease decides who leads; this standby promotes itself when it acquires " + lease_where()};
   if (!standby()) {
     if (cfg_.ha.role == config::HaRole::Standby)
       return {ops::AdminStatus::InvalidTransition, "already promoted: this node leads at epoch " + std::to_string(epoch_.load())};
@@ -247,6 +279,20 @@ void Server::check_promotion() {
     promote_answer_ = std::move(r);
     ++promote_round_;
     promote_cv_.notify_all();
+    return;
+  }
+  if (cfg_.ha.failover == config::HaFailover::Lease) {
+    if (!standby_link_ || !elector_ || lease_deposed_.load(std::memory_order_acquire)) return;
+    // At a cold start the leader may not be up yet: a standby that has never heard one does not
+    // campaign (it would lead with nothing, and the configured leader would wait for ever).
+    if (!elector_started_ && standby_link_->stats().last_rx_ns.load(std::memory_order_relaxed) != 0) {
+      elector_started_ = true;
+      log_->info("ha: a leader has been heard; campaigning for the {}", lease_where());
+      elector_->start();
+    }
+    if (!lease_won_.load(std::memory_order_acquire) || now < next_auto_promote_ns_) return;
+    const ops::AdminResult r = promote_now("acquired the " + lease_where() + " at epoch " + std::to_string(elector_->epoch()), false);
+    if (r.status != ops::AdminStatus::Done) next_auto_promote_ns_ = now + 1'000'000'000;  // said in the log; try again
     return;
   }
   if (cfg_.ha.failover != config::HaFailover::Auto || !standby_link_ || now < next_auto_promote_ns_) return;
@@ -290,6 +336,13 @@ ops::AdminResult Server::promote_now(const std::string& why, bool manual) {
   std::unique_ptr<ha::LeaderLink> link;
   try {
     epoch = std::max({st.epoch.load(std::memory_order_relaxed), ha::read_epoch_file(epoch_file()), cfg_.ha.epoch}) + 1;
+    if (elector_) {
+      // The Lease's epoch (its floor was this same figure when it was acquired): the two agree.
+      const auto leased = static_cast<std::uint64_t>(std::max<std::int64_t>(0, elector_->epoch()));
+      if (leased < epoch)
+        log_->warn("ha: the Lease's epoch {} is below the replication epoch {}; leading at {}", leased, epoch, epoch);
+      epoch = std::max(epoch, leased);
+    }
     link = make_leader_link(epoch);  // binds ha.listen
     ha::write_epoch_file(epoch_file(), epoch);
   } catch (const std::exception& e) {
@@ -330,6 +383,7 @@ ops::AdminResult Server::promote_now(const std::string& why, bool manual) {
   core_.start();
   // 7. The io thread's side: the feed sends again (from the sequence the replica reached: no
   // replay of the past; re-requests are answered from the buffer), logins open.
+  if (egress_->mold().ended()) egress_->mold().reopen();  // the old leader's end of day (a SIGTERM): the day goes on
   recovering_ = false;
   limits_.refuse_logins = false;
   feed_limits_.refuse_logins = false;
@@ -347,7 +401,124 @@ ops::AdminResult Server::promote_now(const std::string& why, bool manual) {
   log_->warn("ha: promoted in {:.3f} s: {}", static_cast<double>(mono_ns() - t0) * 1e-9, summary);
   std::printf("peregrine: promoted: %s\n", summary.c_str());
   std::fflush(stdout);
+  // The Lease lost while this promotion ran (its callback saw a standby): deposed now.
+  if (lease_deposed_.load(std::memory_order_acquire)) depose_by_lease("the " + lease_where() + " was lost during the promotion");
   return {ops::AdminStatus::Done, summary};
+}
+
+// ---- the Lease (ha.failover lease; docs/ha.md, "The Lease in the server") ------------------
+
+std::string Server::lease_where() const {
+  const config::HaLeaseConfig& l = cfg_.ha.lease;
+  return "Lease " + l.namespace_name + "/" + l.name + " as " + l.identity;
+}
+
+void Server::make_elector(std::function<std::int64_t()> floor) {
+  const config::HaLeaseConfig& l = cfg_.ha.lease;
+  ha::ApiServerConfig api;
+  api.host = l.api_host;
+  api.port = l.api_port;
+  api.ca_file = l.ca_file;
+  api.token_file = l.token_file;
+  api.namespace_name = l.namespace_name;
+  api.timeout = std::chrono::milliseconds{l.timeout_ms};
+  lease_client_ = std::make_unique<ha::LeaseClient>(api);  // throws naming the CA file it cannot load
+  ha::ElectorConfig ec;
+  ec.lease_name = l.name;
+  ec.identity = l.identity;
+  ec.lease_duration = std::chrono::milliseconds{l.duration_ms};
+  ec.renew_deadline = std::chrono::milliseconds{l.renew_deadline_ms};
+  ec.retry_period = std::chrono::milliseconds{l.retry_ms};
+  ec.create_if_missing = false;  // the kit ships the Lease and grants get and update only (docs/ha.md)
+  ec.release_on_stop = true;     // a clean stop hands over without waiting for expiry
+  ec.single_term = true;         // a node that lost the Lease is deposed until restarted
+  ec.min_epoch = std::move(floor);
+  ha::ElectorCallbacks cb;
+  cb.on_started_leading = [this](std::int64_t epoch) { on_lease_acquired(epoch); };
+  cb.on_stopped_leading = [this](ha::StepDownReason reason) { on_lease_lost(reason); };
+  cb.on_new_leader = [this](const std::string& holder) {
+    log_->info("ha: the {} names {}", "Lease " + cfg_.ha.lease.namespace_name + "/" + cfg_.ha.lease.name,
+               holder.empty() ? std::string("nobody (free)") : holder);
+  };
+  elector_ = std::make_unique<ha::Elector>(*lease_client_, ec, std::move(cb));
+}
+
+// Start-up of a leader, before the writer's first record and before any listener: it waits until
+// it holds the Lease, and says why while it waits (held by another, a refused call, no answer),
+// once per reason. Signals end the wait as they end any start-up: by their default action.
+std::uint64_t Server::acquire_lease_at_start() {
+  log_->info("ha: acquiring the {} before leading (API server {}:{})", lease_where(), cfg_.ha.lease.api_host,
+             cfg_.ha.lease.api_port);
+  elector_started_ = true;
+  elector_->start();
+  std::string said;
+  while (!elector_->wait_for_leading(true, std::chrono::milliseconds{500})) {
+    const std::string holder = elector_->holder();
+    const std::string error = elector_->last_error();
+    std::string why = !error.empty()                                      ? error
+                      : !holder.empty() && holder != cfg_.ha.lease.identity ? "held by " + holder
+                                                                            : std::string("no answer from the API server yet");
+    if (why == said) continue;
+    said = why;
+    log_->warn("ha: waiting for the {}: {}", lease_where(), why);
+    std::printf("peregrine: lease: waiting for the %s: %s\n", lease_where().c_str(), why.c_str());
+    std::fflush(stdout);
+  }
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, elector_->epoch()));
+}
+
+void Server::on_lease_acquired(std::int64_t epoch) {
+  log_->warn("ha: acquired the {} at epoch {}", lease_where(), epoch);
+  std::printf("peregrine: lease: acquired the %s at epoch %lld\n", lease_where().c_str(), static_cast<long long>(epoch));
+  std::fflush(stdout);
+  if (standby()) {
+    lease_won_.store(true, std::memory_order_release);
+    io_runner_.parker().wake();  // check_promotion() promotes
+  }
+}
+
+void Server::on_lease_lost(ha::StepDownReason reason) {
+  lease_won_.store(false, std::memory_order_release);
+  if (reason == ha::StepDownReason::Stopped) return;  // stop_elector() says how the release went
+  const std::string error = elector_->last_error();
+  depose_by_lease("lost the " + lease_where() + " (" + std::string(ha::to_string(reason)) +
+                  (error.empty() ? std::string() : ": " + error) + ")");
+}
+
+// Whoever leads without the Lease may be one of two leaders: from here this node acknowledges
+// nothing (releasable_events() holds every event not yet released; the writer's fallback is off)
+// and refuses new orders and replaces, for good: it must be restarted, as a standby of the node
+// that now leads. A standby that lost it before its promotion stays a standby.
+void Server::depose_by_lease(const std::string& why) {
+  lease_deposed_.store(true, std::memory_order_release);
+  if (standby()) {
+    log_->error("ha: {} before the promotion; staying a standby (restart it to campaign again)", why);
+    std::printf("peregrine: lease: %s; staying a standby\n", why.c_str());
+    std::fflush(stdout);
+    return;
+  }
+  if (writer_) writer_->set_replica_fallback(false);
+  standby_refusing_.store(true, std::memory_order_relaxed);  // check_journal() keeps refusing
+  refusing_orders_.store(true, std::memory_order_relaxed);
+  if (lease_deposed_said_.exchange(true)) return;
+  log_->error("ha: deposed: {}; acknowledging nothing more and refusing orders (restart it as a standby)", why);
+  std::printf("peregrine: deposed: %s; acknowledging nothing more, refusing orders\n", why.c_str());
+  std::fflush(stdout);
+  io_runner_.parker().wake();  // readiness follows at the next health check
+}
+
+void Server::stop_elector() {
+  if (!elector_) return;
+  const bool held = elector_->is_leader();
+  elector_->stop();  // leading: releases the Lease (one bounded call, after the thread's last one)
+  if (!held) return;
+  if (const std::string error = elector_->last_error(); !error.empty()) {
+    log_->warn("ha: could not release the {} ({}); the standby takes it once it expires", lease_where(), error);
+    return;
+  }
+  log_->info("ha: released the {}: the standby may take it now", lease_where());
+  std::printf("peregrine: lease: released the %s\n", lease_where().c_str());
+  std::fflush(stdout);
 }
 
 // A leader's last records (the end of day among them) wait for the standby's acknowledgement,
@@ -370,11 +541,13 @@ std::string Server::ha_summary() const {
   if (leader_link_) {
     return "; ha: leader, replication on " + cfg_.ha.listen.host + ":" + std::to_string(leader_link_->port()) +
            ", epoch " + std::to_string(epoch_.load()) + ", durability " +
-           std::string(journal::to_string(writer_->options().durability));
+           std::string(journal::to_string(writer_->options().durability)) +
+           (elector_ ? ", holding the " + lease_where() : std::string());
   }
   if (standby_link_) {
     return "; ha: standby of " + cfg_.ha.peer.to_string() + ", logins refused, epoch " + std::to_string(epoch_.load()) +
-           ", failover " + (cfg_.ha.failover == config::HaFailover::Auto ? "auto" : "manual");
+           ", failover " + ha_failover_name(cfg_.ha.failover) +
+           (elector_ ? ", candidate for the " + lease_where() : std::string());
   }
   return {};
 }
@@ -430,8 +603,18 @@ void Server::register_ha_metrics() {
                 summed(&ha::LinkStats::refused));
   m.add_gauge("peregrine_ha_standby_in_sync", "Leader: 1 while the standby holds what was written (replies wait for it).", {},
               flagged(&ha::LinkStats::in_sync, true));
-  m.add_gauge("peregrine_ha_deposed", "Leader: 1 once it has seen a newer epoch: it acknowledges nothing more.", {},
-              flagged(&ha::LinkStats::deposed, true));
+  m.add_gauge("peregrine_ha_deposed", "Leader: 1 once it has seen a newer epoch or lost the Lease: it acknowledges nothing more.",
+              {}, [this, deposed = flagged(&ha::LinkStats::deposed, true)] {
+                return !standby() && lease_deposed_.load(std::memory_order_acquire) ? 1.0 : deposed();
+              });
+  if (elector_) {
+    m.add_gauge("peregrine_ha_lease_holding", "1 while this process holds the Lease (ha.failover lease) within its renew deadline.",
+                {}, [this] { return elector_->is_leader() ? 1.0 : 0.0; });
+    m.add_counter("peregrine_ha_lease_acquisitions_total", "Times this process acquired the Lease.", {},
+                  [this] { return static_cast<double>(elector_->acquisitions()); });
+    m.add_counter("peregrine_ha_lease_failed_calls_total", "Calls to the Kubernetes API server for the Lease that failed.", {},
+                  [this] { return static_cast<double>(elector_->failed_calls()); });
+  }
   m.add_counter("peregrine_ha_standby_lost_total", "Leader: times the standby was declared lost (ha.standby_lost applied).", {},
                 [this] {
                   const ha::LinkStats* l = leader_stats_.load(std::memory_order_acquire);

@@ -92,7 +92,9 @@ void Server::arm_io_wake() {
 // ---- ConnectionOwner (io thread) ----
 bool Server::submit(const Command& cmd) {
   if (!pending_control_.empty()) return false;  // control commands first, in order
-  if (refusing_orders_.load(std::memory_order_relaxed) &&
+  // Without the Lease (ha.failover lease) a leader may be one of two: no new orders, from the
+  // moment its renew deadline passes, not only once its elector has said so.
+  if ((refusing_orders_.load(std::memory_order_relaxed) || !lease_held()) &&
       (cmd.type == CommandType::NewOrder || cmd.type == CommandType::Replace)) {
     ++journal_refusals_;  // the session refuses it (OUCH Rejected 'O'); cancels still go through
     return false;
@@ -201,6 +203,11 @@ void Server::observe_status(const Event& e) {
 std::size_t Server::releasable_events(std::size_t max) {
   if (!writer_) return max;
   const std::uint64_t durable = writer_->durable_seq();
+  // ha.failover lease: only the holder of the Lease acknowledges. Checked after reading what is
+  // durable: held now, it was held when that was read (a lost Lease is never taken again), so
+  // nothing durable after the deadline is released, even before the elector's thread has noticed
+  // (a SIGSTOPped leader resumes past its deadline). What was released before may still go out.
+  if (!lease_held()) return static_cast<std::size_t>(std::min<std::uint64_t>(max, released_events_ - consumed_events_));
   while (const Boundary* b = boundaries_->front()) {
     if (b->seq > durable) break;
     released_events_ = std::max(released_events_, b->events);

@@ -167,12 +167,16 @@ void Server::register_journal_metrics() {
   m.add_gauge("peregrine_journal_disk_free_bytes", "Free bytes on the journal's file system.", {}, cell(disk_free_));
   m.add_gauge("peregrine_journal_min_free_bytes", "journal.min_free_mb: below this free space new orders are refused.", {},
               [this] { return static_cast<double>(cfg_.journal.min_free_bytes); });
-  m.add_gauge("peregrine_journal_state", "0 ok, 1 refusing new orders (free space below journal.min_free_mb), 2 cannot write.",
+  m.add_gauge("peregrine_journal_state",
+              "0 ok, 1 refusing new orders (free space below journal.min_free_mb, no standby in sync under "
+              "ha.standby_lost strict, or a deposed leader), 2 cannot write.",
               {}, [this] {
                 if (writer_->failed()) return 2.0;
                 return refusing_orders_.load(std::memory_order_relaxed) ? 1.0 : 0.0;
               });
-  m.add_counter("peregrine_journal_refused_orders_total", "New orders and replaces refused for low journal disk space.", {},
+  m.add_counter("peregrine_journal_refused_orders_total",
+                "New orders and replaces refused: low journal disk space, no standby in sync (ha.standby_lost strict), "
+                "or a leader without the Lease.", {},
                 cell(journal_refusals_cell_));
   m.add_gauge("peregrine_recovery_records", "Journal records replayed at start-up.", {},
               [this] { return static_cast<double>(recovered_records_); });

@@ -121,6 +121,7 @@ Server::Server(const config::ServiceConfig& cfg, const config::EffectiveSettings
 
 Server::~Server() {
   g_wake_fd.store(-1, std::memory_order_relaxed);
+  stop_elector();  // its callbacks use the writer and the log
   core_.stop();  // the core pushes to the writer's ring
   stop_ha();  // the standby's link pushes to it too
   if (snapshotter_) snapshotter_->stop();
@@ -261,7 +262,9 @@ int Server::shut_down() {
     (void)writer_->append_marker(journal::RecordKind::EndOfDay, {reinterpret_cast<const std::uint8_t*>(&eod), sizeof eod});
     writer_->stop();
     settle_replication();  // with a standby: its acknowledgement of the last records
-    if (writer_->durable_seq() >= core_.last_seq()) {
+    if (!lease_held()) {
+      log_->error("ha: the shut-down releases no more replies: this node does not hold the Lease");
+    } else if (writer_->durable_seq() >= core_.last_seq()) {
       released_events_ = core_.events_pushed();
     } else {
       log_->error("journal: the shut-down could not make seq {}..{} durable ({}): their replies are not sent",
@@ -270,6 +273,9 @@ int Server::shut_down() {
   }
   while (pump(mono_ns()) > 0) {
   }
+  // Every reply this node will send is out: the Lease goes to the standby now, without waiting
+  // for its expiry (ha.failover lease; the elector releases it on stop).
+  stop_elector();
   egress_->end_of_day(end_ts, mono_ns());  // feeds get the rest and 'Z'
   for (auto& h : ouch_hosts_)
     if (h->session() != nullptr) h->session()->end_session();

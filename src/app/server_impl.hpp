@@ -40,6 +40,8 @@
 #include "peregrine/egress/egress.hpp"
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/ingress/dpdk_host.hpp"
+#include "peregrine/ha/elector.hpp"
+#include "peregrine/ha/lease_client.hpp"
 #include "peregrine/ha/replication_link.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
 #include "peregrine/ingress/udp_replier.hpp"
@@ -219,6 +221,22 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   int pump_replica_records();          // io thread: the records alone
   [[nodiscard]] bool replica_has_work() const;
   void on_standby_sync(bool in_sync, const std::string& why);  // the link's thread
+  // ha.failover lease (ha_wiring.cpp; docs/ha.md, "The Lease in the server")
+  /// The Lease client and the elector (not started); `floor`: the least epoch it may write.
+  void make_elector(std::function<std::int64_t()> floor);
+  /// Leader at start-up: starts the elector and waits until it holds the Lease, saying why it
+  /// waits; returns the Lease's epoch.
+  [[nodiscard]] std::uint64_t acquire_lease_at_start();
+  /// True when this process may acknowledge: no Lease in play, or it holds it and was never
+  /// deposed. Any thread (a clock read and three atomic loads).
+  [[nodiscard]] bool lease_held() const noexcept {
+    return !elector_ || (!lease_deposed_.load(std::memory_order_acquire) && elector_->is_leader());
+  }
+  void on_lease_acquired(std::int64_t epoch);      // the elector's thread
+  void on_lease_lost(ha::StepDownReason reason);   // the elector's thread
+  void depose_by_lease(const std::string& why);    // the elector's or the io thread: once
+  void stop_elector();                             // shut_down(), ~Server: releases a held Lease
+  [[nodiscard]] std::string lease_where() const;   // "Lease NS/NAME as ID", for lines
   void settle_replication();           // shut_down(): the standby's acks for the last records
   void stop_ha();
   [[nodiscard]] std::string ha_summary() const;  // for the ready line
@@ -406,6 +424,14 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::uint64_t promote_round_ = 0;          // guarded by promote_mutex_: answers given so far
   ops::AdminResult promote_answer_;          // guarded by promote_mutex_
   std::uint64_t next_auto_promote_ns_ = 0;   // io thread: ha.failover auto, after a failed attempt
+  // ha.failover lease: the elector runs on its own thread; what it decides reaches the io thread
+  // through these atomics (and lease_held(), which reads the elector's deadline).
+  std::unique_ptr<ha::LeaseClient> lease_client_;
+  std::unique_ptr<ha::Elector> elector_;           // after the writer: destroyed (stopped) before it
+  bool elector_started_ = false;                   // io thread (a standby starts it once it has heard a leader)
+  std::atomic<bool> lease_won_{false};             // standby: the elector holds the Lease; the io thread promotes
+  std::atomic<bool> lease_deposed_{false};         // lost the Lease: nothing more is acknowledged
+  std::atomic<bool> lease_deposed_said_{false};    // the deposition's lines are written once
 };
 
 }  // namespace peregrine::app

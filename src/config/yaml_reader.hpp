@@ -236,6 +236,10 @@ class Parser {
   void read_journal(const Entry& section, ServiceConfig& svc);
   void read_dropcopy(const Entry& section, ServiceConfig& svc);
   void read_ha(const Entry& section, ServiceConfig& svc);
+  /// ha.lease: the map, and the elector's timer rules (ha_section.cpp).
+  void read_ha_lease(const Entry& section, const std::string& path, HaLeaseConfig& c) const;
+  /// ha.lease's defaults from the environment (POD_NAME, KUBERNETES_SERVICE_HOST, ...).
+  void resolve_ha_lease(HaLeaseConfig& c) const;
   std::uint32_t read_time_of_day(const YAML::Node& node, int line, const std::string& path) const;
 
   /// Line of `key` in the single-map section `section`, else the section's line, else 1.
@@ -267,8 +271,8 @@ class Parser {
   static const std::array<std::string_view, 8> kJournalKeys;
   static const std::array<Field<DropCopyConfig>, 10> kDropCopyFields;
   static const std::array<std::string_view, 10> kDropCopyKeys;
-  static const std::array<Field<HaConfig>, 10> kHaFields;
-  static const std::array<std::string_view, 10> kHaKeys;
+  static const std::array<Field<HaConfig>, 11> kHaFields;
+  static const std::array<std::string_view, 11> kHaKeys;
 
   const std::string& file_;
   std::string base_dir_;

@@ -1,6 +1,8 @@
 // Elector: the acquire / renew / step-down loop (semantics in peregrine/ha/elector.hpp).
 #include "peregrine/ha/elector.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace peregrine::ha {
@@ -110,6 +112,9 @@ void Elector::run() {
     next = Clock::now() + config_.retry_period;
     if (leading_.load(std::memory_order_relaxed)) {
       renew();
+      if (config_.single_term && !leading_.load(std::memory_order_relaxed)) {
+        break;  // stepped down: this process does not lead again (ElectorConfig::single_term)
+      }
     } else {
       try_acquire();
     }
@@ -173,7 +178,11 @@ LeaseRecord Elector::acquired_from(const LeaseRecord& previous) const {
   l.lease_duration_seconds = static_cast<std::int32_t>(config_.lease_duration.count() / 1000);
   l.acquire_time = now;
   l.renew_time = now;
-  l.lease_transitions = previous.lease_transitions + 1;  // the new epoch
+  std::int64_t epoch = std::int64_t{previous.lease_transitions} + 1;  // the new epoch
+  if (config_.min_epoch) {
+    epoch = std::max(epoch, config_.min_epoch());
+  }
+  l.lease_transitions = static_cast<std::int32_t>(std::min<std::int64_t>(epoch, std::numeric_limits<std::int32_t>::max()));
   return l;
 }
 

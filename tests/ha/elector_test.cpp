@@ -175,6 +175,50 @@ TEST(ElectorTest, ARestartedProcessWithTheSameIdentityTakesItBackWithANewEpoch) 
   again.stop();
 }
 
+// single_term: a process that lost the Lease is deposed (the server's rule): it never takes the
+// Lease again, even when it is free, so it cannot hold it against the node that now leads.
+TEST(ElectorTest, WithSingleTermAProcessThatSteppedDownNeverTakesTheLeaseAgain) {
+  FakeLeaseApi api;
+  Recorder rec;
+  auto c = fast("a");
+  c.single_term = true;
+  c.release_on_stop = false;
+  Elector e(api, c, rec.callbacks());
+  e.start();
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  api.write_behind_the_elector("market", "");  // written by another, then free: takeable
+  EXPECT_EQ(rec.first_stop(5s), StepDownReason::Conflict);
+  const std::uint64_t calls = e.calls();
+  // Several retry periods: a candidate would have taken the free Lease by now; this one makes no
+  // call at all (its thread has ended). The bound is on a wait that must fail.
+  EXPECT_FALSE(e.wait_for_calls(calls + 1, 500ms));
+  EXPECT_FALSE(e.is_leader());
+  EXPECT_EQ(e.acquisitions(), 1u);
+  EXPECT_EQ(api.stored("market")->holder_identity, "");
+  e.stop();
+  EXPECT_EQ(rec.stops().size(), 1u);
+}
+
+// min_epoch: the Lease's epoch is never below one the owner has already used.
+TEST(ElectorTest, AnAcquisitionWritesAtLeastTheOwnersEpochFloor) {
+  FakeLeaseApi api;
+  auto c = fast("a");
+  c.min_epoch = [] { return std::int64_t{7}; };
+  {
+    Elector e(api, c);
+    e.start();
+    ASSERT_TRUE(e.wait_for_leading(true, 5s));
+    EXPECT_EQ(e.epoch(), 7);
+    EXPECT_EQ(api.stored("market")->lease_transitions, 7);
+  }
+  // Released at stop; the next acquisition is the previous + 1 when that is above the floor.
+  Elector again(api, c);
+  again.start();
+  ASSERT_TRUE(again.wait_for_leading(true, 5s));
+  EXPECT_EQ(again.epoch(), 8);
+  again.stop();
+}
+
 TEST(ElectorTest, OfManyCandidatesExactlyOneLeads) {
   FakeLeaseApi api;
   std::vector<std::unique_ptr<Elector>> electors;

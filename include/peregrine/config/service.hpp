@@ -189,8 +189,8 @@ struct JournalConfig {
   bool durability_set = false;
 };
 
-/// This process's part in replication (docs/ha.md). Until the Lease elector is wired the role is
-/// static, from the configuration.
+/// This process's part in replication (docs/ha.md): the role it starts in. A standby becomes the
+/// leader at run time (ha.failover); with `lease`, a leader leads only while it holds the Lease.
 enum class HaRole : std::uint8_t {
   None,     ///< one node, no replication (the default)
   Leader,   ///< takes orders, streams its journal to the standby on `listen`
@@ -202,25 +202,51 @@ enum class HaRole : std::uint8_t {
 /// `strict` refuses new orders and replaces until the standby is back and caught up.
 enum class StandbyLost : std::uint8_t { Fsync, Strict };
 
-/// How a standby becomes the leader (docs/ha.md, "Promotion"): `manual`, by POST /admin/promote
-/// only; `auto`, also by itself after ha.leader_timeout_ms without a frame from the leader it
-/// followed (no Lease yet: it can split the brain, docs/ha.md).
-enum class HaFailover : std::uint8_t { Manual, Auto };
+/// Who leads (docs/ha.md, "Promotion", "The Lease in the server"): `manual`, a standby is promoted
+/// by POST /admin/promote only; `auto`, a standby also promotes itself after ha.leader_timeout_ms
+/// without a frame from the leader it followed (no Lease: it can split the brain); `lease`, the
+/// Kubernetes Lease ha.lease decides: the leader must hold it to lead, and a standby promotes
+/// itself when it acquires it (both nodes run an elector).
+enum class HaFailover : std::uint8_t { Manual, Auto, Lease };
+
+/// The service account's files in a pod (client-go's rest.InClusterConfig reads the same).
+inline constexpr const char* kServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+inline constexpr const char* kServiceAccountCaFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/// `ha.lease` (with ha.failover: lease): the Lease, who this process is, the API server, and the
+/// elector's timers (peregrine/ha/elector.hpp; the loader checks its rules). Defaults that come
+/// from the environment are resolved when the file is loaded, so this holds what will be used.
+struct HaLeaseConfig {
+  std::string name = "trading-service-leader";  ///< the kit's Lease (deploy/k3s/base/lease.yaml)
+  /// `namespace`: the Lease's; default $POD_NAMESPACE, else the service account's namespace file.
+  std::string namespace_name;
+  std::string identity;   ///< holderIdentity; default $POD_NAME, else the host name
+  std::string api_host;   ///< from `api_server` ("https://HOST:PORT"); default $KUBERNETES_SERVICE_HOST
+  std::uint16_t api_port = 443;  ///< default $KUBERNETES_SERVICE_PORT
+  std::string token_file = kServiceAccountTokenFile;  ///< read on every call (a projected token rotates)
+  std::string ca_file = kServiceAccountCaFile;        ///< the CA that signed the API server's certificate
+  std::uint32_t duration_ms = 15'000;       ///< leaseDurationSeconds × 1000: whole seconds, at least 1 s
+  std::uint32_t renew_deadline_ms = 10'000;  ///< less than duration_ms
+  std::uint32_t retry_ms = 2'000;           ///< less than renew_deadline_ms
+  std::uint32_t timeout_ms = 1'000;         ///< bound on each call to the API server
+};
 
 /// The `ha` section (docs/ha.md, docs/configuration.md).
 struct HaConfig {
   HaRole role = HaRole::None;
   ListenAddress listen;  ///< leader (and a standby, once promoted): where the standby connects (port 0: ephemeral)
   ListenAddress peer;    ///< standby: the leader's `listen`
-  /// The leader's epoch, carried by every replicated record; a standby refuses older ones.
-  /// Static until the Lease elector gives it (its leaseTransitions).
+  /// The leader's epoch, carried by every replicated record; a standby refuses older ones. The
+  /// least one: a node leads at the newest it has kept, and with the Lease at least its epoch.
   std::uint64_t epoch = 1;
   std::uint32_t heartbeat_ms = 50;         ///< leader -> standby heartbeats when idle
   std::uint32_t standby_timeout_ms = 500;  ///< leader: a standby behind or silent this long is lost
   std::uint32_t leader_timeout_ms = 1000;  ///< standby: a leader silent this long: reconnect
   StandbyLost standby_lost = StandbyLost::Fsync;
   std::uint32_t fsync_window_ms = 10;  ///< `replicated`: the longest a written command waits for its fsync
-  HaFailover failover = HaFailover::Manual;  ///< standby: promotion by the admin API only, or also on silence
+  HaFailover failover = HaFailover::Manual;  ///< who leads: the admin API, the leader's silence, or the Lease
+  HaLeaseConfig lease;  ///< with failover: lease
 };
 
 /// The customer's four ConfigMap switches; resolve() says what each does. All default to false.

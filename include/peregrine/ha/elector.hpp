@@ -17,9 +17,11 @@
 /// - is_leader() answers from that deadline, not only from the thread's last decision: a
 ///   renewal stuck in a slow call cannot leave the process believing it leads after others may
 ///   take over (renew_deadline < lease_duration, checked at construction).
-/// - Each acquisition writes leaseTransitions + 1, the new epoch (peregrine/ha/lease.hpp).
+/// - Each acquisition writes leaseTransitions + 1 (or `min_epoch()` when larger), the new epoch
+///   (peregrine/ha/lease.hpp).
 ///   A Lease alone is no fence (a paused leader may still act on its belief): the epoch on every
 ///   replicated record is; docs/ha.md says how the two fit.
+/// - With `single_term`, a process leads at most once: after stepping down its thread ends.
 /// - stop() with `release_on_stop` releases a held Lease (holder emptied, renewTime now), so a
 ///   standby takes over without waiting for the lease to expire (client-go's ReleaseOnCancel).
 ///
@@ -59,6 +61,16 @@ struct ElectorConfig {
   bool create_if_missing = true;
   /// Release the Lease on stop() when leading.
   bool release_on_stop = true;
+  /// One leadership at most: after stepping down (for any reason but stop()) the thread ends and
+  /// never takes the Lease again. A server that lost the Lease has been deposed: it must be
+  /// restarted (as a standby) before it leads again, so its elector must not hold the Lease
+  /// against the node that now leads (docs/ha.md, "The Lease in the server").
+  bool single_term = false;
+  /// The least epoch an acquisition writes: leaseTransitions becomes max(previous + 1,
+  /// min_epoch()), so that the Lease's epoch is never below one the owner has already used on
+  /// its replication stream. Called on the elector's thread before each acquisition; empty: no
+  /// floor.
+  std::function<std::int64_t()> min_epoch;
 };
 
 /// Why leadership ended.

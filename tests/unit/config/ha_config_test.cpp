@@ -1,8 +1,12 @@
 // The ha section (issue #15; docs/configuration.md, "ha"): the role and addresses, the timers,
-// the standby-lost rule, and the `replicated` durability a leader gets by default.
+// the standby-lost rule, the `replicated` durability a leader gets by default, and the Lease
+// (ha.failover: lease, ha.lease) with its defaults from the pod's environment.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -88,6 +92,143 @@ TEST(HaConfigTest, RefusesWhatCannotWork) {
   // replicated without a standby to hold the commands
   EXPECT_EQ(error_of(no_journal, "journal: {dir: /k, durability: replicated}\n"),
             "journal.durability: replicated needs ha.role: leader or standby (a standby to hold the commands; docs/ha.md)");
+}
+
+// The environment a test sets, put back as it was afterwards (the loader reads it for ha.lease).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value == nullptr) {
+      ::unsetenv(name);
+    } else {
+      ::setenv(name, value, 1);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+constexpr std::string_view kLeaseLeader = "ha: {role: leader, listen: \"127.0.0.1:9010\", failover: lease";
+
+std::string lease_leader(std::string_view lease) { return std::string(kLeaseLeader) + ", lease: {" + std::string(lease) + "}}\n"; }
+
+TEST(HaConfigTest, TheLeaseIsReadAsWrittenWithPathsFromTheFilesDirectory) {
+  const ServiceConfig cfg = load(lease_leader(
+      "name: market-1, namespace: trading, identity: pod-a, api_server: \"https://10.43.0.1:6443\","
+      " token_file: token, ca_file: /etc/ca.crt, duration_ms: 2000, renew_deadline_ms: 1500, retry_ms: 250, timeout_ms: 700"));
+  EXPECT_EQ(cfg.ha.failover, HaFailover::Lease);
+  const HaLeaseConfig& l = cfg.ha.lease;
+  EXPECT_EQ(l.name, "market-1");
+  EXPECT_EQ(l.namespace_name, "trading");
+  EXPECT_EQ(l.identity, "pod-a");
+  EXPECT_EQ(l.api_host, "10.43.0.1");
+  EXPECT_EQ(l.api_port, 6443);
+  EXPECT_EQ(l.token_file, "/etc/p/token");  // relative to the file (loaded from /etc/p)
+  EXPECT_EQ(l.ca_file, "/etc/ca.crt");
+  EXPECT_EQ(l.duration_ms, 2000u);
+  EXPECT_EQ(l.renew_deadline_ms, 1500u);
+  EXPECT_EQ(l.retry_ms, 250u);
+  EXPECT_EQ(l.timeout_ms, 700u);
+  // A standby runs an elector too; an IPv6 server and the default port.
+  const ServiceConfig standby = load(
+      "ha: {role: standby, peer: \"10.0.0.1:9010\", failover: lease, lease: {namespace: t, identity: pod-b,"
+      " api_server: \"https://[fd00::1]\"}}\n");
+  EXPECT_EQ(standby.ha.failover, HaFailover::Lease);
+  EXPECT_EQ(standby.ha.lease.api_host, "fd00::1");
+  EXPECT_EQ(standby.ha.lease.api_port, 443);
+}
+
+TEST(HaConfigTest, TheLeaseDefaultsComeFromThePodsEnvironment) {
+  const ScopedEnv pod("POD_NAME", "trading-service-1");
+  const ScopedEnv ns("POD_NAMESPACE", "peregrine");
+  const ScopedEnv host("KUBERNETES_SERVICE_HOST", "10.43.0.1");
+  const ScopedEnv port("KUBERNETES_SERVICE_PORT", "443");
+  const ServiceConfig cfg = load(std::string(kLeaseLeader) + "}\n");
+  const HaLeaseConfig& l = cfg.ha.lease;
+  EXPECT_EQ(l.name, "trading-service-leader");  // the kit's Lease
+  EXPECT_EQ(l.identity, "trading-service-1");
+  EXPECT_EQ(l.namespace_name, "peregrine");
+  EXPECT_EQ(l.api_host, "10.43.0.1");
+  EXPECT_EQ(l.api_port, 443);
+  EXPECT_EQ(l.token_file, "/var/run/secrets/kubernetes.io/serviceaccount/token");
+  EXPECT_EQ(l.ca_file, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+  EXPECT_EQ(l.duration_ms, 15000u);  // client-go's
+  EXPECT_EQ(l.renew_deadline_ms, 10000u);
+  EXPECT_EQ(l.retry_ms, 2000u);
+  {
+    // No POD_NAME: the host name.
+    const ScopedEnv no_pod("POD_NAME", nullptr);
+    char name[256] = {};
+    ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+    EXPECT_EQ(load(std::string(kLeaseLeader) + "}\n").ha.lease.identity, name);
+  }
+  // An IPv6 service address comes bare in the environment.
+  const ScopedEnv v6("KUBERNETES_SERVICE_HOST", "fd00:43::1");
+  EXPECT_EQ(load(std::string(kLeaseLeader) + "}\n").ha.lease.api_host, "fd00:43::1");
+}
+
+TEST(HaConfigTest, OutsideAPodTheLeaseNeedsItsServerAndNamespace) {
+  const ScopedEnv ns("POD_NAMESPACE", nullptr);
+  const ScopedEnv host("KUBERNETES_SERVICE_HOST", nullptr);
+  const ScopedEnv port("KUBERNETES_SERVICE_PORT", nullptr);
+  EXPECT_EQ(error_of(lease_leader("namespace: t")),
+            "ha.lease.api_server: is required outside a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set");
+  if (::access("/var/run/secrets/kubernetes.io/serviceaccount/namespace", R_OK) != 0) {
+    EXPECT_EQ(error_of(lease_leader("api_server: \"https://k:6443\"")),
+              "ha.lease.namespace: is required outside a pod: POD_NAMESPACE is not set and "
+              "/var/run/secrets/kubernetes.io/serviceaccount/namespace cannot be read");
+  }
+}
+
+TEST(HaConfigTest, RefusesLeaseTimersTheElectorCannotKeep) {
+  const std::string_view where = "namespace: t, api_server: \"https://k:6443\", ";
+  auto refusal = [&](std::string_view timers) { return error_of(lease_leader(std::string(where) + std::string(timers))); };
+  EXPECT_EQ(refusal("duration_ms: 2500"),
+            "ha.lease.duration_ms: must be whole seconds, at least 1000 (the Lease holds leaseDurationSeconds), got 2500");
+  EXPECT_EQ(refusal("duration_ms: 500, renew_deadline_ms: 400, retry_ms: 100"),
+            "ha.lease.duration_ms: must be whole seconds, at least 1000 (the Lease holds leaseDurationSeconds), got 500");
+  // The defaults count too: a 2 s Lease with the default 10 s renew deadline.
+  EXPECT_EQ(refusal("duration_ms: 2000"),
+            "ha.lease.renew_deadline_ms: must be less than duration_ms (2000), got 10000: a leader must stop leading before "
+            "others may take the Lease");
+  EXPECT_EQ(refusal("duration_ms: 2000, renew_deadline_ms: 2000, retry_ms: 250"),
+            "ha.lease.renew_deadline_ms: must be less than duration_ms (2000), got 2000: a leader must stop leading before "
+            "others may take the Lease");
+  EXPECT_EQ(refusal("duration_ms: 2000, renew_deadline_ms: 1500, retry_ms: 1500"),
+            "ha.lease.retry_ms: must be less than renew_deadline_ms (1500), got 1500: the leader renews every retry_ms");
+  EXPECT_NE(refusal("retry_ms: 0").find("ha.lease.retry_ms: must be positive"), std::string::npos);
+  EXPECT_NE(refusal("timeout_ms: soon").find("ha.lease.timeout_ms: must be a number of milliseconds"), std::string::npos);
+}
+
+TEST(HaConfigTest, RefusesALeaseThatCannotWork) {
+  const ScopedEnv host("KUBERNETES_SERVICE_HOST", "10.43.0.1");
+  const ScopedEnv port("KUBERNETES_SERVICE_PORT", "443");
+  const ScopedEnv ns("POD_NAMESPACE", "peregrine");
+  EXPECT_EQ(error_of("ha: {failover: lease}\n"), "ha.failover: lease needs ha.role: leader or standby (each runs an elector)");
+  EXPECT_EQ(error_of("ha: {role: leader, listen: \"127.0.0.1:1\", lease: {name: m}}\n"),
+            "ha.lease: applies with ha.failover: lease only");
+  EXPECT_EQ(error_of(lease_leader("api_server: \"http://10.0.0.1:6443\"")),
+            "ha.lease.api_server: must be an https:// URL such as \"https://10.43.0.1:443\", got \"http://10.0.0.1:6443\"");
+  EXPECT_EQ(error_of(lease_leader("api_server: \"https://10.0.0.1:99999\"")),
+            "ha.lease.api_server: has no port from 1 to 65535 in \"https://10.0.0.1:99999\"");
+  EXPECT_EQ(error_of(lease_leader("api_server: \"https://10.0.0.1/api\"")),
+            "ha.lease.api_server: must name the server only (no path), got \"https://10.0.0.1/api\"");
+  EXPECT_EQ(error_of(lease_leader("identity: \"\"")), "ha.lease.identity: must not be empty");
+  EXPECT_EQ(error_of(lease_leader("duraton_ms: 2000")), "ha.lease.duraton_ms: unknown key; did you mean 'duration_ms'?");
+  EXPECT_NE(error_of("ha: {role: leader, listen: \"127.0.0.1:1\", failover: lease, lease: 5}\n").find("ha.lease: must be a map"),
+            std::string::npos);
 }
 
 }  // namespace ha_config_test
