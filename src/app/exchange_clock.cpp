@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "peregrine/agent/clock.hpp"
+
 namespace peregrine::app {
 
 namespace {
@@ -33,8 +35,7 @@ ExchangeClock::ExchangeClock(std::int32_t utc_offset_seconds, system_clock::time
 }
 
 std::uint64_t ExchangeClock::mono_now_ns() noexcept {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  return agent::mono_ns();
 }
 
 std::string ExchangeClock::date_string() const {

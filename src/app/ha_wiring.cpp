@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 
 #include "peregrine/ha/epoch_file.hpp"
@@ -124,6 +125,9 @@ void Server::on_standby_sync(bool in_sync, const std::string& why) {
     writer_->set_replica_fallback(true);
     log_->warn("ha: standby lost: {}; ha.standby_lost fsync: replies wait for this node's fsync alone", why);
   }
+  // Deposed by the Lease while this ran (depose_by_lease() sets the flag before it turns the
+  // fallback off): the fallback must not outlive it.
+  if (lease_deposed_.load(std::memory_order_acquire)) writer_->set_replica_fallback(false);
 }
 
 // A standby's day: its own journal (snapshot, then records) into the replica, as recover() does;
@@ -453,6 +457,11 @@ std::uint64_t Server::acquire_lease_at_start() {
   elector_->start();
   std::string said;
   while (!elector_->wait_for_leading(true, std::chrono::milliseconds{500})) {
+    // Taken and lost again before this loop saw it: the elector leads one term only, so waiting
+    // on would wait for ever.
+    if (elector_->acquisitions() > 0)
+      throw std::runtime_error("ha: the " + lease_where() + " was lost right after it was taken (" +
+                               elector_->last_error() + "); restart to campaign again");
     const std::string holder = elector_->holder();
     const std::string error = elector_->last_error();
     std::string why = !error.empty()                                      ? error

@@ -208,7 +208,10 @@ void Parser::resolve_ha_lease(HaLeaseConfig& c) const {
   if (c.identity.empty()) c.identity = lease_env("POD_NAME");
   if (c.identity.empty()) {
     char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) == 0) c.identity = host;
+    // The host name alone would be one identity for two processes on one host, and the elector
+    // takes a Lease its own identity holds at once: so the process too, as client-go does.
+    if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0')
+      c.identity = std::string(host) + "_" + std::to_string(::getpid());
   }
   if (c.identity.empty())
     fail(line, "ha.lease.identity", "is required: POD_NAME is not set and the host name cannot be read");

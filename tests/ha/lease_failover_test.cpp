@@ -64,7 +64,9 @@ struct Node {
 
 // The elector's timers for a test: the brief's short ones, or a long Lease (a takeover within
 // less than its duration shows that it was released, not expired).
-constexpr const char* kShort = "duration_ms: 2000, renew_deadline_ms: 1500, retry_ms: 250";
+// Short enough for a kill -9 test, long enough that one slow renewal on a loaded 2-vCPU machine
+// (the API server, etcd and both servers on it) does not depose a healthy leader.
+constexpr const char* kShort = "duration_ms: 6000, renew_deadline_ms: 4000, retry_ms: 500";
 constexpr const char* kLong = "duration_ms: 30000, renew_deadline_ms: 20000, retry_ms: 250";
 
 class LeaseFailoverTest : public ::testing::Test {

@@ -168,11 +168,12 @@ TEST(HaConfigTest, TheLeaseDefaultsComeFromThePodsEnvironment) {
   EXPECT_EQ(l.renew_deadline_ms, 10000u);
   EXPECT_EQ(l.retry_ms, 2000u);
   {
-    // No POD_NAME: the host name.
+    // No POD_NAME: the host name and the process, so that two processes on one host differ.
     const ScopedEnv no_pod("POD_NAME", nullptr);
     char name[256] = {};
     ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
-    EXPECT_EQ(load(std::string(kLeaseLeader) + "}\n").ha.lease.identity, name);
+    EXPECT_EQ(load(std::string(kLeaseLeader) + "}\n").ha.lease.identity,
+              std::string(name) + "_" + std::to_string(::getpid()));
   }
   // An IPv6 service address comes bare in the environment.
   const ScopedEnv v6("KUBERNETES_SERVICE_HOST", "fd00:43::1");
