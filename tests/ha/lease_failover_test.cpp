@@ -306,12 +306,12 @@ TEST_F(LeaseFailoverTest, ALeaderPausedPastItsLeaseAcknowledgesNothingOnceItRuns
   ASSERT_TRUE(c.next_of(OT::Accepted, 10000ms).is(OT::Accepted)) << leader_.proc.log();
   const double old_epoch = metric(leader_, "peregrine_ha_epoch");
 
-  ASSERT_EQ(::kill(leader_.proc.pid(), SIGSTOP), 0);
+  ASSERT_TRUE(leader_.proc.pause());
   const std::uint64_t epoch = wait_promoted(standby_, 30s);
   ASSERT_NO_FATAL_FAILURE(expect_new_leader(epoch, old_epoch));
   // An order waits in the stopped leader's socket; it runs again past its renew deadline.
   c.enter_order(client::OrderSpec{"STALE1", 'B', 100, "600000", 99000});
-  ASSERT_EQ(::kill(leader_.proc.pid(), SIGCONT), 0);
+  ASSERT_TRUE(leader_.proc.resume());
   const std::smatch deposed = leader_.proc.wait_line(std::regex(R"(deposed: lost the Lease [^ ]+ as peregrine-a \(([a-z ]+))"), 15s);
   ASSERT_FALSE(deposed.empty()) << leader_.proc.log();
   // The standby wrote the Lease (409), or the renewal could not reach the server in time.

@@ -1,8 +1,16 @@
 #include "support/process.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -44,6 +52,32 @@ int Process::signal(int sig, std::chrono::milliseconds limit) {
     ADD_FAILURE() << "the server's stderr (" << child_.stderr_path() << ") has a sanitizer report:\n" << report;
   return rc;
 }
+
+bool Process::pause(std::chrono::milliseconds limit) {
+  const pid_t pid = child_.pid();
+  if (pid <= 0 || ::kill(pid, SIGSTOP) != 0) return false;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  const auto until = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    // Field 3 of each thread's stat, after the ")" that ends its name: 'T' stopped, 't' traced.
+    bool all = true;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream f(task.path() / "stat");
+      const std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      const std::size_t close = stat.rfind(')');
+      if (close == std::string::npos || close + 2 >= stat.size()) continue;  // the thread has gone
+      const char state = stat[close + 2];
+      if (state != 'T' && state != 't') all = false;
+    }
+    if (ec) return false;
+    if (all) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+}
+
+bool Process::resume() { return child_.pid() > 0 && ::kill(child_.pid(), SIGCONT) == 0; }
 
 std::string Process::log() const {
   std::ifstream f(child_.stderr_path());

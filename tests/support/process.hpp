@@ -56,6 +56,15 @@ class Process {
   /// the log fails the running test.
   int signal(int sig, std::chrono::milliseconds limit);
 
+  /// SIGSTOP, then waits (at most `limit`) until every thread of the process has stopped: true
+  /// once they all have. kill() returns before that: the kernel stops the threads one by one as
+  /// each next runs in the kernel, so on a loaded machine another of its threads may still run,
+  /// and answer a peer, for a while after the signal was sent.
+  bool pause(std::chrono::milliseconds limit = std::chrono::milliseconds{10000});
+
+  /// SIGCONT: true when the signal was sent.
+  bool resume();
+
   /// The process's stderr so far (its log file).
   [[nodiscard]] std::string log() const;
 
