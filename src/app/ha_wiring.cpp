@@ -84,7 +84,7 @@ void Server::start_ha_leader() {
   if (cfg_.ha.failover == config::HaFailover::Lease) {
     // The Lease first: nothing is journaled, and no login taken, before this node leads. Its
     // epoch is at least the one this node has kept (the elector's floor), so the two agree.
-    make_elector([epoch] { return static_cast<std::int64_t>(epoch); });
+    make_elector([epoch] { return static_cast<std::int64_t>(epoch); }, [kept] { return kept; });
     epoch = std::max(epoch, acquire_lease_at_start());
   }
   if (epoch != kept) ha::write_epoch_file(epoch_file(), epoch);
@@ -184,10 +184,16 @@ void Server::recover_standby() {
   if (cfg_.ha.failover == config::HaFailover::Lease) {
     // A candidate (started by check_promotion once a leader has been heard). What it writes when
     // it acquires is at least what promote_now() will lead at: the Lease and the stream agree.
-    make_elector([this, kept_epoch] {
-      const std::uint64_t seen = standby_link_ ? standby_link_->stats().epoch.load(std::memory_order_relaxed) : 0;
-      return static_cast<std::int64_t>(std::max({seen, kept_epoch, cfg_.ha.epoch}) + 1);
-    });
+    make_elector(
+        [this, kept_epoch] {
+          const std::uint64_t seen = standby_link_ ? standby_link_->stats().epoch.load(std::memory_order_relaxed) : 0;
+          return static_cast<std::int64_t>(std::max({seen, kept_epoch, cfg_.ha.epoch}) + 1);
+        },
+        [this, kept_epoch] {
+          // The epoch of the leader it followed (its records are in this node's journal).
+          const std::uint64_t seen = standby_link_ ? standby_link_->stats().epoch.load(std::memory_order_relaxed) : 0;
+          return std::max(seen, kept_epoch);
+        });
   }
   // The replica's feed (the link's thread): a record waits for room in the ring, unless the
   // server is stopping (the journal has it; the replica is being torn down).
@@ -417,7 +423,7 @@ std::string Server::lease_where() const {
   return "Lease " + l.namespace_name + "/" + l.name + " as " + l.identity;
 }
 
-void Server::make_elector(std::function<std::int64_t()> floor) {
+void Server::make_elector(std::function<std::int64_t()> floor, std::function<std::uint64_t()> holds_epoch) {
   const config::HaLeaseConfig& l = cfg_.ha.lease;
   ha::ApiServerConfig api;
   api.host = l.api_host;
@@ -437,6 +443,15 @@ void Server::make_elector(std::function<std::int64_t()> floor) {
   ec.release_on_stop = true;     // a clean stop hands over without waiting for expiry
   ec.single_term = true;         // a node that lost the Lease is deposed until restarted
   ec.min_epoch = std::move(floor);
+  // A Lease of a newer epoch than this node's journal holds names a leader whose records this
+  // node lacks (an old leader restarted as a leader, a node on an empty disk): it must not lead.
+  ec.may_take = [holds = std::move(holds_epoch)](std::int64_t lease_epoch) -> std::string {
+    const std::uint64_t mine = holds();
+    if (lease_epoch <= 0 || static_cast<std::uint64_t>(lease_epoch) <= mine) return {};
+    return "the Lease is at epoch " + std::to_string(lease_epoch) + " but this node's journal holds epoch " +
+           std::to_string(mine) + " at most: it lacks what epoch " + std::to_string(lease_epoch) +
+           "'s leader wrote; start it as that leader's standby";
+  };
   ha::ElectorCallbacks cb;
   cb.on_started_leading = [this](std::int64_t epoch) { on_lease_acquired(epoch); };
   cb.on_stopped_leading = [this](ha::StepDownReason reason) { on_lease_lost(reason); };

@@ -222,8 +222,10 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   [[nodiscard]] bool replica_has_work() const;
   void on_standby_sync(bool in_sync, const std::string& why);  // the link's thread
   // ha.failover lease (ha_wiring.cpp; docs/ha.md, "The Lease in the server")
-  /// The Lease client and the elector (not started); `floor`: the least epoch it may write.
-  void make_elector(std::function<std::int64_t()> floor);
+  /// The Lease client and the elector (not started); `floor`: the least epoch it may write;
+  /// `holds_epoch`: the newest epoch whose records this node's journal holds (it takes no Lease
+  /// of a newer epoch).
+  void make_elector(std::function<std::int64_t()> floor, std::function<std::uint64_t()> holds_epoch);
   /// Leader at start-up: starts the elector and waits until it holds the Lease, saying why it
   /// waits; returns the Lease's epoch.
   [[nodiscard]] std::uint64_t acquire_lease_at_start();

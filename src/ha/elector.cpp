@@ -135,11 +135,11 @@ void Elector::run() {
   }
 }
 
-void Elector::note_call(const LeaseResult& result) {
+void Elector::note_call(const LeaseResult& result, const std::string& refusal) {
   {
     std::lock_guard lock(mutex_);
     if (result.ok() || result.status == LeaseStatus::NotFound) {
-      last_error_.clear();
+      last_error_ = refusal;
     } else {
       last_error_ = result.message;
       failed_calls_.fetch_add(1, std::memory_order_relaxed);
@@ -188,13 +188,29 @@ LeaseRecord Elector::acquired_from(const LeaseRecord& previous) const {
 
 void Elector::try_acquire() {
   LeaseResult got = api_.get(config_.lease_name);
-  note_call(got);
+  // Whether a Lease that could be taken now would be refused by the owner (may_take): known
+  // before the call is noted, so that last_error() goes from one reason to the next and never
+  // reads "" in between. A Lease held by another, not yet expired, is not refused: it is held.
+  std::string refusal;
+  bool takeable = false;
+  if (got.ok()) {
+    const LeaseRecord& current = *got.lease;
+    observe(current);
+    const bool free = current.holder_identity.empty() || current.holder_identity == config_.identity;
+    // Expiry by our own clock, from when we first saw this version of the record.
+    takeable = free || Clock::now() >= observed_at_ + std::chrono::seconds(current.lease_duration_seconds);
+    if (takeable && config_.may_take) refusal = config_.may_take(current.lease_transitions);
+  } else if (got.status == LeaseStatus::NotFound && config_.create_if_missing && config_.may_take) {
+    refusal = config_.may_take(0);
+  }
+  note_call(got, refusal);
   if (got.status == LeaseStatus::NotFound) {
     if (!config_.create_if_missing) {
       std::lock_guard lock(mutex_);
       last_error_ = "Lease " + config_.lease_name + " does not exist and create_if_missing is off";
       return;
     }
+    if (!refusal.empty()) return;
     LeaseRecord fresh;
     fresh.name = config_.lease_name;
     const auto created_sent = Clock::now();
@@ -206,19 +222,9 @@ void Elector::try_acquire() {
     }
     return;
   }
-  if (!got.ok()) {
-    return;
-  }
-  const LeaseRecord& current = *got.lease;
-  observe(current);
-  const bool free = current.holder_identity.empty() || current.holder_identity == config_.identity;
-  // Expiry by our own clock, from when we first saw this version of the record.
-  const auto duration = std::chrono::seconds(current.lease_duration_seconds);
-  if (!free && Clock::now() < observed_at_ + duration) {
-    return;
-  }
+  if (!got.ok() || !takeable || !refusal.empty()) return;
   const auto update_sent = Clock::now();
-  LeaseResult written = api_.update(acquired_from(current));
+  LeaseResult written = api_.update(acquired_from(*got.lease));
   note_call(written);
   if (written.ok()) {
     observe(*written.lease);

@@ -219,6 +219,34 @@ TEST(ElectorTest, AnAcquisitionWritesAtLeastTheOwnersEpochFloor) {
   again.stop();
 }
 
+// may_take: a Lease of a newer epoch than the owner holds is not taken, and the reason is the
+// last error; once the owner holds that epoch, it is.
+TEST(ElectorTest, ALeaseOfAnEpochTheOwnerRefusesIsNotTaken) {
+  FakeLeaseApi api;
+  {
+    auto first = fast("a");
+    Elector e(api, first);
+    e.start();
+    ASSERT_TRUE(e.wait_for_leading(true, 5s));
+    EXPECT_EQ(e.epoch(), 1);
+  }  // released at epoch 1
+  std::atomic<std::int64_t> holds{0};
+  auto c = fast("b");
+  c.may_take = [&holds](std::int64_t lease_epoch) {
+    return lease_epoch > holds.load() ? "lease epoch " + std::to_string(lease_epoch) + " is newer" : std::string();
+  };
+  Elector e(api, c);
+  e.start();
+  ASSERT_TRUE(e.wait_for_calls(5, 5s));
+  EXPECT_FALSE(e.is_leader());
+  EXPECT_EQ(e.last_error(), "lease epoch 1 is newer");
+  EXPECT_EQ(api.stored("market")->holder_identity, "");
+  holds = 1;
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  EXPECT_EQ(e.epoch(), 2);
+  e.stop();
+}
+
 TEST(ElectorTest, OfManyCandidatesExactlyOneLeads) {
   FakeLeaseApi api;
   std::vector<std::unique_ptr<Elector>> electors;

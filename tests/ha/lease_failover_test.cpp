@@ -102,7 +102,9 @@ class LeaseFailoverTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.message;
     return r.ok() ? *r.lease : ha::LeaseRecord{};
   }
-  /// Nobody holds the kit's Lease (the tests before may have left a holder that is gone).
+  /// Nobody holds the kit's Lease (the tests before may have left a holder that is gone), and
+  /// its epoch is 0, as the kit ships it: each test is a new market whose nodes start on empty
+  /// journals, which take no Lease of a newer epoch than they hold.
   void free_kit_lease() const {
     ha::LeaseClient admin(api("lease-creator"));
     for (int attempt = 0; attempt < 5; ++attempt) {
@@ -110,6 +112,7 @@ class LeaseFailoverTest : public ::testing::Test {
       ASSERT_TRUE(got.ok()) << got.message;
       ha::LeaseRecord l = *got.lease;
       l.holder_identity.clear();
+      l.lease_transitions = 0;
       l.acquire_time.clear();
       l.renew_time.clear();
       if (admin.update(l).ok()) return;
@@ -282,6 +285,34 @@ TEST_F(LeaseFailoverTest, ALeaderStoppedWithSigtermReleasesTheLeaseAndTheStandby
   const std::string records = journal_print("standby-journal");
   for (const std::string& tok : accepted) EXPECT_NE(records.find(tok), std::string::npos) << tok;
   EXPECT_NE(records.find("EpochStart epoch=" + std::to_string(epoch)), std::string::npos) << records;
+}
+
+// After a failover, the old leader restarted by mistake as a leader (its journal ends in the old
+// epoch) waits while the new leader holds the Lease, and does not take it when the new leader
+// stops and releases it: it would lead without the new leader's orders.
+TEST_F(LeaseFailoverTest, AnOldLeaderRestartedAsALeaderTakesNoLeaseOfANewerEpoch) {
+  ASSERT_NO_FATAL_FAILURE(start_pair(kLong));
+  std::set<std::string> accepted;
+  ASSERT_NO_FATAL_FAILURE(trade(leader_.ouch, "O", 5, accepted));
+  const double old_epoch = metric(leader_, "peregrine_ha_epoch");
+  ASSERT_EQ(leader_.proc.stop(), 0) << leader_.proc.log();
+  const std::uint64_t epoch = wait_promoted(standby_, 20s);
+  ASSERT_NO_FATAL_FAILURE(expect_new_leader(epoch, old_epoch));
+
+  ++leader_.runs;  // the old leader's own configuration and journal, role leader
+  ASSERT_TRUE(leader_.proc.spawn({PEREGRINE_BINARY, "--config", (tmp_.path() / "leader.yaml").string()},
+                                 (tmp_.path() / ("leader" + std::to_string(leader_.runs) + ".log")).string()));
+  ASSERT_FALSE(leader_.proc.wait_line(std::regex("lease: waiting for the Lease .*: held by peregrine-b"), 30s).empty())
+      << leader_.proc.last_line() << "\n" << leader_.proc.log();
+  ASSERT_EQ(standby_.proc.stop(), 0) << standby_.proc.log();  // the new leader releases the Lease
+  const std::string refused = "lease: waiting for the Lease .*: the Lease is at epoch " + std::to_string(epoch) +
+                              " but this node's journal holds epoch " + std::to_string(epoch - 1) + " at most";
+  ASSERT_FALSE(leader_.proc.wait_line(std::regex(refused), 30s).empty()) << leader_.proc.last_line() << "\n"
+                                                                         << leader_.proc.log();
+  const ha::LeaseRecord l = kit_lease();
+  EXPECT_EQ(l.holder_identity, "");
+  EXPECT_EQ(static_cast<std::uint64_t>(l.lease_transitions), epoch);
+  EXPECT_EQ(leader_.proc.log().find("holding the Lease"), std::string::npos) << leader_.proc.log();
 }
 
 TEST_F(LeaseFailoverTest, ALeaderKilledWithSigkillIsReplacedOnceItsLeaseExpires) {

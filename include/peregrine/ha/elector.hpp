@@ -71,6 +71,11 @@ struct ElectorConfig {
   /// its replication stream. Called on the elector's thread before each acquisition; empty: no
   /// floor.
   std::function<std::int64_t()> min_epoch;
+  /// Whether this process may take a Lease whose epoch (leaseTransitions) is `lease_epoch`: ""
+  /// when it may, else why not (then last_error()). A node whose journal ends in an older epoch
+  /// than the Lease's lacks what that epoch's leader wrote, and must not lead (docs/ha.md,
+  /// "Split brain"). Called on the elector's thread before each acquisition; empty: always.
+  std::function<std::string(std::int64_t lease_epoch)> may_take;
 };
 
 /// Why leadership ended.
@@ -139,10 +144,12 @@ class Elector {
   void try_acquire();
   void renew();
   void step_down(StepDownReason reason);
-  void note_call(const LeaseResult& result);
+  /// Counts a call; the last error becomes its failure, or `refusal` (may_take's) when it succeeded.
+  void note_call(const LeaseResult& result, const std::string& refusal = {});
   void observe(const LeaseRecord& lease);
   LeaseRecord acquired_from(const LeaseRecord& previous) const;
   void become_leader(const LeaseRecord& written, Clock::time_point sent);
+
 
   LeaseApi& api_;
   const ElectorConfig config_;
