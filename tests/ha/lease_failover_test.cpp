@@ -27,7 +27,9 @@
 
 #include "peregrine/client/ouch_client.hpp"
 #include "peregrine/ha/lease_client.hpp"
+#include "ha_node.hpp"
 #include "support/http_client.hpp"
+#include "support/metrics.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -37,7 +39,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using OT = proto::ouch::OutboundType;
-using testing::Process;
 
 // What deploy/k3s/base/lease.yaml ships, and what tests/ha/apiserver.sh applies.
 constexpr const char* kKitLease = "trading-service-leader";
@@ -54,13 +55,7 @@ std::map<std::string, std::string> server_env() {
   return env;
 }
 
-struct Node {
-  Process proc;
-  std::uint16_t ouch = 0;
-  std::uint16_t http = 0;
-  std::uint16_t repl = 0;
-  int runs = 0;
-};
+using ha_test::Node;
 
 // The elector's timers for a test: the brief's short ones, or a long Lease (a takeover within
 // less than its duration shows that it was released, not expired).
@@ -152,45 +147,13 @@ class LeaseFailoverTest : public ::testing::Test {
         << lease("peregrine-b", timers) << "}\n";
   }
 
-  bool start(Node& n, const std::string& name) {
-    ++n.runs;
-    EXPECT_TRUE(n.proc.spawn({PEREGRINE_BINARY, "--config", (tmp_.path() / (name + ".yaml")).string()},
-                             (tmp_.path() / (name + std::to_string(n.runs) + ".log")).string()));
-    const std::smatch m = n.proc.wait_line(std::regex(R"(ready: OUCH [^:]+:(\d+), ITCH [^:]+:\d+, .* HTTP [^:]+:(\d+)(.*))"), 60s);
-    if (m.empty()) return false;
-    n.ouch = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-    n.http = static_cast<std::uint16_t>(std::stoi(m[2].str()));
-    std::smatch r;
-    const std::string rest = m[3].str();
-    if (std::regex_search(rest, r, std::regex(R"(replication on [^,]+:(\d+))"))) n.repl = static_cast<std::uint16_t>(std::stoi(r[1].str()));
-    return true;
-  }
+  bool start(Node& n, const std::string& name) { return ha_test::start_node(n, PEREGRINE_BINARY, tmp_.path(), name); }
   /// The standby's "promoted" line within `limit`: its epoch (0 when it did not come).
   static std::uint64_t wait_promoted(Node& n, std::chrono::seconds limit) {
     const std::smatch m = n.proc.wait_line(std::regex(R"(promoted: leader at epoch (\d+) from seq \d+)"), limit);
     return m.empty() ? 0 : std::stoull(m[1].str());
   }
 
-  static double metric(const Node& n, const std::string& name) {
-    const auto r = testing::fetch(n.http, boost::beast::http::verb::get, "/metrics");
-    if (!r) return -1;
-    std::smatch m;
-    if (!std::regex_search(r->body, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return -1;
-    return std::stod(m[1].str());
-  }
-  /// Waits (polling every 20 ms, up to `limit`) until the metric satisfies `pred`.
-  template <class Pred>
-  static bool wait_metric_until(const Node& n, const std::string& name, Pred pred, std::chrono::seconds limit = 30s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (pred(metric(n, name))) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-  static bool wait_metric(const Node& n, const std::string& name, double value) {
-    return wait_metric_until(n, name, [value](double v) { return v == value; });
-  }
 
   /// `peregrine-journal print` of a node's day.
   std::string journal_print(const std::string& journal_dir) const {
@@ -211,17 +174,17 @@ class LeaseFailoverTest : public ::testing::Test {
     EXPECT_NE(leader_.proc.last_line().find("holding the Lease peregrine/trading-service-leader as peregrine-a"),
               std::string::npos)
         << leader_.proc.last_line();
-    EXPECT_EQ(metric(leader_, "peregrine_ha_lease_holding"), 1);
-    EXPECT_EQ(metric(leader_, "peregrine_ha_lease_acquisitions_total"), 1);
+    EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_lease_holding"), 1);
+    EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_lease_acquisitions_total"), 1);
     write_standby(timers);
     ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
     EXPECT_NE(standby_.proc.last_line().find("failover lease, candidate for the Lease"), std::string::npos)
         << standby_.proc.last_line();
-    ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
-    EXPECT_EQ(metric(standby_, "peregrine_ha_lease_holding"), 0);
+    ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+    EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_lease_holding"), 0);
     const ha::LeaseRecord l = kit_lease();
     EXPECT_EQ(l.holder_identity, "peregrine-a");
-    EXPECT_EQ(static_cast<double>(l.lease_transitions), metric(leader_, "peregrine_ha_epoch"));
+    EXPECT_EQ(static_cast<double>(l.lease_transitions), testing::metric(leader_.http, "peregrine_ha_epoch"));
   }
 
   /// After a takeover: the standby leads at the Lease's epoch (one above the old leader's), holds
@@ -232,10 +195,10 @@ class LeaseFailoverTest : public ::testing::Test {
     EXPECT_EQ(l.holder_identity, "peregrine-b");
     EXPECT_EQ(static_cast<std::uint64_t>(l.lease_transitions), promoted_epoch);
     EXPECT_EQ(static_cast<double>(promoted_epoch), old_epoch + 1);
-    EXPECT_EQ(metric(standby_, "peregrine_ha_epoch"), static_cast<double>(promoted_epoch));
-    EXPECT_EQ(metric(standby_, "peregrine_ha_role"), 1);
-    EXPECT_EQ(metric(standby_, "peregrine_ha_lease_holding"), 1);
-    EXPECT_EQ(metric(standby_, "peregrine_ha_lease_acquisitions_total"), 1);
+    EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_epoch"), static_cast<double>(promoted_epoch));
+    EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_role"), 1);
+    EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_lease_holding"), 1);
+    EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_lease_acquisitions_total"), 1);
     client::OuchClient c;
     c.connect("127.0.0.1", standby_.ouch);
     ASSERT_TRUE(c.login("USR2", "pw2").accepted) << standby_.proc.log();
@@ -273,7 +236,7 @@ TEST_F(LeaseFailoverTest, ALeaderStoppedWithSigtermReleasesTheLeaseAndTheStandby
   std::set<std::string> accepted;
   ASSERT_NO_FATAL_FAILURE(trade(leader_.ouch, "T", 20, accepted));
   ASSERT_FALSE(accepted.empty());
-  const double old_epoch = metric(leader_, "peregrine_ha_epoch");
+  const double old_epoch = testing::metric(leader_.http, "peregrine_ha_epoch");
   ASSERT_EQ(leader_.proc.stop(), 0) << leader_.proc.log();
   EXPECT_NE(leader_.proc.log().find("released the Lease peregrine/trading-service-leader"), std::string::npos)
       << leader_.proc.log();
@@ -294,7 +257,7 @@ TEST_F(LeaseFailoverTest, AnOldLeaderRestartedAsALeaderTakesNoLeaseOfANewerEpoch
   ASSERT_NO_FATAL_FAILURE(start_pair(kLong));
   std::set<std::string> accepted;
   ASSERT_NO_FATAL_FAILURE(trade(leader_.ouch, "O", 5, accepted));
-  const double old_epoch = metric(leader_, "peregrine_ha_epoch");
+  const double old_epoch = testing::metric(leader_.http, "peregrine_ha_epoch");
   ASSERT_EQ(leader_.proc.stop(), 0) << leader_.proc.log();
   const std::uint64_t epoch = wait_promoted(standby_, 20s);
   ASSERT_NO_FATAL_FAILURE(expect_new_leader(epoch, old_epoch));
@@ -319,7 +282,7 @@ TEST_F(LeaseFailoverTest, ALeaderKilledWithSigkillIsReplacedOnceItsLeaseExpires)
   ASSERT_NO_FATAL_FAILURE(start_pair(kShort));
   std::set<std::string> accepted;
   ASSERT_NO_FATAL_FAILURE(trade(leader_.ouch, "K", 20, accepted));
-  const double old_epoch = metric(leader_, "peregrine_ha_epoch");
+  const double old_epoch = testing::metric(leader_.http, "peregrine_ha_epoch");
   ASSERT_EQ(leader_.proc.kill_now(), 128 + 9);
   const std::uint64_t epoch = wait_promoted(standby_, 30s);
   ASSERT_NO_FATAL_FAILURE(expect_new_leader(epoch, old_epoch));
@@ -335,7 +298,7 @@ TEST_F(LeaseFailoverTest, ALeaderPausedPastItsLeaseAcknowledgesNothingOnceItRuns
   ASSERT_TRUE(c.login("USR1", "pw1").accepted);
   c.enter_order(client::OrderSpec{"BEFORE1", 'B', 100, "600000", 99000});
   ASSERT_TRUE(c.next_of(OT::Accepted, 10000ms).is(OT::Accepted)) << leader_.proc.log();
-  const double old_epoch = metric(leader_, "peregrine_ha_epoch");
+  const double old_epoch = testing::metric(leader_.http, "peregrine_ha_epoch");
 
   ASSERT_TRUE(leader_.proc.pause());
   const std::uint64_t epoch = wait_promoted(standby_, 30s);
@@ -351,16 +314,16 @@ TEST_F(LeaseFailoverTest, ALeaderPausedPastItsLeaseAcknowledgesNothingOnceItRuns
   // and nothing is acknowledged: no Accepted, and not even the refusal, which is journaled like
   // every reply (a deposed leader's replies stay unsent). The bound is on a wait that must fail.
   c.enter_order(client::OrderSpec{"STALE2", 'B', 100, "600000", 99000});
-  ASSERT_TRUE(wait_metric_until(leader_, "peregrine_journal_refused_orders_total", [](double v) { return v >= 2; }))
+  ASSERT_TRUE(testing::wait_metric_until(leader_.http, "peregrine_journal_refused_orders_total", [](double v) { return v >= 2; }))
       << leader_.proc.log();
   const client::OuchEvent stale = c.next(3000ms);
   EXPECT_NE(stale.kind, client::SoupEvent::Kind::Data) << "a deposed leader answered: " << static_cast<char>(stale.msg.type);
-  EXPECT_EQ(metric(leader_, "peregrine_journal_state"), 1);  // refusing orders (and /readyz false)
-  EXPECT_EQ(metric(leader_, "peregrine_ha_deposed"), 1);
-  EXPECT_EQ(metric(leader_, "peregrine_ha_lease_holding"), 0);
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_journal_state"), 1);  // refusing orders (and /readyz false)
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_deposed"), 1);
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_lease_holding"), 0);
   // It does not take the Lease back: the new leader holds it still.
   EXPECT_EQ(kit_lease().holder_identity, "peregrine-b");
-  EXPECT_EQ(metric(leader_, "peregrine_ha_lease_acquisitions_total"), 1);
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_lease_acquisitions_total"), 1);
 }
 
 }  // namespace

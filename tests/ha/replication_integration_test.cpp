@@ -34,7 +34,9 @@
 
 #include "peregrine/client/itch_client.hpp"
 #include "peregrine/client/ouch_client.hpp"
+#include "ha_node.hpp"
 #include "support/http_client.hpp"
+#include "support/metrics.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -44,18 +46,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using OT = proto::ouch::OutboundType;
-using testing::Process;
 
 constexpr const char* kAdminToken = "ha-test-token";
 
-struct Node {
-  Process proc;
-  std::uint16_t ouch = 0;
-  std::uint16_t itch = 0;
-  std::uint16_t http = 0;
-  std::uint16_t repl = 0;  // the leader's replication port
-  int runs = 0;
-};
+using ha_test::Node;
 
 class ReplicationIntegrationTest : public ::testing::Test {
  protected:
@@ -119,42 +113,8 @@ class ReplicationIntegrationTest : public ::testing::Test {
     return true;
   }
 
-  bool start(Node& n, const std::string& name) {
-    ++n.runs;
-    EXPECT_TRUE(n.proc.spawn({PEREGRINE_BINARY, "--config", (tmp_.path() / (name + ".yaml")).string()},
-                             (tmp_.path() / (name + std::to_string(n.runs) + ".log")).string()));
-    const std::smatch m = n.proc.wait_line(std::regex(R"(ready: OUCH [^:]+:(\d+), ITCH [^:]+:(\d+), .* HTTP [^:]+:(\d+)(.*))"), 60s);
-    if (m.empty()) return false;
-    n.ouch = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-    n.itch = static_cast<std::uint16_t>(std::stoi(m[2].str()));
-    n.http = static_cast<std::uint16_t>(std::stoi(m[3].str()));
-    std::smatch r;
-    const std::string rest = m[4].str();
-    if (std::regex_search(rest, r, std::regex(R"(replication on [^,]+:(\d+))"))) n.repl = static_cast<std::uint16_t>(std::stoi(r[1].str()));
-    return true;
-  }
+  bool start(Node& n, const std::string& name) { return ha_test::start_node(n, PEREGRINE_BINARY, tmp_.path(), name); }
 
-  /// The value of a metric without labels on `n`'s /metrics, or -1.
-  static double metric(const Node& n, const std::string& name) {
-    const auto r = testing::fetch(n.http, boost::beast::http::verb::get, "/metrics");
-    if (!r) return -1;
-    std::smatch m;
-    if (!std::regex_search(r->body, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return -1;
-    return std::stod(m[1].str());
-  }
-  /// Waits (polling every 20 ms, up to `limit`) until the metric satisfies `pred`.
-  template <class Pred>
-  static bool wait_metric_until(const Node& n, const std::string& name, Pred pred, std::chrono::seconds limit = 30s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (pred(metric(n, name))) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-  static bool wait_metric(const Node& n, const std::string& name, double value) {
-    return wait_metric_until(n, name, [value](double v) { return v == value; });
-  }
 
   /// `peregrine-journal ARGS` output.
   std::string journal_tool(const std::string& args) const {
@@ -177,7 +137,7 @@ class ReplicationIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
     write_standby();
     ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
-    ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+    ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
     c.connect("127.0.0.1", leader_.ouch);
     ASSERT_TRUE(c.login("USR1", "pw1").accepted);
   }
@@ -227,7 +187,7 @@ TEST_F(ReplicationIntegrationTest, TheStandbyHoldsEveryAcceptedOrderAcrossItsKil
   ASSERT_NE(leader_.repl, 0) << leader_.proc.last_line();
   write_standby();
   ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
 
   // The standby refuses logins: Login Rejected 'S'.
   {
@@ -248,14 +208,14 @@ TEST_F(ReplicationIntegrationTest, TheStandbyHoldsEveryAcceptedOrderAcrossItsKil
     accepted.merge(mine);
   });
   // Mid-stream: once the standby has acknowledged some of USR2's orders (150 + the Start before).
-  ASSERT_TRUE(wait_metric_until(leader_, "peregrine_ha_acked_seq", [](double v) { return v > 180; }));
+  ASSERT_TRUE(testing::wait_metric_until(leader_.http, "peregrine_ha_acked_seq", [](double v) { return v > 180; }));
   ASSERT_EQ(standby_.proc.kill_now(), 128 + 9);
   other.join();
   ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
   EXPECT_NE(standby_.proc.last_line().find("ha: standby of"), std::string::npos) << standby_.proc.last_line();
   trade(leader_.ouch, "USR1", "pw1", 150, 150, accepted);
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
   EXPECT_GT(accepted.size(), 300u);
 
   // Both stopped where they are (no end of day on either): the same records, the same state.
@@ -283,7 +243,7 @@ TEST_F(ReplicationIntegrationTest, NoAcceptedLeavesBeforeTheStandbyHoldsTheOrder
     std::string out = "leader:";
     for (const char* m : {"peregrine_ha_lag_records", "peregrine_ha_acked_seq", "peregrine_ha_standby_in_sync",
                           "peregrine_ha_connected", "peregrine_journal_durable_seq"})
-      out += std::string(" ") + m + "=" + std::to_string(metric(leader_, m));
+      out += std::string(" ") + m + "=" + std::to_string(testing::metric(leader_.http, m));
     return out + "\nleader log:\n" + leader_.proc.log() + "\nstandby log:\n" + standby_.proc.log();
   };
   // Every thread of the standby stopped, not only signalled: until then its replication thread
@@ -293,7 +253,7 @@ TEST_F(ReplicationIntegrationTest, NoAcceptedLeavesBeforeTheStandbyHoldsTheOrder
   // The order is journaled and sent; its Accepted waits for the stopped standby. At least one
   // record unacknowledged: the standby may have been stopped before it acknowledged an earlier
   // one too (then the lag is 2, never 1).
-  ASSERT_TRUE(wait_metric_until(leader_, "peregrine_ha_lag_records", [](double v) { return v >= 1; })) << state();
+  ASSERT_TRUE(testing::wait_metric_until(leader_.http, "peregrine_ha_lag_records", [](double v) { return v >= 1; })) << state();
   const client::OuchEvent held = c.next(1500ms);
   EXPECT_EQ(held.kind, client::SoupEvent::Kind::Timeout)
       << "a reply left before the standby held the order: kind " << static_cast<int>(held.kind) << ", type '"
@@ -301,7 +261,7 @@ TEST_F(ReplicationIntegrationTest, NoAcceptedLeavesBeforeTheStandbyHoldsTheOrder
   ASSERT_TRUE(standby_.proc.resume());
   const client::OuchEvent e = c.next(10000ms);
   EXPECT_TRUE(e.is(OT::Accepted));
-  EXPECT_EQ(metric(leader_, "peregrine_ha_standby_lost_total"), 0);
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_standby_lost_total"), 0);
 }
 
 // Past ha.standby_timeout_ms the leader declares its stopped standby lost and falls back to its
@@ -314,11 +274,11 @@ TEST_F(ReplicationIntegrationTest, AStandbyStoppedTooLongIsLostAndTheLeaderFalls
   const client::OuchEvent e = c.next(15000ms);
   EXPECT_TRUE(e.is(OT::Accepted));
   // Released by the fallback: the standby was declared lost first.
-  EXPECT_EQ(metric(leader_, "peregrine_ha_standby_lost_total"), 1) << leader_.proc.log();
-  EXPECT_EQ(metric(leader_, "peregrine_ha_standby_in_sync"), 0);
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_standby_lost_total"), 1) << leader_.proc.log();
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_standby_in_sync"), 0);
   ASSERT_TRUE(standby_.proc.resume());
   // It catches up and is in sync again.
-  EXPECT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  EXPECT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
 }
 
 // `strict`: no standby in sync, no new orders (OUCH Rejected); orders again once it is.
@@ -335,7 +295,7 @@ TEST_F(ReplicationIntegrationTest, StrictRefusesOrdersUntilAStandbyIsInSync) {
 
   write_standby();
   ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
   // The refusal ends at the leader's next health check (once a second).
   bool accepted = false;
   for (int i = 0; i < 100 && !accepted; ++i) {
@@ -411,11 +371,11 @@ TEST_F(ReplicationIntegrationTest, APromotedStandbyServesEveryAcceptedOrderAndTh
   write_standby(", listen: \"127.0.0.1:0\"");
   ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
   EXPECT_NE(standby_.proc.last_line().find("failover manual"), std::string::npos) << standby_.proc.last_line();
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
   // A standby is no leader: the admin API's commands answer 503 until it is promoted.
   EXPECT_EQ(testing::fetch(standby_.http, boost::beast::http::verb::post, "/admin/halt", "{\"symbol\":\"600000\"}",
                            {{"Authorization", std::string("Bearer ") + kAdminToken}})->status, 503u);
-  EXPECT_EQ(metric(standby_, "peregrine_ha_role"), 2);
+  EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_role"), 2);
 
   client::OuchClient c;
   c.connect("127.0.0.1", leader_.ouch);
@@ -428,7 +388,7 @@ TEST_F(ReplicationIntegrationTest, APromotedStandbyServesEveryAcceptedOrderAndTh
   const std::vector<std::vector<std::uint8_t>> itch_live = itch_from_start(leader_.itch);
   ASSERT_FALSE(itch_live.empty());
   // Everything written is held by the standby (so the old leader's journal is not ahead of it).
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
   ASSERT_EQ(leader_.proc.kill_now(), 128 + 9);
   c.close();
 
@@ -438,9 +398,9 @@ TEST_F(ReplicationIntegrationTest, APromotedStandbyServesEveryAcceptedOrderAndTh
   ASSERT_EQ(status, 200u) << body << "\n" << standby_.proc.log();
   EXPECT_NE(body.find("leader at epoch 2"), std::string::npos) << body;
   ASSERT_TRUE(wait_promoted(standby_)) << standby_.proc.last_line();
-  EXPECT_EQ(metric(standby_, "peregrine_ha_role"), 1);
-  EXPECT_EQ(metric(standby_, "peregrine_ha_epoch"), 2);
-  EXPECT_EQ(metric(standby_, "peregrine_ha_failovers_total"), 1);
+  EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_role"), 1);
+  EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_epoch"), 2);
+  EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_failovers_total"), 1);
   EXPECT_EQ(promote(standby_).first, 409u);  // not a standby any more
 
   // A re-login from seq 1: byte for byte what the client got live, and nothing more.
@@ -472,10 +432,10 @@ TEST_F(ReplicationIntegrationTest, APromotedStandbyServesEveryAcceptedOrderAndTh
   // The old leader, restarted as a standby of the new one, follows it: epoch 2 is kept on its disk.
   write_old_leader_as_standby(standby_);
   ASSERT_TRUE(start(leader_, "rejoin")) << leader_.proc.log();
-  ASSERT_TRUE(wait_metric(standby_, "peregrine_ha_standby_in_sync", 1)) << standby_.proc.log() << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(standby_.http, "peregrine_ha_standby_in_sync", 1)) << standby_.proc.log() << leader_.proc.log();
   ASSERT_NO_FATAL_FAILURE(trade_recorded(again, "G", 0, 20, accepted, live));
-  ASSERT_TRUE(wait_metric(standby_, "peregrine_ha_lag_records", 0)) << standby_.proc.log();
-  EXPECT_EQ(metric(leader_, "peregrine_ha_epoch"), 2);
+  ASSERT_TRUE(testing::wait_metric(standby_.http, "peregrine_ha_lag_records", 0)) << standby_.proc.log();
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_epoch"), 2);
   {
     std::ifstream f(tmp_.path() / "leader-journal" / "ha-epoch");
     std::string kept;
@@ -512,10 +472,10 @@ TEST_F(ReplicationIntegrationTest, AnOldLeaderAheadOfThePromotedStandbyIsRefused
   ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
   std::set<std::string> accepted;
   trade(leader_.ouch, "USR1", "pw1", 0, 20, accepted);
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_lag_records", 0)) << leader_.proc.log();
   // The standby goes; the leader takes one more order on its own fsync.
   ASSERT_EQ(standby_.proc.stop(), 0);
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 0));
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 0));
   trade(leader_.ouch, "USR1", "pw1", 20, 1, accepted);
   ASSERT_EQ(leader_.proc.kill_now(), 128 + 9);
   const std::string old_records = journal_tool("print " + day("leader-journal").string());
@@ -533,8 +493,8 @@ TEST_F(ReplicationIntegrationTest, AnOldLeaderAheadOfThePromotedStandbyIsRefused
   while (standby_.proc.log().find(reason) == std::string::npos && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(20ms);
   EXPECT_NE(standby_.proc.log().find(reason), std::string::npos) << standby_.proc.log();
-  EXPECT_GE(metric(standby_, "peregrine_ha_refused_total"), 1);
-  EXPECT_EQ(metric(standby_, "peregrine_ha_standby_in_sync"), 0);
+  EXPECT_GE(testing::metric(standby_.http, "peregrine_ha_refused_total"), 1);
+  EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_standby_in_sync"), 0);
   ASSERT_EQ(leader_.proc.stop(), 0);
   EXPECT_EQ(journal_tool("print " + day("leader-journal").string()), old_records);
   ASSERT_EQ(standby_.proc.stop(), 0);
@@ -547,12 +507,12 @@ TEST_F(ReplicationIntegrationTest, WithFailoverAutoTheStandbyPromotesItselfAfter
   ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
   write_standby(", listen: \"127.0.0.1:0\", failover: auto");
   ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
-  ASSERT_TRUE(wait_metric(leader_, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_standby_in_sync", 1)) << leader_.proc.log();
   std::set<std::string> accepted;
   trade(leader_.ouch, "USR1", "pw1", 0, 10, accepted);
   ASSERT_EQ(leader_.proc.kill_now(), 128 + 9);
   ASSERT_TRUE(wait_promoted(standby_)) << standby_.proc.log();
-  EXPECT_EQ(metric(standby_, "peregrine_ha_failovers_total"), 1);
+  EXPECT_EQ(testing::metric(standby_.http, "peregrine_ha_failovers_total"), 1);
   client::OuchClient c;
   c.connect("127.0.0.1", standby_.ouch);
   ASSERT_TRUE(c.login("USR1", "pw1").accepted);
