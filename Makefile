@@ -33,7 +33,7 @@ check: release
 
 ## test: installs what is missing, builds debug (ASan+UBSan) and release, runs every test in both,
 ## then the tests of every thread (app, ring, ops, journal, integration) under ThreadSanitizer.
-## The Go tools and the image base are fetched and built beside the debug build (scripts/test-tools,
+## The Go tools, the image base and the tests' image are fetched and built beside the debug build (scripts/test-tools,
 ## at nice 19 until that build is done, then at normal priority: root may lower a nice value, other
 ## users keep 19), not first when a test asks. Stopped with make (its own session: a signal to make
 ## does not reach it).
