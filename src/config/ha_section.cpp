@@ -122,6 +122,7 @@ void Parser::read_ha_lease(const Entry& section, const std::string& path, HaLeas
   int duration_line = section.line;
   int renew_line = section.line;
   int retry_line = section.line;
+  int timeout_line = section.line;
   for (const Entry& f : fields) {
     const std::string fp = join(path, f.key);
     if (f.key == "name" || f.key == "namespace" || f.key == "identity") {
@@ -148,6 +149,7 @@ void Parser::read_ha_lease(const Entry& section, const std::string& path, HaLeas
         retry_line = f.line;
       } else {
         c.timeout_ms = ms;
+        timeout_line = f.line;
       }
     }
   }
@@ -162,6 +164,13 @@ void Parser::read_ha_lease(const Entry& section, const std::string& path, HaLeas
     fail(retry_line, join(path, "retry_ms"),
          "must be less than renew_deadline_ms (" + std::to_string(c.renew_deadline_ms) + "), got " +
              std::to_string(c.retry_ms) + ": the leader renews every retry_ms");
+  // A renewal starts retry_ms after the last good one and may take timeout_ms to fail; the next
+  // must still start before renew_deadline_ms, or one slow call deposes a healthy leader.
+  if (std::uint64_t{c.timeout_ms} + c.retry_ms >= c.renew_deadline_ms)
+    fail(timeout_line, join(path, "timeout_ms"),
+         "must be less than renew_deadline_ms (" + std::to_string(c.renew_deadline_ms) + ") minus retry_ms (" +
+             std::to_string(c.retry_ms) + "), got " + std::to_string(c.timeout_ms) +
+             ": a renewal that times out must leave time for another before the leader is deposed");
 }
 
 void Parser::read_ha(const Entry& section, ServiceConfig& svc) {

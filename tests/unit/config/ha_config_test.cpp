@@ -213,6 +213,27 @@ TEST(HaConfigTest, RefusesLeaseTimersTheElectorCannotKeep) {
   EXPECT_NE(refusal("timeout_ms: soon").find("ha.lease.timeout_ms: must be a number of milliseconds"), std::string::npos);
 }
 
+// A renewal that fails only when its call times out must leave time for one more before the
+// renew deadline: otherwise one slow call to the API server deposes a healthy leader.
+TEST(HaConfigTest, RefusesALeaseCallTimeoutThatLeavesNoRetryBeforeTheRenewDeadline) {
+  const std::string_view where = "namespace: t, api_server: \"https://k:6443\", ";
+  auto refusal = [&](std::string_view timers) { return error_of(lease_leader(std::string(where) + std::string(timers))); };
+  EXPECT_EQ(refusal("duration_ms: 6000, renew_deadline_ms: 4000, retry_ms: 500, timeout_ms: 4000"),
+            "ha.lease.timeout_ms: must be less than renew_deadline_ms (4000) minus retry_ms (500), got 4000: a renewal "
+            "that times out must leave time for another before the leader is deposed");
+  EXPECT_EQ(refusal("duration_ms: 6000, renew_deadline_ms: 4000, retry_ms: 500, timeout_ms: 3500"),
+            "ha.lease.timeout_ms: must be less than renew_deadline_ms (4000) minus retry_ms (500), got 3500: a renewal "
+            "that times out must leave time for another before the leader is deposed");
+  // The defaults count too: a 2 s renew deadline with the default 1 s timeout and 1 s retry.
+  EXPECT_EQ(refusal("duration_ms: 3000, renew_deadline_ms: 2000, retry_ms: 1000"),
+            "ha.lease.timeout_ms: must be less than renew_deadline_ms (2000) minus retry_ms (1000), got 1000: a renewal "
+            "that times out must leave time for another before the leader is deposed");
+  const ServiceConfig ok =
+      load(lease_leader(std::string(where) + "duration_ms: 6000, renew_deadline_ms: 4000, retry_ms: 500, timeout_ms: 3499"));
+  EXPECT_EQ(ok.ha.lease.timeout_ms, 3499u);
+  EXPECT_EQ(load(lease_leader("namespace: t, api_server: \"https://k:6443\"")).ha.lease.timeout_ms, 1000u);  // 1000 + 2000 < 10000
+}
+
 TEST(HaConfigTest, RefusesALeaseThatCannotWork) {
   const ScopedEnv host("KUBERNETES_SERVICE_HOST", "10.43.0.1");
   const ScopedEnv port("KUBERNETES_SERVICE_PORT", "443");
