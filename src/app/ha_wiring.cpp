@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -30,6 +31,15 @@ const char* ha_failover_name(config::HaFailover f) {
     case config::HaFailover::Lease: return "lease";
   }
   return "manual";
+}
+
+// The loader's bound on ha.epoch is the elector's (config cannot include ha).
+static_assert(config::kMaxLeaseEpoch == static_cast<std::uint64_t>(ha::kMaxLeaseEpoch));
+
+// An epoch as the elector's floor (int64): one above int64 stays above every epoch the Lease can
+// hold, so the elector refuses it (kMaxLeaseEpoch) instead of a cast making it negative.
+std::int64_t lease_floor(std::uint64_t epoch) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(epoch, std::numeric_limits<std::int64_t>::max()));
 }
 
 }  // namespace
@@ -84,7 +94,7 @@ void Server::start_ha_leader() {
   if (cfg_.ha.failover == config::HaFailover::Lease) {
     // The Lease first: nothing is journaled, and no login taken, before this node leads. Its
     // epoch is at least the one this node has kept (the elector's floor), so the two agree.
-    make_elector([epoch] { return static_cast<std::int64_t>(epoch); }, [kept] { return kept; });
+    make_elector([epoch] { return lease_floor(epoch); }, [kept] { return kept; });
     epoch = std::max(epoch, acquire_lease_at_start());
   }
   if (epoch != kept) ha::write_epoch_file(epoch_file(), epoch);
@@ -187,7 +197,7 @@ void Server::recover_standby() {
     make_elector(
         [this, kept_epoch] {
           const std::uint64_t seen = standby_link_ ? standby_link_->stats().epoch.load(std::memory_order_relaxed) : 0;
-          return static_cast<std::int64_t>(std::max({seen, kept_epoch, cfg_.ha.epoch}) + 1);
+          return lease_floor(std::max({seen, kept_epoch, cfg_.ha.epoch}) + 1);
         },
         [this, kept_epoch] {
           // The epoch of the leader it followed (its records are in this node's journal).

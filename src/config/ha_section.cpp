@@ -204,6 +204,12 @@ void Parser::read_ha(const Entry& section, ServiceConfig& svc) {
     fail(line_in("ha", "failover"), "ha.failover", "lease needs ha.role: leader or standby (each runs an elector)");
   if (has_lease && ha.failover != HaFailover::Lease)
     fail(line_in("ha", "lease"), "ha.lease", "applies with ha.failover: lease only");
+  // The Lease carries the epoch as leaseTransitions, an int32 in Kubernetes: an epoch above it
+  // could not be written, and a clamped one would not be this node's.
+  if (ha.failover == HaFailover::Lease && ha.epoch > kMaxLeaseEpoch)
+    fail(line_in("ha", "epoch"), "ha.epoch",
+         "must be at most " + std::to_string(kMaxLeaseEpoch) + " under ha.failover: lease (the Lease holds the epoch as "
+         "leaseTransitions, a 32-bit integer), got " + std::to_string(ha.epoch));
   if (ha.failover == HaFailover::Lease) resolve_ha_lease(svc.ha.lease);
   // A leader's replies wait for its standby unless the file says otherwise (issue #15); a
   // standby's journal runs as it will once promoted (docs/ha.md, "Promotion").

@@ -18,7 +18,8 @@
 ///   renewal stuck in a slow call cannot leave the process believing it leads after others may
 ///   take over (renew_deadline < lease_duration, checked at construction).
 /// - Each acquisition writes leaseTransitions + 1 (or `min_epoch()` when larger), the new epoch
-///   (peregrine/ha/lease.hpp).
+///   (peregrine/ha/lease.hpp). An epoch above kMaxLeaseEpoch (leaseTransitions is an int32) is
+///   never written, nor clamped: the Lease is not taken, and last_error() says why.
 ///   A Lease alone is no fence (a paused leader may still act on its belief): the epoch on every
 ///   replicated record is; docs/ha.md says how the two fit.
 /// - With `single_term`, a process leads at most once: after stepping down its thread ends.
@@ -42,6 +43,9 @@
 #include "peregrine/ha/lease.hpp"
 
 namespace peregrine::ha {
+
+/// The highest epoch a Lease holds: leaseTransitions is an int32 in Kubernetes.
+inline constexpr std::int64_t kMaxLeaseEpoch = 2'147'483'647;
 
 /// Timing and identity of one elector. Defaults are client-go's (15 s, 10 s, 2 s).
 struct ElectorConfig {
@@ -147,7 +151,11 @@ class Elector {
   /// Counts a call; the last error becomes its failure, or `refusal` (may_take's) when it succeeded.
   void note_call(const LeaseResult& result, const std::string& refusal = {});
   void observe(const LeaseRecord& lease);
-  LeaseRecord acquired_from(const LeaseRecord& previous) const;
+  /// The epoch an acquisition of `previous` writes: its leaseTransitions + 1, or min_epoch().
+  std::int64_t next_epoch(const LeaseRecord& previous) const;
+  LeaseRecord acquired_from(const LeaseRecord& previous, std::int64_t epoch) const;
+  /// Why `epoch` cannot be written ("" when it can).
+  static std::string epoch_refusal(std::int64_t epoch);
   void become_leader(const LeaseRecord& written, Clock::time_point sent);
 
 

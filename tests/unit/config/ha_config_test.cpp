@@ -234,6 +234,20 @@ TEST(HaConfigTest, RefusesALeaseCallTimeoutThatLeavesNoRetryBeforeTheRenewDeadli
   EXPECT_EQ(load(lease_leader("namespace: t, api_server: \"https://k:6443\"")).ha.lease.timeout_ms, 1000u);  // 1000 + 2000 < 10000
 }
 
+// The Lease holds the epoch as leaseTransitions, an int32: a larger ha.epoch is refused, not
+// clamped. Without the Lease the epoch takes 64 bits.
+TEST(HaConfigTest, UnderTheLeaseRefusesAnEpochAboveInt32) {
+  const std::string lease = ", failover: lease, lease: {namespace: t, api_server: \"https://k:6443\"}}\n";
+  EXPECT_EQ(error_of("ha: {role: leader, listen: \"127.0.0.1:1\", epoch: 2147483648" + lease),
+            "ha.epoch: must be at most 2147483647 under ha.failover: lease (the Lease holds the epoch as leaseTransitions, "
+            "a 32-bit integer), got 2147483648");
+  EXPECT_EQ(error_of("ha: {role: standby, peer: \"127.0.0.1:1\", epoch: 4294967296" + lease),
+            "ha.epoch: must be at most 2147483647 under ha.failover: lease (the Lease holds the epoch as leaseTransitions, "
+            "a 32-bit integer), got 4294967296");
+  EXPECT_EQ(load("ha: {role: leader, listen: \"127.0.0.1:1\", epoch: 2147483647" + lease).ha.epoch, 2147483647u);
+  EXPECT_EQ(load("ha: {role: leader, listen: \"127.0.0.1:1\", epoch: 2147483648}\n").ha.epoch, 2147483648u);
+}
+
 TEST(HaConfigTest, RefusesALeaseThatCannotWork) {
   const ScopedEnv host("KUBERNETES_SERVICE_HOST", "10.43.0.1");
   const ScopedEnv port("KUBERNETES_SERVICE_PORT", "443");
