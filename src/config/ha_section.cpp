@@ -12,6 +12,8 @@
 
 namespace peregrine::config::detail {
 
+const char* service_account_namespace_file = kServiceAccountNamespaceFile;
+
 namespace {
 
 constexpr std::array<Choice<HaRole>, 3> kRoles{
@@ -231,10 +233,10 @@ void Parser::resolve_ha_lease(HaLeaseConfig& c) const {
   if (c.identity.empty())
     fail(line, "ha.lease.identity", "is required: POD_NAME is not set and the host name cannot be read");
   if (c.namespace_name.empty()) c.namespace_name = lease_env("POD_NAMESPACE");
-  if (c.namespace_name.empty()) c.namespace_name = lease_first_line(kServiceAccountNamespaceFile);
+  if (c.namespace_name.empty()) c.namespace_name = lease_first_line(service_account_namespace_file);
   if (c.namespace_name.empty())
     fail(line, "ha.lease.namespace",
-         std::string("is required outside a pod: POD_NAMESPACE is not set and ") + kServiceAccountNamespaceFile +
+         std::string("is required outside a pod: POD_NAMESPACE is not set and ") + service_account_namespace_file +
              " cannot be read");
   if (c.api_host.empty()) {
     const std::string host = lease_env("KUBERNETES_SERVICE_HOST");

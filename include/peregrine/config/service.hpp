@@ -213,6 +213,13 @@ enum class HaFailover : std::uint8_t { Manual, Auto, Lease };
 inline constexpr const char* kServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 inline constexpr const char* kServiceAccountCaFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+namespace detail {
+/// Where the loader reads the Lease's namespace when POD_NAMESPACE is not set:
+/// kServiceAccountNamespaceFile. Tests point it at a file of their own (one thread, before
+/// loading, put back after), so that what they check does not depend on running in a pod.
+extern const char* service_account_namespace_file;
+}  // namespace detail
+
 /// The highest epoch under ha.failover: lease: the Lease holds it as leaseTransitions, an int32
 /// in Kubernetes (the elector refuses to write a higher one too).
 inline constexpr std::uint64_t kMaxLeaseEpoch = 2'147'483'647;

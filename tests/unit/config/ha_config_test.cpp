@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -180,17 +182,41 @@ TEST(HaConfigTest, TheLeaseDefaultsComeFromThePodsEnvironment) {
   EXPECT_EQ(load(std::string(kLeaseLeader) + "}\n").ha.lease.api_host, "fd00:43::1");
 }
 
+// The service account's namespace file the loader reads, set for a test (a pod has the real one).
+class ScopedNamespaceFile {
+ public:
+  explicit ScopedNamespaceFile(const char* path) : old_(detail::service_account_namespace_file) {
+    detail::service_account_namespace_file = path;
+  }
+  ~ScopedNamespaceFile() { detail::service_account_namespace_file = old_; }
+  ScopedNamespaceFile(const ScopedNamespaceFile&) = delete;
+  ScopedNamespaceFile& operator=(const ScopedNamespaceFile&) = delete;
+
+ private:
+  const char* old_;
+};
+
+// Deterministic inside a pod too: the environment and the namespace file are the test's own.
 TEST(HaConfigTest, OutsideAPodTheLeaseNeedsItsServerAndNamespace) {
   const ScopedEnv ns("POD_NAMESPACE", nullptr);
   const ScopedEnv host("KUBERNETES_SERVICE_HOST", nullptr);
   const ScopedEnv port("KUBERNETES_SERVICE_PORT", nullptr);
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("peregrine-ha-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string missing = (dir / "missing").string();
+  const ScopedNamespaceFile none(missing.c_str());
   EXPECT_EQ(error_of(lease_leader("namespace: t")),
             "ha.lease.api_server: is required outside a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set");
-  if (::access("/var/run/secrets/kubernetes.io/serviceaccount/namespace", R_OK) != 0) {
-    EXPECT_EQ(error_of(lease_leader("api_server: \"https://k:6443\"")),
-              "ha.lease.namespace: is required outside a pod: POD_NAMESPACE is not set and "
-              "/var/run/secrets/kubernetes.io/serviceaccount/namespace cannot be read");
+  EXPECT_EQ(error_of(lease_leader("api_server: \"https://k:6443\"")),
+            "ha.lease.namespace: is required outside a pod: POD_NAMESPACE is not set and " + missing + " cannot be read");
+  {
+    // In a pod without POD_NAMESPACE: the service account's namespace file, its first line trimmed.
+    const std::string file = (dir / "namespace").string();
+    std::ofstream(file) << "  trading\n";
+    const ScopedNamespaceFile pod(file.c_str());
+    EXPECT_EQ(load(lease_leader("api_server: \"https://k:6443\"")).ha.lease.namespace_name, "trading");
   }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(HaConfigTest, RefusesLeaseTimersTheElectorCannotKeep) {
