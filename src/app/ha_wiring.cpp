@@ -648,6 +648,10 @@ void Server::register_ha_metrics() {
                   [this] { return static_cast<double>(elector_->acquisitions()); });
     m.add_counter("peregrine_ha_lease_failed_calls_total", "Calls to the Kubernetes API server for the Lease that failed.", {},
                   [this] { return static_cast<double>(elector_->failed_calls()); });
+    m.add_counter("peregrine_ha_lease_refused_orders_total",
+                  "New orders and replaces refused because this leader did not hold the Lease (deposed, or past its renew "
+                  "deadline).",
+                  {}, [this] { return static_cast<double>(lease_refusals_cell_.load(std::memory_order_relaxed)); });
   }
   m.add_counter("peregrine_ha_standby_lost_total", "Leader: times the standby was declared lost (ha.standby_lost applied).", {},
                 [this] {

@@ -393,6 +393,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::atomic<bool> refusing_orders_{false};
   std::uint64_t journal_refusals_ = 0;  // io thread
   std::atomic<std::uint64_t> journal_refusals_cell_{0};
+  std::uint64_t lease_refusals_ = 0;  // io thread: orders refused without the Lease (ha.failover lease)
+  std::atomic<std::uint64_t> lease_refusals_cell_{0};
   std::atomic<std::uint64_t> disk_used_{0};
   std::atomic<std::uint64_t> disk_free_{0};
   std::uint64_t next_disk_check_ = 0;

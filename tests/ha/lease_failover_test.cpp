@@ -8,7 +8,8 @@
 //     unrenewed for its duration;
 //   - a leader SIGSTOPped past its Lease: the standby takes over; once the old leader runs again it
 //     acknowledges nothing (no Accepted, no reply at all, for an order sent to it), says it is
-//     deposed, refuses orders (none enters its book) and does not take the Lease back.
+//     deposed, refuses orders (none enters its book; each counted as a refusal for the Lease) and
+//     does not take the Lease back.
 // Every wait is for an event, with a bound. Label `kube`: `make check` leaves them out.
 
 #include <gtest/gtest.h>
@@ -310,12 +311,14 @@ TEST_F(LeaseFailoverTest, ALeaderPausedPastItsLeaseAcknowledgesNothingOnceItRuns
   ASSERT_FALSE(deposed.empty()) << leader_.proc.log();
   // The standby wrote the Lease (409), or the renewal could not reach the server in time.
   EXPECT_TRUE(deposed[1].str() == "conflict" || deposed[1].str() == "renew deadline") << deposed[1].str();
-  // Refused: neither order enters the book (each counts in peregrine_journal_refused_orders_total),
-  // and nothing is acknowledged: no Accepted, and not even the refusal, which is journaled like
-  // every reply (a deposed leader's replies stay unsent). The bound is on a wait that must fail.
+  // Refused: neither order enters the book (each counts in peregrine_ha_lease_refused_orders_total,
+  // not as a full ring nor as the journal's refusal), and nothing is acknowledged: no Accepted,
+  // and not even the refusal, which is journaled like every reply (a deposed leader's replies
+  // stay unsent). The bound is on a wait that must fail.
   c.enter_order(client::OrderSpec{"STALE2", 'B', 100, "600000", 99000});
-  ASSERT_TRUE(testing::wait_metric_until(leader_.http, "peregrine_journal_refused_orders_total", [](double v) { return v >= 2; }))
-      << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_lease_refused_orders_total", 2)) << leader_.proc.log();
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ouch_ring_full_rejects_total"), 0);
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_journal_refused_orders_total"), 0);
   const client::OuchEvent stale = c.next(3000ms);
   EXPECT_NE(stale.kind, client::SoupEvent::Kind::Data) << "a deposed leader answered: " << static_cast<char>(stale.msg.type);
   EXPECT_EQ(testing::metric(leader_.http, "peregrine_journal_state"), 1);  // refusing orders (and /readyz false)
