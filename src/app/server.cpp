@@ -221,9 +221,10 @@ int Server::run() {
   if (snapshotter_) snapshotter_->start();  // its replica is built beside the first orders (recover())
   if (dropcopy_) dropcopy_->start();  // its replica replays the day from the first record, beside the first orders
 
-  io_loop();
-  log_->info("signal {}: draining", g_signal.load());
-  return shut_down();
+  io_loop();  // until a signal, or a standby that gave the Lease back (exit_status_)
+  if (exit_status_ == 0) log_->info("signal {}: draining", g_signal.load());
+  const int status = shut_down();
+  return exit_status_ != 0 ? exit_status_ : status;
 }
 
 // cache_enabled: fault in every slot of the rings before the threads start (a push and a

@@ -237,7 +237,9 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   void on_lease_acquired(std::int64_t epoch);      // the elector's thread
   void on_lease_lost(ha::StepDownReason reason);   // the elector's thread
   void depose_by_lease(const std::string& why);    // the elector's or the io thread: once
-  void stop_elector();                             // shut_down(), ~Server: releases a held Lease
+  /// shut_down(), ~Server: releases a held Lease; `abandon`: at the epoch it had before (Elector::abandon).
+  void stop_elector(bool abandon = false);
+  void give_up_lease(const std::string& why);      // io thread: a standby that won it and cannot promote
   [[nodiscard]] std::string lease_where() const;   // "Lease NS/NAME as ID", for lines
   void settle_replication();           // shut_down(): the standby's acks for the last records
   void stop_ha();
@@ -436,6 +438,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::atomic<bool> lease_won_{false};             // standby: the elector holds the Lease; the io thread promotes
   std::atomic<bool> lease_deposed_{false};         // lost the Lease: nothing more is acknowledged
   std::atomic<bool> lease_deposed_said_{false};    // the deposition's lines are written once
+  int exit_status_ = 0;                            // io thread, then run(): non-zero ends the process with it
 };
 
 }  // namespace peregrine::app

@@ -65,6 +65,14 @@ void Elector::stop() {
   }
 }
 
+void Elector::abandon() {
+  {
+    std::lock_guard lock(mutex_);
+    abandoning_ = true;
+  }
+  stop();
+}
+
 bool Elector::is_leader() const noexcept {
   return leading_.load(std::memory_order_acquire) &&
          to_ns(Clock::now()) < leading_until_ns_.load(std::memory_order_acquire);
@@ -129,6 +137,10 @@ void Elector::run() {
       // Nobody holds it now: a candidate takes it at its next try instead of after expiry.
       released.holder_identity.clear();
       released.renew_time = format_micro_time(std::chrono::system_clock::now());
+      {
+        std::lock_guard lock(mutex_);
+        if (abandoning_) released.lease_transitions = epoch_before_;  // the term left nothing
+      }
       note_call(api_.update(released));
     }
   }
@@ -227,6 +239,7 @@ void Elector::try_acquire() {
     LeaseResult created = api_.create(acquired_from(fresh, epoch));
     note_call(created);
     if (created.ok()) {
+      epoch_before_ = 0;
       observe(*created.lease);
       become_leader(*created.lease, created_sent);
     }
@@ -237,6 +250,7 @@ void Elector::try_acquire() {
   LeaseResult written = api_.update(acquired_from(*got.lease, epoch));
   note_call(written);
   if (written.ok()) {
+    epoch_before_ = got.lease->lease_transitions;
     observe(*written.lease);
     become_leader(*written.lease, update_sent);
   }

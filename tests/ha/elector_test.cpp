@@ -247,6 +247,36 @@ TEST(ElectorTest, ALeaseOfAnEpochTheOwnerRefusesIsNotTaken) {
   e.stop();
 }
 
+// abandon(): a leader whose owner could not act on its term releases the Lease at the epoch it
+// had before, so the next holder leads at that epoch + 1 as if the term had not been.
+TEST(ElectorTest, AnAbandonedTermIsReleasedAtTheEpochBeforeIt) {
+  FakeLeaseApi api;
+  {
+    Elector first(api, fast("a"));
+    first.start();
+    ASSERT_TRUE(first.wait_for_leading(true, 5s));
+    EXPECT_EQ(first.epoch(), 1);
+  }  // released at epoch 1
+  Recorder rec;
+  Elector e(api, fast("b"), rec.callbacks());
+  e.start();
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  EXPECT_EQ(e.epoch(), 2);
+  EXPECT_EQ(api.stored("market")->lease_transitions, 2);
+  e.abandon();
+  EXPECT_FALSE(e.is_leader());
+  EXPECT_EQ(rec.stops(), std::vector<StepDownReason>{StepDownReason::Stopped});
+  EXPECT_EQ(api.stored("market")->holder_identity, "");
+  EXPECT_EQ(api.stored("market")->lease_transitions, 1);
+  EXPECT_EQ(e.last_error(), "");
+  Elector next(api, fast("c"));
+  next.start();
+  ASSERT_TRUE(next.wait_for_leading(true, 5s));
+  EXPECT_EQ(next.epoch(), 2);
+  next.stop();
+  EXPECT_EQ(api.stored("market")->lease_transitions, 2);  // stop() keeps the epoch it led at
+}
+
 // leaseTransitions is an int32: an epoch above it is neither written nor clamped; the Lease is
 // not taken, and the reason is the last error.
 TEST(ElectorTest, AnEpochAboveInt32IsNeitherWrittenNorClamped) {

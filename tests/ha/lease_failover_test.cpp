@@ -9,10 +9,14 @@
 //   - a leader SIGSTOPped past its Lease: the standby takes over; once the old leader runs again it
 //     acknowledges nothing (no Accepted, no reply at all, for an order sent to it), says it is
 //     deposed, refuses orders (none enters its book; each counted as a refusal for the Lease) and
-//     does not take the Lease back.
+//     does not take the Lease back;
+//   - a standby that wins the Lease and cannot promote gives it back and exits.
 // Every wait is for an event, with a bound. Label `kube`: `make check` leaves them out.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -141,10 +145,10 @@ class LeaseFailoverTest : public ::testing::Test {
         << base("leader-journal") << "ha: {role: leader, listen: \"127.0.0.1:0\", heartbeat_ms: 20, standby_timeout_ms: 1000,"
         << " failover: lease, " << lease("peregrine-a", timers) << "}\n";
   }
-  void write_standby(const char* timers) {
+  void write_standby(const char* timers, std::uint16_t listen_port = 0) {
     std::ofstream(tmp_.path() / "standby.yaml")
         << base("standby-journal") << "ha: {role: standby, peer: \"127.0.0.1:" << leader_.repl
-        << "\", listen: \"127.0.0.1:0\", heartbeat_ms: 20, leader_timeout_ms: 500, failover: lease, "
+        << "\", listen: \"127.0.0.1:" << listen_port << "\", heartbeat_ms: 20, leader_timeout_ms: 500, failover: lease, "
         << lease("peregrine-b", timers) << "}\n";
   }
 
@@ -168,8 +172,9 @@ class LeaseFailoverTest : public ::testing::Test {
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
   }
 
-  /// A leader holding the Lease and its standby in sync, the standby a candidate.
-  void start_pair(const char* timers) {
+  /// A leader holding the Lease and its standby in sync, the standby a candidate (its ha.listen
+  /// on `standby_listen`, 0: an ephemeral port).
+  void start_pair(const char* timers, std::uint16_t standby_listen = 0) {
     write_leader(timers);
     ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
     EXPECT_NE(leader_.proc.last_line().find("holding the Lease peregrine/trading-service-leader as peregrine-a"),
@@ -177,7 +182,7 @@ class LeaseFailoverTest : public ::testing::Test {
         << leader_.proc.last_line();
     EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_lease_holding"), 1);
     EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_lease_acquisitions_total"), 1);
-    write_standby(timers);
+    write_standby(timers, standby_listen);
     ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
     EXPECT_NE(standby_.proc.last_line().find("failover lease, candidate for the Lease"), std::string::npos)
         << standby_.proc.last_line();
@@ -277,6 +282,43 @@ TEST_F(LeaseFailoverTest, AnOldLeaderRestartedAsALeaderTakesNoLeaseOfANewerEpoch
   EXPECT_EQ(l.holder_identity, "");
   EXPECT_EQ(static_cast<std::uint64_t>(l.lease_transitions), epoch);
   EXPECT_EQ(leader_.proc.log().find("holding the Lease"), std::string::npos) << leader_.proc.log();
+}
+
+// A standby that wins the Lease and cannot promote (its ha.listen is taken) would keep every
+// other node from leading for as long as it runs: it gives the Lease back, at the epoch the Lease
+// had (it led nothing at the new one), and exits with status 1 for the orchestrator to restart it.
+// The old leader, started again, then takes the Lease and leads.
+TEST_F(LeaseFailoverTest, AStandbyThatWinsTheLeaseButCannotPromoteReleasesItAndExits) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof at;
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&at), &len), 0);
+  const std::uint16_t busy = ntohs(at.sin_port);
+
+  ASSERT_NO_FATAL_FAILURE(start_pair(kLong, busy));
+  const double old_epoch = testing::metric(leader_.http, "peregrine_ha_epoch");
+  ASSERT_EQ(leader_.proc.stop(), 0) << leader_.proc.log();
+  const std::smatch gave_up =
+      standby_.proc.wait_line(std::regex(R"(lease: could not promote \((.*)\); releasing the Lease [^ ]+ as peregrine-b)"), 20s);
+  ASSERT_FALSE(gave_up.empty()) << standby_.proc.last_line() << "\n" << standby_.proc.log();
+  EXPECT_NE(gave_up[1].str().find(std::to_string(busy)), std::string::npos) << gave_up[1].str();
+  EXPECT_EQ(standby_.proc.signal(0, 10s), 1) << standby_.proc.log();  // it exits by itself
+  EXPECT_NE(standby_.proc.log().find("ha: released the Lease"), std::string::npos) << standby_.proc.log();
+  EXPECT_EQ(standby_.proc.log().find("ha: promoted"), std::string::npos) << standby_.proc.log();
+  const ha::LeaseRecord l = kit_lease();
+  EXPECT_EQ(l.holder_identity, "");
+  EXPECT_EQ(static_cast<double>(l.lease_transitions), old_epoch);
+  ::close(taken);
+
+  ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();  // well within the Lease's 30 s
+  EXPECT_NE(leader_.proc.last_line().find("holding the Lease"), std::string::npos) << leader_.proc.last_line();
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_epoch"), old_epoch + 1);
+  EXPECT_EQ(kit_lease().holder_identity, "peregrine-a");
 }
 
 TEST_F(LeaseFailoverTest, ALeaderKilledWithSigkillIsReplacedOnceItsLeaseExpires) {

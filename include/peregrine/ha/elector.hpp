@@ -121,6 +121,11 @@ class Elector {
   /// Ends the thread; a leader steps down (on_stopped_leading(Stopped)) and, with
   /// release_on_stop, releases the Lease with one bounded call. Idempotent.
   void stop();
+  /// stop() for a leader that did nothing with its term (its owner could not act on it: no
+  /// record carries the epoch): the release also puts back the epoch the Lease had before this
+  /// acquisition, so that the Lease names no epoch whose records nobody holds (a node takes no
+  /// Lease of a newer epoch than its journal's; docs/ha.md). With release_on_stop.
+  void abandon();
 
   /// True while this process leads and its last successful renewal began less than
   /// renew_deadline ago.
@@ -165,6 +170,7 @@ class Elector {
 
   // Elector thread only.
   std::optional<LeaseRecord> mine_;  // our last successful write while leading
+  std::int32_t epoch_before_ = 0;    // leaseTransitions before our acquisition (abandon())
   std::string observed_version_;     // the resourceVersion seen last, and when it was first seen
   Clock::time_point observed_at_{};
 
@@ -178,6 +184,7 @@ class Elector {
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   bool stopping_ = false;  // guarded by mutex_
+  bool abandoning_ = false;  // guarded by mutex_: the release puts epoch_before_ back
   std::string holder_;     // guarded by mutex_
   std::string last_error_;  // guarded by mutex_
   std::thread thread_;
