@@ -274,9 +274,6 @@ int Server::shut_down() {
   }
   while (pump(mono_ns()) > 0) {
   }
-  // Every reply this node will send is out: the Lease goes to the standby now, without waiting
-  // for its expiry (ha.failover lease; the elector releases it on stop).
-  stop_elector();
   egress_->end_of_day(end_ts, mono_ns());  // feeds get the rest and 'Z'
   for (auto& h : ouch_hosts_)
     if (h->session() != nullptr) h->session()->end_session();
@@ -289,6 +286,10 @@ int Server::shut_down() {
   for (auto& h : ouch_hosts_) h->abort(sessions::CloseReason::EndOfSession);
   for (auto& h : feed_hosts_) h->abort(sessions::CloseReason::EndOfSession);
   io_.poll();
+  // Every reply and every end of session this node will send is out (MoldUDP64's End of Session
+  // before any datagram of the next leader): the Lease goes to the standby now, without waiting
+  // for its expiry (ha.failover lease; the elector releases it on stop).
+  stop_elector();
   ops_->stop();
   close_dpdk_port();  // a pcap port writes its file out here
   log_->info("stopped");

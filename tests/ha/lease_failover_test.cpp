@@ -16,9 +16,11 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -29,6 +31,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "peregrine/client/ouch_client.hpp"
 #include "peregrine/ha/lease_client.hpp"
@@ -129,7 +132,7 @@ class LeaseFailoverTest : public ::testing::Test {
            " {username: USR2, firm: FRMB, cancel_on_disconnect: false}]\n"
            "credentials_file: creds.txt\n"
            "gateway: {ouch_listen: \"127.0.0.1:0\", itch_listen: \"127.0.0.1:0\", http_listen: \"127.0.0.1:0\","
-           " mold_destination: \"127.0.0.1:9\"}\n"
+           " mold_destination: \"" + mold_ + "\"}\n"
            "journal: {dir: " + journal_dir + ", segment_mb: 1, snapshot_every_commands: 0, snapshot_every_seconds: 0,"
            " min_free_mb: 0}\n";
   }
@@ -214,9 +217,58 @@ class LeaseFailoverTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> env_;
+  std::string mold_ = "127.0.0.1:9";  // both nodes' MoldUDP64 destination (discard, unless a test reads it)
   testing::TempDir tmp_{"peregrine-ha-lease"};
   Node leader_;
   Node standby_;
+};
+
+/// A UDP socket on 127.0.0.1 that a test names as both nodes' MoldUDP64 destination: what each
+/// sender sent, in the order it arrived (one socket: loopback keeps the order of the sends).
+class UdpSink {
+ public:
+  struct Datagram {
+    std::uint16_t from;  // the sender's port: one per node
+    std::vector<std::uint8_t> bytes;
+  };
+  UdpSink() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof at;
+    const int size = 8 << 20;  // room for the whole test's feed (the kernel may cap it)
+    (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&at), &len) == 0)
+      port_ = ntohs(at.sin_port);
+  }
+  ~UdpSink() { ::close(fd_); }
+  UdpSink(const UdpSink&) = delete;
+  UdpSink& operator=(const UdpSink&) = delete;
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  /// Everything received until none comes for `quiet`.
+  std::vector<Datagram> drain(std::chrono::milliseconds quiet = 500ms) {
+    std::vector<Datagram> out;
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(quiet.count())) <= 0) return out;
+      std::uint8_t buf[2048];
+      sockaddr_in from{};
+      socklen_t len = sizeof from;
+      const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n < 0) return out;
+      out.push_back({ntohs(from.sin_port), std::vector<std::uint8_t>(buf, buf + n)});
+    }
+  }
+  /// MoldUDP64's End of Session: the message count (header bytes 18-19, big-endian) is 0xFFFF.
+  static bool end_of_session(const Datagram& d) {
+    return d.bytes.size() >= 20 && d.bytes[18] == 0xFF && d.bytes[19] == 0xFF;
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
 };
 
 /// Enters `n` orders on `port` as USR1; the tokens Accepted go to `accepted`.
@@ -238,6 +290,9 @@ void trade(std::uint16_t port, const std::string& prefix, int n, std::set<std::s
 }
 
 TEST_F(LeaseFailoverTest, ALeaderStoppedWithSigtermReleasesTheLeaseAndTheStandbyPromotesAtItsEpoch) {
+  UdpSink feed;
+  ASSERT_NE(feed.port(), 0);
+  mold_ = "127.0.0.1:" + std::to_string(feed.port());
   ASSERT_NO_FATAL_FAILURE(start_pair(kLong));
   std::set<std::string> accepted;
   ASSERT_NO_FATAL_FAILURE(trade(leader_.ouch, "T", 20, accepted));
@@ -249,6 +304,15 @@ TEST_F(LeaseFailoverTest, ALeaderStoppedWithSigtermReleasesTheLeaseAndTheStandby
   // Released, so not after its 30 s: the bound is below the Lease's duration.
   const std::uint64_t epoch = wait_promoted(standby_, 20s);
   ASSERT_NO_FATAL_FAILURE(expect_new_leader(epoch, old_epoch));
+  // The old leader released the Lease after its feed's End of Session: no datagram of the new
+  // leader (its order's, at least) comes before it, so no listener takes the old one's end for
+  // the feed's end after the new leader has begun.
+  const std::vector<UdpSink::Datagram> sent = feed.drain();
+  const auto eos = std::find_if(sent.begin(), sent.end(), UdpSink::end_of_session);
+  ASSERT_NE(eos, sent.end()) << sent.size() << " datagrams, no End of Session";
+  const auto first_new = std::find_if(sent.begin(), sent.end(), [&](const UdpSink::Datagram& d) { return d.from != eos->from; });
+  ASSERT_NE(first_new, sent.end()) << "no datagram from the new leader";
+  EXPECT_GT(first_new - sent.begin(), eos - sent.begin());
   // Every order the old leader acknowledged is in the new leader's journal.
   ASSERT_EQ(standby_.proc.stop(), 0);
   const std::string records = journal_print("standby-journal");
