@@ -519,6 +519,14 @@ void Server::give_up_lease(const std::string& why) {
   io_runner_.request_stop();  // run() shuts down as after a signal, and returns exit_status_
 }
 
+// The drop copy publishes what the replies release, no more: a leader past its renew deadline or
+// deposed may make records durable on its own fsync (its standby gone, promoting) that the new
+// leader never received. The durable seq is read first, then the Lease (as releasable_events()).
+std::uint64_t Server::dropcopy_seq() noexcept {
+  const std::uint64_t durable = writer_->durable_seq();
+  return dropcopy_held_.bound(durable, lease_held());
+}
+
 void Server::on_lease_acquired(std::int64_t epoch) {
   log_->warn("ha: acquired the {} at epoch {}", lease_where(), epoch);
   std::printf("peregrine: lease: acquired the %s at epoch %lld\n", lease_where().c_str(), static_cast<long long>(epoch));

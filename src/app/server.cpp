@@ -142,7 +142,7 @@ void Server::make_dropcopy() {
   o.origin_mono_ns = origin_ns_;
   if (const char* pw = std::getenv("PEREGRINE_DROPCOPY_PASSWORD")) o.env_password = pw;
   dropcopy_ = std::make_unique<dropcopy::Publisher>(
-      cfg_, std::move(o), [this] { return writer_->durable_seq(); },
+      cfg_, std::move(o), [this] { return dropcopy_seq(); },
       [this](std::string_view level, const std::string& line) { journal_log(level, line); });
 }
 
