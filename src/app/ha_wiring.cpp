@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -30,6 +31,15 @@ const char* ha_failover_name(config::HaFailover f) {
     case config::HaFailover::Lease: return "lease";
   }
   return "manual";
+}
+
+// The loader's bound on ha.epoch is the elector's (config cannot include ha).
+static_assert(config::kMaxLeaseEpoch == static_cast<std::uint64_t>(ha::kMaxLeaseEpoch));
+
+// An epoch as the elector's floor (int64): one above int64 stays above every epoch the Lease can
+// hold, so the elector refuses it (kMaxLeaseEpoch) instead of a cast making it negative.
+std::int64_t lease_floor(std::uint64_t epoch) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(epoch, std::numeric_limits<std::int64_t>::max()));
 }
 
 }  // namespace
@@ -84,7 +94,7 @@ void Server::start_ha_leader() {
   if (cfg_.ha.failover == config::HaFailover::Lease) {
     // The Lease first: nothing is journaled, and no login taken, before this node leads. Its
     // epoch is at least the one this node has kept (the elector's floor), so the two agree.
-    make_elector([epoch] { return static_cast<std::int64_t>(epoch); }, [kept] { return kept; });
+    make_elector([epoch] { return lease_floor(epoch); }, [kept] { return kept; });
     epoch = std::max(epoch, acquire_lease_at_start());
   }
   if (epoch != kept) ha::write_epoch_file(epoch_file(), epoch);
@@ -187,7 +197,7 @@ void Server::recover_standby() {
     make_elector(
         [this, kept_epoch] {
           const std::uint64_t seen = standby_link_ ? standby_link_->stats().epoch.load(std::memory_order_relaxed) : 0;
-          return static_cast<std::int64_t>(std::max({seen, kept_epoch, cfg_.ha.epoch}) + 1);
+          return lease_floor(std::max({seen, kept_epoch, cfg_.ha.epoch}) + 1);
         },
         [this, kept_epoch] {
           // The epoch of the leader it followed (its records are in this node's journal).
@@ -300,9 +310,9 @@ void Server::check_promotion() {
       log_->info("ha: a leader has been heard; campaigning for the {}", lease_where());
       elector_->start();
     }
-    if (!lease_won_.load(std::memory_order_acquire) || now < next_auto_promote_ns_) return;
+    if (!lease_won_.load(std::memory_order_acquire) || exit_status_ != 0) return;
     const ops::AdminResult r = promote_now("acquired the " + lease_where() + " at epoch " + std::to_string(elector_->epoch()), false);
-    if (r.status != ops::AdminStatus::Done) next_auto_promote_ns_ = now + 1'000'000'000;  // said in the log; try again
+    if (r.status != ops::AdminStatus::Done) give_up_lease(r.detail);
     return;
   }
   if (cfg_.ha.failover != config::HaFailover::Auto || !standby_link_ || now < next_auto_promote_ns_) return;
@@ -356,7 +366,9 @@ ops::AdminResult Server::promote_now(const std::string& why, bool manual) {
     link = make_leader_link(epoch);  // binds ha.listen
     ha::write_epoch_file(epoch_file(), epoch);
   } catch (const std::exception& e) {
-    log_->error("ha: promotion failed: {}; following the leader again", e.what());
+    // Under ha.failover lease the caller gives the Lease back and ends the process (give_up_lease()).
+    log_->error("ha: promotion failed: {}; {}", e.what(),
+                elector_ ? "giving the Lease back" : "following the leader again");
     standby_link_->start();
     return {ops::AdminStatus::Unavailable, std::string("promotion failed: ") + e.what()};
   }
@@ -491,6 +503,30 @@ std::uint64_t Server::acquire_lease_at_start() {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, elector_->epoch()));
 }
 
+// The io thread: a standby that holds the Lease and cannot lead (ha.listen will not bind, the
+// epoch file cannot be written) would keep every other node from leading for as long as it runs.
+// It gives the Lease back and ends, so that another node may take it and the orchestrator
+// restarts this one (a failure that lasts shows as a crash loop, not as a market without a leader).
+void Server::give_up_lease(const std::string& why) {
+  lease_won_.store(false, std::memory_order_release);
+  log_->error("ha: holds the {} but could not promote ({}); releasing it and exiting with status 1", lease_where(), why);
+  std::printf("peregrine: lease: could not promote (%s); releasing the %s and exiting\n", why.c_str(), lease_where().c_str());
+  std::fflush(stdout);
+  // No record carries the new epoch (promote_now() failed before the EpochStart record): the
+  // Lease goes back to the epoch it had, or no node could take it (none holds that epoch).
+  stop_elector(true);
+  exit_status_ = 1;
+  io_runner_.request_stop();  // run() shuts down as after a signal, and returns exit_status_
+}
+
+// The drop copy publishes what the replies release, no more: a leader past its renew deadline or
+// deposed may make records durable on its own fsync (its standby gone, promoting) that the new
+// leader never received. The durable seq is read first, then the Lease (as releasable_events()).
+std::uint64_t Server::dropcopy_seq() noexcept {
+  const std::uint64_t durable = writer_->durable_seq();
+  return dropcopy_held_.bound(durable, lease_held());
+}
+
 void Server::on_lease_acquired(std::int64_t epoch) {
   log_->warn("ha: acquired the {} at epoch {}", lease_where(), epoch);
   std::printf("peregrine: lease: acquired the %s at epoch %lld\n", lease_where().c_str(), static_cast<long long>(epoch));
@@ -531,10 +567,16 @@ void Server::depose_by_lease(const std::string& why) {
   io_runner_.parker().wake();  // readiness follows at the next health check
 }
 
-void Server::stop_elector() {
+void Server::stop_elector(bool abandon) {
   if (!elector_) return;
   const bool held = elector_->is_leader();
-  elector_->stop();  // leading: releases the Lease (one bounded call, after the thread's last one)
+  // Leading: releases the Lease (one bounded call, after the thread's last one); abandoning, at
+  // the epoch it had before (nothing was led at this one).
+  if (abandon) {
+    elector_->abandon();
+  } else {
+    elector_->stop();
+  }
   if (!held) return;
   if (const std::string error = elector_->last_error(); !error.empty()) {
     log_->warn("ha: could not release the {} ({}); the standby takes it once it expires", lease_where(), error);
@@ -638,6 +680,10 @@ void Server::register_ha_metrics() {
                   [this] { return static_cast<double>(elector_->acquisitions()); });
     m.add_counter("peregrine_ha_lease_failed_calls_total", "Calls to the Kubernetes API server for the Lease that failed.", {},
                   [this] { return static_cast<double>(elector_->failed_calls()); });
+    m.add_counter("peregrine_ha_lease_refused_orders_total",
+                  "New orders and replaces refused because this leader did not hold the Lease (deposed, or past its renew "
+                  "deadline).",
+                  {}, [this] { return static_cast<double>(lease_refusals_cell_.load(std::memory_order_relaxed)); });
   }
   m.add_counter("peregrine_ha_standby_lost_total", "Leader: times the standby was declared lost (ha.standby_lost applied).", {},
                 [this] {

@@ -92,12 +92,19 @@ void Server::arm_io_wake() {
 // ---- ConnectionOwner (io thread) ----
 bool Server::submit(const Command& cmd) {
   if (!pending_control_.empty()) return false;  // control commands first, in order
-  // Without the Lease (ha.failover lease) a leader may be one of two: no new orders, from the
-  // moment its renew deadline passes, not only once its elector has said so.
-  if ((refusing_orders_.load(std::memory_order_relaxed) || !lease_held()) &&
-      (cmd.type == CommandType::NewOrder || cmd.type == CommandType::Replace)) {
-    ++journal_refusals_;  // the session refuses it (OUCH Rejected 'O'); cancels still go through
-    return false;
+  // Refused here, the session answers OUCH Rejected 'O' (and counts a full ring: publish_io_counters()
+  // takes these out of that count); cancels still go through.
+  if (cmd.type == CommandType::NewOrder || cmd.type == CommandType::Replace) {
+    // Without the Lease (ha.failover lease) a leader may be one of two: no new orders, from the
+    // moment its renew deadline passes, not only once its elector has said so.
+    if (!lease_held()) {
+      ++lease_refusals_;
+      return false;
+    }
+    if (refusing_orders_.load(std::memory_order_relaxed)) {
+      ++journal_refusals_;
+      return false;
+    }
   }
   if (gateway_ring_->try_push(cmd) != PushResult::Ok) return false;
   core_wake_pending_ = true;  // pump() wakes the core once per pass

@@ -52,7 +52,10 @@ void Server::publish_io_counters() {
   set(kOuchLoginRejects, session_counters_.login_rejects);
   set(kOuchMessagesIn, session_counters_.messages_in);
   set(kOuchEdgeRejects, session_counters_.edge_rejects);
-  set(kOuchRingFull, session_counters_.ring_full_rejects);
+  // The session counts every order the server did not take as a full ring; the refusals by
+  // rule (the journal's, the Lease's) have counters of their own.
+  const std::uint64_t refused = journal_refusals_ + lease_refusals_;
+  set(kOuchRingFull, session_counters_.ring_full_rejects > refused ? session_counters_.ring_full_rejects - refused : 0);
   set(kOuchThrottled, session_counters_.throttled);
   set(kOuchProtocolErrors, session_counters_.protocol_errors);
   set(kOuchReplayed, session_counters_.replayed);
@@ -69,6 +72,7 @@ void Server::publish_io_counters() {
   set(kConnectionsClosed, closed_connections_);
   ouch_connections_.store(ouch_hosts_.size(), std::memory_order_relaxed);
   journal_refusals_cell_.store(journal_refusals_, std::memory_order_relaxed);
+  lease_refusals_cell_.store(lease_refusals_, std::memory_order_relaxed);
   itch_connections_.store(feed_hosts_.size(), std::memory_order_relaxed);
 }
 
@@ -176,7 +180,7 @@ void Server::register_journal_metrics() {
               });
   m.add_counter("peregrine_journal_refused_orders_total",
                 "New orders and replaces refused: low journal disk space, no standby in sync (ha.standby_lost strict), "
-                "or a leader without the Lease.", {},
+                "or a leader deposed by a newer epoch.", {},
                 cell(journal_refusals_cell_));
   m.add_gauge("peregrine_recovery_records", "Journal records replayed at start-up.", {},
               [this] { return static_cast<double>(recovered_records_); });

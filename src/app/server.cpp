@@ -142,7 +142,7 @@ void Server::make_dropcopy() {
   o.origin_mono_ns = origin_ns_;
   if (const char* pw = std::getenv("PEREGRINE_DROPCOPY_PASSWORD")) o.env_password = pw;
   dropcopy_ = std::make_unique<dropcopy::Publisher>(
-      cfg_, std::move(o), [this] { return writer_->durable_seq(); },
+      cfg_, std::move(o), [this] { return dropcopy_seq(); },
       [this](std::string_view level, const std::string& line) { journal_log(level, line); });
 }
 
@@ -221,9 +221,10 @@ int Server::run() {
   if (snapshotter_) snapshotter_->start();  // its replica is built beside the first orders (recover())
   if (dropcopy_) dropcopy_->start();  // its replica replays the day from the first record, beside the first orders
 
-  io_loop();
-  log_->info("signal {}: draining", g_signal.load());
-  return shut_down();
+  io_loop();  // until a signal, or a standby that gave the Lease back (exit_status_)
+  if (exit_status_ == 0) log_->info("signal {}: draining", g_signal.load());
+  const int status = shut_down();
+  return exit_status_ != 0 ? exit_status_ : status;
 }
 
 // cache_enabled: fault in every slot of the rings before the threads start (a push and a
@@ -273,9 +274,6 @@ int Server::shut_down() {
   }
   while (pump(mono_ns()) > 0) {
   }
-  // Every reply this node will send is out: the Lease goes to the standby now, without waiting
-  // for its expiry (ha.failover lease; the elector releases it on stop).
-  stop_elector();
   egress_->end_of_day(end_ts, mono_ns());  // feeds get the rest and 'Z'
   for (auto& h : ouch_hosts_)
     if (h->session() != nullptr) h->session()->end_session();
@@ -288,6 +286,10 @@ int Server::shut_down() {
   for (auto& h : ouch_hosts_) h->abort(sessions::CloseReason::EndOfSession);
   for (auto& h : feed_hosts_) h->abort(sessions::CloseReason::EndOfSession);
   io_.poll();
+  // Every reply and every end of session this node will send is out (MoldUDP64's End of Session
+  // before any datagram of the next leader): the Lease goes to the standby now, without waiting
+  // for its expiry (ha.failover lease; the elector releases it on stop).
+  stop_elector();
   ops_->stop();
   close_dpdk_port();  // a pcap port writes its file out here
   log_->info("stopped");

@@ -41,6 +41,7 @@
 #include "peregrine/egress/feed_session.hpp"
 #include "peregrine/ingress/dpdk_host.hpp"
 #include "peregrine/ha/elector.hpp"
+#include "peregrine/ha/held_seq.hpp"
 #include "peregrine/ha/lease_client.hpp"
 #include "peregrine/ha/replication_link.hpp"
 #include "peregrine/ingress/udp_ingress.hpp"
@@ -237,7 +238,12 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   void on_lease_acquired(std::int64_t epoch);      // the elector's thread
   void on_lease_lost(ha::StepDownReason reason);   // the elector's thread
   void depose_by_lease(const std::string& why);    // the elector's or the io thread: once
-  void stop_elector();                             // shut_down(), ~Server: releases a held Lease
+  /// shut_down(), ~Server: releases a held Lease; `abandon`: at the epoch it had before (Elector::abandon).
+  void stop_elector(bool abandon = false);
+  void give_up_lease(const std::string& why);      // io thread: a standby that won it and cannot promote
+  /// How far the drop copy publishes: the durable seq, as far as it was read while this node held
+  /// the Lease (ha::HeldSeq; without the Lease in play, the durable seq). Any thread.
+  [[nodiscard]] std::uint64_t dropcopy_seq() noexcept;
   [[nodiscard]] std::string lease_where() const;   // "Lease NS/NAME as ID", for lines
   void settle_replication();           // shut_down(): the standby's acks for the last records
   void stop_ha();
@@ -393,6 +399,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::atomic<bool> refusing_orders_{false};
   std::uint64_t journal_refusals_ = 0;  // io thread
   std::atomic<std::uint64_t> journal_refusals_cell_{0};
+  std::uint64_t lease_refusals_ = 0;  // io thread: orders refused without the Lease (ha.failover lease)
+  std::atomic<std::uint64_t> lease_refusals_cell_{0};
   std::atomic<std::uint64_t> disk_used_{0};
   std::atomic<std::uint64_t> disk_free_{0};
   std::uint64_t next_disk_check_ = 0;
@@ -434,6 +442,8 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::atomic<bool> lease_won_{false};             // standby: the elector holds the Lease; the io thread promotes
   std::atomic<bool> lease_deposed_{false};         // lost the Lease: nothing more is acknowledged
   std::atomic<bool> lease_deposed_said_{false};    // the deposition's lines are written once
+  int exit_status_ = 0;                            // io thread, then run(): non-zero ends the process with it
+  ha::HeldSeq dropcopy_held_;                      // dropcopy_seq(): the durable seq read while holding the Lease
 };
 
 }  // namespace peregrine::app

@@ -12,6 +12,8 @@
 
 namespace peregrine::config::detail {
 
+const char* service_account_namespace_file = kServiceAccountNamespaceFile;
+
 namespace {
 
 constexpr std::array<Choice<HaRole>, 3> kRoles{
@@ -122,6 +124,7 @@ void Parser::read_ha_lease(const Entry& section, const std::string& path, HaLeas
   int duration_line = section.line;
   int renew_line = section.line;
   int retry_line = section.line;
+  int timeout_line = section.line;
   for (const Entry& f : fields) {
     const std::string fp = join(path, f.key);
     if (f.key == "name" || f.key == "namespace" || f.key == "identity") {
@@ -148,6 +151,7 @@ void Parser::read_ha_lease(const Entry& section, const std::string& path, HaLeas
         retry_line = f.line;
       } else {
         c.timeout_ms = ms;
+        timeout_line = f.line;
       }
     }
   }
@@ -162,6 +166,13 @@ void Parser::read_ha_lease(const Entry& section, const std::string& path, HaLeas
     fail(retry_line, join(path, "retry_ms"),
          "must be less than renew_deadline_ms (" + std::to_string(c.renew_deadline_ms) + "), got " +
              std::to_string(c.retry_ms) + ": the leader renews every retry_ms");
+  // A renewal starts retry_ms after the last good one and may take timeout_ms to fail; the next
+  // must still start before renew_deadline_ms, or one slow call deposes a healthy leader.
+  if (std::uint64_t{c.timeout_ms} + c.retry_ms >= c.renew_deadline_ms)
+    fail(timeout_line, join(path, "timeout_ms"),
+         "must be less than renew_deadline_ms (" + std::to_string(c.renew_deadline_ms) + ") minus retry_ms (" +
+             std::to_string(c.retry_ms) + "), got " + std::to_string(c.timeout_ms) +
+             ": a renewal that times out must leave time for another before the leader is deposed");
 }
 
 void Parser::read_ha(const Entry& section, ServiceConfig& svc) {
@@ -195,6 +206,12 @@ void Parser::read_ha(const Entry& section, ServiceConfig& svc) {
     fail(line_in("ha", "failover"), "ha.failover", "lease needs ha.role: leader or standby (each runs an elector)");
   if (has_lease && ha.failover != HaFailover::Lease)
     fail(line_in("ha", "lease"), "ha.lease", "applies with ha.failover: lease only");
+  // The Lease carries the epoch as leaseTransitions, an int32 in Kubernetes: an epoch above it
+  // could not be written, and a clamped one would not be this node's.
+  if (ha.failover == HaFailover::Lease && ha.epoch > kMaxLeaseEpoch)
+    fail(line_in("ha", "epoch"), "ha.epoch",
+         "must be at most " + std::to_string(kMaxLeaseEpoch) + " under ha.failover: lease (the Lease holds the epoch as "
+         "leaseTransitions, a 32-bit integer), got " + std::to_string(ha.epoch));
   if (ha.failover == HaFailover::Lease) resolve_ha_lease(svc.ha.lease);
   // A leader's replies wait for its standby unless the file says otherwise (issue #15); a
   // standby's journal runs as it will once promoted (docs/ha.md, "Promotion").
@@ -216,10 +233,10 @@ void Parser::resolve_ha_lease(HaLeaseConfig& c) const {
   if (c.identity.empty())
     fail(line, "ha.lease.identity", "is required: POD_NAME is not set and the host name cannot be read");
   if (c.namespace_name.empty()) c.namespace_name = lease_env("POD_NAMESPACE");
-  if (c.namespace_name.empty()) c.namespace_name = lease_first_line(kServiceAccountNamespaceFile);
+  if (c.namespace_name.empty()) c.namespace_name = lease_first_line(service_account_namespace_file);
   if (c.namespace_name.empty())
     fail(line, "ha.lease.namespace",
-         std::string("is required outside a pod: POD_NAMESPACE is not set and ") + kServiceAccountNamespaceFile +
+         std::string("is required outside a pod: POD_NAMESPACE is not set and ") + service_account_namespace_file +
              " cannot be read");
   if (c.api_host.empty()) {
     const std::string host = lease_env("KUBERNETES_SERVICE_HOST");

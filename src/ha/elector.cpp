@@ -2,7 +2,6 @@
 #include "peregrine/ha/elector.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <stdexcept>
 
 namespace peregrine::ha {
@@ -64,6 +63,14 @@ void Elector::stop() {
   if (thread_.joinable()) {
     thread_.join();
   }
+}
+
+void Elector::abandon() {
+  {
+    std::lock_guard lock(mutex_);
+    abandoning_ = true;
+  }
+  stop();
 }
 
 bool Elector::is_leader() const noexcept {
@@ -130,6 +137,10 @@ void Elector::run() {
       // Nobody holds it now: a candidate takes it at its next try instead of after expiry.
       released.holder_identity.clear();
       released.renew_time = format_micro_time(std::chrono::system_clock::now());
+      {
+        std::lock_guard lock(mutex_);
+        if (abandoning_) released.lease_transitions = epoch_before_;  // the term left nothing
+      }
       note_call(api_.update(released));
     }
   }
@@ -170,7 +181,13 @@ void Elector::observe(const LeaseRecord& lease) {
   }
 }
 
-LeaseRecord Elector::acquired_from(const LeaseRecord& previous) const {
+std::int64_t Elector::next_epoch(const LeaseRecord& previous) const {
+  std::int64_t epoch = std::int64_t{previous.lease_transitions} + 1;
+  if (config_.min_epoch) epoch = std::max(epoch, config_.min_epoch());
+  return epoch;
+}
+
+LeaseRecord Elector::acquired_from(const LeaseRecord& previous, std::int64_t epoch) const {
   LeaseRecord l = previous;
   const auto now = format_micro_time(std::chrono::system_clock::now());
   l.name = config_.lease_name;
@@ -178,12 +195,14 @@ LeaseRecord Elector::acquired_from(const LeaseRecord& previous) const {
   l.lease_duration_seconds = static_cast<std::int32_t>(config_.lease_duration.count() / 1000);
   l.acquire_time = now;
   l.renew_time = now;
-  std::int64_t epoch = std::int64_t{previous.lease_transitions} + 1;  // the new epoch
-  if (config_.min_epoch) {
-    epoch = std::max(epoch, config_.min_epoch());
-  }
-  l.lease_transitions = static_cast<std::int32_t>(std::min<std::int64_t>(epoch, std::numeric_limits<std::int32_t>::max()));
+  l.lease_transitions = static_cast<std::int32_t>(epoch);  // checked by epoch_refusal()
   return l;
+}
+
+std::string Elector::epoch_refusal(std::int64_t epoch) {
+  if (epoch <= kMaxLeaseEpoch) return {};
+  return "the new epoch " + std::to_string(epoch) + " is above " + std::to_string(kMaxLeaseEpoch) +
+         ", the most the Lease's leaseTransitions (an int32) holds: not taken";
 }
 
 void Elector::try_acquire() {
@@ -193,6 +212,7 @@ void Elector::try_acquire() {
   // reads "" in between. A Lease held by another, not yet expired, is not refused: it is held.
   std::string refusal;
   bool takeable = false;
+  std::int64_t epoch = 0;  // what taking it would write, computed once (min_epoch() may move)
   if (got.ok()) {
     const LeaseRecord& current = *got.lease;
     observe(current);
@@ -200,8 +220,10 @@ void Elector::try_acquire() {
     // Expiry by our own clock, from when we first saw this version of the record.
     takeable = free || Clock::now() >= observed_at_ + std::chrono::seconds(current.lease_duration_seconds);
     if (takeable && config_.may_take) refusal = config_.may_take(current.lease_transitions);
-  } else if (got.status == LeaseStatus::NotFound && config_.create_if_missing && config_.may_take) {
-    refusal = config_.may_take(0);
+    if (takeable && refusal.empty()) refusal = epoch_refusal(epoch = next_epoch(current));
+  } else if (got.status == LeaseStatus::NotFound && config_.create_if_missing) {
+    if (config_.may_take) refusal = config_.may_take(0);
+    if (refusal.empty()) refusal = epoch_refusal(epoch = next_epoch(LeaseRecord{}));
   }
   note_call(got, refusal);
   if (got.status == LeaseStatus::NotFound) {
@@ -214,9 +236,10 @@ void Elector::try_acquire() {
     LeaseRecord fresh;
     fresh.name = config_.lease_name;
     const auto created_sent = Clock::now();
-    LeaseResult created = api_.create(acquired_from(fresh));
+    LeaseResult created = api_.create(acquired_from(fresh, epoch));
     note_call(created);
     if (created.ok()) {
+      epoch_before_ = 0;
       observe(*created.lease);
       become_leader(*created.lease, created_sent);
     }
@@ -224,9 +247,10 @@ void Elector::try_acquire() {
   }
   if (!got.ok() || !takeable || !refusal.empty()) return;
   const auto update_sent = Clock::now();
-  LeaseResult written = api_.update(acquired_from(*got.lease));
+  LeaseResult written = api_.update(acquired_from(*got.lease, epoch));
   note_call(written);
   if (written.ok()) {
+    epoch_before_ = got.lease->lease_transitions;
     observe(*written.lease);
     become_leader(*written.lease, update_sent);
   }

@@ -247,6 +247,66 @@ TEST(ElectorTest, ALeaseOfAnEpochTheOwnerRefusesIsNotTaken) {
   e.stop();
 }
 
+// abandon(): a leader whose owner could not act on its term releases the Lease at the epoch it
+// had before, so the next holder leads at that epoch + 1 as if the term had not been.
+TEST(ElectorTest, AnAbandonedTermIsReleasedAtTheEpochBeforeIt) {
+  FakeLeaseApi api;
+  {
+    Elector first(api, fast("a"));
+    first.start();
+    ASSERT_TRUE(first.wait_for_leading(true, 5s));
+    EXPECT_EQ(first.epoch(), 1);
+  }  // released at epoch 1
+  Recorder rec;
+  Elector e(api, fast("b"), rec.callbacks());
+  e.start();
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  EXPECT_EQ(e.epoch(), 2);
+  EXPECT_EQ(api.stored("market")->lease_transitions, 2);
+  e.abandon();
+  EXPECT_FALSE(e.is_leader());
+  EXPECT_EQ(rec.stops(), std::vector<StepDownReason>{StepDownReason::Stopped});
+  EXPECT_EQ(api.stored("market")->holder_identity, "");
+  EXPECT_EQ(api.stored("market")->lease_transitions, 1);
+  EXPECT_EQ(e.last_error(), "");
+  Elector next(api, fast("c"));
+  next.start();
+  ASSERT_TRUE(next.wait_for_leading(true, 5s));
+  EXPECT_EQ(next.epoch(), 2);
+  next.stop();
+  EXPECT_EQ(api.stored("market")->lease_transitions, 2);  // stop() keeps the epoch it led at
+}
+
+// leaseTransitions is an int32: an epoch above it is neither written nor clamped; the Lease is
+// not taken, and the reason is the last error.
+TEST(ElectorTest, AnEpochAboveInt32IsNeitherWrittenNorClamped) {
+  FakeLeaseApi api;
+  auto c = fast("a");
+  std::atomic<std::int64_t> epoch_floor{kMaxLeaseEpoch + 1};
+  c.min_epoch = [&epoch_floor] { return epoch_floor.load(); };
+  Elector e(api, c);
+  e.start();
+  ASSERT_TRUE(e.wait_for_calls(3, 5s));
+  EXPECT_FALSE(e.is_leader());
+  EXPECT_EQ(e.acquisitions(), 0u);
+  EXPECT_FALSE(api.stored("market"));  // not created either
+  EXPECT_EQ(e.last_error(),
+            "the new epoch 2147483648 is above 2147483647, the most the Lease's leaseTransitions (an int32) holds: not taken");
+  epoch_floor = kMaxLeaseEpoch;  // the largest that fits is taken as it is
+  ASSERT_TRUE(e.wait_for_leading(true, 5s));
+  EXPECT_EQ(e.epoch(), kMaxLeaseEpoch);
+  EXPECT_EQ(api.stored("market")->lease_transitions, kMaxLeaseEpoch);
+  e.stop();  // released at the largest epoch: the next acquisition would be above it
+  Elector next(api, fast("b"));
+  next.start();
+  ASSERT_TRUE(next.wait_for_calls(3, 5s));
+  EXPECT_FALSE(next.is_leader());
+  EXPECT_EQ(api.stored("market")->holder_identity, "");
+  EXPECT_EQ(api.stored("market")->lease_transitions, kMaxLeaseEpoch);
+  EXPECT_NE(next.last_error().find("the new epoch 2147483648 is above 2147483647"), std::string::npos) << next.last_error();
+  next.stop();
+}
+
 TEST(ElectorTest, OfManyCandidatesExactlyOneLeads) {
   FakeLeaseApi api;
   std::vector<std::unique_ptr<Elector>> electors;

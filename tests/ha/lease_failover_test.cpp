@@ -8,12 +8,19 @@
 //     unrenewed for its duration;
 //   - a leader SIGSTOPped past its Lease: the standby takes over; once the old leader runs again it
 //     acknowledges nothing (no Accepted, no reply at all, for an order sent to it), says it is
-//     deposed, refuses orders (none enters its book) and does not take the Lease back.
+//     deposed, refuses orders (none enters its book; each counted as a refusal for the Lease) and
+//     does not take the Lease back;
+//   - a standby that wins the Lease and cannot promote gives it back and exits.
 // Every wait is for an event, with a bound. Label `kube`: `make check` leaves them out.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -24,6 +31,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "peregrine/client/ouch_client.hpp"
 #include "peregrine/ha/lease_client.hpp"
@@ -124,7 +132,7 @@ class LeaseFailoverTest : public ::testing::Test {
            " {username: USR2, firm: FRMB, cancel_on_disconnect: false}]\n"
            "credentials_file: creds.txt\n"
            "gateway: {ouch_listen: \"127.0.0.1:0\", itch_listen: \"127.0.0.1:0\", http_listen: \"127.0.0.1:0\","
-           " mold_destination: \"127.0.0.1:9\"}\n"
+           " mold_destination: \"" + mold_ + "\"}\n"
            "journal: {dir: " + journal_dir + ", segment_mb: 1, snapshot_every_commands: 0, snapshot_every_seconds: 0,"
            " min_free_mb: 0}\n";
   }
@@ -140,10 +148,10 @@ class LeaseFailoverTest : public ::testing::Test {
         << base("leader-journal") << "ha: {role: leader, listen: \"127.0.0.1:0\", heartbeat_ms: 20, standby_timeout_ms: 1000,"
         << " failover: lease, " << lease("peregrine-a", timers) << "}\n";
   }
-  void write_standby(const char* timers) {
+  void write_standby(const char* timers, std::uint16_t listen_port = 0) {
     std::ofstream(tmp_.path() / "standby.yaml")
         << base("standby-journal") << "ha: {role: standby, peer: \"127.0.0.1:" << leader_.repl
-        << "\", listen: \"127.0.0.1:0\", heartbeat_ms: 20, leader_timeout_ms: 500, failover: lease, "
+        << "\", listen: \"127.0.0.1:" << listen_port << "\", heartbeat_ms: 20, leader_timeout_ms: 500, failover: lease, "
         << lease("peregrine-b", timers) << "}\n";
   }
 
@@ -167,8 +175,9 @@ class LeaseFailoverTest : public ::testing::Test {
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
   }
 
-  /// A leader holding the Lease and its standby in sync, the standby a candidate.
-  void start_pair(const char* timers) {
+  /// A leader holding the Lease and its standby in sync, the standby a candidate (its ha.listen
+  /// on `standby_listen`, 0: an ephemeral port).
+  void start_pair(const char* timers, std::uint16_t standby_listen = 0) {
     write_leader(timers);
     ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();
     EXPECT_NE(leader_.proc.last_line().find("holding the Lease peregrine/trading-service-leader as peregrine-a"),
@@ -176,7 +185,7 @@ class LeaseFailoverTest : public ::testing::Test {
         << leader_.proc.last_line();
     EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_lease_holding"), 1);
     EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_lease_acquisitions_total"), 1);
-    write_standby(timers);
+    write_standby(timers, standby_listen);
     ASSERT_TRUE(start(standby_, "standby")) << standby_.proc.log();
     EXPECT_NE(standby_.proc.last_line().find("failover lease, candidate for the Lease"), std::string::npos)
         << standby_.proc.last_line();
@@ -208,9 +217,58 @@ class LeaseFailoverTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> env_;
+  std::string mold_ = "127.0.0.1:9";  // both nodes' MoldUDP64 destination (discard, unless a test reads it)
   testing::TempDir tmp_{"peregrine-ha-lease"};
   Node leader_;
   Node standby_;
+};
+
+/// A UDP socket on 127.0.0.1 that a test names as both nodes' MoldUDP64 destination: what each
+/// sender sent, in the order it arrived (one socket: loopback keeps the order of the sends).
+class UdpSink {
+ public:
+  struct Datagram {
+    std::uint16_t from;  // the sender's port: one per node
+    std::vector<std::uint8_t> bytes;
+  };
+  UdpSink() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof at;
+    const int size = 8 << 20;  // room for the whole test's feed (the kernel may cap it)
+    (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&at), &len) == 0)
+      port_ = ntohs(at.sin_port);
+  }
+  ~UdpSink() { ::close(fd_); }
+  UdpSink(const UdpSink&) = delete;
+  UdpSink& operator=(const UdpSink&) = delete;
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  /// Everything received until none comes for `quiet`.
+  std::vector<Datagram> drain(std::chrono::milliseconds quiet = 500ms) {
+    std::vector<Datagram> out;
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(quiet.count())) <= 0) return out;
+      std::uint8_t buf[2048];
+      sockaddr_in from{};
+      socklen_t len = sizeof from;
+      const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n < 0) return out;
+      out.push_back({ntohs(from.sin_port), std::vector<std::uint8_t>(buf, buf + n)});
+    }
+  }
+  /// MoldUDP64's End of Session: the message count (header bytes 18-19, big-endian) is 0xFFFF.
+  static bool end_of_session(const Datagram& d) {
+    return d.bytes.size() >= 20 && d.bytes[18] == 0xFF && d.bytes[19] == 0xFF;
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
 };
 
 /// Enters `n` orders on `port` as USR1; the tokens Accepted go to `accepted`.
@@ -232,6 +290,9 @@ void trade(std::uint16_t port, const std::string& prefix, int n, std::set<std::s
 }
 
 TEST_F(LeaseFailoverTest, ALeaderStoppedWithSigtermReleasesTheLeaseAndTheStandbyPromotesAtItsEpoch) {
+  UdpSink feed;
+  ASSERT_NE(feed.port(), 0);
+  mold_ = "127.0.0.1:" + std::to_string(feed.port());
   ASSERT_NO_FATAL_FAILURE(start_pair(kLong));
   std::set<std::string> accepted;
   ASSERT_NO_FATAL_FAILURE(trade(leader_.ouch, "T", 20, accepted));
@@ -243,6 +304,15 @@ TEST_F(LeaseFailoverTest, ALeaderStoppedWithSigtermReleasesTheLeaseAndTheStandby
   // Released, so not after its 30 s: the bound is below the Lease's duration.
   const std::uint64_t epoch = wait_promoted(standby_, 20s);
   ASSERT_NO_FATAL_FAILURE(expect_new_leader(epoch, old_epoch));
+  // The old leader released the Lease after its feed's End of Session: no datagram of the new
+  // leader (its order's, at least) comes before it, so no listener takes the old one's end for
+  // the feed's end after the new leader has begun.
+  const std::vector<UdpSink::Datagram> sent = feed.drain();
+  const auto eos = std::find_if(sent.begin(), sent.end(), UdpSink::end_of_session);
+  ASSERT_NE(eos, sent.end()) << sent.size() << " datagrams, no End of Session";
+  const auto first_new = std::find_if(sent.begin(), sent.end(), [&](const UdpSink::Datagram& d) { return d.from != eos->from; });
+  ASSERT_NE(first_new, sent.end()) << "no datagram from the new leader";
+  EXPECT_GT(first_new - sent.begin(), eos - sent.begin());
   // Every order the old leader acknowledged is in the new leader's journal.
   ASSERT_EQ(standby_.proc.stop(), 0);
   const std::string records = journal_print("standby-journal");
@@ -278,6 +348,43 @@ TEST_F(LeaseFailoverTest, AnOldLeaderRestartedAsALeaderTakesNoLeaseOfANewerEpoch
   EXPECT_EQ(leader_.proc.log().find("holding the Lease"), std::string::npos) << leader_.proc.log();
 }
 
+// A standby that wins the Lease and cannot promote (its ha.listen is taken) would keep every
+// other node from leading for as long as it runs: it gives the Lease back, at the epoch the Lease
+// had (it led nothing at the new one), and exits with status 1 for the orchestrator to restart it.
+// The old leader, started again, then takes the Lease and leads.
+TEST_F(LeaseFailoverTest, AStandbyThatWinsTheLeaseButCannotPromoteReleasesItAndExits) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof at;
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&at), &len), 0);
+  const std::uint16_t busy = ntohs(at.sin_port);
+
+  ASSERT_NO_FATAL_FAILURE(start_pair(kLong, busy));
+  const double old_epoch = testing::metric(leader_.http, "peregrine_ha_epoch");
+  ASSERT_EQ(leader_.proc.stop(), 0) << leader_.proc.log();
+  const std::smatch gave_up =
+      standby_.proc.wait_line(std::regex(R"(lease: could not promote \((.*)\); releasing the Lease [^ ]+ as peregrine-b)"), 20s);
+  ASSERT_FALSE(gave_up.empty()) << standby_.proc.last_line() << "\n" << standby_.proc.log();
+  EXPECT_NE(gave_up[1].str().find(std::to_string(busy)), std::string::npos) << gave_up[1].str();
+  EXPECT_EQ(standby_.proc.signal(0, 10s), 1) << standby_.proc.log();  // it exits by itself
+  EXPECT_NE(standby_.proc.log().find("ha: released the Lease"), std::string::npos) << standby_.proc.log();
+  EXPECT_EQ(standby_.proc.log().find("ha: promoted"), std::string::npos) << standby_.proc.log();
+  const ha::LeaseRecord l = kit_lease();
+  EXPECT_EQ(l.holder_identity, "");
+  EXPECT_EQ(static_cast<double>(l.lease_transitions), old_epoch);
+  ::close(taken);
+
+  ASSERT_TRUE(start(leader_, "leader")) << leader_.proc.log();  // well within the Lease's 30 s
+  EXPECT_NE(leader_.proc.last_line().find("holding the Lease"), std::string::npos) << leader_.proc.last_line();
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ha_epoch"), old_epoch + 1);
+  EXPECT_EQ(kit_lease().holder_identity, "peregrine-a");
+}
+
 TEST_F(LeaseFailoverTest, ALeaderKilledWithSigkillIsReplacedOnceItsLeaseExpires) {
   ASSERT_NO_FATAL_FAILURE(start_pair(kShort));
   std::set<std::string> accepted;
@@ -310,12 +417,14 @@ TEST_F(LeaseFailoverTest, ALeaderPausedPastItsLeaseAcknowledgesNothingOnceItRuns
   ASSERT_FALSE(deposed.empty()) << leader_.proc.log();
   // The standby wrote the Lease (409), or the renewal could not reach the server in time.
   EXPECT_TRUE(deposed[1].str() == "conflict" || deposed[1].str() == "renew deadline") << deposed[1].str();
-  // Refused: neither order enters the book (each counts in peregrine_journal_refused_orders_total),
-  // and nothing is acknowledged: no Accepted, and not even the refusal, which is journaled like
-  // every reply (a deposed leader's replies stay unsent). The bound is on a wait that must fail.
+  // Refused: neither order enters the book (each counts in peregrine_ha_lease_refused_orders_total,
+  // not as a full ring nor as the journal's refusal), and nothing is acknowledged: no Accepted,
+  // and not even the refusal, which is journaled like every reply (a deposed leader's replies
+  // stay unsent). The bound is on a wait that must fail.
   c.enter_order(client::OrderSpec{"STALE2", 'B', 100, "600000", 99000});
-  ASSERT_TRUE(testing::wait_metric_until(leader_.http, "peregrine_journal_refused_orders_total", [](double v) { return v >= 2; }))
-      << leader_.proc.log();
+  ASSERT_TRUE(testing::wait_metric(leader_.http, "peregrine_ha_lease_refused_orders_total", 2)) << leader_.proc.log();
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_ouch_ring_full_rejects_total"), 0);
+  EXPECT_EQ(testing::metric(leader_.http, "peregrine_journal_refused_orders_total"), 0);
   const client::OuchEvent stale = c.next(3000ms);
   EXPECT_NE(stale.kind, client::SoupEvent::Kind::Data) << "a deposed leader answered: " << static_cast<char>(stale.msg.type);
   EXPECT_EQ(testing::metric(leader_.http, "peregrine_journal_state"), 1);  // refusing orders (and /readyz false)

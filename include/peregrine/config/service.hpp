@@ -213,6 +213,16 @@ enum class HaFailover : std::uint8_t { Manual, Auto, Lease };
 inline constexpr const char* kServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 inline constexpr const char* kServiceAccountCaFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+namespace detail {
+/// Where the loader reads the Lease's namespace when POD_NAMESPACE is not set:
+/// kServiceAccountNamespaceFile. Tests point it at a file of their own (one thread, before
+/// loading, put back after), so that what they check does not depend on running in a pod.
+extern const char* service_account_namespace_file;
+}  // namespace detail
+
+/// The highest epoch under ha.failover: lease: the Lease holds it as leaseTransitions, an int32
+/// in Kubernetes (the elector refuses to write a higher one too).
+inline constexpr std::uint64_t kMaxLeaseEpoch = 2'147'483'647;
 
 /// `ha.lease` (with ha.failover: lease): the Lease, who this process is, the API server, and the
 /// elector's timers (peregrine/ha/elector.hpp; the loader checks its rules). Defaults that come
@@ -239,6 +249,7 @@ struct HaConfig {
   ListenAddress peer;    ///< standby: the leader's `listen`
   /// The leader's epoch, carried by every replicated record; a standby refuses older ones. The
   /// least one: a node leads at the newest it has kept, and with the Lease at least its epoch.
+  /// At most kMaxLeaseEpoch under ha.failover: lease.
   std::uint64_t epoch = 1;
   std::uint32_t heartbeat_ms = 50;         ///< leader -> standby heartbeats when idle
   std::uint32_t standby_timeout_ms = 500;  ///< leader: a standby behind or silent this long is lost

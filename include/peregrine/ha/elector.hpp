@@ -18,7 +18,8 @@
 ///   renewal stuck in a slow call cannot leave the process believing it leads after others may
 ///   take over (renew_deadline < lease_duration, checked at construction).
 /// - Each acquisition writes leaseTransitions + 1 (or `min_epoch()` when larger), the new epoch
-///   (peregrine/ha/lease.hpp).
+///   (peregrine/ha/lease.hpp). An epoch above kMaxLeaseEpoch (leaseTransitions is an int32) is
+///   never written, nor clamped: the Lease is not taken, and last_error() says why.
 ///   A Lease alone is no fence (a paused leader may still act on its belief): the epoch on every
 ///   replicated record is; docs/ha.md says how the two fit.
 /// - With `single_term`, a process leads at most once: after stepping down its thread ends.
@@ -42,6 +43,9 @@
 #include "peregrine/ha/lease.hpp"
 
 namespace peregrine::ha {
+
+/// The highest epoch a Lease holds: leaseTransitions is an int32 in Kubernetes.
+inline constexpr std::int64_t kMaxLeaseEpoch = 2'147'483'647;
 
 /// Timing and identity of one elector. Defaults are client-go's (15 s, 10 s, 2 s).
 struct ElectorConfig {
@@ -117,6 +121,11 @@ class Elector {
   /// Ends the thread; a leader steps down (on_stopped_leading(Stopped)) and, with
   /// release_on_stop, releases the Lease with one bounded call. Idempotent.
   void stop();
+  /// stop() for a leader that did nothing with its term (its owner could not act on it: no
+  /// record carries the epoch): the release also puts back the epoch the Lease had before this
+  /// acquisition, so that the Lease names no epoch whose records nobody holds (a node takes no
+  /// Lease of a newer epoch than its journal's; docs/ha.md). With release_on_stop.
+  void abandon();
 
   /// True while this process leads and its last successful renewal began less than
   /// renew_deadline ago.
@@ -147,7 +156,11 @@ class Elector {
   /// Counts a call; the last error becomes its failure, or `refusal` (may_take's) when it succeeded.
   void note_call(const LeaseResult& result, const std::string& refusal = {});
   void observe(const LeaseRecord& lease);
-  LeaseRecord acquired_from(const LeaseRecord& previous) const;
+  /// The epoch an acquisition of `previous` writes: its leaseTransitions + 1, or min_epoch().
+  std::int64_t next_epoch(const LeaseRecord& previous) const;
+  LeaseRecord acquired_from(const LeaseRecord& previous, std::int64_t epoch) const;
+  /// Why `epoch` cannot be written ("" when it can).
+  static std::string epoch_refusal(std::int64_t epoch);
   void become_leader(const LeaseRecord& written, Clock::time_point sent);
 
 
@@ -157,6 +170,7 @@ class Elector {
 
   // Elector thread only.
   std::optional<LeaseRecord> mine_;  // our last successful write while leading
+  std::int32_t epoch_before_ = 0;    // leaseTransitions before our acquisition (abandon())
   std::string observed_version_;     // the resourceVersion seen last, and when it was first seen
   Clock::time_point observed_at_{};
 
@@ -170,6 +184,7 @@ class Elector {
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   bool stopping_ = false;  // guarded by mutex_
+  bool abandoning_ = false;  // guarded by mutex_: the release puts epoch_before_ back
   std::string holder_;     // guarded by mutex_
   std::string last_error_;  // guarded by mutex_
   std::thread thread_;

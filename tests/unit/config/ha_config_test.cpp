@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -180,17 +182,41 @@ TEST(HaConfigTest, TheLeaseDefaultsComeFromThePodsEnvironment) {
   EXPECT_EQ(load(std::string(kLeaseLeader) + "}\n").ha.lease.api_host, "fd00:43::1");
 }
 
+// The service account's namespace file the loader reads, set for a test (a pod has the real one).
+class ScopedNamespaceFile {
+ public:
+  explicit ScopedNamespaceFile(const char* path) : old_(detail::service_account_namespace_file) {
+    detail::service_account_namespace_file = path;
+  }
+  ~ScopedNamespaceFile() { detail::service_account_namespace_file = old_; }
+  ScopedNamespaceFile(const ScopedNamespaceFile&) = delete;
+  ScopedNamespaceFile& operator=(const ScopedNamespaceFile&) = delete;
+
+ private:
+  const char* old_;
+};
+
+// Deterministic inside a pod too: the environment and the namespace file are the test's own.
 TEST(HaConfigTest, OutsideAPodTheLeaseNeedsItsServerAndNamespace) {
   const ScopedEnv ns("POD_NAMESPACE", nullptr);
   const ScopedEnv host("KUBERNETES_SERVICE_HOST", nullptr);
   const ScopedEnv port("KUBERNETES_SERVICE_PORT", nullptr);
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("peregrine-ha-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string missing = (dir / "missing").string();
+  const ScopedNamespaceFile none(missing.c_str());
   EXPECT_EQ(error_of(lease_leader("namespace: t")),
             "ha.lease.api_server: is required outside a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set");
-  if (::access("/var/run/secrets/kubernetes.io/serviceaccount/namespace", R_OK) != 0) {
-    EXPECT_EQ(error_of(lease_leader("api_server: \"https://k:6443\"")),
-              "ha.lease.namespace: is required outside a pod: POD_NAMESPACE is not set and "
-              "/var/run/secrets/kubernetes.io/serviceaccount/namespace cannot be read");
+  EXPECT_EQ(error_of(lease_leader("api_server: \"https://k:6443\"")),
+            "ha.lease.namespace: is required outside a pod: POD_NAMESPACE is not set and " + missing + " cannot be read");
+  {
+    // In a pod without POD_NAMESPACE: the service account's namespace file, its first line trimmed.
+    const std::string file = (dir / "namespace").string();
+    std::ofstream(file) << "  trading\n";
+    const ScopedNamespaceFile pod(file.c_str());
+    EXPECT_EQ(load(lease_leader("api_server: \"https://k:6443\"")).ha.lease.namespace_name, "trading");
   }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(HaConfigTest, RefusesLeaseTimersTheElectorCannotKeep) {
@@ -211,6 +237,41 @@ TEST(HaConfigTest, RefusesLeaseTimersTheElectorCannotKeep) {
             "ha.lease.retry_ms: must be less than renew_deadline_ms (1500), got 1500: the leader renews every retry_ms");
   EXPECT_NE(refusal("retry_ms: 0").find("ha.lease.retry_ms: must be positive"), std::string::npos);
   EXPECT_NE(refusal("timeout_ms: soon").find("ha.lease.timeout_ms: must be a number of milliseconds"), std::string::npos);
+}
+
+// A renewal that fails only when its call times out must leave time for one more before the
+// renew deadline: otherwise one slow call to the API server deposes a healthy leader.
+TEST(HaConfigTest, RefusesALeaseCallTimeoutThatLeavesNoRetryBeforeTheRenewDeadline) {
+  const std::string_view where = "namespace: t, api_server: \"https://k:6443\", ";
+  auto refusal = [&](std::string_view timers) { return error_of(lease_leader(std::string(where) + std::string(timers))); };
+  EXPECT_EQ(refusal("duration_ms: 6000, renew_deadline_ms: 4000, retry_ms: 500, timeout_ms: 4000"),
+            "ha.lease.timeout_ms: must be less than renew_deadline_ms (4000) minus retry_ms (500), got 4000: a renewal "
+            "that times out must leave time for another before the leader is deposed");
+  EXPECT_EQ(refusal("duration_ms: 6000, renew_deadline_ms: 4000, retry_ms: 500, timeout_ms: 3500"),
+            "ha.lease.timeout_ms: must be less than renew_deadline_ms (4000) minus retry_ms (500), got 3500: a renewal "
+            "that times out must leave time for another before the leader is deposed");
+  // The defaults count too: a 2 s renew deadline with the default 1 s timeout and 1 s retry.
+  EXPECT_EQ(refusal("duration_ms: 3000, renew_deadline_ms: 2000, retry_ms: 1000"),
+            "ha.lease.timeout_ms: must be less than renew_deadline_ms (2000) minus retry_ms (1000), got 1000: a renewal "
+            "that times out must leave time for another before the leader is deposed");
+  const ServiceConfig ok =
+      load(lease_leader(std::string(where) + "duration_ms: 6000, renew_deadline_ms: 4000, retry_ms: 500, timeout_ms: 3499"));
+  EXPECT_EQ(ok.ha.lease.timeout_ms, 3499u);
+  EXPECT_EQ(load(lease_leader("namespace: t, api_server: \"https://k:6443\"")).ha.lease.timeout_ms, 1000u);  // 1000 + 2000 < 10000
+}
+
+// The Lease holds the epoch as leaseTransitions, an int32: a larger ha.epoch is refused, not
+// clamped. Without the Lease the epoch takes 64 bits.
+TEST(HaConfigTest, UnderTheLeaseRefusesAnEpochAboveInt32) {
+  const std::string lease = ", failover: lease, lease: {namespace: t, api_server: \"https://k:6443\"}}\n";
+  EXPECT_EQ(error_of("ha: {role: leader, listen: \"127.0.0.1:1\", epoch: 2147483648" + lease),
+            "ha.epoch: must be at most 2147483647 under ha.failover: lease (the Lease holds the epoch as leaseTransitions, "
+            "a 32-bit integer), got 2147483648");
+  EXPECT_EQ(error_of("ha: {role: standby, peer: \"127.0.0.1:1\", epoch: 4294967296" + lease),
+            "ha.epoch: must be at most 2147483647 under ha.failover: lease (the Lease holds the epoch as leaseTransitions, "
+            "a 32-bit integer), got 4294967296");
+  EXPECT_EQ(load("ha: {role: leader, listen: \"127.0.0.1:1\", epoch: 2147483647" + lease).ha.epoch, 2147483647u);
+  EXPECT_EQ(load("ha: {role: leader, listen: \"127.0.0.1:1\", epoch: 2147483648}\n").ha.epoch, 2147483648u);
 }
 
 TEST(HaConfigTest, RefusesALeaseThatCannotWork) {
