@@ -444,7 +444,7 @@ void Server::make_elector(std::function<std::int64_t()> floor, std::function<std
   api.token_file = l.token_file;
   api.namespace_name = l.namespace_name;
   api.timeout = std::chrono::milliseconds{l.timeout_ms};
-  lease_client_ = std::make_unique<ha::LeaseClient>(api);  // throws naming the CA file it cannot load
+  lease_client_ = ha::open_lease_client(api);  // peregrine-kube.so; throws naming the module or the CA file
   ha::ElectorConfig ec;
   ec.lease_name = l.name;
   ec.identity = l.identity;

@@ -436,7 +436,7 @@ class Server final : public ConnectionOwner, public ops::AdminBackend, public ag
   std::uint64_t next_auto_promote_ns_ = 0;   // io thread: ha.failover auto, after a failed attempt
   // ha.failover lease: the elector runs on its own thread; what it decides reaches the io thread
   // through these atomics (and lease_held(), which reads the elector's deadline).
-  std::unique_ptr<ha::LeaseClient> lease_client_;
+  std::unique_ptr<ha::LeaseApi> lease_client_;  // peregrine-kube.so's LeaseClient
   std::unique_ptr<ha::Elector> elector_;           // after the writer: destroyed (stopped) before it
   bool elector_started_ = false;                   // io thread (a standby starts it once it has heard a leader)
   std::atomic<bool> lease_won_{false};             // standby: the elector holds the Lease; the io thread promotes

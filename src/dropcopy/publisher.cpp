@@ -77,7 +77,7 @@ struct Publisher::State {
   bool tags_valid = false;         // the tag <-> index mapping below holds (since the last rewind's first publish)
   std::uint64_t tag_first = 0;
   std::uint64_t tag_offset = 0;    // absolute index = tag - tag_offset
-  detail::AmqpLink link;
+  detail::AmqpLink* link = nullptr;  // Publisher::link_
   detail::AmqpTarget target;
   std::uint64_t next_connect_ns = 0;
   std::uint64_t backoff_ms = kFirstBackoffMs;
@@ -97,7 +97,11 @@ struct Publisher::State {
 
 Publisher::Publisher(const config::ServiceConfig& svc, PublisherOptions opts, std::function<std::uint64_t()> durable_seq,
                      Log log)
-    : svc_(svc), opts_(std::move(opts)), durable_seq_(std::move(durable_seq)), log_(std::move(log)) {}
+    : svc_(svc),
+      opts_(std::move(opts)),
+      durable_seq_(std::move(durable_seq)),
+      log_(std::move(log)),
+      link_(detail::open_amqp_link(opts_.amqp_module)) {}
 
 Publisher::~Publisher() { stop(); }
 
@@ -128,7 +132,7 @@ void Publisher::close_link(State& st) {
     const std::lock_guard<std::mutex> lock(fd_mutex_);
     fd_ = -1;
   }
-  st.link.close();
+  st.link->close();
 }
 
 double Publisher::lag_seconds() const noexcept {
@@ -148,6 +152,7 @@ std::uint64_t Publisher::lag_records() const noexcept {
 
 void Publisher::run() {
   State st(svc_, opts_);
+  st.link = link_.get();
   const config::DropCopyConfig& cfg = svc_.dropcopy;
   const auto fail = [&](const std::string& why) {
     log_("error", "drop copy: " + why + "; the drop copy stops (trading goes on)");
@@ -172,7 +177,7 @@ void Publisher::run() {
   };
 
   const auto lost = [&](const std::string& why) {
-    const bool was_up = st.link.connected();
+    const bool was_up = st.link->connected();
     close_link(st);
     stats_.connected.store(0, std::memory_order_relaxed);
     rewind();
@@ -205,10 +210,10 @@ void Publisher::run() {
       return;
     }
     st.target.password = *pw;
-    const std::string err = st.link.connect(st.target, cfg.exchange, kConnectTimeout);
+    const std::string err = st.link->connect(st.target, cfg.exchange, kConnectTimeout);
     if (err.empty()) {
       const std::lock_guard<std::mutex> lock(fd_mutex_);
-      fd_ = st.link.fd();
+      fd_ = st.link->fd();
     }
     if (!err.empty()) {
       stats_.connect_failures.fetch_add(1, std::memory_order_relaxed);
@@ -406,14 +411,14 @@ void Publisher::run() {
     set_oldest();
     std::uint64_t now = mono_ns();
     // 2. The broker.
-    if (!st.link.connected() && now >= st.next_connect_ns) connect();
+    if (!st.link->connected() && now >= st.next_connect_ns) connect();
     // 3. Publish what the window allows.
-    if (st.link.connected() && now >= st.pause_until_ns) {
+    if (st.link->connected() && now >= st.pause_until_ns) {
       while (st.next_unsent < st.pending.size() && in_flight() < cfg.window) {
         Pending& p = st.pending[st.next_unsent];
-        const std::uint64_t tag = st.link.publish(cfg.exchange, p.msg.routing_key, p.msg.body, p.msg.message_id, p.msg.unix_seconds);
+        const std::uint64_t tag = st.link->publish(cfg.exchange, p.msg.routing_key, p.msg.body, p.msg.message_id, p.msg.unix_seconds);
         if (tag == 0) {
-          lost(st.link.error());
+          lost(st.link->error());
           break;
         }
         if (!st.tags_valid) {
@@ -428,12 +433,12 @@ void Publisher::run() {
     }
     // 4. Confirms, or a wait for work.
     const bool more = st.pending.size() < cfg.window && st.tail->next_seq() <= durable_seq_();
-    if (st.link.connected()) {
+    if (st.link->connected()) {
       confirms.clear();
       const bool can_send = st.next_unsent < st.pending.size() && in_flight() < cfg.window && mono_ns() >= st.pause_until_ns;
-      if (!st.link.poll(more || can_send ? std::chrono::milliseconds{0} : kIdleWait, confirms)) {
+      if (!st.link->poll(more || can_send ? std::chrono::milliseconds{0} : kIdleWait, confirms)) {
         handle(confirms);
-        lost(st.link.error());
+        lost(st.link->error());
       } else {
         handle(confirms);
       }

@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <regex>
@@ -190,6 +191,7 @@ class Engine {
   }
   int kill_now() { return proc_.kill_now(); }
   int stop() { return proc_.stop(15000ms); }
+  [[nodiscard]] pid_t pid() const { return proc_.pid(); }
 
   /// A series of /metrics, or -1.
   [[nodiscard]] double metric(const std::string& name) const {
@@ -421,6 +423,13 @@ TEST_F(DropCopyBrokerTest, SteadyStateDeliversEveryEventAsTheSessionsSawIt) {
   ASSERT_TRUE(engine.wait_metric("peregrine_dropcopy_confirmed_seq", [&](double v) { return v == static_cast<double>(t.total); }, 30s));
   EXPECT_EQ(engine.metric("peregrine_dropcopy_connected"), 1);
   EXPECT_EQ(engine.metric("peregrine_dropcopy_returned_total"), 0);
+  {
+    // Its broker link is peregrine-amqp.so's, the module beside the binary (rabbitmq-c is in it).
+    std::ifstream f("/proc/" + std::to_string(engine.pid()) + "/maps");
+    const std::string maps{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    EXPECT_NE(maps.find((fs::path(PEREGRINE_BINARY).parent_path() / "peregrine-amqp.so").string()), std::string::npos)
+        << maps;
+  }
   EXPECT_EQ(engine.stop(), 0);
 }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 
 #include "peregrine/ha/lease_client.hpp"
 
@@ -110,6 +111,43 @@ TEST(LeaseClientTest, InClusterNamesWhatIsMissingOutsideAPod) {
     FAIL() << "in_cluster() outside a pod";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("KUBERNETES_SERVICE_HOST"), std::string::npos) << e.what();
+  }
+}
+
+// The service makes its client through peregrine-kube.so (open_lease_client): the module's
+// client behaves as the linked one, its refusals cross the boundary as the same exceptions, and a
+// missing module is named.
+TEST(LeaseClientModuleTest, TheModulesClientSaysWhenNothingListens) {
+  std::uint16_t port = 0;
+  {
+    SilentListener gone;
+    port = gone.port();
+  }
+  const std::unique_ptr<LeaseApi> client = open_lease_client(config(port), PEREGRINE_KUBE_MODULE);
+  auto r = client->get("m");
+  EXPECT_EQ(r.status, LeaseStatus::TransportError);
+  EXPECT_NE(r.message.find("connect 127.0.0.1:"), std::string::npos) << r.message;
+}
+
+TEST(LeaseClientModuleTest, TheModuleRefusesACaFileItCannotLoadNamingIt) {
+  auto c = config(1);
+  c.ca_file = "/nonexistent/ca.crt";
+  try {
+    (void)open_lease_client(c, PEREGRINE_KUBE_MODULE);
+    FAIL() << "made a client without a CA";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/ca.crt"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LeaseClientModuleTest, AMissingModuleIsNamed) {
+  try {
+    (void)open_lease_client(config(1), "/nonexistent/peregrine-kube.so");
+    FAIL() << "made a client without the module";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("the Kubernetes Lease client (/nonexistent/peregrine-kube.so) could not be loaded"),
+              std::string::npos)
+        << e.what();
   }
 }
 

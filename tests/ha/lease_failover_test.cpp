@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <set>
@@ -297,6 +298,14 @@ TEST_F(LeaseFailoverTest, ALeaderStoppedWithSigtermReleasesTheLeaseAndTheStandby
   std::set<std::string> accepted;
   ASSERT_NO_FATAL_FAILURE(trade(leader_.ouch, "T", 20, accepted));
   ASSERT_FALSE(accepted.empty());
+  {
+    // Its Lease client is peregrine-kube.so's, the module beside the binary (OpenSSL is in it).
+    std::ifstream f("/proc/" + std::to_string(leader_.proc.pid()) + "/maps");
+    const std::string maps{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    EXPECT_NE(maps.find((std::filesystem::path(PEREGRINE_BINARY).parent_path() / "peregrine-kube.so").string()),
+              std::string::npos)
+        << maps;
+  }
   const double old_epoch = testing::metric(leader_.http, "peregrine_ha_epoch");
   ASSERT_EQ(leader_.proc.stop(), 0) << leader_.proc.log();
   EXPECT_NE(leader_.proc.log().find("released the Lease peregrine/trading-service-leader"), std::string::npos)

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -96,6 +97,19 @@ TEST_F(StartupTest, ServerForTwoToThe24OrdersIsUnder64MBResidentRightAfterReady)
     if (c.next(5000ms).is(proto::ouch::OutboundType::Accepted)) ++accepted;
   EXPECT_EQ(accepted, 2);
   c.logout();
+}
+
+// What only a Lease (ha.failover lease) or the drop copy needs is in modules beside the binary,
+// loaded when configured (include/peregrine/agent/module.hpp): a server without either maps none
+// of OpenSSL, rabbitmq-c or the modules themselves (issue 14: each start spared ~150 page faults).
+TEST_F(StartupTest, AServerWithoutLeaseOrDropCopyMapsNoOpenSslNorRabbitmqNorTheirModules) {
+  ASSERT_TRUE(proc_.spawn({PEREGRINE_BINARY, "--config", (dir_ / "big.yaml").string()}, (dir_ / "log.txt").string()));
+  ASSERT_FALSE(proc_.wait_line(std::regex(R"(ready: OUCH )"), 60s).empty()) << proc_.log();
+  std::ifstream f("/proc/" + std::to_string(proc_.pid()) + "/maps");
+  const std::string maps{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  ASSERT_NE(maps.find("libstdc++"), std::string::npos) << maps;  // the file was read
+  for (const char* lib : {"libssl.so", "libcrypto.so", "librabbitmq.so", "peregrine-kube.so", "peregrine-amqp.so"})
+    EXPECT_EQ(maps.find(lib), std::string::npos) << lib << " is mapped:\n" << maps;
 }
 
 TEST_F(StartupTest, StartupTracePrintsEveryPhaseInOrderJustBeforeTheReadyLine) {

@@ -24,6 +24,10 @@
 
 namespace peregrine::dropcopy {
 
+namespace detail {
+class AmqpLink;
+}
+
 /// Counts for metrics (docs/dropcopy.md, "Metrics"); written by the publisher's thread, read by
 /// any thread with relaxed loads.
 struct PublisherStats {
@@ -56,13 +60,16 @@ struct PublisherOptions {
   std::uint64_t origin_mono_ns = 0;
   /// PEREGRINE_DROPCOPY_PASSWORD as read at start-up (used when dropcopy.password_file is empty).
   std::string env_password;
+  /// The broker link's module (rabbitmq-c, OpenSSL); empty: peregrine-amqp.so beside the binary.
+  std::string amqp_module;
 };
 
 class Publisher {
  public:
   using Log = std::function<void(std::string_view level, const std::string& line)>;
   /// `durable_seq` returns the journal's durable record number (any thread); `log` is thread-safe.
-  /// `svc` outlives the publisher.
+  /// `svc` outlives the publisher. Loads the broker link's module (opts.amqp_module); throws
+  /// std::runtime_error naming it when it cannot.
   Publisher(const config::ServiceConfig& svc, PublisherOptions opts, std::function<std::uint64_t()> durable_seq, Log log);
   ~Publisher();
   Publisher(const Publisher&) = delete;
@@ -91,6 +98,7 @@ class Publisher {
   std::function<std::uint64_t()> durable_seq_;
   Log log_;
   PublisherStats stats_;
+  std::unique_ptr<detail::AmqpLink> link_;  // the publisher thread's alone once started
   agent::Parker parker_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> exited_{false};  // run() has returned

@@ -11,12 +11,18 @@
 ///   PUT  /apis/coordination.k8s.io/v1/namespaces/NS/leases/NAME   (metadata.resourceVersion)
 ///
 /// Threads: one thread at a time per LeaseClient (the elector's); never the matching thread.
+///
+/// The service does not link it: LeaseClient and OpenSSL live in the module peregrine-kube.so
+/// beside the binary, which `open_lease_client` loads under `ha.failover: lease` only, so that
+/// every other start maps and relocates none of OpenSSL (issue 14: about 145 page faults and
+/// 0.9 ms of a start here). Tests link it directly (the peregrine_kube library).
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "peregrine/ha/lease.hpp"
 
@@ -66,4 +72,27 @@ class LeaseClient final : public LeaseApi {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Bumped whenever ApiServerConfig, LeaseRecord or LeaseApi change in a way that matters across
+/// the module boundary.
+inline constexpr std::uint32_t kKubeModuleAbi = 1;
+/// The module's file name; the service looks for it beside its own binary.
+inline constexpr std::string_view kKubeModuleFile = "peregrine-kube.so";
+/// The factory's symbol.
+inline constexpr const char* kKubeOpenSymbol = "peregrine_kube_open";
+
+/// A LeaseClient made by the module at `module_path` (kKubeModuleFile beside the running binary
+/// when empty). Start-up thread. Throws std::runtime_error: "the Kubernetes Lease client
+/// (<path>) could not be loaded: <dlerror>", or LeaseClient's own error (the CA file it cannot
+/// load).
+[[nodiscard]] std::unique_ptr<LeaseApi> open_lease_client(const ApiServerConfig& config,
+                                                          const std::string& module_path = {});
+
 }  // namespace peregrine::ha
+
+extern "C" {
+/// The module's one entry point: a LeaseClient owned by the caller (its code lives in the module,
+/// which stays loaded), or nullptr with `*error` set (another kKubeModuleAbi, the CA file).
+[[gnu::visibility("default")]] peregrine::ha::LeaseApi* peregrine_kube_open(std::uint32_t abi,
+                                                                             const peregrine::ha::ApiServerConfig* config,
+                                                                             std::string* error) noexcept;
+}

@@ -1,13 +1,15 @@
-#include "amqp_link.hpp"
+// peregrine-amqp.so: the drop copy's link to the broker over rabbitmq-c (which loads OpenSSL),
+// loaded by the service only when `dropcopy.enabled` (src/dropcopy/amqp_link.hpp).
+#include "../amqp_link.hpp"
 
+#include <amqp.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
 #include <sys/time.h>
 
-#include <cctype>
-#include <cstdlib>
-#include <cstring>
+#include <exception>
+#include <string>
 
 namespace peregrine::dropcopy::detail {
 
@@ -22,62 +24,36 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 std::string bytes(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
+/// One AMQP 0-9-1 connection with one channel in confirm mode (AmqpLink's contract).
+class RabbitmqLink final : public AmqpLink {
+ public:
+  RabbitmqLink() = default;
+  ~RabbitmqLink() override { close(); }
+  RabbitmqLink(const RabbitmqLink&) = delete;
+  RabbitmqLink& operator=(const RabbitmqLink&) = delete;
+
+  std::string connect(const AmqpTarget& t, const std::string& exchange, std::chrono::milliseconds timeout) override;
+  void close() noexcept override;
+  [[nodiscard]] bool connected() const noexcept override { return conn_ != nullptr; }
+  [[nodiscard]] int fd() const noexcept override { return conn_ != nullptr ? amqp_get_sockfd(conn_) : -1; }
+  std::uint64_t publish(const std::string& exchange, const std::string& routing_key, const std::string& body,
+                        const std::string& message_id, std::uint64_t unix_seconds) override;
+  bool poll(std::chrono::milliseconds timeout, std::vector<Confirm>& out) override;
+  [[nodiscard]] const std::string& error() const noexcept override { return error_; }
+
+ private:
+  bool read_one(const struct timeval* tv, std::vector<Confirm>& out, bool& got);
+  std::string reply_error(const char* what, const amqp_rpc_reply_t& r);
+
+  amqp_connection_state_t conn_ = nullptr;
+  std::uint64_t next_tag_ = 1;
+  std::string error_;
+};
+
 }  // namespace
 
-std::string parse_target(const std::string& url, AmqpTarget& out) {
-  std::string rest;
-  if (url.rfind("amqp://", 0) == 0) {
-    out.tls = false;
-    out.port = 5672;
-    rest = url.substr(7);
-  } else if (url.rfind("amqps://", 0) == 0) {
-    out.tls = true;
-    out.port = 5671;
-    rest = url.substr(8);
-  } else {
-    return "not an amqp:// or amqps:// URL";
-  }
-  const std::size_t slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  out.vhost = "/";
-  if (slash != std::string::npos && slash + 1 < rest.size()) {
-    // RabbitMQ's URI spec: the path is the vhost, percent-encoded ("%2F" is "/").
-    const std::string enc = rest.substr(slash + 1);
-    std::string v;
-    for (std::size_t i = 0; i < enc.size(); ++i) {
-      if (enc[i] == '%' && i + 2 < enc.size() && std::isxdigit(static_cast<unsigned char>(enc[i + 1])) != 0 &&
-          std::isxdigit(static_cast<unsigned char>(enc[i + 2])) != 0) {
-        v += static_cast<char>(std::strtol(enc.substr(i + 1, 2).c_str(), nullptr, 16));
-        i += 2;
-      } else {
-        v += enc[i];
-      }
-    }
-    out.vhost = v;
-  }
-  if (const std::size_t at = authority.rfind('@'); at != std::string::npos) {
-    out.user = authority.substr(0, at);
-    authority = authority.substr(at + 1);
-  }
-  std::string host = authority;
-  if (!host.empty() && host[0] == '[') {  // [IPv6]:port
-    const std::size_t close = host.find(']');
-    if (close == std::string::npos) return "an unclosed '[' in the host";
-    out.host = host.substr(1, close - 1);
-    host = host.substr(close + 1);
-    if (!host.empty() && host[0] == ':') out.port = std::atoi(host.c_str() + 1);
-  } else if (const std::size_t colon = host.rfind(':'); colon != std::string::npos) {
-    out.host = host.substr(0, colon);
-    out.port = std::atoi(host.c_str() + colon + 1);
-  } else {
-    out.host = host;
-  }
-  if (out.host.empty()) return "no host";
-  if (out.port <= 0 || out.port > 65535) return "a port outside 1-65535";
-  return {};
-}
 
-std::string AmqpLink::reply_error(const char* what, const amqp_rpc_reply_t& r) {
+std::string RabbitmqLink::reply_error(const char* what, const amqp_rpc_reply_t& r) {
   switch (r.reply_type) {
     case AMQP_RESPONSE_NORMAL: return {};
     case AMQP_RESPONSE_NONE: return std::string(what) + ": no reply";
@@ -98,7 +74,7 @@ std::string AmqpLink::reply_error(const char* what, const amqp_rpc_reply_t& r) {
   return std::string(what) + ": failed";
 }
 
-std::string AmqpLink::connect(const AmqpTarget& t, const std::string& exchange, std::chrono::milliseconds timeout) {
+std::string RabbitmqLink::connect(const AmqpTarget& t, const std::string& exchange, std::chrono::milliseconds timeout) {
   close();
   conn_ = amqp_new_connection();
   if (conn_ == nullptr) return "out of memory";
@@ -132,44 +108,37 @@ std::string AmqpLink::connect(const AmqpTarget& t, const std::string& exchange, 
     if (st == AMQP_STATUS_SOCKET_ERROR) why += " (refused or unreachable)";
     return "cannot connect to " + where + ": " + why;
   }
-  const amqp_rpc_reply_t login = amqp_login(conn_, t.vhost.c_str(), 0, 131072, t.heartbeat_seconds, AMQP_SASL_METHOD_PLAIN,
-                                            t.user.c_str(), t.password.c_str());
-  if (login.reply_type != AMQP_RESPONSE_NORMAL) {
-    std::string e = reply_error(("login to " + where + " as " + t.user).c_str(), login);
+  // Each step's reply: "" when normal, else what the broker said, the connection dropped.
+  const auto refused = [this](const std::string& what, const amqp_rpc_reply_t& r) -> std::string {
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) return {};
+    std::string e = reply_error(what.c_str(), r);
     close();
     return e;
-  }
+  };
+  if (std::string e = refused("login to " + where + " as " + t.user,
+                              amqp_login(conn_, t.vhost.c_str(), 0, 131072, t.heartbeat_seconds, AMQP_SASL_METHOD_PLAIN,
+                                         t.user.c_str(), t.password.c_str()));
+      !e.empty())
+    return e;
   amqp_channel_open(conn_, 1);
-  if (const amqp_rpc_reply_t r = amqp_get_rpc_reply(conn_); r.reply_type != AMQP_RESPONSE_NORMAL) {
-    std::string e = reply_error("channel.open", r);
-    close();
-    return e;
-  }
+  if (std::string e = refused("channel.open", amqp_get_rpc_reply(conn_)); !e.empty()) return e;
   amqp_exchange_declare(conn_, 1, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes("topic"), 0, 1, 0, 0,
                         amqp_empty_table);
-  if (const amqp_rpc_reply_t r = amqp_get_rpc_reply(conn_); r.reply_type != AMQP_RESPONSE_NORMAL) {
-    std::string e = reply_error(("exchange.declare " + exchange).c_str(), r);
-    close();
-    return e;
-  }
+  if (std::string e = refused("exchange.declare " + exchange, amqp_get_rpc_reply(conn_)); !e.empty()) return e;
   amqp_confirm_select(conn_, 1);
-  if (const amqp_rpc_reply_t r = amqp_get_rpc_reply(conn_); r.reply_type != AMQP_RESPONSE_NORMAL) {
-    std::string e = reply_error("confirm.select", r);
-    close();
-    return e;
-  }
+  if (std::string e = refused("confirm.select", amqp_get_rpc_reply(conn_)); !e.empty()) return e;
   next_tag_ = 1;
   error_.clear();
   return {};
 }
 
-void AmqpLink::close() noexcept {
+void RabbitmqLink::close() noexcept {
   if (conn_ == nullptr) return;
   amqp_destroy_connection(conn_);  // closes the socket; no closing handshake
   conn_ = nullptr;
 }
 
-std::uint64_t AmqpLink::publish(const std::string& exchange, const std::string& routing_key, const std::string& body,
+std::uint64_t RabbitmqLink::publish(const std::string& exchange, const std::string& routing_key, const std::string& body,
                                 const std::string& message_id, std::uint64_t unix_seconds) {
   amqp_basic_properties_t props{};
   props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
@@ -191,7 +160,7 @@ std::uint64_t AmqpLink::publish(const std::string& exchange, const std::string& 
 }
 
 // One frame: false on a connection error; `got` false on a timeout.
-bool AmqpLink::read_one(const timeval* tv, std::vector<Confirm>& out, bool& got) {
+bool RabbitmqLink::read_one(const timeval* tv, std::vector<Confirm>& out, bool& got) {
   amqp_frame_t frame;
   timeval copy{};
   if (tv != nullptr) copy = *tv;
@@ -245,7 +214,7 @@ bool AmqpLink::read_one(const timeval* tv, std::vector<Confirm>& out, bool& got)
   }
 }
 
-bool AmqpLink::poll(std::chrono::milliseconds timeout, std::vector<Confirm>& out) {
+bool RabbitmqLink::poll(std::chrono::milliseconds timeout, std::vector<Confirm>& out) {
   const timeval tv = to_timeval(timeout);
   bool got = false;
   if (!read_one(&tv, out, got)) return false;
@@ -259,3 +228,18 @@ bool AmqpLink::poll(std::chrono::milliseconds timeout, std::vector<Confirm>& out
 }
 
 }  // namespace peregrine::dropcopy::detail
+
+extern "C" peregrine::dropcopy::detail::AmqpLink* peregrine_amqp_open(std::uint32_t abi, std::string* error) noexcept {
+  using peregrine::dropcopy::detail::kAmqpModuleAbi;
+  try {
+    if (abi != kAmqpModuleAbi) {
+      *error = "peregrine-amqp.so is of module ABI " + std::to_string(kAmqpModuleAbi) + ", the binary of " +
+               std::to_string(abi) + ": install the two from one build";
+      return nullptr;
+    }
+    return new peregrine::dropcopy::detail::RabbitmqLink();
+  } catch (const std::exception& e) {
+    *error = e.what();
+  }
+  return nullptr;
+}
