@@ -70,13 +70,15 @@ fuzz: release
 ## bench: regenerates docs/benchmarks.md from real runs: the core micro benchmarks
 ## (scripts/bench-micro), the end-to-end scenarios of peregrine-bench (scripts/bench-report), and
 ## the call-auction uncross (scripts/bench-auction), journal replay speed (scripts/bench-replay)
-## and latency by journal durability policy (scripts/bench-journal).
+## latency by journal durability policy (scripts/bench-journal) and the drop copy's throughput and
+## lag (scripts/bench-dropcopy).
 bench: bootstrap
 	scripts/bench-micro
 	scripts/bench-report
 	scripts/bench-auction
 	scripts/bench-replay
 	scripts/bench-journal
+	scripts/bench-dropcopy
 	if pkg-config --exists libdpdk; then scripts/bench-dpdk; else echo "make bench: no libdpdk, DPDK section left as it is"; fi
 
 ## image: builds the container image peregrine:$(IMAGE_TAG) locally (scripts/image: a debootstrapped
