@@ -69,7 +69,7 @@ fuzz: release
 
 ## bench: regenerates docs/benchmarks.md from real runs: the core micro benchmarks
 ## (scripts/bench-micro), the end-to-end scenarios of peregrine-bench (scripts/bench-report), and
-## the call-auction uncross (scripts/bench-auction), journal replay speed (scripts/bench-replay)
+## the call-auction uncross (scripts/bench-auction), journal replay speed (scripts/bench-replay),
 ## latency by journal durability policy (scripts/bench-journal) and the drop copy's throughput and
 ## lag (scripts/bench-dropcopy).
 bench: bootstrap
