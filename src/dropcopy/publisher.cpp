@@ -77,7 +77,6 @@ struct Publisher::State {
   bool tags_valid = false;         // the tag <-> index mapping below holds (since the last rewind's first publish)
   std::uint64_t tag_first = 0;
   std::uint64_t tag_offset = 0;    // absolute index = tag - tag_offset
-  detail::AmqpLink* link = nullptr;  // Publisher::link_
   detail::AmqpTarget target;
   std::uint64_t next_connect_ns = 0;
   std::uint64_t backoff_ms = kFirstBackoffMs;
@@ -127,12 +126,12 @@ void Publisher::stop() {
   thread_.join();
 }
 
-void Publisher::close_link(State& st) {
+void Publisher::close_link() {
   {
     const std::lock_guard<std::mutex> lock(fd_mutex_);
     fd_ = -1;
   }
-  st.link->close();
+  link_->close();
 }
 
 double Publisher::lag_seconds() const noexcept {
@@ -152,7 +151,6 @@ std::uint64_t Publisher::lag_records() const noexcept {
 
 void Publisher::run() {
   State st(svc_, opts_);
-  st.link = link_.get();
   const config::DropCopyConfig& cfg = svc_.dropcopy;
   const auto fail = [&](const std::string& why) {
     log_("error", "drop copy: " + why + "; the drop copy stops (trading goes on)");
@@ -177,8 +175,8 @@ void Publisher::run() {
   };
 
   const auto lost = [&](const std::string& why) {
-    const bool was_up = st.link->connected();
-    close_link(st);
+    const bool was_up = link_->connected();
+    close_link();
     stats_.connected.store(0, std::memory_order_relaxed);
     rewind();
     const std::uint64_t now = mono_ns();
@@ -210,10 +208,10 @@ void Publisher::run() {
       return;
     }
     st.target.password = *pw;
-    const std::string err = st.link->connect(st.target, cfg.exchange, kConnectTimeout);
+    const std::string err = link_->connect(st.target, cfg.exchange, kConnectTimeout);
     if (err.empty()) {
       const std::lock_guard<std::mutex> lock(fd_mutex_);
-      fd_ = st.link->fd();
+      fd_ = link_->fd();
     }
     if (!err.empty()) {
       stats_.connect_failures.fetch_add(1, std::memory_order_relaxed);
@@ -411,14 +409,14 @@ void Publisher::run() {
     set_oldest();
     std::uint64_t now = mono_ns();
     // 2. The broker.
-    if (!st.link->connected() && now >= st.next_connect_ns) connect();
+    if (!link_->connected() && now >= st.next_connect_ns) connect();
     // 3. Publish what the window allows.
-    if (st.link->connected() && now >= st.pause_until_ns) {
+    if (link_->connected() && now >= st.pause_until_ns) {
       while (st.next_unsent < st.pending.size() && in_flight() < cfg.window) {
         Pending& p = st.pending[st.next_unsent];
-        const std::uint64_t tag = st.link->publish(cfg.exchange, p.msg.routing_key, p.msg.body, p.msg.message_id, p.msg.unix_seconds);
+        const std::uint64_t tag = link_->publish(cfg.exchange, p.msg.routing_key, p.msg.body, p.msg.message_id, p.msg.unix_seconds);
         if (tag == 0) {
-          lost(st.link->error());
+          lost(link_->error());
           break;
         }
         if (!st.tags_valid) {
@@ -433,12 +431,12 @@ void Publisher::run() {
     }
     // 4. Confirms, or a wait for work.
     const bool more = st.pending.size() < cfg.window && st.tail->next_seq() <= durable_seq_();
-    if (st.link->connected()) {
+    if (link_->connected()) {
       confirms.clear();
       const bool can_send = st.next_unsent < st.pending.size() && in_flight() < cfg.window && mono_ns() >= st.pause_until_ns;
-      if (!st.link->poll(more || can_send ? std::chrono::milliseconds{0} : kIdleWait, confirms)) {
+      if (!link_->poll(more || can_send ? std::chrono::milliseconds{0} : kIdleWait, confirms)) {
         handle(confirms);
-        lost(st.link->error());
+        lost(link_->error());
       } else {
         handle(confirms);
       }
@@ -451,7 +449,7 @@ void Publisher::run() {
     save(false);
   }
   save(true);
-  close_link(st);
+  close_link();
   stats_.connected.store(0, std::memory_order_relaxed);
   exited_.store(true, std::memory_order_release);
 }

@@ -91,7 +91,7 @@ class Publisher {
  private:
   struct State;
   void run();
-  void close_link(State& st);
+  void close_link();
 
   const config::ServiceConfig& svc_;
   PublisherOptions opts_;
